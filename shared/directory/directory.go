@@ -1,0 +1,108 @@
+// Package directory holds an organization's hierarchy that key scopes refer
+// to: the organization, its teams, projects (each in one team), targets
+// (in a project) and environments (in a target), and the store contract for
+// them.
+package directory
+
+import (
+	"context"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+// Organization is a tenant. Every key and node belongs to exactly one.
+type Organization struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Node is a team, project, target or environment.
+type Node struct {
+	// ID is the node's own id (prefix team_, prj_, tgt_ or env_).
+	ID             string
+	OrganizationID string
+	// Path holds the node's own id and its ancestors' ids; its Level is
+	// the node's level. The hierarchy never moves: a node keeps its parent.
+	Path authz.Node
+	// Name is unique among the node's siblings.
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Level is the node's level.
+func (n *Node) Level() authz.Level { return n.Path.Level() }
+
+// ParentID is the id of the node's parent ("" for a team, whose parent is
+// the organization).
+func (n *Node) ParentID() string {
+	l := n.Path.Level()
+	if l <= authz.LevelTeam {
+		return ""
+	}
+	return n.Path.At(l - 1)
+}
+
+// Page is one page of a listing.
+type Page[T any] struct {
+	Items []T
+	// Next is the opaque cursor of the next page, "" on the last page.
+	Next string
+}
+
+// ListOptions select a page.
+type ListOptions struct {
+	// Limit is the page size (the store applies a default and a maximum).
+	Limit int
+	// Cursor is the Next of the previous page, "" for the first page.
+	Cursor string
+}
+
+// Store keeps organizations and their hierarchy. Reads of another
+// organization's node answer fault.ErrNotFound, exactly like a missing one.
+type Store interface {
+	// CreateOrganization stores a new organization (fault.ErrConflict if
+	// the id exists).
+	CreateOrganization(ctx context.Context, org *Organization) error
+	// GetOrganization returns an organization or fault.ErrNotFound.
+	GetOrganization(ctx context.Context, id string) (*Organization, error)
+	// RenameOrganization changes the name and UpdatedAt.
+	RenameOrganization(ctx context.Context, id, name string, at time.Time) (*Organization, error)
+
+	// CreateNode stores a new node. Its parent must exist in the same
+	// organization (fault.ErrNotFound otherwise) and no sibling may have
+	// the same name (fault.ErrConflict).
+	CreateNode(ctx context.Context, n *Node) error
+	// GetNode returns the node with id in organization org, or
+	// fault.ErrNotFound (also when it belongs to another organization).
+	GetNode(ctx context.Context, org, id string) (*Node, error)
+	// ListNodes returns the nodes of one level in org, oldest first. When
+	// parent is not "" only the children of that node are listed.
+	ListNodes(ctx context.Context, org string, level authz.Level, parent string, opt ListOptions) (Page[*Node], error)
+	// RenameNode changes a node's name and UpdatedAt (fault.ErrConflict on
+	// a sibling with that name, fault.ErrNotFound when missing).
+	RenameNode(ctx context.Context, org, id, name string, at time.Time) (*Node, error)
+	// DeleteNode removes a node without children (fault.ErrConflict while
+	// it has any, fault.ErrNotFound when missing).
+	DeleteNode(ctx context.Context, org, id string) error
+}
+
+// Page sizes every store applies.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 100
+)
+
+// PageSize returns the page size to use for the requested Limit.
+func (o ListOptions) PageSize() int {
+	switch {
+	case o.Limit <= 0:
+		return DefaultLimit
+	case o.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return o.Limit
+}

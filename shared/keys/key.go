@@ -1,0 +1,94 @@
+// Package keys is the API key domain: the Key, its lifecycle rules (create,
+// show, edit, rotate, delete), verification, and the store contract for keys.
+package keys
+
+import (
+	"context"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/token"
+)
+
+// ExpiringSoon is how close to its expiry a key is flagged.
+const ExpiringSoon = 7 * 24 * time.Hour
+
+// Key is an API key as stored. It never holds the token, only the digest of
+// its verifier.
+type Key struct {
+	// ID is "key_" + the token's selector.
+	ID             string
+	OrganizationID string
+	Name           string
+	// Access is what the key may do and until when.
+	authz.Access
+	// SecretDigest is the SHA-256 digest of the current verifier.
+	SecretDigest token.Digest
+	// Hint lets people recognise the token ("dotenv_AbCd…wxyz").
+	Hint      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// RotatedAt, LastUsedAt are zero when it never happened.
+	RotatedAt  time.Time
+	LastUsedAt time.Time
+	// CreatedBy is the id of the key that created this one ("" for an
+	// organization's bootstrap key).
+	CreatedBy string
+	// Version starts at 1 and grows by one with every change (edit,
+	// rotate); last-used updates do not change it.
+	Version int64
+}
+
+// Status is the key's status at now: "active", "expiring_soon" or "expired".
+func (k *Key) Status(now time.Time) string {
+	switch {
+	case k.ExpiresAt.IsZero():
+		return "active"
+	case !now.Before(k.ExpiresAt):
+		return "expired"
+	case k.ExpiresAt.Sub(now) <= ExpiringSoon:
+		return "expiring_soon"
+	}
+	return "active"
+}
+
+// Expired reports whether the key has expired at now.
+func (k *Key) Expired(now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
+}
+
+// Clone returns a deep copy, for callers that change a key read from a store.
+func (k *Key) Clone() *Key {
+	c := *k
+	c.Grants = append([]authz.Grant(nil), k.Grants...)
+	return &c
+}
+
+// Store keeps keys. Every change is conditional on the stored Version so a
+// stale writer gets fault.ErrConflict instead of overwriting.
+type Store interface {
+	// CreateKey stores a new key with Version 1 (fault.ErrConflict if the
+	// id exists).
+	CreateKey(ctx context.Context, k *Key) error
+	// GetKey returns a key by id, strongly consistent, or
+	// fault.ErrNotFound. The result may be shared with other callers:
+	// treat it as read-only and Clone it before changing it.
+	GetKey(ctx context.Context, id string) (*Key, error)
+	// ListKeys returns an organization's keys, newest first. A cursor
+	// from another organization is refused with a validation error.
+	ListKeys(ctx context.Context, org string, opt directory.ListOptions) (directory.Page[*Key], error)
+	// UpdateKey replaces the key's name, access, digest, hint, UpdatedAt,
+	// RotatedAt and Version when the stored Version equals
+	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
+	// missing). It never changes LastUsedAt, CreatedAt or CreatedBy.
+	UpdateKey(ctx context.Context, k *Key, expectedVersion int64) error
+	// DeleteKey removes the key when the stored Version equals
+	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
+	// missing).
+	DeleteKey(ctx context.Context, id string, expectedVersion int64) error
+	// TouchKey sets LastUsedAt to now when the stored LastUsedAt still
+	// equals prev (zero for never), and reports whether it wrote. A lost
+	// race is not an error: another verification recorded the use.
+	TouchKey(ctx context.Context, id string, prev, now time.Time) (bool, error)
+}

@@ -1,0 +1,21 @@
+// Package store names what a storage engine provides: the key store, the
+// directory store, a health check and Close. Engines live in subpackages
+// (bolt, dynamo) and all pass the conformance suite in storetest.
+package store
+
+import (
+	"context"
+
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
+)
+
+// Store is a complete storage engine.
+type Store interface {
+	keys.Store
+	directory.Store
+	// Ping answers nil when the store is reachable (healthz).
+	Ping(ctx context.Context) error
+	// Close releases the engine's resources.
+	Close() error
+}

@@ -1,0 +1,169 @@
+// Types of the HTTP contract (shared/spec/http-api.md and the backend team's
+// additions). Times are RFC 3339 UTC strings; ids are opaque prefixed strings.
+
+export type ScopeLevel = "team" | "project" | "target" | "environment";
+export type NodeLevel = "organization" | ScopeLevel;
+
+export interface Scope {
+  level: ScopeLevel;
+  id: string;
+  /** Human readable path, e.g. "billing / web / production" (responses only). */
+  path?: string;
+}
+
+export interface Grant {
+  permission: string;
+  scope: Scope | null;
+}
+
+export type KeyStatus = "active" | "expiring_soon" | "expired";
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  organization_id: string;
+  allow_all: boolean;
+  permissions: Grant[];
+  expires_at: string | null;
+  status: KeyStatus;
+  created_at: string;
+  updated_at: string;
+  rotated_at: string | null;
+  last_used_at: string | null;
+  created_by: string;
+  token_hint: string;
+  version: number;
+}
+
+/** Create and rotate answer the key plus its token, shown exactly once. */
+export interface ApiKeyWithToken extends ApiKey {
+  token: string;
+}
+
+export type Expiration = "never" | "30d" | "60d" | "90d" | "1y";
+
+export interface GrantInput {
+  permission: string;
+  scope?: { level: ScopeLevel; id: string } | null;
+}
+
+/** Body of POST /v1/api-keys; PATCH takes any subset with the same rules. */
+export interface KeyRequest {
+  name?: string;
+  permissions?: GrantInput[];
+  preset?: string;
+  allow_all?: boolean;
+  expiration?: Expiration;
+  expires_at?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface CatalogPermission {
+  name: string;
+  action: string;
+  label: string;
+  description: string;
+  scope_levels: ScopeLevel[];
+}
+
+export interface CatalogGroup {
+  name: string;
+  label: string;
+  area: string;
+  permissions: CatalogPermission[];
+}
+
+export interface CatalogPreset {
+  name: string;
+  label: string;
+  permissions: string[];
+}
+
+export interface CatalogRoute {
+  operation: string;
+  method: string;
+  path: string;
+  /** "" for routes any valid token may call. */
+  permission: string;
+}
+
+export interface Catalog {
+  levels: ScopeLevel[];
+  groups: CatalogGroup[];
+  presets: CatalogPreset[];
+  routes: CatalogRoute[];
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  organization_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Project extends Team {
+  team_id: string;
+}
+
+export interface Target extends Team {
+  project_id: string;
+  team_id: string;
+}
+
+export interface Environment extends Team {
+  target_id: string;
+  project_id: string;
+  team_id: string;
+}
+
+export interface VerifyResponse {
+  valid: boolean;
+  allowed: boolean;
+  code: "ok" | "malformed" | "not_found" | "expired" | "forbidden" | string;
+  key?: { id: string; organization_id: string; name: string; expires_at: string | null };
+  missing?: unknown;
+}
+
+export interface ExploreRequest {
+  token: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface ExploreAccess {
+  permission: string;
+  node: { level: NodeLevel; id: string; path: string };
+  allowed: boolean;
+}
+
+export interface ExploreResult {
+  request: { method: string; path: string; headers: Record<string, string | string[]>; body: unknown };
+  response: { status: number; headers: Record<string, string | string[]>; body: unknown };
+  duration_ms: number;
+  snippets: { curl: string; go: string; javascript: string; python: string };
+  access: ExploreAccess[];
+}
+
+/** RFC 9457 problem details as the API sends them. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+  errors?: { field: string; message: string }[];
+}
