@@ -1,0 +1,220 @@
+// Typed client of the API keys HTTP contract. Every call goes to
+// `${baseUrl}/v1/...` with `Authorization: Bearer <token>` (except verify,
+// whose body carries the token). Errors are thrown as ApiError holding the
+// problem+json document so pages can show them next to the field concerned.
+import type {
+  ApiKey,
+  ApiKeyWithToken,
+  Catalog,
+  Environment,
+  ExploreRequest,
+  ExploreResult,
+  KeyRequest,
+  Organization,
+  Page,
+  Problem,
+  Project,
+  Target,
+  Team,
+  VerifyResponse,
+} from "./types";
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+
+  constructor(status: number, problem: Problem) {
+    super(describeProblem(status, problem));
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** Messages for one field ("name", "permissions[2].scope", ...). */
+  fieldErrors(): { field: string; message: string }[] {
+    return this.problem.errors ?? [];
+  }
+
+  get code(): string {
+    return this.problem.code ?? "";
+  }
+}
+
+/** A sentence a person can read, for a problem without field errors. */
+export function describeProblem(status: number, p: Problem): string {
+  switch (p.code) {
+    case "unauthenticated":
+      return "Your API key was not accepted (it may be wrong, expired, rotated or deleted). Sign in again.";
+    case "forbidden":
+      return p.detail
+        ? `Your API key is not allowed to do this: ${p.detail}`
+        : "Your API key is not allowed to do this.";
+    case "not_found":
+      return p.detail ?? "Not found: it may have been deleted.";
+    case "conflict":
+      return p.detail ?? "Someone else changed this at the same time.";
+    case "rate_limited":
+      return "Too many requests. Wait a moment and try again.";
+    case "validation_failed":
+      return p.detail ?? "Some fields need attention.";
+    case "internal":
+    case "unavailable":
+      return "The service had a problem. Try again in a moment.";
+  }
+  if (status === 0) return p.detail ?? "The service could not be reached. Check your connection.";
+  return p.detail ?? p.title ?? `The request failed (HTTP ${status}).`;
+}
+
+export interface Listing {
+  limit?: number;
+  cursor?: string | null;
+}
+
+type Fetch = typeof fetch;
+
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly token: string;
+  private readonly fetchFn: Fetch;
+
+  constructor(baseUrl: string, token: string, fetchFn?: Fetch) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.token = token;
+    this.fetchFn = fetchFn ?? ((input, init) => fetch(input, init));
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {},
+  ): Promise<{ data: T; headers: Headers; status: number }> {
+    const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
+    if (opts.auth !== false) headers.Authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.baseUrl + path, {
+        method,
+        headers,
+        body,
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer",
+      });
+    } catch {
+      throw new ApiError(0, { code: "network", detail: "The service could not be reached. Check your connection." });
+    }
+    const text = await res.text();
+    let parsed: unknown = null;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+    }
+    if (!res.ok) {
+      const problem: Problem =
+        parsed && typeof parsed === "object" ? (parsed as Problem) : { status: res.status, title: res.statusText };
+      throw new ApiError(res.status, problem);
+    }
+    return { data: parsed as T, headers: res.headers, status: res.status };
+  }
+
+  private static query(l: Listing): string {
+    const q = new URLSearchParams();
+    if (l.limit) q.set("limit", String(l.limit));
+    if (l.cursor) q.set("cursor", l.cursor);
+    const s = q.toString();
+    return s ? `?${s}` : "";
+  }
+
+  async verify(token: string): Promise<VerifyResponse> {
+    return (await this.request<VerifyResponse>("POST", "/v1/verify", { body: { token }, auth: false })).data;
+  }
+
+  async organization(): Promise<Organization> {
+    return (await this.request<Organization>("GET", "/v1/organization")).data;
+  }
+
+  async permissions(): Promise<Catalog> {
+    return (await this.request<Catalog>("GET", "/v1/permissions")).data;
+  }
+
+  async listKeys(l: Listing = {}): Promise<Page<ApiKey>> {
+    return (await this.request<Page<ApiKey>>("GET", `/v1/api-keys${ApiClient.query(l)}`)).data;
+  }
+
+  /** One key and its ETag (for If-Match on PATCH). */
+  async getKey(id: string): Promise<{ key: ApiKey; etag: string | null }> {
+    const r = await this.request<ApiKey>("GET", `/v1/api-keys/${encodeURIComponent(id)}`);
+    return { key: r.data, etag: r.headers.get("ETag") };
+  }
+
+  async createKey(body: KeyRequest): Promise<ApiKeyWithToken> {
+    return (await this.request<ApiKeyWithToken>("POST", "/v1/api-keys", { body })).data;
+  }
+
+  async updateKey(id: string, body: KeyRequest, etag: string | null): Promise<{ key: ApiKey; etag: string | null }> {
+    const headers: Record<string, string> = {};
+    if (etag) headers["If-Match"] = etag;
+    const r = await this.request<ApiKey>("PATCH", `/v1/api-keys/${encodeURIComponent(id)}`, { body, headers });
+    return { key: r.data, etag: r.headers.get("ETag") };
+  }
+
+  async rotateKey(id: string): Promise<ApiKeyWithToken> {
+    return (await this.request<ApiKeyWithToken>("POST", `/v1/api-keys/${encodeURIComponent(id)}/rotate`)).data;
+  }
+
+  async deleteKey(id: string): Promise<void> {
+    await this.request<null>("DELETE", `/v1/api-keys/${encodeURIComponent(id)}`);
+  }
+
+  async explore(id: string, req: ExploreRequest): Promise<ExploreResult> {
+    return (await this.request<ExploreResult>("POST", `/v1/api-keys/${encodeURIComponent(id)}/explore`, { body: req }))
+      .data;
+  }
+
+  async listTeams(l: Listing = {}): Promise<Page<Team>> {
+    return (await this.request<Page<Team>>("GET", `/v1/teams${ApiClient.query(l)}`)).data;
+  }
+
+  async listProjects(l: Listing = {}): Promise<Page<Project>> {
+    return (await this.request<Page<Project>>("GET", `/v1/projects${ApiClient.query(l)}`)).data;
+  }
+
+  async listTargets(project: string, l: Listing = {}): Promise<Page<Target>> {
+    return (
+      await this.request<Page<Target>>(
+        "GET",
+        `/v1/projects/${encodeURIComponent(project)}/targets${ApiClient.query(l)}`,
+      )
+    ).data;
+  }
+
+  async listEnvironments(project: string, target: string, l: Listing = {}): Promise<Page<Environment>> {
+    return (
+      await this.request<Page<Environment>>(
+        "GET",
+        `/v1/projects/${encodeURIComponent(project)}/targets/${encodeURIComponent(target)}/environments${ApiClient.query(l)}`,
+      )
+    ).data;
+  }
+}
+
+/** Reads every page of a listing (bounded, so a bad cursor cannot loop forever). */
+export async function listAll<T>(page: (l: Listing) => Promise<Page<T>>, maxPages = 50): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const p: Page<T> = await page({ limit: 100, cursor });
+    out.push(...(p.items ?? []));
+    if (!p.next_cursor) break;
+    cursor = p.next_cursor;
+  }
+  return out;
+}
