@@ -1,0 +1,350 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/token"
+)
+
+// Service carries out the key lifecycle for a caller, enforcing tenancy,
+// validation and the no-escalation rule.
+type Service struct {
+	keys    Store
+	dir     directory.Store
+	catalog *authz.Catalog
+	tokens  *token.Generator
+	now     func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *token.Generator, now func() time.Time) *Service {
+	return &Service{keys: ks, dir: dir, catalog: catalog, tokens: tokens, now: now}
+}
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Created is a new or rotated key with its token, which is never stored and
+// must be shown exactly once.
+type Created struct {
+	Key   *Key
+	Token string
+}
+
+// Create makes a new key in the caller's organization.
+func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec) (Created, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if spec.Name == nil {
+		return Created{}, fault.Invalid("name", "is required")
+	}
+	if err := ValidateName("name", *spec.Name); err != nil {
+		return Created{}, err
+	}
+	n, err := spec.accessChoice()
+	if err != nil {
+		return Created{}, err
+	}
+	if n == 0 {
+		return Created{}, fault.Invalid("permissions", "give exactly one of permissions, preset or allow_all")
+	}
+	access, err := s.access(ctx, caller.OrganizationID, spec)
+	if err != nil {
+		return Created{}, err
+	}
+	exp, given, err := spec.expiry(now)
+	if err != nil {
+		return Created{}, err
+	}
+	if !given {
+		return Created{}, fault.Invalid("expiration", "is required: choose never, 30d, 60d, 90d, 1y or give expires_at")
+	}
+	access.ExpiresAt = exp
+	if err := checkEscalation(s.catalog, caller, access); err != nil {
+		return Created{}, err
+	}
+	return s.insert(ctx, caller.OrganizationID, caller.KeyID, *spec.Name, access, now)
+}
+
+// insert stores a new key with a fresh token, retrying once on the
+// (astronomically unlikely) collision of selectors.
+func (s *Service) insert(ctx context.Context, org, createdBy, name string, access authz.Access, now time.Time) (Created, error) {
+	for attempt := 0; ; attempt++ {
+		sec, err := s.tokens.New()
+		if err != nil {
+			return Created{}, fmt.Errorf("keys: generating token: %w", err)
+		}
+		k := &Key{
+			ID: sec.KeyID(), OrganizationID: org, Name: name, Access: access,
+			SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
+			CreatedAt: now, UpdatedAt: now, CreatedBy: createdBy, Version: 1,
+		}
+		err = s.keys.CreateKey(ctx, k)
+		if errors.Is(err, fault.ErrConflict) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return Created{}, fmt.Errorf("keys: creating key: %w", err)
+		}
+		return Created{Key: k, Token: sec.Token}, nil
+	}
+}
+
+// Get returns one of the caller's organization's keys; another
+// organization's key answers not found.
+func (s *Service) Get(ctx context.Context, caller authz.Principal, id string) (*Key, error) {
+	k, err := s.keys.GetKey(ctx, id)
+	if errors.Is(err, fault.ErrNotFound) || (err == nil && k.OrganizationID != caller.OrganizationID) {
+		return nil, fault.NotFound("API key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keys: reading key: %w", err)
+	}
+	return k, nil
+}
+
+// List returns a page of the caller's organization's keys, newest first.
+func (s *Service) List(ctx context.Context, caller authz.Principal, opt directory.ListOptions) (directory.Page[*Key], error) {
+	p, err := s.keys.ListKeys(ctx, caller.OrganizationID, opt)
+	if err != nil {
+		return p, fmt.Errorf("keys: listing keys: %w", err)
+	}
+	return p, nil
+}
+
+// AnyVersion is passed as the expected version when the request had no
+// If-Match: the change applies to whatever version is current.
+const AnyVersion int64 = -1
+
+// Update edits a key. With an expected version (If-Match) a stale one is a
+// conflict; without, the change is applied to the current version, retried
+// when a concurrent writer wins, so no update is ever lost.
+func (s *Service) Update(ctx context.Context, caller authz.Principal, id string, spec Spec, expected int64) (*Key, error) {
+	if spec.Name != nil {
+		if err := ValidateName("name", *spec.Name); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := spec.accessChoice(); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, caller, id, expected, expected == AnyVersion, func(k *Key, now time.Time) error {
+		if spec.Name != nil {
+			k.Name = *spec.Name
+		}
+		if spec.PermissionsSet || spec.Preset != nil || spec.AllowAll != nil {
+			a, err := s.access(ctx, caller.OrganizationID, spec)
+			if err != nil {
+				return err
+			}
+			a.ExpiresAt = k.ExpiresAt
+			k.Access = a
+		}
+		exp, given, err := spec.expiry(now)
+		if err != nil {
+			return err
+		}
+		if given {
+			k.ExpiresAt = exp
+		}
+		return nil
+	})
+}
+
+// Rotate gives a key a new secret; the old token stops working at once. Of
+// concurrent rotations exactly one wins; the others get a conflict.
+func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string, expected int64) (Created, error) {
+	var secret string
+	k, err := s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
+		if k.Expired(now) {
+			return fault.New(fault.CodeConflict, "the key has expired: create a new one instead of rotating it")
+		}
+		sec, err := s.tokens.WithSelector(strings.TrimPrefix(k.ID, token.KeyIDPrefix))
+		if err != nil {
+			return fmt.Errorf("keys: generating token: %w", err)
+		}
+		k.SecretDigest, k.Hint, k.RotatedAt, secret = sec.Digest(), token.Hint(sec.Parsed, sec.Token), now, sec.Token
+		return nil
+	})
+	if err != nil {
+		return Created{}, err
+	}
+	return Created{Key: k, Token: secret}, nil
+}
+
+// Delete revokes a key at once.
+func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
+	for {
+		k, err := s.Get(ctx, caller, id)
+		if err != nil {
+			return err
+		}
+		err = s.keys.DeleteKey(ctx, id, k.Version)
+		if errors.Is(err, fault.ErrConflict) {
+			continue // changed meanwhile: delete the newer version
+		}
+		if errors.Is(err, fault.ErrNotFound) {
+			return fault.NotFound("API key")
+		}
+		if err != nil {
+			return fmt.Errorf("keys: deleting key: %w", err)
+		}
+		return nil
+	}
+}
+
+// change applies edit to the current key and writes it conditionally; when
+// retry is set a lost race re-reads and re-applies. The result must stay
+// within the caller's own access.
+func (s *Service) change(ctx context.Context, caller authz.Principal, id string, expected int64, retry bool, edit func(*Key, time.Time) error) (*Key, error) {
+	for {
+		cur, err := s.Get(ctx, caller, id)
+		if err != nil {
+			return nil, err
+		}
+		if expected != AnyVersion && cur.Version != expected {
+			return nil, fault.New(fault.CodeConflict, "the key was changed by someone else (version %d, you sent %d): reload it and try again", cur.Version, expected)
+		}
+		now := s.now().UTC().Truncate(time.Millisecond)
+		k := cur.Clone()
+		if err := edit(k, now); err != nil {
+			return nil, err
+		}
+		if err := checkEscalation(s.catalog, caller, k.Access); err != nil {
+			return nil, err
+		}
+		k.UpdatedAt, k.Version = now, cur.Version+1
+		err = s.keys.UpdateKey(ctx, k, cur.Version)
+		if errors.Is(err, fault.ErrConflict) {
+			if retry {
+				continue
+			}
+			return nil, fault.New(fault.CodeConflict, "the key was changed by someone else: reload it and try again")
+		}
+		if errors.Is(err, fault.ErrNotFound) {
+			return nil, fault.NotFound("API key")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("keys: updating key: %w", err)
+		}
+		k.LastUsedAt = cur.LastUsedAt
+		return k, nil
+	}
+}
+
+// access turns a spec's permissions, preset or allow-all into Access,
+// validating every grant against the catalog and the directory.
+func (s *Service) access(ctx context.Context, org string, spec Spec) (authz.Access, error) {
+	switch {
+	case spec.AllowAll != nil && *spec.AllowAll:
+		return authz.Access{AllowAll: true}, nil
+	case spec.Preset != nil:
+		g, ok := s.catalog.ExpandPreset(*spec.Preset)
+		if !ok {
+			return authz.Access{}, fault.Invalid("preset", "unknown preset %q (known: %s)", *spec.Preset, authz.PresetReadOnly)
+		}
+		return authz.Access{Grants: g}, nil
+	}
+	if len(spec.Permissions) > 200 {
+		return authz.Access{}, fault.Invalid("permissions", "at most 200 grants (got %d)", len(spec.Permissions))
+	}
+	grants := make([]authz.Grant, 0, len(spec.Permissions))
+	for i, in := range spec.Permissions {
+		g := authz.Grant{Permission: in.Permission}
+		field := grantField(i, ".permission")
+		if in.Scope != nil {
+			level, ok := authz.ParseLevel(in.Scope.Level)
+			if !ok || level == authz.LevelOrganization {
+				return authz.Access{}, fault.Invalid(grantField(i, ".scope.level"), "must be one of team, project, target, environment (got %q)", in.Scope.Level)
+			}
+			g.Scope = nodeAt(level, in.Scope.ID)
+			field = grantField(i, ".scope.level")
+		}
+		// Check against the catalog before any directory read.
+		if err := s.catalog.ValidateGrant(g); err != nil {
+			return authz.Access{}, fault.Invalid(field, "%s", err.Error())
+		}
+		if in.Scope != nil {
+			node, err := s.resolveScope(ctx, org, i, g.Scope)
+			if err != nil {
+				return authz.Access{}, err
+			}
+			g.Scope = node
+		}
+		grants = append(grants, g)
+	}
+	return authz.Access{Grants: grants}, nil
+}
+
+// nodeAt returns the Node naming only id at level l.
+func nodeAt(l authz.Level, id string) authz.Node {
+	var n authz.Node
+	switch l {
+	case authz.LevelTeam:
+		n.Team = id
+	case authz.LevelProject:
+		n.Project = id
+	case authz.LevelTarget:
+		n.Target = id
+	case authz.LevelEnvironment:
+		n.Environment = id
+	}
+	return n
+}
+
+// resolveScope reads a scope's node from the directory and returns its full
+// path; a node missing from the organization is a validation error.
+func (s *Service) resolveScope(ctx context.Context, org string, i int, named authz.Node) (authz.Node, error) {
+	level, id := named.Level(), named.ID()
+	if !strings.HasPrefix(id, level.IDPrefix()) {
+		return authz.Node{}, fault.Invalid(grantField(i, ".scope.id"), "a %s id starts with %q", level, level.IDPrefix())
+	}
+	n, err := s.dir.GetNode(ctx, org, id)
+	if errors.Is(err, fault.ErrNotFound) || (err == nil && n.Level() != level) {
+		return authz.Node{}, fault.Invalid(grantField(i, ".scope.id"), "no %s %q in this organization", level, id)
+	}
+	if err != nil {
+		return authz.Node{}, fmt.Errorf("keys: resolving scope: %w", err)
+	}
+	return n.Path, nil
+}
+
+// checkEscalation maps the no-escalation rule's refusal to a 403 naming the
+// field.
+func checkEscalation(c *authz.Catalog, caller authz.Principal, wanted authz.Access) error {
+	err := authz.CheckNoEscalation(c, caller.Access, wanted)
+	var esc *authz.EscalationError
+	if errors.As(err, &esc) {
+		return &fault.Error{Code: fault.CodeForbidden, Message: "a key cannot be made stronger than the key that makes it",
+			Fields: []fault.FieldError{{Field: esc.Field, Message: esc.Reason}}}
+	}
+	return err
+}
+
+// Bootstrap creates a new organization with an allow-all owner key that
+// never expires, and returns both with the owner token.
+func (s *Service) Bootstrap(ctx context.Context, orgName string) (*directory.Organization, Created, error) {
+	if err := ValidateName("organization", orgName); err != nil {
+		return nil, Created{}, err
+	}
+	id, err := s.tokens.RandomID(authz.LevelOrganization.IDPrefix(), 16)
+	if err != nil {
+		return nil, Created{}, fmt.Errorf("keys: organization id: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	org := &directory.Organization{ID: id, Name: orgName, CreatedAt: now, UpdatedAt: now}
+	if err := s.dir.CreateOrganization(ctx, org); err != nil {
+		return nil, Created{}, fmt.Errorf("keys: creating organization: %w", err)
+	}
+	c, err := s.insert(ctx, org.ID, "", "Owner key", authz.Access{AllowAll: true}, now)
+	if err != nil {
+		return nil, Created{}, err
+	}
+	return org, c, nil
+}

@@ -1,0 +1,164 @@
+// Package verify answers whether a token may act: it parses the token (no
+// I/O for a malformed one), reads its key by primary key, compares the
+// verifier's digest in constant time, checks expiry and then the grants. The
+// HTTP verify route, the single binary's middleware and the Lambda authorizer
+// all call it, so they cannot disagree.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/token"
+)
+
+// Code is the outcome of a verification.
+type Code string
+
+// The outcomes of http-api.md.
+const (
+	CodeOK        Code = "ok"
+	CodeMalformed Code = "malformed"
+	CodeNotFound  Code = "not_found"
+	CodeExpired   Code = "expired"
+	CodeForbidden Code = "forbidden"
+)
+
+// Result is the outcome of authenticating a token.
+type Result struct {
+	Code Code
+	// Key is set when Code is CodeOK (or CodeForbidden after Authorize).
+	// It may be shared with the store's cache: read-only.
+	Key *keys.Key
+}
+
+// Valid reports whether the token named a live key.
+func (r Result) Valid() bool { return r.Code == CodeOK || r.Code == CodeForbidden }
+
+// Principal returns the caller the key represents.
+func (r Result) Principal() authz.Principal {
+	return authz.Principal{OrganizationID: r.Key.OrganizationID, KeyID: r.Key.ID, Access: r.Key.Access}
+}
+
+// UsageRecorder records that a key was used. Record is called on the
+// verification path only when the key's last use is older than
+// UsageInterval, and must not block for long.
+type UsageRecorder interface {
+	Record(ctx context.Context, k *keys.Key, now time.Time)
+}
+
+// UsageInterval is how often, at most, a key's last use is written.
+const UsageInterval = time.Minute
+
+// Verifier checks tokens and decisions.
+type Verifier struct {
+	keys    keys.Store
+	dir     directory.Store
+	catalog *authz.Catalog
+	now     func() time.Time
+	usage   UsageRecorder
+}
+
+// New returns a Verifier. usage may be nil to record nothing.
+func New(ks keys.Store, dir directory.Store, catalog *authz.Catalog, now func() time.Time, usage UsageRecorder) *Verifier {
+	return &Verifier{keys: ks, dir: dir, catalog: catalog, now: now, usage: usage}
+}
+
+// Catalog returns the catalog the verifier decides with.
+func (v *Verifier) Catalog() *authz.Catalog { return v.catalog }
+
+// Authenticate checks a token. A malformed token costs no I/O; a
+// well-formed one costs one read by primary key. An error is returned only
+// when the store fails (never for a bad token), and never mentions the
+// token.
+func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error) {
+	p, err := token.Parse(tok)
+	if err != nil {
+		return Result{Code: CodeMalformed}, nil
+	}
+	k, err := v.keys.GetKey(ctx, p.KeyID())
+	if err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
+			// Hash anyway so an unknown selector costs what a wrong
+			// verifier costs.
+			p.Matches(token.Digest{})
+			return Result{Code: CodeNotFound}, nil
+		}
+		return Result{}, fmt.Errorf("verify: reading key: %w", err)
+	}
+	if !p.Matches(k.SecretDigest) {
+		return Result{Code: CodeNotFound}, nil
+	}
+	now := v.now()
+	if k.Expired(now) {
+		return Result{Code: CodeExpired}, nil
+	}
+	if v.usage != nil && now.Sub(k.LastUsedAt) >= UsageInterval {
+		v.usage.Record(ctx, k, now)
+	}
+	return Result{Code: CodeOK, Key: k}, nil
+}
+
+// Decision is the outcome of an authorization check.
+type Decision struct {
+	Allowed bool
+	// Missing names what was needed when not allowed.
+	Missing authz.Grant
+}
+
+// Authorize decides whether principal p may use permission perm on the
+// node whose ids the request names (any of its levels; ancestors missing
+// from named are read from the directory). A node that does not exist in
+// p's organization, or whose path disagrees with named, answers
+// fault.ErrNotFound. check is authz.CheckNode or authz.CheckReach.
+func (v *Verifier) Authorize(ctx context.Context, p authz.Principal, perm string, check authz.Check, named authz.Node) (Decision, error) {
+	switch check {
+	case authz.CheckPublic, authz.CheckAuthenticated:
+		return Decision{Allowed: true}, nil
+	}
+	if p.Expired(v.now()) {
+		return Decision{Missing: authz.Grant{Permission: perm, Scope: named}}, nil
+	}
+	if p.OrganizationWide(v.catalog, perm) {
+		// Allowed on every node; whether the node exists is the handler's
+		// business (it answers 404).
+		return Decision{Allowed: true}, nil
+	}
+	node, err := v.Resolve(ctx, p.OrganizationID, named)
+	if err != nil {
+		return Decision{}, err
+	}
+	var ok bool
+	if check == authz.CheckReach {
+		ok = p.Reaches(v.catalog, perm, node)
+	} else {
+		ok = p.Allows(v.catalog, perm, node)
+	}
+	if ok {
+		return Decision{Allowed: true}, nil
+	}
+	return Decision{Missing: authz.Grant{Permission: perm, Scope: node}}, nil
+}
+
+// Resolve returns the full path of the deepest node named, read from the
+// directory, after checking that it lies in org and agrees with every id
+// named. The organization (zero Node) resolves to itself without I/O.
+func (v *Verifier) Resolve(ctx context.Context, org string, named authz.Node) (authz.Node, error) {
+	if named.Level() == authz.LevelOrganization {
+		return authz.Node{}, nil
+	}
+	n, err := v.dir.GetNode(ctx, org, named.ID())
+	if err != nil {
+		return authz.Node{}, fmt.Errorf("verify: resolving %s %s: %w", named.Level(), named.ID(), err)
+	}
+	if n.Level() != named.Level() || !n.Path.Consistent(named) {
+		return authz.Node{}, fmt.Errorf("verify: %s %s is not at that path: %w", named.Level(), named.ID(), fault.ErrNotFound)
+	}
+	return n.Path, nil
+}

@@ -1,0 +1,44 @@
+package wire
+
+import "github.com/dotenv/apikeys/shared/authz"
+
+// Resource names the node a verification asks about; ancestors of the
+// deepest id given come from the directory.
+type Resource struct {
+	Team        string `json:"team,omitempty"`
+	Project     string `json:"project,omitempty"`
+	Target      string `json:"target,omitempty"`
+	Environment string `json:"environment,omitempty"`
+}
+
+// Node returns the resource as a (possibly partial) node path.
+func (r *Resource) Node() authz.Node {
+	if r == nil {
+		return authz.Node{}
+	}
+	return authz.Node{Team: r.Team, Project: r.Project, Target: r.Target, Environment: r.Environment}
+}
+
+// VerifyRequest is the body of POST /v1/verify.
+type VerifyRequest struct {
+	Token      string    `json:"token"`
+	Permission string    `json:"permission,omitempty"`
+	Resource   *Resource `json:"resource,omitempty"`
+}
+
+// VerifiedKey is what a verification tells about a valid key.
+type VerifiedKey struct {
+	ID             string  `json:"id"`
+	OrganizationID string  `json:"organization_id"`
+	Name           string  `json:"name"`
+	ExpiresAt      *string `json:"expires_at"`
+}
+
+// VerifyResponse is the answer of POST /v1/verify.
+type VerifyResponse struct {
+	Valid   bool         `json:"valid"`
+	Allowed bool         `json:"allowed"`
+	Code    string       `json:"code"`
+	Key     *VerifiedKey `json:"key"`
+	Missing *Grant       `json:"missing,omitempty"`
+}

@@ -1,0 +1,212 @@
+// Package wire holds the JSON shapes of the HTTP API (http-api.md) and their
+// conversion from and to the domain types, shared by every handler, the
+// tests and the load generator.
+package wire
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+)
+
+// Scope is a grant's scope on the wire.
+type Scope struct {
+	Level string `json:"level"`
+	ID    string `json:"id"`
+	// Path is the scope's human name ("billing / web / production"),
+	// only in responses.
+	Path string `json:"path,omitempty"`
+}
+
+// Grant is one permission with an optional scope.
+type Grant struct {
+	Permission string `json:"permission"`
+	Scope      *Scope `json:"scope"`
+}
+
+// KeySpec is the body of create and edit.
+type KeySpec struct {
+	Name        *string  `json:"name"`
+	Permissions *[]Grant `json:"permissions"`
+	Preset      *string  `json:"preset"`
+	AllowAll    *bool    `json:"allow_all"`
+	Expiration  *string  `json:"expiration"`
+	ExpiresAt   *string  `json:"expires_at"`
+}
+
+// Spec converts the body to the domain's request.
+func (s KeySpec) Spec() (keys.Spec, error) {
+	out := keys.Spec{Name: s.Name, Preset: s.Preset, AllowAll: s.AllowAll, Expiration: s.Expiration}
+	if s.Permissions != nil {
+		out.PermissionsSet = true
+		for _, g := range *s.Permissions {
+			in := keys.GrantInput{Permission: g.Permission}
+			if g.Scope != nil {
+				in.Scope = &keys.ScopeInput{Level: g.Scope.Level, ID: g.Scope.ID}
+			}
+			out.Permissions = append(out.Permissions, in)
+		}
+	}
+	if s.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339, *s.ExpiresAt)
+		if err != nil {
+			return keys.Spec{}, fault.Invalid("expires_at", "must be an RFC 3339 date-time such as 2027-01-31T00:00:00Z")
+		}
+		out.ExpiresAt = &t
+	}
+	return out, nil
+}
+
+// Key is the key object of http-api.md. Token is set only in the responses
+// to create and rotate.
+type Key struct {
+	ID             string  `json:"id"`
+	Name           string  `json:"name"`
+	OrganizationID string  `json:"organization_id"`
+	AllowAll       bool    `json:"allow_all"`
+	Permissions    []Grant `json:"permissions"`
+	ExpiresAt      *string `json:"expires_at"`
+	Status         string  `json:"status"`
+	CreatedAt      string  `json:"created_at"`
+	UpdatedAt      string  `json:"updated_at"`
+	RotatedAt      *string `json:"rotated_at"`
+	LastUsedAt     *string `json:"last_used_at"`
+	CreatedBy      *string `json:"created_by"`
+	TokenHint      string  `json:"token_hint"`
+	Version        int64   `json:"version"`
+	Token          string  `json:"token,omitempty"`
+}
+
+// Page is a page of a listing.
+type Page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// NewPage converts a store page.
+func NewPage[T, U any](p directory.Page[T], conv func(T) U) Page[U] {
+	out := Page[U]{Items: make([]U, 0, len(p.Items))}
+	for _, it := range p.Items {
+		out.Items = append(out.Items, conv(it))
+	}
+	if p.Next != "" {
+		out.NextCursor = &p.Next
+	}
+	return out
+}
+
+// Time formats an instant as RFC 3339 UTC.
+func Time(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// OptTime formats an optional instant (zero → null).
+func OptTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := Time(t)
+	return &s
+}
+
+// Namer turns scopes into human paths by reading node names from the
+// directory, remembering what it read for the length of one request.
+type Namer struct {
+	dir   directory.Store
+	org   string
+	names map[string]string
+}
+
+// NewNamer returns a Namer for one organization and one request.
+func NewNamer(dir directory.Store, org string) *Namer {
+	return &Namer{dir: dir, org: org, names: map[string]string{}}
+}
+
+// name returns a node's name, "(deleted)" when it no longer exists.
+func (n *Namer) name(ctx context.Context, id string) (string, error) {
+	if v, ok := n.names[id]; ok {
+		return v, nil
+	}
+	node, err := n.dir.GetNode(ctx, n.org, id)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+		n.names[id] = "(deleted)"
+	case err != nil:
+		return "", err
+	default:
+		n.names[id] = node.Name
+	}
+	return n.names[id], nil
+}
+
+// Path names a node: the team's name for a team, otherwise the names from
+// the project down ("billing / web / production").
+func (n *Namer) Path(ctx context.Context, node authz.Node) (string, error) {
+	l := node.Level()
+	if l == authz.LevelOrganization {
+		return "", nil
+	}
+	from := authz.LevelProject
+	if l == authz.LevelTeam {
+		from = authz.LevelTeam
+	}
+	parts := make([]string, 0, 3)
+	for lv := from; lv <= l; lv++ {
+		nm, err := n.name(ctx, node.At(lv))
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, nm)
+	}
+	return strings.Join(parts, " / "), nil
+}
+
+// Key converts a key, naming its scopes.
+func (n *Namer) Key(ctx context.Context, k *keys.Key, now time.Time) (Key, error) {
+	out := Key{
+		ID: k.ID, Name: k.Name, OrganizationID: k.OrganizationID, AllowAll: k.AllowAll,
+		Permissions: make([]Grant, 0, len(k.Grants)),
+		ExpiresAt:   OptTime(k.ExpiresAt), Status: k.Status(now),
+		CreatedAt: Time(k.CreatedAt), UpdatedAt: Time(k.UpdatedAt),
+		RotatedAt: OptTime(k.RotatedAt), LastUsedAt: OptTime(k.LastUsedAt),
+		TokenHint: k.Hint, Version: k.Version,
+	}
+	if k.CreatedBy != "" {
+		out.CreatedBy = &k.CreatedBy
+	}
+	for _, g := range k.Grants {
+		wg := Grant{Permission: g.Permission}
+		if l := g.Scope.Level(); l != authz.LevelOrganization {
+			p, err := n.Path(ctx, g.Scope)
+			if err != nil {
+				return Key{}, err
+			}
+			wg.Scope = &Scope{Level: l.String(), ID: g.Scope.ID(), Path: p}
+		}
+		out.Permissions = append(out.Permissions, wg)
+	}
+	return out, nil
+}
+
+// ETag is the entity tag of a key version.
+func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// ParseIfMatch returns the version an If-Match header asks for:
+// keys.AnyVersion when absent or "*".
+func ParseIfMatch(h string) (int64, error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return keys.AnyVersion, nil
+	}
+	h = strings.TrimPrefix(h, "W/")
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, fault.Invalid("If-Match", "must be the ETag of the key, such as \"3\"")
+	}
+	return v, nil
+}
