@@ -1,0 +1,408 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+)
+
+// undoTimeout bounds each compensating write of a multi-item change; it
+// runs even when the request's context is already cancelled.
+const undoTimeout = 10 * time.Second
+
+func errOrgNotFound(id string) error {
+	return fmt.Errorf("dynamo: organization %s: %w", id, fault.NotFound("organization"))
+}
+
+func errNodeNotFound(id string) error {
+	return fmt.Errorf("dynamo: node %s: %w", id, fault.NotFound("node"))
+}
+
+func errNameTaken(name string) error {
+	return fmt.Errorf("dynamo: name %q: %w", name, fault.New(fault.CodeConflict, "a sibling already has this name"))
+}
+
+// CreateOrganization puts the organization on condition that its item does
+// not exist. One PutItem.
+func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organization) error {
+	rec := orgRecord{PK: orgPK(org.ID), SK: orgSK, Type: typeOrg, ID: org.ID, Name: org.Name,
+		CreatedAt: formatTime(org.CreatedAt), UpdatedAt: formatTime(org.UpdatedAt)}
+	err := s.putNew(ctx, rec)
+	if failed, _ := conditionFailed(err); failed {
+		return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))
+	}
+	if err != nil {
+		return s.fail("create organization "+org.ID, err)
+	}
+	return nil
+}
+
+// putNew puts rec on condition that no item has its primary key.
+func (s *Store) putNew(ctx context.Context, rec any) error {
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return fmt.Errorf("dynamo: encode item: %w", err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           s.table,
+		Item:                                item,
+		ConditionExpression:                 cond.Condition(),
+		ExpressionAttributeNames:            cond.Names(),
+		ExpressionAttributeValues:           cond.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return err
+}
+
+// GetOrganization is one strongly consistent GetItem.
+func (s *Store) GetOrganization(ctx context.Context, id string) (*directory.Organization, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.table, Key: primaryKey(orgPK(id), orgSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, s.fail("get organization "+id, err)
+	}
+	if out.Item == nil {
+		return nil, errOrgNotFound(id)
+	}
+	return decodeOrg(out.Item)
+}
+
+func decodeOrg(item map[string]types.AttributeValue) (*directory.Organization, error) {
+	var rec orgRecord
+	if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
+		return nil, fmt.Errorf("dynamo: decode organization: %w", err)
+	}
+	return rec.org()
+}
+
+// RenameOrganization is one UpdateItem on condition that the organization
+// exists.
+func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time.Time) (*directory.Organization, error) {
+	out, err := s.update(ctx, primaryKey(orgPK(id), orgSK),
+		expression.Set(expression.Name(attrName), expression.Value(name)).
+			Set(expression.Name(attrUpdated), expression.Value(formatTime(at))),
+		expression.AttributeExists(expression.Name(AttrPK)))
+	if failed, _ := conditionFailed(err); failed {
+		return nil, errOrgNotFound(id)
+	}
+	if err != nil {
+		return nil, s.fail("rename organization "+id, err)
+	}
+	return decodeOrg(out.Attributes)
+}
+
+// update runs one conditional UpdateItem that returns the new item, and the
+// old one when the condition fails.
+func (s *Store) update(ctx context.Context, key map[string]types.AttributeValue, up expression.UpdateBuilder, cond expression.ConditionBuilder) (*dynamodb.UpdateItemOutput, error) {
+	expr, err := expression.NewBuilder().WithUpdate(up).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: build update: %w", err)
+	}
+	return s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           s.table,
+		Key:                                 key,
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+}
+
+// deleteIf runs one conditional DeleteItem that returns the deleted item,
+// or the existing one when the condition fails.
+func (s *Store) deleteIf(ctx context.Context, key map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.DeleteItemOutput, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	return s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           s.table,
+		Key:                                 key,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllOld,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+}
+
+// parentOf returns the primary key of n's parent item (the organization for
+// a team) and the condition that it exists at the place n's path says.
+func parentOf(n *directory.Node) (map[string]types.AttributeValue, expression.ConditionBuilder) {
+	exists := expression.AttributeExists(expression.Name(AttrPK))
+	l := n.Level()
+	if l == authz.LevelTeam {
+		return primaryKey(orgPK(n.OrganizationID), orgSK), exists
+	}
+	cond := exists.And(expression.Name(attrLevel).Equal(expression.Value(l - 1)))
+	for pl := authz.LevelTeam; pl < l; pl++ {
+		cond = cond.And(expression.Name(pl.String()).Equal(expression.Value(n.Path.At(pl))))
+	}
+	return primaryKey(orgPK(n.OrganizationID), nodeSK(n.ParentID())), cond
+}
+
+// checkNode refuses a node whose path does not hold its own id and every
+// ancestor's id.
+func checkNode(n *directory.Node) error {
+	l := n.Level()
+	if l < authz.LevelTeam || n.ID == "" || n.Path.ID() != n.ID || n.OrganizationID == "" {
+		return fault.Invalid("path", "a node needs an organization, and a path that ends with its own id")
+	}
+	for pl := authz.LevelTeam; pl < l; pl++ {
+		if n.Path.At(pl) == "" {
+			return fault.Invalid("path", "the node's %s id is missing", pl)
+		}
+	}
+	return nil
+}
+
+// CreateNode stores a node in three conditional single-item writes, undone
+// in reverse order when a later one fails (no transaction: dynalite has
+// none, and none is needed):
+//
+//  1. UpdateItem on the parent (the organization for a team): ADD 1 to its
+//     children counter on condition that it exists at the place the path
+//     says (fault.ErrNotFound otherwise). From then on the parent cannot be
+//     deleted, so the node can never be orphaned.
+//  2. PutItem of the name claim (attribute_not_exists): fault.ErrConflict
+//     when a sibling holds the name.
+//  3. PutItem of the node (attribute_not_exists): fault.ErrConflict when the
+//     id exists.
+func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
+	if err := checkNode(n); err != nil {
+		return err
+	}
+	pkey, pcond := parentOf(n)
+	_, err := s.update(ctx, pkey, expression.Add(expression.Name(attrChildren), expression.Value(1)), pcond)
+	if failed, _ := conditionFailed(err); failed {
+		if n.Level() == authz.LevelTeam {
+			return errOrgNotFound(n.OrganizationID)
+		}
+		return errNodeNotFound(n.ParentID())
+	}
+	if err != nil {
+		return s.fail("create node "+n.ID+": count child", err)
+	}
+	undoCount := func() {
+		s.undo(ctx, "uncount child "+n.ID, func(ctx context.Context) error {
+			_, err := s.update(ctx, pkey, expression.Add(expression.Name(attrChildren), expression.Value(-1)), expression.AttributeExists(expression.Name(AttrPK)))
+			return err
+		})
+	}
+
+	claim := nameRecord{PK: orgPK(n.OrganizationID), SK: nameSK(n.ParentID(), n.Level(), n.Name), Type: typeName, Owner: n.ID}
+	err = s.putNew(ctx, claim)
+	if err != nil {
+		undoCount()
+		if failed, _ := conditionFailed(err); failed {
+			return errNameTaken(n.Name)
+		}
+		return s.fail("create node "+n.ID+": claim name", err)
+	}
+
+	err = s.putNew(ctx, newNodeRecord(n))
+	if err != nil {
+		s.undo(ctx, "release name of "+n.ID, func(ctx context.Context) error { return s.release(ctx, claim.PK, claim.SK, n.ID) })
+		undoCount()
+		if failed, _ := conditionFailed(err); failed {
+			return fmt.Errorf("dynamo: node %s: %w", n.ID, fault.New(fault.CodeConflict, "a node with this id exists"))
+		}
+		return s.fail("create node "+n.ID, err)
+	}
+	return nil
+}
+
+// release deletes a name claim if owner still holds it.
+func (s *Store) release(ctx context.Context, pk, sk, owner string) error {
+	_, err := s.deleteIf(ctx, primaryKey(pk, sk), expression.Name(attrOwner).Equal(expression.Value(owner)))
+	if failed, _ := conditionFailed(err); failed {
+		return nil // someone else's claim, or already gone
+	}
+	return err
+}
+
+// undo runs a compensating write even if ctx is done, and logs its failure
+// (the request already has its own error to return).
+func (s *Store) undo(ctx context.Context, what string, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		s.log.ErrorContext(ctx, "dynamo: compensating write failed", "table", *s.table, "step", what, "error", err)
+	}
+}
+
+// GetNode is one strongly consistent GetItem on (organization, node id): a
+// node of another organization is simply not there.
+func (s *Store) GetNode(ctx context.Context, org, id string) (*directory.Node, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.table, Key: primaryKey(orgPK(org), nodeSK(id)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, s.fail("get node "+id, err)
+	}
+	if out.Item == nil {
+		return nil, errNodeNotFound(id)
+	}
+	return decodeNode(out.Item)
+}
+
+func decodeNode(item map[string]types.AttributeValue) (*directory.Node, error) {
+	var rec nodeRecord
+	if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
+		return nil, fmt.Errorf("dynamo: decode node: %w", err)
+	}
+	return rec.node()
+}
+
+// ListNodes queries GSI1 (all nodes of a level in the organization) or, with
+// a parent, GSI2 (the parent's children of that level), oldest first. Only
+// direct children are listed: a parent two levels up lists nothing.
+func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, parent string, opt directory.ListOptions) (directory.Page[*directory.Node], error) {
+	var page directory.Page[*directory.Node]
+	if level < authz.LevelTeam || level > authz.LevelEnvironment {
+		return page, fault.Invalid("level", "unknown level %s", level)
+	}
+	index, ipk, isk, pkValue := IndexGSI1, AttrGSI1PK, AttrGSI1SK, levelGSI1PK(org, level)
+	if parent != "" {
+		index, ipk, isk, pkValue = IndexGSI2, AttrGSI2PK, AttrGSI2SK, childrenGSI2PK(org, parent, level)
+	}
+	list := "nodes:" + level.String() + ":" + parent
+	var start map[string]types.AttributeValue
+	if opt.Cursor != "" {
+		c, err := decodeCursor(opt.Cursor, org, list)
+		if err != nil {
+			return page, err
+		}
+		start = map[string]types.AttributeValue{
+			AttrPK: &types.AttributeValueMemberS{Value: orgPK(org)},
+			AttrSK: &types.AttributeValueMemberS{Value: nodeSK(c.ID)},
+			ipk:    &types.AttributeValueMemberS{Value: pkValue},
+			isk:    &types.AttributeValueMemberS{Value: c.Sort},
+		}
+	}
+	items, more, err := s.query(ctx, index, ipk, pkValue, true, start, opt.PageSize())
+	if err != nil {
+		return page, s.fail("list nodes of "+org, err)
+	}
+	for _, it := range items {
+		n, err := decodeNode(it)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, n)
+	}
+	if more && len(page.Items) > 0 {
+		last := page.Items[len(page.Items)-1]
+		page.Next = encodeCursor(cursor{Org: org, List: list, Sort: sortKey(formatTime(last.CreatedAt), last.ID), ID: last.ID})
+	}
+	return page, nil
+}
+
+// RenameNode reads the node, claims the new name among its siblings, updates
+// the node on condition that its name is still the one read, and releases
+// the old name: GetItem, PutItem, UpdateItem, DeleteItem (one UpdateItem
+// when the name does not change).
+func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Time) (*directory.Node, error) {
+	cur, err := s.GetNode(ctx, org, id)
+	if err != nil {
+		return nil, err
+	}
+	key := primaryKey(orgPK(org), nodeSK(id))
+	exists := expression.AttributeExists(expression.Name(AttrPK))
+	setUpdated := expression.Set(expression.Name(attrUpdated), expression.Value(formatTime(at)))
+	if cur.Name == name {
+		out, err := s.update(ctx, key, setUpdated, exists)
+		if failed, _ := conditionFailed(err); failed {
+			return nil, errNodeNotFound(id)
+		}
+		if err != nil {
+			return nil, s.fail("rename node "+id, err)
+		}
+		return decodeNode(out.Attributes)
+	}
+
+	pk := orgPK(org)
+	newSK := nameSK(cur.ParentID(), cur.Level(), name)
+	err = s.putNew(ctx, nameRecord{PK: pk, SK: newSK, Type: typeName, Owner: id})
+	if failed, old := conditionFailed(err); failed {
+		var held nameRecord
+		if attributevalue.UnmarshalMap(old, &held) != nil || held.Owner != id {
+			return nil, errNameTaken(name)
+		}
+		// A claim of our own left behind by an interrupted rename: reuse it.
+	} else if err != nil {
+		return nil, s.fail("rename node "+id+": claim name", err)
+	}
+
+	out, err := s.update(ctx, key,
+		setUpdated.Set(expression.Name(attrName), expression.Value(name)),
+		exists.And(expression.Name(attrName).Equal(expression.Value(cur.Name))))
+	if err != nil {
+		s.undo(ctx, "release new name of "+id, func(ctx context.Context) error { return s.release(ctx, pk, newSK, id) })
+		if failed, old := conditionFailed(err); failed {
+			if len(old) == 0 {
+				return nil, errNodeNotFound(id)
+			}
+			return nil, fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node was renamed by someone else; reload it and try again"))
+		}
+		return nil, s.fail("rename node "+id, err)
+	}
+	s.undo(ctx, "release old name of "+id, func(ctx context.Context) error {
+		return s.release(ctx, pk, nameSK(cur.ParentID(), cur.Level(), cur.Name), id)
+	})
+	return decodeNode(out.Attributes)
+}
+
+// DeleteNode deletes the node on condition that its children counter is
+// zero (fault.ErrConflict otherwise), then releases its name and counts it
+// out of its parent: DeleteItem, DeleteItem, UpdateItem. A child being
+// created concurrently has already counted itself into the parent (step 1
+// of CreateNode) or will fail to (the parent is gone), so no child is ever
+// orphaned. If the process dies between the steps, the parent's counter
+// stays too high (it refuses deletion: the safe side) or the name stays
+// claimed; both are logged when the write fails.
+func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
+	children := expression.Name(attrChildren)
+	cond := expression.AttributeExists(expression.Name(AttrPK)).
+		And(expression.Or(expression.AttributeNotExists(children), children.Equal(expression.Value(0))))
+	out, err := s.deleteIf(ctx, primaryKey(orgPK(org), nodeSK(id)), cond)
+	if failed, old := conditionFailed(err); failed {
+		if len(old) == 0 {
+			return errNodeNotFound(id)
+		}
+		return fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node still has children; delete them first"))
+	}
+	if err != nil {
+		return s.fail("delete node "+id, err)
+	}
+	n, err := decodeNode(out.Attributes)
+	if err != nil {
+		return err
+	}
+	s.undo(ctx, "release name of deleted "+id, func(ctx context.Context) error {
+		return s.release(ctx, orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name), id)
+	})
+	pkey, _ := parentOf(n)
+	s.undo(ctx, "uncount deleted child "+id, func(ctx context.Context) error {
+		_, err := s.update(ctx, pkey, expression.Add(children, expression.Value(-1)), expression.AttributeExists(expression.Name(AttrPK)))
+		return err
+	})
+	return nil
+}

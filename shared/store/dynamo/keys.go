@@ -1,0 +1,267 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+)
+
+// errKeyNotFound is what a missing key answers.
+func errKeyNotFound(id string) error {
+	return fmt.Errorf("dynamo: key %s: %w", id, fault.NotFound("api key"))
+}
+
+func errKeyConflict(id string) error {
+	return fmt.Errorf("dynamo: key %s: %w", id, fault.New(fault.CodeConflict, "the api key was changed by someone else; reload it and try again"))
+}
+
+// CreateKey puts the key with Version 1 on condition that no item has its
+// primary key (fault.ErrConflict otherwise). One PutItem.
+func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
+	k.Version = 1
+	rec := newKeyRecord(k)
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return fmt.Errorf("dynamo: encode key %s: %w", k.ID, err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 s.table,
+		Item:                      item,
+		ConditionExpression:       cond.Condition(),
+		ExpressionAttributeNames:  cond.Names(),
+		ExpressionAttributeValues: cond.Values(),
+	})
+	if failed, _ := conditionFailed(err); failed {
+		return fmt.Errorf("dynamo: key %s: %w", k.ID, fault.New(fault.CodeConflict, "an api key with this id exists"))
+	}
+	if err != nil {
+		return s.fail("create key "+k.ID, err)
+	}
+	return nil
+}
+
+// GetKey is the verification path: ONE strongly consistent GetItem by
+// primary key, no query, no index. The caller checks expiry.
+func (s *Store) GetKey(ctx context.Context, id string) (*keys.Key, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      s.table,
+		Key:            primaryKey(keyPK(id), keySK),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, s.fail("get key "+id, err)
+	}
+	if out.Item == nil {
+		return nil, errKeyNotFound(id)
+	}
+	return decodeKey(out.Item)
+}
+
+func decodeKey(item map[string]types.AttributeValue) (*keys.Key, error) {
+	var rec keyRecord
+	if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
+		return nil, fmt.Errorf("dynamo: decode key: %w", err)
+	}
+	return rec.key()
+}
+
+// ListKeys queries GSI1 (the organization's keys by creation time, then id)
+// backwards: newest first. Index reads are eventually consistent, so a key
+// created a moment ago may be missing from the first page for a moment.
+func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOptions) (directory.Page[*keys.Key], error) {
+	var page directory.Page[*keys.Key]
+	const list = "keys"
+	gpk := keysGSI1PK(org)
+	var start map[string]types.AttributeValue
+	if opt.Cursor != "" {
+		c, err := decodeCursor(opt.Cursor, org, list)
+		if err != nil {
+			return page, err
+		}
+		start = map[string]types.AttributeValue{
+			AttrPK:     &types.AttributeValueMemberS{Value: keyPK(c.ID)},
+			AttrSK:     &types.AttributeValueMemberS{Value: keySK},
+			AttrGSI1PK: &types.AttributeValueMemberS{Value: gpk},
+			AttrGSI1SK: &types.AttributeValueMemberS{Value: c.Sort},
+		}
+	}
+	items, more, err := s.query(ctx, IndexGSI1, AttrGSI1PK, gpk, false, start, opt.PageSize())
+	if err != nil {
+		return page, s.fail("list keys of "+org, err)
+	}
+	for _, it := range items {
+		k, err := decodeKey(it)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, k)
+	}
+	if more && len(page.Items) > 0 {
+		last := page.Items[len(page.Items)-1]
+		page.Next = encodeCursor(cursor{Org: org, List: list, Sort: sortKey(formatTime(last.CreatedAt), last.ID), ID: last.ID})
+	}
+	return page, nil
+}
+
+// query reads up to limit items of one index partition in order, starting
+// after start, and reports whether more items follow. It asks for one item
+// more than the page so the last page has no cursor, and goes on while
+// DynamoDB stops early (1 MB pages).
+func (s *Store) query(ctx context.Context, index, pkAttr, pkValue string, forward bool, start map[string]types.AttributeValue, limit int) ([]map[string]types.AttributeValue, bool, error) {
+	kc, err := expression.NewBuilder().WithKeyCondition(expression.Key(pkAttr).Equal(expression.Value(pkValue))).Build()
+	if err != nil {
+		return nil, false, fmt.Errorf("build key condition: %w", err)
+	}
+	var items []map[string]types.AttributeValue
+	for {
+		out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 s.table,
+			IndexName:                 aws.String(index),
+			KeyConditionExpression:    kc.KeyCondition(),
+			ExpressionAttributeNames:  kc.Names(),
+			ExpressionAttributeValues: kc.Values(),
+			ScanIndexForward:          aws.Bool(forward),
+			ExclusiveStartKey:         start,
+			Limit:                     aws.Int32(int32(limit + 1 - len(items))),
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		items = append(items, out.Items...)
+		if len(items) > limit {
+			return items[:limit], true, nil
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return items, false, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// UpdateKey sets the changeable attributes on condition that the stored
+// version is expectedVersion. One UpdateItem; last_used_at, created_at and
+// created_by are not touched.
+func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
+	rec := newKeyRecord(k)
+	up := expression.Set(expression.Name("name"), expression.Value(rec.Name)).
+		Set(expression.Name("allow_all"), expression.Value(rec.AllowAll)).
+		Set(expression.Name("digest"), expression.Value(rec.Digest)).
+		Set(expression.Name("hint"), expression.Value(rec.Hint)).
+		Set(expression.Name(attrUpdated), expression.Value(rec.UpdatedAt)).
+		Set(expression.Name(attrVersion), expression.Value(rec.Version))
+	up = up.Set(expression.Name("grants"), expression.Value(rec.Grants))
+	for _, f := range []struct{ name, value string }{{"expires_at", rec.ExpiresAt}, {"rotated_at", rec.RotatedAt}} {
+		if f.value == "" {
+			up = up.Remove(expression.Name(f.name))
+		} else {
+			up = up.Set(expression.Name(f.name), expression.Value(f.value))
+		}
+	}
+	if rec.TTL == 0 {
+		up = up.Remove(expression.Name(AttrTTL))
+	} else {
+		up = up.Set(expression.Name(AttrTTL), expression.Value(rec.TTL))
+	}
+	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion)))
+	expr, err := expression.NewBuilder().WithUpdate(up).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build update of %s: %w", k.ID, err)
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           s.table,
+		Key:                                 primaryKey(keyPK(k.ID), keySK),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return s.versioned("update key", k.ID, err)
+}
+
+// versioned maps the outcome of a write conditional on the version.
+func (s *Store) versioned(op, id string, err error) error {
+	if failed, old := conditionFailed(err); failed {
+		if len(old) == 0 {
+			return errKeyNotFound(id)
+		}
+		return errKeyConflict(id)
+	}
+	if err != nil {
+		return s.fail(op+" "+id, err)
+	}
+	return nil
+}
+
+// DeleteKey deletes the key on condition that the stored version is
+// expectedVersion. One DeleteItem.
+func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
+	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           s.table,
+		Key:                                 primaryKey(keyPK(id), keySK),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return s.versioned("delete key", id, err)
+}
+
+// TouchKey sets last_used_at to now on condition that it still holds prev
+// (is absent for a zero prev) and the key exists. It does not change the
+// version. One UpdateItem; a lost race answers (false, nil), a missing key
+// fault.ErrNotFound.
+func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (bool, error) {
+	last := expression.Name(attrLastUsed)
+	var was expression.ConditionBuilder
+	if prev.IsZero() {
+		was = expression.AttributeNotExists(last)
+	} else {
+		was = last.Equal(expression.Value(formatTime(prev)))
+	}
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(last, expression.Value(formatTime(now)))).
+		WithCondition(expression.AttributeExists(expression.Name(AttrPK)).And(was)).
+		Build()
+	if err != nil {
+		return false, fmt.Errorf("dynamo: build touch: %w", err)
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           s.table,
+		Key:                                 primaryKey(keyPK(id), keySK),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if failed, old := conditionFailed(err); failed {
+		if len(old) == 0 {
+			return false, errKeyNotFound(id)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail("touch key "+id, err)
+	}
+	return true, nil
+}
