@@ -91,9 +91,8 @@ func Parse(s string) (Parsed, error) {
 			return Parsed{}, errAlphabet
 		}
 	}
-	body := s[:Len-ChecksumLen]
 	var want [ChecksumLen]byte
-	encodeChecksum(&want, crc32.ChecksumIEEE([]byte(body)))
+	encodeChecksum(&want, checksum(s[:Len-ChecksumLen]))
 	if string(want[:]) != s[Len-ChecksumLen:] {
 		return Parsed{}, errChecksum
 	}
@@ -145,7 +144,7 @@ func (g *Generator) WithSelector(selector string) (Secret, error) {
 	buf = append(buf, selector...)
 	buf = append(buf, ver...)
 	var sum [ChecksumLen]byte
-	encodeChecksum(&sum, crc32.ChecksumIEEE(buf))
+	encodeChecksum(&sum, checksum(string(buf)))
 	buf = append(buf, sum[:]...)
 	tok := string(buf)
 	p, err := Parse(tok)
@@ -192,6 +191,17 @@ func (g *Generator) RandomID(prefix string, n int) (string, error) {
 // nothing of the verifier.
 func Hint(p Parsed, tok string) string {
 	return Prefix + p.Selector[:4] + "…" + tok[len(tok)-4:]
+}
+
+// checksum is the IEEE CRC32 of s, computed over the string directly so
+// that parsing allocates nothing (crc32.ChecksumIEEE would need a []byte
+// copy on the heap).
+func checksum(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ (crc >> 8)
+	}
+	return ^crc
 }
 
 func encodeChecksum(dst *[ChecksumLen]byte, v uint32) {

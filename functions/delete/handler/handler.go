@@ -1,0 +1,27 @@
+// Package handler serves DELETE /v1/api-keys/{id}: revoke a key at once.
+package handler
+
+import (
+	"net/http"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+)
+
+// Handlers returns the delete function's handlers by operation.
+func Handlers(d httpapi.Deps) map[string]http.Handler {
+	return map[string]http.Handler{"deleteKey": Delete(d)}
+}
+
+// Delete answers 204; a key already deleted answers 404.
+func Delete(d httpapi.Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		caller, _ := authz.FromContext(r.Context())
+		if err := d.Keys.Delete(r.Context(), caller, r.PathValue("id")); err != nil {
+			httpapi.WriteError(w, r, d.Logger, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

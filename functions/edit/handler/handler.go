@@ -1,0 +1,46 @@
+// Package handler serves PATCH /v1/api-keys/{id}: edit a key's name,
+// permissions and expiry, honouring If-Match so no update is lost.
+package handler
+
+import (
+	"net/http"
+
+	showhandler "github.com/dotenv/apikeys/functions/show/handler"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/wire"
+)
+
+// Handlers returns the edit function's handlers by operation.
+func Handlers(d httpapi.Deps) map[string]http.Handler {
+	return map[string]http.Handler{"updateKey": Update(d)}
+}
+
+// Update answers 200 with the edited key and its new ETag; a stale If-Match
+// answers 409.
+func Update(d httpapi.Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		caller, _ := authz.FromContext(r.Context())
+		expected, err := wire.ParseIfMatch(r.Header.Get("If-Match"))
+		if err != nil {
+			httpapi.WriteError(w, r, d.Logger, err)
+			return
+		}
+		var body wire.KeySpec
+		if err := httpapi.DecodeJSON(w, r, &body); err != nil {
+			httpapi.WriteError(w, r, d.Logger, err)
+			return
+		}
+		spec, err := body.Spec()
+		if err != nil {
+			httpapi.WriteError(w, r, d.Logger, err)
+			return
+		}
+		k, err := d.Keys.Update(r.Context(), caller, r.PathValue("id"), spec, expected)
+		if err != nil {
+			httpapi.WriteError(w, r, d.Logger, err)
+			return
+		}
+		showhandler.WriteKey(w, r, d, caller, k, http.StatusOK)
+	}
+}

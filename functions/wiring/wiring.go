@@ -1,0 +1,102 @@
+// Package wiring builds every runtime's handlers the same way: the shared
+// dependencies from one store, and each function's handlers by operation.
+// The single binary mounts all functions; each Lambda mounts its own.
+package wiring
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	createhandler "github.com/dotenv/apikeys/functions/create/handler"
+	deletehandler "github.com/dotenv/apikeys/functions/delete/handler"
+	directoryhandler "github.com/dotenv/apikeys/functions/directory/handler"
+	edithandler "github.com/dotenv/apikeys/functions/edit/handler"
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	rotatehandler "github.com/dotenv/apikeys/functions/rotate/handler"
+	showhandler "github.com/dotenv/apikeys/functions/show/handler"
+	verifyhandler "github.com/dotenv/apikeys/functions/verify/handler"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store"
+	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/verify"
+)
+
+// Options tune Deps.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Usage records last uses (nil records none).
+	Usage verify.UsageRecorder
+	// Tokens generates tokens and ids (crypto/rand when nil).
+	Tokens *token.Generator
+}
+
+// NewDeps builds the handlers' dependencies on one store.
+func NewDeps(st store.Store, opt Options) httpapi.Deps {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Tokens == nil {
+		opt.Tokens = token.NewGenerator()
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	catalog := authz.NewCatalog()
+	return httpapi.Deps{
+		Keys:      keys.NewService(st, st, catalog, opt.Tokens, opt.Now),
+		Directory: directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
+		Verifier:  verify.New(st, st, catalog, opt.Now, opt.Usage),
+		Catalog:   catalog,
+		Routes:    authz.NewRoutes(),
+		Logger:    opt.Logger,
+		Now:       opt.Now,
+		Ping:      st.Ping,
+	}
+}
+
+// Handlers returns one function's handlers by operation.
+func Handlers(f authz.Function, d httpapi.Deps, explore explorehandler.Config) map[string]http.Handler {
+	switch f {
+	case authz.FunctionCreate:
+		return createhandler.Handlers(d)
+	case authz.FunctionShow:
+		return showhandler.Handlers(d)
+	case authz.FunctionEdit:
+		return edithandler.Handlers(d)
+	case authz.FunctionRotate:
+		return rotatehandler.Handlers(d)
+	case authz.FunctionDelete:
+		return deletehandler.Handlers(d)
+	case authz.FunctionVerify:
+		return verifyhandler.Handlers(d)
+	case authz.FunctionExplore:
+		return explorehandler.Handlers(d, explore)
+	case authz.FunctionDirectory:
+		return directoryhandler.Handlers(d)
+	}
+	return nil
+}
+
+// Router mounts the routes of the given functions with their handlers.
+func Router(d httpapi.Deps, explore explorehandler.Config, fs ...authz.Function) (*httpapi.Router, error) {
+	var routes authz.Routes
+	handlers := map[string]http.Handler{}
+	for _, f := range fs {
+		routes = append(routes, d.Routes.ForFunction(f)...)
+		for op, h := range Handlers(f, d, explore) {
+			handlers[op] = h
+		}
+	}
+	r, err := httpapi.NewRouter(routes, handlers, d.Verifier, d.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: %w", err)
+	}
+	return r, nil
+}

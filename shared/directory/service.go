@@ -1,0 +1,227 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/fault"
+)
+
+// IDSource makes random ids with a prefix.
+type IDSource interface {
+	RandomID(prefix string, n int) (string, error)
+}
+
+// NameValidator checks a display name and names the field on failure.
+type NameValidator func(field, name string) error
+
+// Service manages an organization's hierarchy for a caller: validation,
+// ids, and lists that show only what the caller may read.
+type Service struct {
+	store    Store
+	catalog  *authz.Catalog
+	ids      IDSource
+	validate NameValidator
+	now      func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(s Store, c *authz.Catalog, ids IDSource, validate NameValidator, now func() time.Time) *Service {
+	return &Service{store: s, catalog: c, ids: ids, validate: validate, now: now}
+}
+
+// Store returns the underlying store.
+func (s *Service) Store() Store { return s.store }
+
+// readPermission is the permission that reads nodes of a level.
+func readPermission(l authz.Level) string {
+	switch l {
+	case authz.LevelTeam:
+		return "teams:read"
+	case authz.LevelProject:
+		return "projects:read"
+	case authz.LevelTarget:
+		return "targets:read"
+	}
+	return "environments:read"
+}
+
+// Organization returns the caller's organization.
+func (s *Service) Organization(ctx context.Context, caller authz.Principal) (*Organization, error) {
+	o, err := s.store.GetOrganization(ctx, caller.OrganizationID)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.NotFound("organization")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory: reading organization: %w", err)
+	}
+	return o, nil
+}
+
+// RenameOrganization renames the caller's organization.
+func (s *Service) RenameOrganization(ctx context.Context, caller authz.Principal, name *string) (*Organization, error) {
+	if name == nil {
+		return nil, fault.Invalid("name", "is required")
+	}
+	if err := s.validate("name", *name); err != nil {
+		return nil, err
+	}
+	o, err := s.store.RenameOrganization(ctx, caller.OrganizationID, *name, s.now().UTC().Truncate(time.Millisecond))
+	if err != nil {
+		return nil, mapErr("renaming organization", err)
+	}
+	return o, nil
+}
+
+// Get returns the node at the path named (ids of the path parameters),
+// checking that the path is consistent.
+func (s *Service) Get(ctx context.Context, caller authz.Principal, named authz.Node) (*Node, error) {
+	n, err := s.store.GetNode(ctx, caller.OrganizationID, named.ID())
+	if err == nil && (n.Level() != named.Level() || !n.Path.Consistent(named)) {
+		err = fault.ErrNotFound
+	}
+	if err != nil {
+		return nil, mapErr("reading "+named.Level().String(), err)
+	}
+	return n, nil
+}
+
+// List returns a page of the children of parent (the organization for
+// teams; for projects, all of the organization's projects) at level, showing
+// only the nodes the caller may read.
+func (s *Service) List(ctx context.Context, caller authz.Principal, level authz.Level, parent authz.Node, opt ListOptions) (Page[*Node], error) {
+	parentID := ""
+	if parent.Level() != authz.LevelOrganization {
+		if _, err := s.Get(ctx, caller, parent); err != nil {
+			return Page[*Node]{}, err
+		}
+		parentID = parent.ID()
+	}
+	p, err := s.store.ListNodes(ctx, caller.OrganizationID, level, parentID, opt)
+	if err != nil {
+		return p, mapErr("listing "+level.String()+"s", err)
+	}
+	perm := readPermission(level)
+	visible := p.Items[:0]
+	for _, n := range p.Items {
+		if caller.Allows(s.catalog, perm, n.Path) || caller.Reaches(s.catalog, perm, n.Path) {
+			visible = append(visible, n)
+		}
+	}
+	p.Items = visible
+	return p, nil
+}
+
+// Create adds a node at level under parent (for a project: under the team
+// teamID). Names are unique among siblings.
+func (s *Service) Create(ctx context.Context, caller authz.Principal, level authz.Level, parent authz.Node, name *string, teamID *string) (*Node, error) {
+	if name == nil {
+		return nil, fault.Invalid("name", "is required")
+	}
+	if err := s.validate("name", *name); err != nil {
+		return nil, err
+	}
+	if level == authz.LevelProject {
+		if teamID == nil || *teamID == "" {
+			return nil, fault.Invalid("team_id", "is required: a project belongs to one team")
+		}
+		if !strings.HasPrefix(*teamID, authz.LevelTeam.IDPrefix()) {
+			return nil, fault.Invalid("team_id", "a team id starts with %q", authz.LevelTeam.IDPrefix())
+		}
+		t, err := s.store.GetNode(ctx, caller.OrganizationID, *teamID)
+		if errors.Is(err, fault.ErrNotFound) || (err == nil && t.Level() != authz.LevelTeam) {
+			return nil, fault.Invalid("team_id", "no team %q in this organization", *teamID)
+		}
+		if err != nil {
+			return nil, mapErr("reading team", err)
+		}
+		parent = t.Path
+	} else if teamID != nil {
+		return nil, fault.Invalid("team_id", "is only for projects")
+	} else if parent.Level() != authz.LevelOrganization {
+		p, err := s.Get(ctx, caller, parent)
+		if err != nil {
+			return nil, err
+		}
+		parent = p.Path
+	}
+	id, err := s.ids.RandomID(level.IDPrefix(), 16)
+	if err != nil {
+		return nil, fmt.Errorf("directory: making id: %w", err)
+	}
+	path := parent
+	switch level {
+	case authz.LevelTeam:
+		path.Team = id
+	case authz.LevelProject:
+		path.Project = id
+	case authz.LevelTarget:
+		path.Target = id
+	case authz.LevelEnvironment:
+		path.Environment = id
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	n := &Node{ID: id, OrganizationID: caller.OrganizationID, Path: path, Name: *name, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateNode(ctx, n); err != nil {
+		if errors.Is(err, fault.ErrConflict) {
+			return nil, &fault.Error{Code: fault.CodeConflict, Message: "a " + level.String() + " with that name already exists here",
+				Fields: []fault.FieldError{{Field: "name", Message: "must be unique among its siblings"}}}
+		}
+		return nil, mapErr("creating "+level.String(), err)
+	}
+	return n, nil
+}
+
+// Rename renames the node at the path named.
+func (s *Service) Rename(ctx context.Context, caller authz.Principal, named authz.Node, name *string) (*Node, error) {
+	if name == nil {
+		return nil, fault.Invalid("name", "is required")
+	}
+	if err := s.validate("name", *name); err != nil {
+		return nil, err
+	}
+	if _, err := s.Get(ctx, caller, named); err != nil {
+		return nil, err
+	}
+	n, err := s.store.RenameNode(ctx, caller.OrganizationID, named.ID(), *name, s.now().UTC().Truncate(time.Millisecond))
+	if errors.Is(err, fault.ErrConflict) {
+		return nil, &fault.Error{Code: fault.CodeConflict, Message: "a sibling already has that name",
+			Fields: []fault.FieldError{{Field: "name", Message: "must be unique among its siblings"}}}
+	}
+	if err != nil {
+		return nil, mapErr("renaming "+named.Level().String(), err)
+	}
+	return n, nil
+}
+
+// Delete removes the node at the path named; a node with children answers
+// a conflict.
+func (s *Service) Delete(ctx context.Context, caller authz.Principal, named authz.Node) error {
+	if _, err := s.Get(ctx, caller, named); err != nil {
+		return err
+	}
+	err := s.store.DeleteNode(ctx, caller.OrganizationID, named.ID())
+	if errors.Is(err, fault.ErrConflict) {
+		return fault.New(fault.CodeConflict, "the %s still has children: delete them first", named.Level())
+	}
+	if err != nil {
+		return mapErr("deleting "+named.Level().String(), err)
+	}
+	return nil
+}
+
+// mapErr turns store errors into public ones.
+func mapErr(what string, err error) error {
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Message != "" {
+		return err
+	}
+	if errors.Is(err, fault.ErrNotFound) {
+		return fault.Wrap(err, fault.CodeNotFound, "not found")
+	}
+	return fmt.Errorf("directory: %s: %w", what, err)
+}
