@@ -357,7 +357,11 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 	if err != nil {
 		s.undo(ctx, "release new name of "+id, func(ctx context.Context) error { return s.release(ctx, pk, newSK, id) })
 		if failed, old := conditionFailed(err); failed {
-			if len(old) == 0 {
+			found, err := s.existed(ctx, key, old)
+			switch {
+			case err != nil:
+				return nil, err
+			case !found:
 				return nil, errNodeNotFound(id)
 			}
 			return nil, fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node was renamed by someone else; reload it and try again"))
@@ -382,9 +386,14 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 	children := expression.Name(attrChildren)
 	cond := expression.AttributeExists(expression.Name(AttrPK)).
 		And(expression.Or(expression.AttributeNotExists(children), children.Equal(expression.Value(0))))
-	out, err := s.deleteIf(ctx, primaryKey(orgPK(org), nodeSK(id)), cond)
+	key := primaryKey(orgPK(org), nodeSK(id))
+	out, err := s.deleteIf(ctx, key, cond)
 	if failed, old := conditionFailed(err); failed {
-		if len(old) == 0 {
+		found, err := s.existed(ctx, key, old)
+		switch {
+		case err != nil:
+			return err
+		case !found:
 			return errNodeNotFound(id)
 		}
 		return fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node still has children; delete them first"))

@@ -190,13 +190,17 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	return s.versioned("update key", k.ID, err)
+	return s.versioned(ctx, "update key", k.ID, err)
 }
 
 // versioned maps the outcome of a write conditional on the version.
-func (s *Store) versioned(op, id string, err error) error {
+func (s *Store) versioned(ctx context.Context, op, id string, err error) error {
 	if failed, old := conditionFailed(err); failed {
-		if len(old) == 0 {
+		found, err := s.existed(ctx, primaryKey(keyPK(id), keySK), old)
+		switch {
+		case err != nil:
+			return err
+		case !found:
 			return errKeyNotFound(id)
 		}
 		return errKeyConflict(id)
@@ -223,7 +227,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	return s.versioned("delete key", id, err)
+	return s.versioned(ctx, "delete key", id, err)
 }
 
 // TouchKey sets last_used_at to now on condition that it still holds prev
@@ -255,7 +259,11 @@ func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (b
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if failed, old := conditionFailed(err); failed {
-		if len(old) == 0 {
+		found, err := s.existed(ctx, primaryKey(keyPK(id), keySK), old)
+		switch {
+		case err != nil:
+			return false, err
+		case !found:
 			return false, errKeyNotFound(id)
 		}
 		return false, nil

@@ -103,6 +103,28 @@ func conditionFailed(err error) (failed bool, old map[string]types.AttributeValu
 	return false, nil
 }
 
+// existed tells, after a lost condition, whether the item exists: from the
+// old item DynamoDB returned (ReturnValuesOnConditionCheckFailure=ALL_OLD,
+// no extra read), or, when the server returned none, from one strongly
+// consistent GetItem. Real DynamoDB and moto return the old item; dynalite
+// ignores the parameter, and a missing item returns none everywhere, so the
+// extra read only happens on a not-found path or on dynalite.
+func (s *Store) existed(ctx context.Context, key map[string]types.AttributeValue, old map[string]types.AttributeValue) (bool, error) {
+	if len(old) > 0 {
+		return true, nil
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            s.table,
+		Key:                  key,
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String(AttrPK),
+	})
+	if err != nil {
+		return false, s.fail("read after a lost condition", err)
+	}
+	return len(out.Item) > 0, nil
+}
+
 // fail wraps an SDK error with what the store was doing and the code it
 // maps to: unavailable for throttling, server faults, network failures and
 // context deadlines (after the SDK's retries), internal otherwise (a request

@@ -1,0 +1,73 @@
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+	"github.com/dotenv/apikeys/shared/store/storetest"
+)
+
+// env holds the servers of this test package: moto, dynalite and the
+// AWS_ENDPOINT_URL_DYNAMODB server when set, each with its own table.
+// TestMain starts them once for every test and stops them at the end.
+var env *dynamotest.Env
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	e, err := dynamotest.Start(ctx, dynamotest.Options{Moto: true, Dynalite: true, Logger: logger})
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: cannot start the DynamoDB-compatible test servers: %v\n", err)
+		os.Exit(1)
+	}
+	env = e
+	code := m.Run()
+	if err := env.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// each runs f once per backend, as a subtest named after it.
+func each(t *testing.T, f func(t *testing.T, b *dynamotest.Backend)) {
+	t.Helper()
+	if len(env.Backends) < 2 {
+		t.Fatalf("want moto and dynalite backends, have %d", len(env.Backends))
+	}
+	for _, b := range env.Backends {
+		t.Run(b.Name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// client returns a new client for b with extra options.
+func client(t *testing.T, b *dynamotest.Backend, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	t.Helper()
+	endpoint := b.Endpoint
+	if b.Name == "env" {
+		endpoint = "" // the SDK's own configuration reaches it
+	}
+	c, err := dynamotest.NewClient(t.Context(), endpoint, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestConformance runs the shared store suite, unchanged, on every backend.
+func TestConformance(t *testing.T) {
+	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		s := dynamo.New(b.Client, b.Table)
+		defer s.Close()
+		storetest.Run(t, s)
+	})
+}
