@@ -1,0 +1,184 @@
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+)
+
+// recorder records every SDK operation a client calls (once per call, not
+// per retry: the Initialize step runs once per operation) and its input.
+type recorder struct {
+	mu     sync.Mutex
+	ops    []string
+	inputs []any
+}
+
+// option installs the recording middleware on a client.
+func (r *recorder) option(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("recordCalls",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				r.mu.Lock()
+				r.ops = append(r.ops, middleware.GetOperationName(ctx))
+				r.inputs = append(r.inputs, in.Parameters)
+				r.mu.Unlock()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+// take returns and forgets what was recorded.
+func (r *recorder) take() ([]string, []any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ops, ins := r.ops, r.inputs
+	r.ops, r.inputs = nil, nil
+	return ops, ins
+}
+
+func ids(prefix string) string {
+	return fmt.Sprintf("%s%d", prefix, time.Now().UnixNano())
+}
+
+func testKey(org string, at time.Time) *keys.Key {
+	return &keys.Key{
+		ID: ids("key_"), OrganizationID: org, Name: "ci",
+		Access:    authz.Access{Grants: []authz.Grant{{Permission: "secrets:read"}}, ExpiresAt: at.Add(30 * 24 * time.Hour)},
+		Hint:      "dotenv_abcd…wxyz",
+		CreatedAt: at, UpdatedAt: at, Version: 1,
+	}
+}
+
+// TestCallsPerOperation counts the SDK calls of every store operation, so a
+// change that adds a call (above all to the verify path: GetKey, TouchKey)
+// fails here. docs/dynamodb.md has the same table.
+func TestCallsPerOperation(t *testing.T) {
+	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		rec := &recorder{}
+		s := dynamo.New(client(t, b, rec.option), b.Table)
+		ctx := t.Context()
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		// dynalite ignores ReturnValuesOnConditionCheckFailure, so a lost
+		// condition on an existing item costs it one GetItem more.
+		lostCondition := []string{"UpdateItem"}
+		if b.Name == "dynalite" {
+			lostCondition = []string{"UpdateItem", "GetItem"}
+		}
+
+		var k *keys.Key
+		var team, prj *directory.Node
+		org := &directory.Organization{ID: ids("org_"), Name: "acme", CreatedAt: at, UpdatedAt: at}
+		steps := []struct {
+			name string
+			want []string
+			run  func() error
+		}{
+			{"Ping", []string{"GetItem"}, func() error { return s.Ping(ctx) }},
+			{"CreateOrganization", []string{"PutItem"}, func() error { return s.CreateOrganization(ctx, org) }},
+			{"GetOrganization", []string{"GetItem"}, func() error { _, err := s.GetOrganization(ctx, org.ID); return err }},
+			{"RenameOrganization", []string{"UpdateItem"}, func() error { _, err := s.RenameOrganization(ctx, org.ID, "Acme", at); return err }},
+			{"CreateNode (team)", []string{"UpdateItem", "PutItem", "PutItem"}, func() error {
+				team = &directory.Node{ID: ids("team_"), OrganizationID: org.ID, Name: "t", CreatedAt: at, UpdatedAt: at}
+				team.Path.Team = team.ID
+				return s.CreateNode(ctx, team)
+			}},
+			{"CreateNode (project)", []string{"UpdateItem", "PutItem", "PutItem"}, func() error {
+				prj = &directory.Node{ID: ids("prj_"), OrganizationID: org.ID, Name: "p", CreatedAt: at, UpdatedAt: at}
+				prj.Path = authz.Node{Team: team.ID, Project: prj.ID}
+				return s.CreateNode(ctx, prj)
+			}},
+			{"GetNode", []string{"GetItem"}, func() error { _, err := s.GetNode(ctx, org.ID, prj.ID); return err }},
+			{"ListNodes (level)", []string{"Query"}, func() error {
+				_, err := s.ListNodes(ctx, org.ID, authz.LevelProject, "", directory.ListOptions{})
+				return err
+			}},
+			{"ListNodes (children)", []string{"Query"}, func() error {
+				_, err := s.ListNodes(ctx, org.ID, authz.LevelProject, team.ID, directory.ListOptions{})
+				return err
+			}},
+			{"RenameNode", []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem"}, func() error {
+				_, err := s.RenameNode(ctx, org.ID, prj.ID, "p2", at)
+				return err
+			}},
+			{"RenameNode (same name)", []string{"GetItem", "UpdateItem"}, func() error {
+				_, err := s.RenameNode(ctx, org.ID, prj.ID, "p2", at)
+				return err
+			}},
+			{"DeleteNode", []string{"DeleteItem", "DeleteItem", "UpdateItem"}, func() error { return s.DeleteNode(ctx, org.ID, prj.ID) }},
+			{"CreateKey", []string{"PutItem"}, func() error { k = testKey(org.ID, at); return s.CreateKey(ctx, k) }},
+			{"GetKey (verify)", []string{"GetItem"}, func() error { _, err := s.GetKey(ctx, k.ID); return err }},
+			{"TouchKey (due last-used)", []string{"UpdateItem"}, func() error {
+				ok, err := s.TouchKey(ctx, k.ID, time.Time{}, at)
+				if err == nil && !ok {
+					err = fmt.Errorf("TouchKey did not write")
+				}
+				return err
+			}},
+			{"TouchKey (lost race)", lostCondition, func() error {
+				ok, err := s.TouchKey(ctx, k.ID, time.Time{}, at)
+				if err == nil && ok {
+					err = fmt.Errorf("TouchKey wrote over a newer last-used")
+				}
+				return err
+			}},
+			{"UpdateKey (edit, rotate)", []string{"UpdateItem"}, func() error {
+				k.Name, k.Version = "ci 2", 2
+				return s.UpdateKey(ctx, k, 1)
+			}},
+			{"UpdateKey (stale version)", lostCondition, func() error {
+				if err := s.UpdateKey(ctx, k, 1); err == nil {
+					return fmt.Errorf("stale UpdateKey succeeded")
+				}
+				return nil
+			}},
+			{"ListKeys", []string{"Query"}, func() error { _, err := s.ListKeys(ctx, org.ID, directory.ListOptions{}); return err }},
+			{"DeleteKey", []string{"DeleteItem"}, func() error { return s.DeleteKey(ctx, k.ID, 2) }},
+			{"GetKey (missing)", []string{"GetItem"}, func() error {
+				if _, err := s.GetKey(ctx, k.ID); err == nil {
+					return fmt.Errorf("deleted key found")
+				}
+				return nil
+			}},
+			{"DeleteKey (missing)", []string{"DeleteItem", "GetItem"}, func() error {
+				if err := s.DeleteKey(ctx, k.ID, 2); err == nil {
+					return fmt.Errorf("deleted key deleted again")
+				}
+				return nil
+			}},
+		}
+		var table strings.Builder
+		for _, st := range steps {
+			rec.take()
+			if err := st.run(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			got, inputs := rec.take()
+			if !slices.Equal(got, st.want) {
+				t.Errorf("%s: SDK calls %v, want %v", st.name, got, st.want)
+			}
+			if st.name == "GetKey (verify)" {
+				in, ok := inputs[0].(*dynamodb.GetItemInput)
+				if !ok || !aws.ToBool(in.ConsistentRead) || len(in.Key) != 2 {
+					t.Errorf("GetKey: input %+v, want a strongly consistent GetItem by primary key", inputs[0])
+				}
+			}
+			fmt.Fprintf(&table, "| %s | %s |\n", st.name, strings.Join(got, " + "))
+		}
+		t.Logf("calls per operation on %s:\n%s", b.Name, table.String())
+	})
+}

@@ -1,0 +1,207 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+)
+
+// TestConditionMapping checks that every lost condition becomes a conflict
+// or a not-found, and that the item is left as it was.
+func TestConditionMapping(t *testing.T) {
+	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		s := dynamo.New(b.Client, b.Table)
+		ctx := t.Context()
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		k := testKey(ids("org_"), at)
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		check := func(what string, err, want error) {
+			t.Helper()
+			if !errors.Is(err, want) {
+				t.Errorf("%s: got %v, want an error wrapping %v", what, err, want)
+			}
+			if errors.Is(err, fault.ErrUnavailable) || fault.CodeOf(err) == fault.CodeInternal {
+				t.Errorf("%s: %v is also unavailable/internal", what, err)
+			}
+		}
+		dup := testKey(k.OrganizationID, at)
+		dup.ID = k.ID
+		check("CreateKey of an existing id", s.CreateKey(ctx, dup), fault.ErrConflict)
+		stale := k.Clone()
+		stale.Version = 5
+		check("UpdateKey with a stale version", s.UpdateKey(ctx, stale, 4), fault.ErrConflict)
+		check("DeleteKey with a stale version", s.DeleteKey(ctx, k.ID, 7), fault.ErrConflict)
+		check("UpdateKey of a missing key", s.UpdateKey(ctx, testKey(k.OrganizationID, at), 1), fault.ErrNotFound)
+		check("DeleteKey of a missing key", s.DeleteKey(ctx, ids("key_"), 1), fault.ErrNotFound)
+		_, err := s.TouchKey(ctx, ids("key_"), time.Time{}, at)
+		check("TouchKey of a missing key", err, fault.ErrNotFound)
+		if got, err := s.GetKey(ctx, k.ID); err != nil || got.Version != 1 || got.Name != k.Name {
+			t.Fatalf("key after the refused writes: %+v, %v", got, err)
+		}
+		_, err = s.GetKey(ctx, "key_never")
+		check("GetKey of a missing key", err, fault.ErrNotFound)
+
+		_, err = s.RenameOrganization(ctx, ids("org_"), "x", at)
+		check("RenameOrganization of a missing organization", err, fault.ErrNotFound)
+		org := &directory.Organization{ID: ids("org_"), Name: "o", CreatedAt: at, UpdatedAt: at}
+		if err := s.CreateOrganization(ctx, org); err != nil {
+			t.Fatal(err)
+		}
+		check("CreateOrganization of an existing id", s.CreateOrganization(ctx, org), fault.ErrConflict)
+	})
+}
+
+// TestCursorTampering checks that a cursor cannot be moved to another
+// organization or listing, and that garbage is a validation error.
+func TestCursorTampering(t *testing.T) {
+	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		s := dynamo.New(b.Client, b.Table)
+		ctx := t.Context()
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		org := ids("org_")
+		for i := range 3 {
+			if err := s.CreateKey(ctx, testKey(org, at.Add(time.Duration(i)*time.Second))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := s.ListKeys(ctx, org, directory.ListOptions{Limit: 1})
+		if err != nil || p.Next == "" {
+			t.Fatalf("first page: %q, %v", p.Next, err)
+		}
+		_, err = s.ListNodes(ctx, org, 1, "", directory.ListOptions{Cursor: p.Next})
+		if fault.CodeOf(err) != fault.CodeValidation {
+			t.Errorf("a keys cursor used to list nodes: %v, want a validation error", err)
+		}
+		_, err = s.ListKeys(ctx, org, directory.ListOptions{Cursor: "e30"}) // "{}"
+		if fault.CodeOf(err) != fault.CodeValidation {
+			t.Errorf("an empty JSON cursor: %v, want a validation error", err)
+		}
+	})
+}
+
+// TestContextDeadline checks that a request's deadline is honoured against
+// a server that never answers, and surfaces as unavailable and as the
+// context's error.
+func TestContextDeadline(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so the server notices the client leaving
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	c, err := dynamotest.NewClient(t.Context(), hang.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := dynamo.New(c, "t")
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s.GetKey(ctx, "key_x")
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("GetKey took %v with a 200ms deadline", took)
+	}
+	if !errors.Is(err, fault.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("GetKey past its deadline: %v, want an error wrapping both unavailable and the deadline", err)
+	}
+
+	// A cancelled context on a real server fails at once, as unavailable.
+	b := env.Backends[0]
+	ctx, cancel = context.WithCancel(t.Context())
+	cancel()
+	start = time.Now()
+	err = dynamo.New(b.Client, b.Table).Ping(ctx)
+	if !errors.Is(err, fault.ErrUnavailable) || !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
+		t.Errorf("Ping with a cancelled context: %v after %v", err, time.Since(start))
+	}
+}
+
+// throttler answers ThrottlingException to the first fail requests, then
+// an empty GetItem result.
+type throttler struct {
+	fail     int32
+	attempts atomic.Int32
+}
+
+func (h *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := h.attempts.Add(1)
+	status, body := http.StatusOK, []byte(`{}`)
+	if n <= h.fail {
+		status = http.StatusBadRequest
+		body = []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}`)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// TestRetry checks that throttling is retried by the SDK's retryer and,
+// once the attempts are spent, surfaces as unavailable.
+func TestRetry(t *testing.T) {
+	noWait := func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 3
+			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+	for _, tc := range []struct {
+		name         string
+		fail         int32
+		wantAttempts int32
+		want         error
+	}{
+		{"throttled twice then answered", 2, 3, fault.ErrNotFound},
+		{"throttled every time", 100, 3, fault.ErrUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &throttler{fail: tc.fail}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			c, err := dynamotest.NewClient(t.Context(), srv.URL, noWait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = dynamo.New(c, "t").GetKey(t.Context(), "key_x")
+			if !errors.Is(err, tc.want) {
+				t.Errorf("GetKey: %v, want an error wrapping %v", err, tc.want)
+			}
+			if got := h.attempts.Load(); got != tc.wantAttempts {
+				t.Errorf("attempts = %d, want %d", got, tc.wantAttempts)
+			}
+		})
+	}
+
+	// The client's default retryer (no options) retries throttling too.
+	h := &throttler{fail: 1}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := dynamotest.NewClient(t.Context(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamo.New(c, "t").GetKey(t.Context(), "key_x"); !errors.Is(err, fault.ErrNotFound) || h.attempts.Load() != 2 {
+		t.Errorf("default retryer: %v after %d attempts, want not found after 2", err, h.attempts.Load())
+	}
+}
