@@ -1,6 +1,9 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from "vite";
 
+// Avoids @types/node for one environment variable.
+declare const process: { env: Record<string, string | undefined> };
+
 // The Go single binary (go run ./functions/edge serve --addr 127.0.0.1:8080)
 // answers the API; `npm run dev` proxies to it so the app stays same-origin.
 const backend = process.env.DOTENV_API ?? "http://127.0.0.1:8080";

@@ -76,6 +76,8 @@ export class ApiClient {
   readonly baseUrl: string;
   private readonly token: string;
   private readonly fetchFn: Fetch;
+  /** Called when the API answers 401 to an authenticated call (token revoked or expired). */
+  onUnauthenticated?: () => void;
 
   constructor(baseUrl: string, token: string, fetchFn?: Fetch) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -118,6 +120,7 @@ export class ApiClient {
       }
     }
     if (!res.ok) {
+      if (res.status === 401 && opts.auth !== false) this.onUnauthenticated?.();
       const problem: Problem =
         parsed && typeof parsed === "object" ? (parsed as Problem) : { status: res.status, title: res.statusText };
       throw new ApiError(res.status, problem);

@@ -1,0 +1,172 @@
+// The application shell: runtime config, the signed-in session (token in
+// sessionStorage only), the header and the routes.
+import { createContext } from "preact";
+import { useCallback, useContext, useEffect, useMemo, useState } from "preact/hooks";
+import { ApiClient, ApiError } from "./api";
+import { Loading } from "./components/Errors";
+import type { RuntimeConfig } from "./config";
+import { Explorer } from "./pages/Explorer";
+import { KeyDetail } from "./pages/KeyDetail";
+import { KeyForm } from "./pages/KeyForm";
+import { KeyList } from "./pages/KeyList";
+import { SignIn } from "./pages/SignIn";
+import { Link, match, navigate, paths, usePath } from "./router";
+import { clearToken, loadToken, saveToken } from "./session";
+
+export interface Session {
+  client: ApiClient;
+  keyId: string;
+  keyName: string;
+  organizationId: string;
+  organizationName: string;
+}
+
+interface SessionContextValue {
+  session: Session;
+  signOut: (reason?: string) => void;
+}
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+
+export function useSession(): SessionContextValue {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error("useSession outside a signed-in page");
+  return s;
+}
+
+const VERIFY_MESSAGES: Record<string, string> = {
+  malformed: "This is not a DotEnv API key. Check that you pasted all of it (it starts with dotenv_).",
+  not_found: "This key does not exist: it may have been deleted, or its token was rotated.",
+  expired: "This key has expired. Sign in with another key.",
+};
+
+/** Checks a token with POST /v1/verify and reads the organization's name. */
+export async function startSession(config: RuntimeConfig, token: string): Promise<Session> {
+  const client = new ApiClient(config.apiBaseUrl, token);
+  const v = await client.verify(token);
+  if (!v.valid || !v.key) {
+    throw new ApiError(401, { code: "unauthenticated", detail: VERIFY_MESSAGES[v.code] ?? "This key was not accepted." });
+  }
+  let organizationName = v.key.organization_id;
+  try {
+    organizationName = (await client.organization()).name;
+  } catch (e) {
+    // A key without organizations:read can still manage keys; show the id.
+    if (e instanceof ApiError && e.status === 401) throw e;
+  }
+  return {
+    client,
+    keyId: v.key.id,
+    keyName: v.key.name,
+    organizationId: v.key.organization_id,
+    organizationName,
+  };
+}
+
+type State =
+  | { kind: "loading" }
+  | { kind: "signed-out"; notice?: string }
+  | { kind: "signed-in"; session: Session };
+
+export function App({ config }: { config: RuntimeConfig }) {
+  const [state, setState] = useState<State>(() => (loadToken() ? { kind: "loading" } : { kind: "signed-out" }));
+
+  const signOut = useCallback((notice?: string) => {
+    clearToken();
+    setState({ kind: "signed-out", notice });
+  }, []);
+
+  const adopt = useCallback(
+    (session: Session) => {
+      session.client.onUnauthenticated = () =>
+        signOut("Your API key is no longer accepted (it may have expired, been rotated or deleted). Sign in again.");
+      setState({ kind: "signed-in", session });
+    },
+    [signOut],
+  );
+
+  useEffect(() => {
+    const token = loadToken();
+    if (!token) return;
+    startSession(config, token)
+      .then(adopt)
+      .catch((e) => {
+        if (e instanceof ApiError && e.status === 401) signOut(e.message);
+        else setState({ kind: "signed-out", notice: e instanceof Error ? e.message : String(e) });
+      });
+  }, []);
+
+  const signIn = async (token: string) => {
+    const session = await startSession(config, token);
+    saveToken(token);
+    adopt(session);
+  };
+
+  if (state.kind === "loading") return <Loading what="your session" />;
+  if (state.kind === "signed-out") return <SignIn onSignIn={signIn} notice={state.notice} />;
+  return (
+    <SessionContext.Provider value={{ session: state.session, signOut }}>
+      <Shell />
+    </SessionContext.Provider>
+  );
+}
+
+function Shell() {
+  const { session, signOut } = useSession();
+  const path = usePath();
+  const page = useMemo(() => route(path), [path]);
+  useEffect(() => {
+    if (path === "/" || path === "/sign-in" || path === "/dashboard" || path === "/dashboard/organizations")
+      navigate(paths.list, { replace: true });
+  }, [path]);
+  useEffect(() => {
+    // Move focus to the new page's heading so screen readers announce it.
+    document.querySelector<HTMLElement>("main h1")?.focus();
+  }, [path]);
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <Link href={paths.list} class="brand">
+          DotEnv <span>API Keys</span>
+        </Link>
+        <div class="who" data-testid="signed-in-as">
+          <span class="org" data-testid="org-name">
+            {session.organizationName}
+          </span>
+          <span class="muted">
+            signed in with <span data-testid="session-key-name">{session.keyName}</span>
+          </span>
+          <button type="button" class="button button-small" data-testid="sign-out" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" class="main">
+        {page}
+      </main>
+    </>
+  );
+}
+
+function route(path: string) {
+  let m: Record<string, string> | null;
+  if (match(paths.list, path)) return <KeyList />;
+  if (match(paths.create, path)) return <KeyForm />;
+  if ((m = match("/dashboard/organizations/api-keys/:id/explore", path))) return <Explorer key={m.id} id={m.id} />;
+  if ((m = match("/dashboard/organizations/api-keys/:id", path))) return <KeyDetail key={m.id} id={m.id} />;
+  if ((m = match("/api-keys/:id/edit", path))) return <KeyForm key={`edit-${m.id}`} id={m.id} />;
+  if ((m = match("/api-keys/:id", path))) return <KeyDetail key={m.id} id={m.id} />;
+  if (path === "/" || path === "/sign-in" || path === "/dashboard" || path === "/dashboard/organizations")
+    return <Loading what="your keys" />;
+  return (
+    <section>
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        There is nothing at this address. <Link href={paths.list}>Back to API keys</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,297 @@
+// /api-keys/{id}: everything about one key, and its actions.
+import { useEffect, useState } from "preact/hooks";
+import { useSession } from "../app";
+import { setFlash, takeFlash } from "../carry";
+import { Dialog } from "../components/Dialog";
+import { ErrorBanner, Loading, errorText } from "../components/Errors";
+import { StatusBadge } from "../components/StatusBadge";
+import { TokenDialog } from "../components/TokenDialog";
+import { Link, navigate, paths } from "../router";
+import { permissionLabel } from "../rules";
+import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
+import { When } from "./KeyList";
+
+export function KeyDetail({ id }: { id: string }) {
+  const { session } = useSession();
+  const client = session.client;
+  const [flash, setFlashState] = useState(() => takeFlash());
+  const [key, setKey] = useState<ApiKey | null>(null);
+  const [catalog, setCatalog] = useState<Catalog | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [dialog, setDialog] = useState<"rotate" | "delete" | null>(null);
+  const [rotated, setRotated] = useState<ApiKeyWithToken | null>(null);
+
+  const load = () =>
+    client
+      .getKey(id)
+      .then((r) => setKey(r.key))
+      .catch(setError);
+
+  useEffect(() => {
+    load();
+    client.permissions().then(setCatalog, () => setCatalog(null));
+  }, [id]);
+
+  if (error && !key)
+    return (
+      <section>
+        <h1 tabIndex={-1}>API key</h1>
+        <ErrorBanner error={error} />
+        <Link href={paths.list}>Back to API keys</Link>
+      </section>
+    );
+  if (!key) return <Loading what="the API key" />;
+
+  const label = (p: string) => (catalog ? permissionLabel(catalog, p) : p);
+
+  return (
+    <section>
+      <p class="crumbs">
+        <Link href={paths.list}>API keys</Link> /
+      </p>
+      <div class="page-head">
+        <h1 tabIndex={-1} data-testid="key-name-heading">
+          {key.name}
+        </h1>
+        <StatusBadge status={key.status} />
+      </div>
+      {flash && (
+        <p class="banner banner-success" role="status" data-testid="flash">
+          {flash}
+        </p>
+      )}
+      <ErrorBanner error={error} />
+      <div class="actions">
+        <Link href={paths.edit(key.id)} class="button" data-testid="edit-key">
+          Edit
+        </Link>
+        <button type="button" class="button" data-testid="rotate-key" onClick={() => setDialog("rotate")}>
+          Rotate
+        </button>
+        <Link href={paths.explore(key.id)} class="button" data-testid="explore-key">
+          Explore
+        </Link>
+        <button type="button" class="button button-danger" data-testid="delete-key" onClick={() => setDialog("delete")}>
+          Delete
+        </button>
+      </div>
+
+      <dl class="facts" data-testid="key-facts">
+        <dt>Token</dt>
+        <dd>
+          <code data-testid="key-hint">{key.token_hint}</code>{" "}
+          <span class="muted">(only the hint is kept; the token was shown once)</span>
+        </dd>
+        <dt>Key id</dt>
+        <dd>
+          <code data-testid="key-id">{key.id}</code>
+        </dd>
+        <dt>Status</dt>
+        <dd data-testid="key-status">
+          {key.status === "active" ? "Active" : key.status === "expiring_soon" ? "Expiring soon" : "Expired"}
+        </dd>
+        <dt>Expires</dt>
+        <dd data-testid="key-expires">
+          <When iso={key.expires_at} empty="Never (consider setting an expiry)" />
+        </dd>
+        <dt>Last used</dt>
+        <dd>
+          <When iso={key.last_used_at} empty="Not used yet" />
+        </dd>
+        <dt>Created</dt>
+        <dd>
+          <When iso={key.created_at} empty="" />
+        </dd>
+        <dt>Updated</dt>
+        <dd>
+          <When iso={key.updated_at} empty="" />
+        </dd>
+        <dt>Rotated</dt>
+        <dd>
+          <When iso={key.rotated_at} empty="Never rotated" />
+        </dd>
+        <dt>Created by</dt>
+        <dd>
+          {key.created_by === session.keyId ? (
+            <>
+              {session.keyName} <code>{key.created_by}</code>
+            </>
+          ) : (
+            <code>{key.created_by}</code>
+          )}
+        </dd>
+      </dl>
+
+      <h2>Permissions</h2>
+      {key.allow_all ? (
+        <p class="banner banner-warning" data-testid="key-allow-all">
+          <strong>Allow all:</strong> this key has full access to everything in the organization, including permissions
+          added later.
+        </p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" data-testid="key-permissions">
+            <thead>
+              <tr>
+                <th scope="col">Permission</th>
+                <th scope="col">Scope</th>
+              </tr>
+            </thead>
+            <tbody>
+              {key.permissions.map((g, i) => (
+                <tr key={i} data-testid="grant-row">
+                  <td>
+                    {label(g.permission)} <code class="perm-name">{g.permission}</code>
+                  </td>
+                  <td data-testid="grant-scope">
+                    {g.scope ? (
+                      <>
+                        <span class="muted">{g.scope.level}:</span> {g.scope.path ?? g.scope.id}
+                      </>
+                    ) : (
+                      "Whole organization"
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      {dialog === "rotate" && (
+        <RotateDialog
+          keyData={key}
+          onCancel={() => setDialog(null)}
+          onRotated={(k) => {
+            setDialog(null);
+            setRotated(k);
+            const { token: _drop, ...rest } = k;
+            void _drop;
+            setKey(rest);
+            setFlashState(null);
+          }}
+        />
+      )}
+      {dialog === "delete" && <DeleteDialog keyData={key} onCancel={() => setDialog(null)} />}
+      {rotated && (
+        <TokenDialog
+          token={rotated.token}
+          keyId={rotated.id}
+          keyName={rotated.name}
+          rotated
+          onClose={() => {
+            setRotated(null);
+            load();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function RotateDialog({
+  keyData,
+  onCancel,
+  onRotated,
+}: {
+  keyData: ApiKey;
+  onCancel: () => void;
+  onRotated: (k: ApiKeyWithToken) => void;
+}) {
+  const { session } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const rotate = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onRotated(await session.client.rotateKey(keyData.id));
+    } catch (e) {
+      setError(errorText(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Rotate “${keyData.name}”?`} onClose={onCancel} testId="rotate-dialog" initialFocus="[data-testid=cancel-rotate]">
+      <p>
+        Rotating creates a new token for this key. <strong>The current token stops working at once</strong>: every
+        integration using it fails until you give it the new token. The new token is shown once.
+      </p>
+      {error && (
+        <p class="field-error" role="alert" data-testid="rotate-error">
+          {error}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" class="button" data-testid="cancel-rotate" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" class="button button-danger" disabled={busy} data-testid="confirm-rotate" onClick={rotate}>
+          {busy ? "Rotating…" : "Rotate key"}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function DeleteDialog({ keyData, onCancel }: { keyData: ApiKey; onCancel: () => void }) {
+  const { session } = useSession();
+  const [typed, setTyped] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const matches = typed === keyData.name;
+  const remove = async (e: Event) => {
+    e.preventDefault();
+    if (!matches) {
+      setError("Type the key's name exactly to confirm.");
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await session.client.deleteKey(keyData.id);
+      setFlash(`API key “${keyData.name}” deleted. Its token no longer works.`);
+      navigate(paths.list);
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Delete “${keyData.name}”?`} onClose={onCancel} testId="delete-dialog">
+      <form onSubmit={remove} noValidate>
+        <p>
+          Deleting <strong>revokes the key at once</strong>: its token stops working immediately, everywhere. This cannot
+          be undone.
+        </p>
+        <label class="label" for="delete-confirm-name">
+          Type <strong class="mono">{keyData.name}</strong> to confirm
+        </label>
+        <input
+          id="delete-confirm-name"
+          class="input"
+          autoComplete="off"
+          value={typed}
+          onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)}
+          aria-invalid={error ? "true" : undefined}
+          aria-describedby={error ? "delete-error" : undefined}
+          data-testid="delete-confirm-name"
+        />
+        {error && (
+          <p class="field-error" id="delete-error" role="alert" data-testid="delete-error">
+            {error}
+          </p>
+        )}
+        <div class="actions">
+          <button type="button" class="button" data-testid="cancel-delete" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" class="button button-danger" disabled={busy || !matches} data-testid="confirm-delete">
+            {busy ? "Deleting…" : "Delete key"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
