@@ -97,6 +97,13 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	writeJSON(w, status, "application/json", v)
 }
 
+// WriteNoContent answers 204 with the same caching headers as every other
+// answer.
+func WriteNoContent(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -21,7 +21,6 @@ func Delete(d httpapi.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
+		httpapi.WriteNoContent(w)
 	}
 }

@@ -136,6 +136,6 @@ func remove(d httpapi.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		httpapi.WriteNoContent(w)
 	}
 }

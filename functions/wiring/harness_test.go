@@ -1,0 +1,156 @@
+package wiring_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/functions/wiring"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/store/bolt"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is one running API on the production router, with two organizations
+// and a small hierarchy in the first.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	deps   httpapi.Deps
+	clock  *clock
+	owner  string // allow-all token of org A
+	orgA   string
+	ownerB string // allow-all token of org B
+	// team → project billing → target web → environments production, staging
+	team, project, target, prod, staging string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "apikeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	d := wiring.NewDeps(st, wiring.Options{Now: c.Now})
+	router, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient}, authz.Functions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: httptest.NewServer(router), deps: d, clock: c}
+	t.Cleanup(e.srv.Close)
+	ctx := context.Background()
+	orgA, ownerA, err := d.Keys.Bootstrap(ctx, "Org A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ownerB, err := d.Keys.Bootstrap(ctx, "Org B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.owner, e.orgA, e.ownerB = ownerA.Token, orgA.ID, ownerB.Token
+	e.team = e.create("/v1/teams", `{"name":"platform"}`)
+	e.project = e.create("/v1/projects", `{"name":"billing","team_id":"`+e.team+`"}`)
+	e.target = e.create("/v1/projects/"+e.project+"/targets", `{"name":"web"}`)
+	envs := "/v1/projects/" + e.project + "/targets/" + e.target + "/environments"
+	e.prod = e.create(envs, `{"name":"production"}`)
+	e.staging = e.create(envs, `{"name":"staging"}`)
+	return e
+}
+
+func (e *env) create(path, body string) string {
+	e.t.Helper()
+	r := e.do("POST", path, e.owner, body, nil)
+	if r.status != http.StatusCreated {
+		e.t.Fatalf("POST %s: %d %s", path, r.status, r.raw)
+	}
+	return r.str("id")
+}
+
+// response is a decoded answer.
+type response struct {
+	status int
+	header http.Header
+	raw    string
+	body   map[string]any
+}
+
+func (r response) str(k string) string { s, _ := r.body[k].(string); return s }
+
+// code is the problem code of an error answer.
+func (r response) code() string { return r.str("code") }
+
+func (e *env) do(method, path, token, body string, hdr map[string]string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	out := response{status: res.StatusCode, header: res.Header, raw: string(b)}
+	if len(bytes.TrimSpace(b)) > 0 {
+		if err := json.Unmarshal(b, &out.body); err != nil {
+			e.t.Fatalf("%s %s: body is not a JSON object: %q", method, path, b)
+		}
+	}
+	if res.StatusCode >= 400 {
+		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+			e.t.Fatalf("%s %s: error with Content-Type %q", method, path, ct)
+		}
+		if out.code() == "" || out.body["status"] != float64(res.StatusCode) {
+			e.t.Fatalf("%s %s: problem without code or status: %s", method, path, b)
+		}
+	}
+	return out
+}
+
+// newKey creates a key with the owner token and returns its id and token.
+func (e *env) newKey(body string) (id, token string) {
+	e.t.Helper()
+	r := e.do("POST", "/v1/api-keys", e.owner, body, nil)
+	if r.status != http.StatusCreated {
+		e.t.Fatalf("create key: %d %s", r.status, r.raw)
+	}
+	return r.str("id"), r.str("token")
+}
