@@ -1,0 +1,11 @@
+// Command create is the create Lambda function: it serves the routes of the
+// route table that belong to authz.FunctionCreate behind API Gateway.
+// Configuration comes from the environment (see lambdamain.LoadConfig).
+package main
+
+import (
+	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+func main() { lambdamain.Main(authz.FunctionCreate) }

@@ -1,0 +1,11 @@
+// Command directory is the directory Lambda function: it serves the routes of the
+// route table that belong to authz.FunctionDirectory behind API Gateway.
+// Configuration comes from the environment (see lambdamain.LoadConfig).
+package main
+
+import (
+	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+func main() { lambdamain.Main(authz.FunctionDirectory) }

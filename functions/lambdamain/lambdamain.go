@@ -1,0 +1,147 @@
+// Package lambdamain is what every Lambda function's main does: read the
+// configuration from the environment, create the AWS configuration and the
+// DynamoDB client once per container, build the shared dependencies on the
+// DynamoDB store, mount only the function's own routes, and start the
+// aws-lambda-go runtime loop through the API Gateway adapter. The verify
+// function also answers REST API REQUEST authorizer events.
+//
+// Nothing else happens at init: no request to AWS is made before the first
+// invocation.
+package lambdamain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/functions/wiring"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdahttp"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/verify"
+)
+
+// The environment variables the functions read.
+const (
+	// EnvTableName names the DynamoDB table (every function).
+	EnvTableName = "TABLE_NAME"
+	// EnvAPIBaseURL is the API's own base URL (explore only).
+	EnvAPIBaseURL = "API_BASE_URL"
+	// EnvLogLevel is debug, info, warn or error (optional, default info).
+	EnvLogLevel = "LOG_LEVEL"
+)
+
+// exploreTimeout bounds one call the explorer makes to the API.
+const exploreTimeout = 10 * time.Second
+
+// Config is a function's configuration, read from the environment.
+type Config struct {
+	// Function is the operation the function serves.
+	Function authz.Function
+	// Table is the DynamoDB table name.
+	Table string
+	// APIBaseURL is the API's own base URL (explore only).
+	APIBaseURL string
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+}
+
+// LoadConfig reads f's configuration through getenv and reports every
+// missing or invalid variable at once.
+func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
+	c := Config{Function: f, Table: strings.TrimSpace(getenv(EnvTableName))}
+	var errs []error
+	if c.Table == "" {
+		errs = append(errs, fmt.Errorf("%s is not set: it must name the DynamoDB table", EnvTableName))
+	}
+	if f == authz.FunctionExplore {
+		c.APIBaseURL = strings.TrimRight(strings.TrimSpace(getenv(EnvAPIBaseURL)), "/")
+		if err := checkBaseURL(c.APIBaseURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if lv := getenv(EnvLogLevel); lv != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q is not one of debug, info, warn, error", EnvLogLevel, lv))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("lambdamain: %s function: %w", f, err)
+	}
+	return c, nil
+}
+
+// checkBaseURL accepts an absolute http(s) URL without query or fragment.
+func checkBaseURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("%s is not set: it must be the API's own base URL (https://...)", EnvAPIBaseURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%s=%q is not an absolute http(s) URL without query or fragment", EnvAPIBaseURL, raw)
+	}
+	return nil
+}
+
+// New builds f's Lambda handler from cfg: the AWS configuration from the
+// SDK's standard sources (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB),
+// one DynamoDB client, the DynamoDB store, the shared dependencies with
+// last-use written before answering (a function may be frozen right after
+// it answers) and the function's routes. It makes no request to AWS.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*lambdahttp.Handler, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
+	}
+	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger))
+	deps := wiring.NewDeps(st, wiring.Options{
+		Logger: logger,
+		Usage:  verify.SyncUsage{Store: st, Logger: logger},
+	})
+	var explore explorehandler.Config
+	if cfg.Function == authz.FunctionExplore {
+		explore = explorehandler.Config{BaseURL: cfg.APIBaseURL, Client: &http.Client{Timeout: exploreTimeout}}
+	}
+	router, err := wiring.Router(deps, explore, cfg.Function)
+	if err != nil {
+		return nil, fmt.Errorf("lambdamain: %s function: %w", cfg.Function, err)
+	}
+	opts := []lambdahttp.Option{lambdahttp.WithLogger(logger)}
+	if cfg.Function == authz.FunctionVerify {
+		opts = append(opts, lambdahttp.WithAuthorizer(lambdahttp.Authorizer(deps)))
+	}
+	return lambdahttp.NewHandler(router, opts...), nil
+}
+
+// Main is the whole main of function f: it loads the configuration, builds
+// the handler and starts the Lambda runtime loop. A configuration error is
+// printed to stderr with what to set, and the process exits with status 1
+// (Lambda reports it as an init failure).
+func Main(f authz.Function) {
+	cfg, err := LoadConfig(f, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: configuration error: %v\n", f, err)
+		os.Exit(1)
+	}
+	// Lambda sends stderr to CloudWatch Logs; JSON lines are searchable.
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", string(f))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	h, err := New(ctx, cfg, logger)
+	cancel()
+	if err != nil {
+		logger.Error("init failed", "error", err)
+		fmt.Fprintf(os.Stderr, "%s: init failed: %v\n", f, err)
+		os.Exit(1)
+	}
+	lambdahttp.StartHandler(h)
+}

@@ -1,0 +1,11 @@
+// Command rotate is the rotate Lambda function: it serves the routes of the
+// route table that belong to authz.FunctionRotate behind API Gateway.
+// Configuration comes from the environment (see lambdamain.LoadConfig).
+package main
+
+import (
+	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+func main() { lambdamain.Main(authz.FunctionRotate) }

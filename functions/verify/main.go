@@ -1,0 +1,12 @@
+// Command verify is the verify Lambda function: it serves POST /v1/verify
+// and GET /healthz as proxy events, and answers the REST API's REQUEST
+// authorizer events for every other route (lambdahttp.Authorize).
+// Configuration comes from the environment (see lambdamain.LoadConfig).
+package main
+
+import (
+	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+func main() { lambdamain.Main(authz.FunctionVerify) }
