@@ -1,0 +1,209 @@
+// Package bolt is the embedded storage engine: one bbolt file that holds the
+// keys and the directory, used by the single binary by default. It passes
+// the conformance suite in storetest.
+//
+// # Consistency and performance
+//
+// Every write runs in one bbolt transaction, so a key is never half written,
+// and every change to a key is conditional on its Version (or, for TouchKey,
+// on its LastUsedAt) inside that transaction. Key writes go through
+// bbolt.DB.Batch: concurrent writers share one commit and one fsync (group
+// commit) while fsync stays on, so an acknowledged key survives a crash.
+//
+// The process that opens the file holds its lock and sees every write, so
+// the engine keeps every key in a write-through memory cache (id → *Key),
+// filled when the file is opened and updated after each committed write.
+// GetKey, the verification hot path, is a map lookup under a read lock: no
+// decoding and no allocation. Updates reach the cache in commit order: each
+// write takes a sequence number inside its transaction (under bbolt's writer
+// lock) and the cache only applies a change newer than the one it holds;
+// deleted keys leave a tombstone until no older write can still be applied.
+//
+// # On-disk format (format version 1)
+//
+// Top-level buckets; "+" concatenates bytes, ts(t) is the 12-byte sortable
+// form of an instant (big-endian uint64 of t.Unix() with the sign bit
+// flipped, then big-endian uint32 of t.Nanosecond()), and values are JSON
+// documents with snake_case field names and UTC RFC 3339 times (nanosecond
+// precision; zero times are omitted):
+//
+//	meta                          "format" → "1"
+//	keys                          key id → key document (keyRecord)
+//	key_index / <org id>          ts(created_at) + key id → "" (ListKeys walks it backwards: newest first)
+//	orgs                          organization id → organization document (orgRecord)
+//	dir / <org id> / nodes        node id → node document (nodeRecord)
+//	dir / <org id> / names        level byte + parent id + 0x00 + name → node id (sibling names are unique)
+//	dir / <org id> / children     parent id + 0x00 + ts(created_at) + node id → "" (a team's parent id is "")
+//	dir / <org id> / levels       level byte + ts(created_at) + node id → "" (ListNodes without a parent)
+//
+// Node ids never contain 0x00. A listing cursor is the unpadded base64url
+// form of: a format byte (1), the listing kind ('k' keys, 'n' nodes), the
+// organization id, the level and the parent id (nodes), and the index key of
+// the last item returned, each string preceded by its uvarint length,
+// followed by the CRC-32 (IEEE) of all that. A cursor is only ever used
+// inside the index of the organization (and level and parent) it names, and
+// one naming another listing is refused, so it cannot reach anybody else's
+// items.
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/store"
+)
+
+// formatVersion is the on-disk format this package reads and writes.
+const formatVersion = "1"
+
+// Bucket names.
+var (
+	bucketMeta     = []byte("meta")
+	bucketKeys     = []byte("keys")
+	bucketKeyIndex = []byte("key_index")
+	bucketOrgs     = []byte("orgs")
+	bucketDir      = []byte("dir")
+	bucketNodes    = []byte("nodes")
+	bucketNames    = []byte("names")
+	bucketChildren = []byte("children")
+	bucketLevels   = []byte("levels")
+	metaFormat     = []byte("format")
+)
+
+// Store is the bbolt engine. It is safe for concurrent use. Keys returned by
+// GetKey and ListKeys are shared: callers treat them as read-only.
+type Store struct {
+	db     *bbolt.DB
+	cache  *keyCache
+	seq    atomic.Uint64 // taken inside write transactions: commit order
+	closed atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	lockTimeout  time.Duration
+	batchDelay   time.Duration
+	maxBatchSize int
+}
+
+// WithLockTimeout sets how long Open waits for the file lock held by
+// another process (default 5s).
+func WithLockTimeout(d time.Duration) Option { return func(c *config) { c.lockTimeout = d } }
+
+// WithBatchDelay sets how long a key write waits for others to share its
+// commit (bbolt's MaxBatchDelay; default 2ms). Longer delays give bigger
+// group commits and more latency.
+func WithBatchDelay(d time.Duration) Option { return func(c *config) { c.batchDelay = d } }
+
+// WithMaxBatchSize sets how many key writes one commit holds at most
+// (bbolt's MaxBatchSize; default 256).
+func WithMaxBatchSize(n int) Option { return func(c *config) { c.maxBatchSize = n } }
+
+// Open opens the store in the file at path, creating the file and its
+// directory when missing, and loads every key into memory.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg := config{lockTimeout: 5 * time.Second, batchDelay: 2 * time.Millisecond, maxBatchSize: 256}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: cfg.lockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	db.MaxBatchDelay = cfg.batchDelay
+	db.MaxBatchSize = cfg.maxBatchSize
+	s := &Store{db: db}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// init creates the buckets, checks the format and fills the cache.
+func (s *Store) init() error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("creating bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get(metaFormat); {
+		case v == nil:
+			return meta.Put(metaFormat, []byte(formatVersion))
+		case string(v) != formatVersion:
+			return fmt.Errorf("unsupported format version %q (this build reads %q)", v, formatVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	cache := newKeyCache()
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketKeys).ForEach(func(id, v []byte) error {
+			k, err := decodeKey(v)
+			if err != nil {
+				return fmt.Errorf("loading key %s: %w", id, err)
+			}
+			cache.m[k.ID] = cacheEntry{key: k}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.cache = cache
+	return nil
+}
+
+// Ping answers nil while the store is open.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return unavailable("ping", bbolt.ErrDatabaseNotOpen)
+	}
+	return s.db.View(func(*bbolt.Tx) error { return nil })
+}
+
+// Close releases the file. Calls after Close answer fault.ErrUnavailable.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// unavailable wraps an engine failure as fault.ErrUnavailable with context.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("bolt: %s: %w", op, fault.Wrap(err, fault.CodeUnavailable, "the store is unavailable"))
+}
+
+// engineErr returns err when it is already a fault (refusals made by this
+// package), and wraps anything else (bbolt or I/O failures) as unavailable.
+func engineErr(op string, err error) error {
+	var f *fault.Error
+	if err == nil || errors.As(err, &f) {
+		return err
+	}
+	return unavailable(op, err)
+}

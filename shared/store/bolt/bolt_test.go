@@ -1,0 +1,498 @@
+package bolt
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store/storetest"
+)
+
+// openTemp opens a store in a new temporary directory, closed at cleanup.
+func openTemp(tb testing.TB, opts ...Option) (*Store, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "data", "nested", "apikeys.db")
+	s, err := Open(path, opts...)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	s, _ := openTemp(t)
+	storetest.Run(t, s)
+}
+
+// keyID is the id of testKey(org, n, ...).
+func keyID(org string, n int) string { return fmt.Sprintf("key_%s_%010d", org, n) }
+
+// testKey returns a key of org created at at, with id number n.
+func testKey(org string, n int, at time.Time) *keys.Key {
+	k := &keys.Key{
+		ID: keyID(org, n), OrganizationID: org, Name: fmt.Sprintf("key %d", n),
+		Access:    authz.Access{Grants: []authz.Grant{{Permission: "secrets:read", Scope: authz.Node{Team: "team_1"}}}},
+		Hint:      "dotenv_0000…abcd",
+		CreatedAt: at, UpdatedAt: at, Version: 1,
+	}
+	k.SecretDigest[0], k.SecretDigest[31] = byte(n), byte(n>>8)
+	return k
+}
+
+// loadBulk stores ks (new keys) in one transaction, for benchmark set-ups.
+func (s *Store) loadBulk(ks []*keys.Key) error {
+	ks = slices.Clone(ks)
+	sort.Slice(ks, func(i, j int) bool { return ks[i].ID < ks[j].ID })
+	var changes []keyChange
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		changes = changes[:0]
+		for _, k := range ks {
+			r := keyRecordOf(k)
+			r.Version = 1
+			idx, err := tx.Bucket(bucketKeyIndex).CreateBucketIfNotExists([]byte(r.Org))
+			if err != nil {
+				return err
+			}
+			if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
+				return err
+			}
+			ch, err := putKey(tx, r, s.seq.Add(1))
+			if err != nil {
+				return err
+			}
+			changes = append(changes, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		s.cache.finish(s.cache.begin(), ch)
+	}
+	return nil
+}
+
+// diskKey reads a key from the file, bypassing the cache.
+func diskKey(t *testing.T, s *Store, id string) *keys.Key {
+	t.Helper()
+	var k *keys.Key
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketKeys).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		var err error
+		k, err = decodeKey(v)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading key %s from disk: %v", id, err)
+	}
+	return k
+}
+
+func TestReopenKeepsKeysAndDirectory(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "missing", "dir", "apikeys.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	org := &directory.Organization{ID: "org_1", Name: "Acme", CreatedAt: at, UpdatedAt: at}
+	team := &directory.Node{ID: "team_1", OrganizationID: "org_1", Path: authz.Node{Team: "team_1"}, Name: "core", CreatedAt: at, UpdatedAt: at}
+	prj := &directory.Node{ID: "prj_1", OrganizationID: "org_1", Path: authz.Node{Team: "team_1", Project: "prj_1"}, Name: "api", CreatedAt: at, UpdatedAt: at}
+	k1, k2, gone := testKey("org_1", 1, at), testKey("org_1", 2, at.Add(time.Second)), testKey("org_1", 3, at)
+	k1.ExpiresAt, k1.LastUsedAt = at.Add(time.Hour), at
+	if err := s.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*directory.Node{team, prj} {
+		if err := s.CreateNode(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []*keys.Key{k1, k2, gone} {
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k2.Name, k2.Version = "edited", 2
+	if err := s.UpdateKey(ctx, k2, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteKey(ctx, gone.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, fault.ErrUnavailable) {
+		t.Fatalf("Ping after Close = %v, want unavailable", err)
+	}
+	if err := s.CreateKey(ctx, testKey("org_1", 9, at)); !errors.Is(err, fault.ErrUnavailable) {
+		t.Fatalf("CreateKey after Close = %v, want unavailable", err)
+	}
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	for _, want := range []*keys.Key{k1, k2} {
+		got, err := s.GetKey(ctx, want.ID)
+		if err != nil {
+			t.Fatalf("GetKey(%s) after reopen: %v", want.ID, err)
+		}
+		if got.Name != want.Name || got.Version != want.Version || !got.ExpiresAt.Equal(want.ExpiresAt) ||
+			!got.LastUsedAt.Equal(want.LastUsedAt) || got.SecretDigest != want.SecretDigest || !slices.Equal(got.Grants, want.Grants) {
+			t.Fatalf("GetKey(%s) after reopen = %+v, want %+v", want.ID, got, want)
+		}
+	}
+	if _, err := s.GetKey(ctx, gone.ID); !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("deleted key after reopen: %v", err)
+	}
+	p, err := s.ListKeys(ctx, "org_1", directory.ListOptions{})
+	if err != nil || len(p.Items) != 2 || p.Items[0].ID != k2.ID || p.Items[1].ID != k1.ID {
+		t.Fatalf("ListKeys after reopen = %v, %v", p.Items, err)
+	}
+	if o, err := s.GetOrganization(ctx, "org_1"); err != nil || o.Name != "Acme" {
+		t.Fatalf("GetOrganization after reopen = %v, %v", o, err)
+	}
+	if n, err := s.GetNode(ctx, "org_1", "prj_1"); err != nil || n.Path != prj.Path || n.Name != "api" {
+		t.Fatalf("GetNode after reopen = %v, %v", n, err)
+	}
+	if err := s.DeleteNode(ctx, "org_1", "team_1"); !errors.Is(err, fault.ErrConflict) {
+		t.Fatalf("DeleteNode of a team with a project after reopen = %v, want conflict", err)
+	}
+	if err := s.CreateNode(ctx, &directory.Node{ID: "team_2", OrganizationID: "org_1", Path: authz.Node{Team: "team_2"}, Name: "core", CreatedAt: at}); !errors.Is(err, fault.ErrConflict) {
+		t.Fatalf("duplicate team name after reopen = %v, want conflict", err)
+	}
+}
+
+func TestOpenRefusesSecondOpener(t *testing.T) {
+	_, path := openTemp(t)
+	if s, err := Open(path, WithLockTimeout(50*time.Millisecond)); err == nil {
+		s.Close()
+		t.Fatal("a second Open of a locked file succeeded")
+	}
+}
+
+// TestCacheCoherent races updates, touches and deletes on a few keys, then
+// checks that the cache holds exactly what the file holds.
+func TestCacheCoherent(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	const n = 6
+	for i := range n {
+		if err := s.CreateKey(ctx, testKey("org_c", i, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for j := range 40 {
+				id := keyID("org_c", rand.IntN(n))
+				cur, err := s.GetKey(ctx, id)
+				if err != nil {
+					continue // deleted
+				}
+				switch {
+				case w == 0 && j%10 == 9:
+					s.DeleteKey(ctx, id, cur.Version)
+				case j%3 == 0:
+					s.TouchKey(ctx, id, cur.LastUsedAt, at.Add(time.Duration(w*100+j)*time.Millisecond))
+				default:
+					up := cur.Clone()
+					up.Name, up.Version = fmt.Sprintf("w%d j%d", w, j), cur.Version+1
+					if err := s.UpdateKey(ctx, up, cur.Version); err != nil && !errors.Is(err, fault.ErrConflict) && !errors.Is(err, fault.ErrNotFound) {
+						t.Errorf("UpdateKey: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		id := keyID("org_c", i)
+		disk := diskKey(t, s, id)
+		cached, err := s.GetKey(ctx, id)
+		switch {
+		case disk == nil && err == nil:
+			t.Fatalf("key %s is deleted on disk but cached", id)
+		case disk == nil:
+			continue
+		case err != nil:
+			t.Fatalf("key %s is on disk but GetKey says %v", id, err)
+		}
+		if cached.Name != disk.Name || cached.Version != disk.Version || !cached.LastUsedAt.Equal(disk.LastUsedAt) {
+			t.Fatalf("key %s: cache has %q v%d used %v, disk has %q v%d used %v", id,
+				cached.Name, cached.Version, cached.LastUsedAt, disk.Name, disk.Version, disk.LastUsedAt)
+		}
+	}
+}
+
+// TestCacheNeverResurrects applies changes out of commit order and checks
+// that the newest always wins and tombstones are swept only when safe.
+func TestCacheNeverResurrects(t *testing.T) {
+	c := newKeyCache()
+	k1, k2 := &keys.Key{ID: "key_a", Version: 1}, &keys.Key{ID: "key_a", Version: 2}
+	tOld, tDel := c.begin(), c.begin()
+	c.finish(tDel, keyChange{id: "key_a", seq: 3})               // the delete committed last but is applied first
+	c.finish(tOld, keyChange{id: "key_a", key: k2, seq: 2})      // an older update arrives late
+	c.finish(c.begin(), keyChange{id: "key_a", key: k1, seq: 1}) // and an even older create
+	if c.get("key_a") != nil {
+		t.Fatal("an older change brought a deleted key back")
+	}
+	c.sweep()
+	if _, ok := c.m["key_a"]; ok {
+		t.Fatal("tombstone kept after every older write finished")
+	}
+
+	// A tombstone stays while a write that began before it is unfinished.
+	late := c.begin()
+	c.finish(c.begin(), keyChange{id: "key_b", key: &keys.Key{ID: "key_b"}, seq: 10})
+	c.finish(c.begin(), keyChange{id: "key_b", seq: 12})
+	c.sweep()
+	if _, ok := c.m["key_b"]; !ok {
+		t.Fatal("tombstone swept while an older write is unfinished")
+	}
+	c.finish(late, keyChange{id: "key_b", key: &keys.Key{ID: "key_b"}, seq: 11})
+	if c.get("key_b") != nil {
+		t.Fatal("late older write resurrected a deleted key")
+	}
+	if c.len() != 0 {
+		t.Fatalf("live keys = %d, want 0", c.len())
+	}
+}
+
+func TestConcurrentCreates(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	const writers, each = 8, 40
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				n := w*each + i
+				if err := s.CreateKey(ctx, testKey("org_p", n, at.Add(time.Duration(n)*time.Millisecond))); err != nil {
+					t.Errorf("CreateKey %d: %v", n, err)
+				}
+			}
+		})
+	}
+	// Racing creates of one id: exactly one wins.
+	var wins atomic.Int32
+	for range writers {
+		wg.Go(func() {
+			err := s.CreateKey(ctx, testKey("org_q", 0, at))
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, fault.ErrConflict) {
+				t.Errorf("racing CreateKey: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d racing creates of one id succeeded, want 1", wins.Load())
+	}
+	var all []*keys.Key
+	cursor := ""
+	for {
+		p, err := s.ListKeys(ctx, "org_p", directory.ListOptions{Limit: 100, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Items...)
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	if len(all) != writers*each {
+		t.Fatalf("listed %d keys, want %d", len(all), writers*each)
+	}
+	for i, k := range all {
+		if want := keyID("org_p", writers*each-1-i); k.ID != want {
+			t.Fatalf("listing[%d] = %s, want %s", i, k.ID, want)
+		}
+		if d := diskKey(t, s, k.ID); d == nil || d.Version != 1 {
+			t.Fatalf("key %s not on disk with version 1: %+v", k.ID, d)
+		}
+	}
+	if got := s.cache.len(); got != writers*each+1 {
+		t.Fatalf("cache holds %d keys, want %d", got, writers*each+1)
+	}
+}
+
+func TestGetKeyWarmDoesNotAllocate(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	k := testKey("org_a", 1, time.Now().UTC())
+	if err := s.CreateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := s.GetKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Fatalf("warm GetKey allocates %.1f times, want 0", allocs)
+	}
+}
+
+func TestCursorRefusesTampering(t *testing.T) {
+	good := cursor{kind: cursorKeys, org: "org_a", pos: keyIndexKey(time.Now(), "key_1")}.encode()
+	if _, err := decodeCursor(good, cursor{kind: cursorKeys, org: "org_a"}); err != nil {
+		t.Fatalf("own cursor refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		cursor string
+		want   cursor
+	}{
+		{"other organization", good, cursor{kind: cursorKeys, org: "org_b"}},
+		{"other listing kind", good, cursor{kind: cursorNodes, org: "org_a", level: authz.LevelTeam}},
+		{"flipped character", good[:5] + string(good[5]^1) + good[6:], cursor{kind: cursorKeys, org: "org_a"}},
+		{"empty payload", "AAAA", cursor{kind: cursorKeys, org: "org_a"}},
+	} {
+		if _, err := decodeCursor(tc.cursor, tc.want); fault.CodeOf(err) != fault.CodeValidation {
+			t.Errorf("%s: got %v, want a validation error", tc.name, err)
+		}
+	}
+}
+
+// makeKeys returns n keys of org with distinct creation times.
+func makeKeys(org string, n int) []*keys.Key {
+	at := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Duration(n) * time.Millisecond)
+	ks := make([]*keys.Key, n)
+	for i := range ks {
+		ks[i] = testKey(org, i, at.Add(time.Duration(i)*time.Millisecond))
+	}
+	return ks
+}
+
+// BenchmarkGetKeyWarm reads random keys among 10^5 from a warm store: the
+// verification hot path.
+func BenchmarkGetKeyWarm(b *testing.B) {
+	s, _ := openTemp(b)
+	ks := makeKeys("org_bench", 100_000)
+	if err := s.loadBulk(ks); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 4096)
+	for i := range ids {
+		ids[i] = ks[rand.IntN(len(ks))].ID
+	}
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := s.GetKey(ctx, ids[i&4095]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// writers returns the SetParallelism argument that gives about 8
+// goroutines.
+func writers() int { return max(1, (8+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0)) }
+
+// BenchmarkCreateKeyParallel measures durable creates (fsync on, group
+// commit) with about 8 concurrent writers.
+func BenchmarkCreateKeyParallel(b *testing.B) {
+	s, _ := openTemp(b)
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(writers())
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := int(next.Add(1))
+			if err := s.CreateKey(b.Context(), testKey("org_bench", n, at)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "creates/s")
+}
+
+// BenchmarkUpdateKeyParallel measures durable edits (a rotation is one)
+// with about 8 concurrent writers, each on its own key.
+func BenchmarkUpdateKeyParallel(b *testing.B) {
+	s, _ := openTemp(b)
+	ks := makeKeys("org_bench", 64)
+	if err := s.loadBulk(ks); err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(writers())
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		id := ks[next.Add(1)-1].ID
+		for pb.Next() {
+			cur, err := s.GetKey(b.Context(), id)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			up := cur.Clone()
+			up.SecretDigest[1]++
+			up.Version = cur.Version + 1
+			if err := s.UpdateKey(b.Context(), up, cur.Version); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+}
+
+// BenchmarkListFirstPage lists the first page (50 keys) of one organization
+// holding 100 or 10^5 keys: the cost must not depend on the size.
+func BenchmarkListFirstPage(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			s, _ := openTemp(b)
+			if err := s.loadBulk(makeKeys("org_bench", n)); err != nil {
+				b.Fatal(err)
+			}
+			// Another organization's keys around it do not matter either.
+			if err := s.loadBulk(makeKeys("org_other", 1000)); err != nil {
+				b.Fatal(err)
+			}
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := s.ListKeys(ctx, "org_bench", directory.ListOptions{})
+				if err != nil || len(p.Items) != directory.DefaultLimit {
+					b.Fatalf("ListKeys: %d items, %v", len(p.Items), err)
+				}
+			}
+		})
+	}
+}

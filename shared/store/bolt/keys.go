@@ -1,0 +1,245 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+)
+
+// keyOp is one key write run inside a transaction. It returns the change to
+// apply to the cache once committed (empty id: nothing changed), a refusal
+// (a fault the caller gets; the op must not have written anything), or an
+// engine error that rolls the transaction back.
+type keyOp func(tx *bbolt.Tx, seq uint64) (ch keyChange, refusal, err error)
+
+// writeKey runs op in a group commit and applies its change to the cache
+// after the commit.
+func (s *Store) writeKey(ctx context.Context, what string, op keyOp) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return unavailable(what, bbolt.ErrDatabaseNotOpen)
+	}
+	ticket := s.cache.begin()
+	var ch keyChange
+	var refusal error
+	// Batch may run the function more than once (when another function of
+	// the same batch fails); every run starts from scratch.
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		var err error
+		ch, refusal, err = op(tx, s.seq.Add(1))
+		return err
+	})
+	if err != nil {
+		s.cache.finish(ticket, keyChange{})
+		return unavailable(what, err)
+	}
+	s.cache.finish(ticket, ch)
+	return refusal
+}
+
+// putKey stores r and returns the cache change.
+func putKey(tx *bbolt.Tx, r *keyRecord, seq uint64) (keyChange, error) {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return keyChange{}, err
+	}
+	if err := tx.Bucket(bucketKeys).Put([]byte(r.ID), v); err != nil {
+		return keyChange{}, err
+	}
+	return keyChange{id: r.ID, key: r.key(), seq: seq}, nil
+}
+
+// loadKey reads the stored record of id (nil when missing).
+func loadKey(tx *bbolt.Tx, id string) (*keyRecord, error) {
+	v := tx.Bucket(bucketKeys).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	return decodeKeyRecord(v)
+}
+
+// CreateKey stores a new key with Version 1 (fault.ErrConflict if the id
+// exists).
+func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
+	if err := checkID("id", k.ID); err != nil {
+		return err
+	}
+	if err := checkID("organization_id", k.OrganizationID); err != nil {
+		return err
+	}
+	r := keyRecordOf(k)
+	r.Version = 1
+	return s.writeKey(ctx, "create key "+k.ID, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+		b := tx.Bucket(bucketKeys)
+		if b.Get([]byte(r.ID)) != nil {
+			return keyChange{}, fmt.Errorf("bolt: create key %s: %w", r.ID, fault.ErrConflict), nil
+		}
+		idx, err := tx.Bucket(bucketKeyIndex).CreateBucketIfNotExists([]byte(r.Org))
+		if err != nil {
+			return keyChange{}, nil, err
+		}
+		if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
+			return keyChange{}, nil, err
+		}
+		ch, err := putKey(tx, r, seq)
+		return ch, nil, err
+	})
+}
+
+// GetKey returns a key from memory: no decoding, no allocation. The result
+// is shared and read-only.
+func (s *Store) GetKey(_ context.Context, id string) (*keys.Key, error) {
+	if k := s.cache.get(id); k != nil {
+		return k, nil
+	}
+	if s.closed.Load() {
+		return nil, unavailable("get key "+id, bbolt.ErrDatabaseNotOpen)
+	}
+	return nil, fmt.Errorf("bolt: get key %s: %w", id, fault.ErrNotFound)
+}
+
+// UpdateKey replaces the key's name, access, digest, hint, UpdatedAt,
+// RotatedAt and Version when the stored Version equals expectedVersion
+// (fault.ErrConflict otherwise, fault.ErrNotFound when missing). The
+// organization, LastUsedAt, CreatedAt and CreatedBy stay as stored.
+func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
+	in := keyRecordOf(k)
+	return s.writeKey(ctx, "update key "+k.ID, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+		cur, err := loadKey(tx, in.ID)
+		switch {
+		case err != nil:
+			return keyChange{}, nil, err
+		case cur == nil:
+			return keyChange{}, fmt.Errorf("bolt: update key %s: %w", in.ID, fault.ErrNotFound), nil
+		case cur.Version != expectedVersion:
+			return keyChange{}, fmt.Errorf("bolt: update key %s: stored version %d, expected %d: %w", in.ID, cur.Version, expectedVersion, fault.ErrConflict), nil
+		}
+		next := *in
+		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
+		ch, err := putKey(tx, &next, seq)
+		return ch, nil, err
+	})
+}
+
+// DeleteKey removes the key when the stored Version equals expectedVersion
+// (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
+func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
+	return s.writeKey(ctx, "delete key "+id, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+		cur, err := loadKey(tx, id)
+		switch {
+		case err != nil:
+			return keyChange{}, nil, err
+		case cur == nil:
+			return keyChange{}, fmt.Errorf("bolt: delete key %s: %w", id, fault.ErrNotFound), nil
+		case cur.Version != expectedVersion:
+			return keyChange{}, fmt.Errorf("bolt: delete key %s: stored version %d, expected %d: %w", id, cur.Version, expectedVersion, fault.ErrConflict), nil
+		}
+		if err := tx.Bucket(bucketKeys).Delete([]byte(id)); err != nil {
+			return keyChange{}, nil, err
+		}
+		if idx := tx.Bucket(bucketKeyIndex).Bucket([]byte(cur.Org)); idx != nil {
+			if err := idx.Delete(keyIndexKey(cur.CreatedAt, id)); err != nil {
+				return keyChange{}, nil, err
+			}
+		}
+		return keyChange{id: id, seq: seq}, nil, nil
+	})
+}
+
+// TouchKey sets LastUsedAt to now when the stored LastUsedAt still equals
+// prev, and reports whether it wrote. A missing key reports false and no
+// error. The Version does not change.
+func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (bool, error) {
+	wrote := false
+	err := s.writeKey(ctx, "touch key "+id, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+		wrote = false
+		cur, err := loadKey(tx, id)
+		if err != nil || cur == nil || !cur.LastUsedAt.Equal(utc(prev)) {
+			return keyChange{}, nil, err
+		}
+		cur.LastUsedAt = utc(now)
+		ch, err := putKey(tx, cur, seq)
+		wrote = err == nil
+		return ch, nil, err
+	})
+	return wrote && err == nil, err
+}
+
+// ListKeys returns an organization's keys, newest first (CreatedAt, then
+// id, descending). A page costs the same whatever the organization's size:
+// it walks the organization's index backwards from the cursor.
+func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOptions) (directory.Page[*keys.Key], error) {
+	var page directory.Page[*keys.Key]
+	if err := ctx.Err(); err != nil {
+		return page, err
+	}
+	var after []byte
+	if opt.Cursor != "" {
+		c, err := decodeCursor(opt.Cursor, cursor{kind: cursorKeys, org: org})
+		if err != nil {
+			return page, fmt.Errorf("bolt: list keys of %s: %w", org, err)
+		}
+		after = c.pos
+	}
+	limit := opt.PageSize()
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		idx := tx.Bucket(bucketKeyIndex).Bucket([]byte(org))
+		if idx == nil {
+			return nil
+		}
+		c := idx.Cursor()
+		var k []byte
+		if after == nil {
+			k, _ = c.Last()
+		} else {
+			if k, _ = c.Seek(after); k == nil {
+				k, _ = c.Last()
+			}
+			for k != nil && bytes.Compare(k, after) >= 0 {
+				k, _ = c.Prev()
+			}
+		}
+		page.Items = make([]*keys.Key, 0, limit)
+		var last []byte
+		for ; k != nil; k, _ = c.Prev() {
+			if len(page.Items) == limit {
+				page.Next = cursor{kind: cursorKeys, org: org, pos: last}.encode()
+				break
+			}
+			key, err := s.listedKey(tx, k[tsLen:])
+			if err != nil {
+				return err
+			}
+			page.Items = append(page.Items, key)
+			last = k
+		}
+		return nil
+	})
+	if err != nil {
+		return directory.Page[*keys.Key]{}, engineErr("list keys of "+org, err)
+	}
+	return page, nil
+}
+
+// listedKey returns the key with id for a listing: from the cache, or, when
+// the cache has not caught up with the snapshot yet, decoded from it.
+func (s *Store) listedKey(tx *bbolt.Tx, id []byte) (*keys.Key, error) {
+	if k := s.cache.getBytes(id); k != nil {
+		return k, nil
+	}
+	v := tx.Bucket(bucketKeys).Get(id)
+	if v == nil {
+		return nil, fmt.Errorf("key index names the missing key %s", id)
+	}
+	return decodeKey(v)
+}
