@@ -73,7 +73,7 @@ func TestForgedProxyHeadersAreIgnored(t *testing.T) {
 		authorizer string
 		want       *authz.Principal
 	}{
-		"no authorizer": {"null", nil},
+		"no authorizer":    {"null", nil},
 		"only principalId": {`{"principalId":"x"}`, nil},
 		"real authorizer":  {string(rcJSON), &real},
 	} {
