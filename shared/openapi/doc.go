@@ -1,0 +1,5 @@
+// Package openapi holds the project's OpenAPI 3.1 document of the HTTP API
+// to the code. The document lives at docs/openapi.json; this package's
+// tests fail when it and the route table (authz.NewRoutes), the JSON shapes
+// (package wire) or the error contract (httpapi.Problem) disagree.
+package openapi
