@@ -183,7 +183,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 	}
 }
 
-// TestNoUndocumentedRoutes: every operation of the document is a route of
+// TestNoOperationWithoutRoute: every operation of the document is a route of
 // the table, and operationIds are unique.
 func TestNoOperationWithoutRoute(t *testing.T) {
 	doc := load(t)
