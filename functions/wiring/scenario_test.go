@@ -192,7 +192,7 @@ func TestVerifyDecisions(t *testing.T) {
 	e := newEnv(t)
 	_, tok := e.newKey(`{"name":"prod reader","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"` + e.prod + `"}}],"expires_at":"2026-12-01T00:00:00Z"}`)
 	_, tokB := e.newKeyIn(e.ownerB)
-	bad := tok[:len(tok)-8] + "AAAAAAAA" // checksum breaks: malformed
+	bad := tok[:len(tok)-8] + "AAAAAAAA"     // checksum breaks: malformed
 	fresh, err := token.NewGenerator().New() // well-formed, but no key has it
 	if err != nil {
 		t.Fatal(err)

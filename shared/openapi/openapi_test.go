@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"encoding/json"
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"net/http"
 	"os"
 	"reflect"
@@ -478,19 +479,26 @@ func TestSchemasMatchWire(t *testing.T) {
 		"Grant":            reflect.TypeFor[wire.Grant](),
 		"Scope":            reflect.TypeFor[wire.Scope](),
 		// Responses.
-		"KeyPage":           reflect.TypeFor[wire.Page[wire.Key]](),
-		"NodePage":          reflect.TypeFor[wire.Page[wire.Node]](),
-		"Node":              reflect.TypeFor[wire.Node](),
-		"Organization":      reflect.TypeFor[wire.Organization](),
-		"VerifyResponse":    reflect.TypeFor[wire.VerifyResponse](),
-		"VerifiedKey":       reflect.TypeFor[wire.VerifiedKey](),
-		"Catalog":           reflect.TypeFor[wire.Catalog](),
-		"CatalogGroup":      reflect.TypeFor[wire.CatalogGroup](),
-		"CatalogPermission": reflect.TypeFor[wire.CatalogPermission](),
-		"CatalogPreset":     reflect.TypeFor[wire.CatalogPreset](),
-		"CatalogRoute":      reflect.TypeFor[wire.CatalogRoute](),
-		"Problem":           reflect.TypeFor[httpapi.Problem](),
-		"FieldError":        reflect.TypeFor[fault.FieldError](),
+		"KeyPage":             reflect.TypeFor[wire.Page[wire.Key]](),
+		"NodePage":            reflect.TypeFor[wire.Page[wire.Node]](),
+		"Node":                reflect.TypeFor[wire.Node](),
+		"Organization":        reflect.TypeFor[wire.Organization](),
+		"VerifyResponse":      reflect.TypeFor[wire.VerifyResponse](),
+		"VerifiedKey":         reflect.TypeFor[wire.VerifiedKey](),
+		"Catalog":             reflect.TypeFor[wire.Catalog](),
+		"CatalogGroup":        reflect.TypeFor[wire.CatalogGroup](),
+		"CatalogPermission":   reflect.TypeFor[wire.CatalogPermission](),
+		"CatalogPreset":       reflect.TypeFor[wire.CatalogPreset](),
+		"CatalogRoute":        reflect.TypeFor[wire.CatalogRoute](),
+		"ExploreRequest":      reflect.TypeFor[explorehandler.Request](),
+		"ExploreResult":       reflect.TypeFor[explorehandler.Result](),
+		"ExploreCallRequest":  reflect.TypeFor[explorehandler.CallRequest](),
+		"ExploreCallResponse": reflect.TypeFor[explorehandler.CallResponse](),
+		"ExploreSnippets":     reflect.TypeFor[explorehandler.Snippets](),
+		"AccessCell":          reflect.TypeFor[explorehandler.AccessCell](),
+		"AccessNode":          reflect.TypeFor[explorehandler.AccessNode](),
+		"Problem":             reflect.TypeFor[httpapi.Problem](),
+		"FieldError":          reflect.TypeFor[fault.FieldError](),
 	} {
 		want := jsonNames(typ)
 		if got := keys(obj(schema(t, doc, name), "properties")); !slices.Equal(got, want) {

@@ -43,9 +43,9 @@ func (p *pathMatcher) matches(method, path string) bool {
 func (e *explorer) validate(req Request) (method, path string, headers map[string]string, err error) {
 	method = strings.ToUpper(strings.TrimSpace(req.Method))
 	switch method {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	case http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete:
 	default:
-		return "", "", nil, fault.Invalid("method", "must be one of GET, POST, PUT, PATCH, DELETE")
+		return "", "", nil, fault.Invalid("method", "must be one of GET, POST, PATCH, DELETE")
 	}
 	raw := req.Path
 	switch {
