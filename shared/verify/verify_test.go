@@ -1,0 +1,185 @@
+package verify_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/verify"
+)
+
+// usageCounter counts Record calls and writes through SyncUsage.
+type usageCounter struct {
+	verify.SyncUsage
+	n atomic.Int64
+}
+
+func (c *usageCounter) Record(ctx context.Context, k *keys.Key, now time.Time) {
+	c.n.Add(1)
+	c.SyncUsage.Record(ctx, k, now)
+}
+
+type verifyFixture struct {
+	st    *bolt.Store
+	now   time.Time
+	mu    sync.Mutex
+	v     *verify.Verifier
+	usage *usageCounter
+	svc   *keys.Service
+}
+
+func (f *verifyFixture) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *verifyFixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func newVerifyFixture(t *testing.T) *verifyFixture {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &verifyFixture{st: st, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	c := authz.NewCatalog()
+	f.usage = &usageCounter{SyncUsage: verify.SyncUsage{Store: st}}
+	f.v = verify.New(st, st, c, f.clock, f.usage)
+	f.svc = keys.NewService(st, st, c, token.NewGenerator(), f.clock)
+	return f
+}
+
+func TestAuthenticateOutcomes(t *testing.T) {
+	f := newVerifyFixture(t)
+	ctx := context.Background()
+	org, owner, err := f.svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := f.now.Add(time.Hour)
+	short, err := f.svc.Create(ctx, authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}, keys.Spec{Name: strPtr("short"), Preset: strPtr(authz.PresetReadOnly), ExpiresAt: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := token.NewGenerator().New()
+	wrongSecret, _ := token.NewGenerator().WithSelector(owner.Key.ID[len("key_"):])
+	tests := []struct {
+		name, tok string
+		want      verify.Code
+	}{
+		{"owner", owner.Token, verify.CodeOK},
+		{"malformed", "dotenv_x", verify.CodeMalformed},
+		{"unknown key", other.Token, verify.CodeNotFound},
+		{"known key, wrong secret", wrongSecret.Token, verify.CodeNotFound},
+		{"expiring, still valid", short.Token, verify.CodeOK},
+	}
+	for _, tt := range tests {
+		res, err := f.v.Authenticate(ctx, tt.tok)
+		if err != nil || res.Code != tt.want {
+			t.Errorf("%s: %v %v, want %s", tt.name, res.Code, err, tt.want)
+		}
+		if res.Code == verify.CodeOK && res.Principal().OrganizationID != org.ID {
+			t.Errorf("%s: principal of the wrong organization", tt.name)
+		}
+		if res.Code != verify.CodeOK && res.Key != nil {
+			t.Errorf("%s: an invalid token returned its key", tt.name)
+		}
+	}
+	f.advance(time.Hour)
+	if res, _ := f.v.Authenticate(ctx, short.Token); res.Code != verify.CodeExpired {
+		t.Fatalf("at its expiry instant the key is %s, want expired", res.Code)
+	}
+}
+
+func TestLastUsedAtMostOncePerInterval(t *testing.T) {
+	f := newVerifyFixture(t)
+	ctx := context.Background()
+	_, owner, err := f.svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if res, _ := f.v.Authenticate(ctx, owner.Token); res.Code != verify.CodeOK {
+			t.Fatal(res.Code)
+		}
+		f.advance(time.Second)
+	}
+	if n := f.usage.n.Load(); n != 1 {
+		t.Fatalf("50 verifications within a minute recorded the use %d times, want 1", n)
+	}
+	k, _ := f.st.GetKey(ctx, owner.Key.ID)
+	if !k.LastUsedAt.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("last used = %v", k.LastUsedAt)
+	}
+	f.advance(15 * time.Second) // 65 s after the first use
+	f.v.Authenticate(ctx, owner.Token)
+	if n := f.usage.n.Load(); n != 2 {
+		t.Fatalf("after a minute the use was recorded %d times in all, want 2", n)
+	}
+	if k, _ := f.st.GetKey(ctx, owner.Key.ID); k.Version != 1 {
+		t.Fatalf("recording use changed the version to %d", k.Version)
+	}
+}
+
+func TestAsyncUsageWritesOncePerKey(t *testing.T) {
+	f := newVerifyFixture(t)
+	ctx := context.Background()
+	_, owner, err := f.svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := f.st.GetKey(ctx, owner.Key.ID)
+	a := verify.NewAsyncUsage(f.st, slog.New(slog.DiscardHandler))
+	for i := 0; i < 100; i++ {
+		a.Record(ctx, k, f.now) // the same stale view, as concurrent verifications see it
+	}
+	a.Close()
+	got, _ := f.st.GetKey(ctx, owner.Key.ID)
+	if !got.LastUsedAt.Equal(f.now) {
+		t.Fatalf("last used = %v, want %v", got.LastUsedAt, f.now)
+	}
+}
+
+func TestAuthorizeResolvesThePath(t *testing.T) {
+	f := newVerifyFixture(t)
+	ctx := context.Background()
+	org, _, err := f.svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id string, path authz.Node) {
+		if err := f.st.CreateNode(ctx, &directory.Node{ID: id, OrganizationID: org.ID, Path: path, Name: id, CreatedAt: f.now, UpdatedAt: f.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("team_a", authz.Node{Team: "team_a"})
+	mk("prj_a", authz.Node{Team: "team_a", Project: "prj_a"})
+	mk("prj_b", authz.Node{Team: "team_a", Project: "prj_b"})
+	p := authz.Principal{OrganizationID: org.ID, Access: authz.Access{Grants: []authz.Grant{{Permission: "projects:read", Scope: authz.Node{Team: "team_a", Project: "prj_a"}}}}}
+	if d, err := f.v.Authorize(ctx, p, "projects:read", authz.CheckNode, authz.Node{Project: "prj_a"}); err != nil || !d.Allowed {
+		t.Fatalf("own project: %v %v", d, err)
+	}
+	if d, err := f.v.Authorize(ctx, p, "projects:read", authz.CheckNode, authz.Node{Project: "prj_b"}); err != nil || d.Allowed || d.Missing.Permission != "projects:read" {
+		t.Fatalf("sibling project: %v %v", d, err)
+	}
+	if _, err := f.v.Authorize(ctx, p, "projects:read", authz.CheckNode, authz.Node{Project: "prj_zzz"}); err == nil {
+		t.Fatal("a missing node must be an error (404)")
+	}
+	if _, err := f.v.Authorize(ctx, p, "projects:read", authz.CheckNode, authz.Node{Team: "team_other", Project: "prj_a"}); err == nil {
+		t.Fatal("a path that disagrees with the directory must be an error (404)")
+	}
+	if d, _ := f.v.Authorize(ctx, p, "projects:read", authz.CheckReach, authz.Node{}); !d.Allowed {
+		t.Fatal("a scoped grant reaches the organization's list")
+	}
+}
+
+func strPtr[T any](v T) *T { return &v }
