@@ -58,8 +58,11 @@ export function describeProblem(status: number, p: Problem): string {
     case "validation_failed":
       return p.detail ?? "Some fields need attention.";
     case "internal":
-    case "unavailable":
       return "The service had a problem. Try again in a moment.";
+    case "unavailable":
+      return p.detail
+        ? `The service is unavailable: ${p.detail}. Try again later.`
+        : "The service is unavailable. Try again in a moment.";
   }
   if (status === 0) return p.detail ?? "The service could not be reached. Check your connection.";
   return p.detail ?? p.title ?? `The request failed (HTTP ${status}).`;

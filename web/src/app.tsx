@@ -40,12 +40,15 @@ const VERIFY_MESSAGES: Record<string, string> = {
   expired: "This key has expired. Sign in with another key.",
 };
 
+/** A token that POST /v1/verify did not accept, in plain words. */
+export class SignInError extends Error {}
+
 /** Checks a token with POST /v1/verify and reads the organization's name. */
 export async function startSession(config: RuntimeConfig, token: string): Promise<Session> {
   const client = new ApiClient(config.apiBaseUrl, token);
   const v = await client.verify(token);
   if (!v.valid || !v.key) {
-    throw new ApiError(401, { code: "unauthenticated", detail: VERIFY_MESSAGES[v.code] ?? "This key was not accepted." });
+    throw new SignInError(VERIFY_MESSAGES[v.code] ?? "This key was not accepted.");
   }
   let organizationName = v.key.organization_id;
   try {
@@ -91,7 +94,7 @@ export function App({ config }: { config: RuntimeConfig }) {
     startSession(config, token)
       .then(adopt)
       .catch((e) => {
-        if (e instanceof ApiError && e.status === 401) signOut(e.message);
+        if (e instanceof SignInError || (e instanceof ApiError && e.status === 401)) signOut(e.message);
         else setState({ kind: "signed-out", notice: e instanceof Error ? e.message : String(e) });
       });
   }, []);

@@ -122,10 +122,15 @@ export function Explorer({ id }: { id: string }) {
     setPath(fillPath(route.path, v));
   }, [dir]);
 
+  // The server's map (after a call) wins; pairs it does not list are filled
+  // in from the key's grants so every route can be judged.
   const access: ExploreAccess[] = useMemo(() => {
-    if (result?.access?.length) return result.access;
-    if (key && catalog && dir) return estimateAccess(key, catalog, dir);
-    return [];
+    const estimated = key && catalog && dir ? estimateAccess(key, catalog, dir) : [];
+    const server = result?.access ?? [];
+    if (server.length === 0) return estimated;
+    const seen = new Set(server.map((a) => `${a.permission}@${a.node.id}`));
+    const perms = new Set(server.map((a) => a.permission));
+    return [...server, ...estimated.filter((a) => !perms.has(a.permission) && !seen.has(`${a.permission}@${a.node.id}`))];
   }, [result, key, catalog, dir]);
 
   if (loadError)

@@ -49,7 +49,7 @@ export function KeyDetail({ id }: { id: string }) {
       <p class="crumbs">
         <Link href={paths.list}>API keys</Link> /
       </p>
-      <div class="page-head">
+      <div class="title-row">
         <h1 tabIndex={-1} data-testid="key-name-heading">
           {key.name}
         </h1>

@@ -365,14 +365,18 @@ function PermissionAreas(props: AreaProps) {
     );
   return (
     <>
-      {areas.map((a) => (
-        <section class="area" key={a.area} aria-labelledby={`area-${safeId(a.area)}`}>
-          <h3 id={`area-${safeId(a.area)}`}>{a.area}</h3>
-          {a.groups.map((g) => (
-            <GroupBox key={g.name} group={g} {...props} />
-          ))}
-        </section>
-      ))}
+      {areas.map((a) =>
+        a.groups.length === 1 && a.groups[0].label === a.area ? (
+          <GroupBox key={a.area} group={a.groups[0]} {...props} />
+        ) : (
+          <section class="area" key={a.area} aria-labelledby={`area-${safeId(a.area)}`}>
+            <h3 id={`area-${safeId(a.area)}`}>{a.area}</h3>
+            {a.groups.map((g) => (
+              <GroupBox key={g.name} group={g} {...props} />
+            ))}
+          </section>
+        ),
+      )}
     </>
   );
 }
