@@ -1,0 +1,214 @@
+// Package stack defines the CDK stack of the API keys service: the DynamoDB
+// table from the shared table definition, one Lambda function per operation,
+// the REST API generated from the shared route table behind the verify
+// function as a REQUEST authorizer, least-privilege roles from Permissions,
+// and the dashboard in S3 (behind CloudFront on AWS). The app in infra/ and
+// the synth tests in this package both build it with New.
+package stack
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+)
+
+// Context keys the app reads (`cdk synth -c key=value` or cdk.json).
+const (
+	// CtxAssetsDir is the folder holding <function>/bootstrap
+	// (default build/lambda, what `make functions` writes).
+	CtxAssetsDir = "assetsDir"
+	// CtxDashboardDir is the dashboard's build folder (default web/dist).
+	CtxDashboardDir = "dashboardDir"
+	// CtxThrowaway ("true") turns off deletion protection and retention so
+	// the stack can be deleted whole (LocalStack, previews).
+	CtxThrowaway = "throwaway"
+	// CtxLocal ("true") targets LocalStack's community edition: no
+	// CloudFront, no BucketDeployment, LocalStack URL forms.
+	CtxLocal = "local"
+	// CtxLocalEndpoint is LocalStack's host:port as seen by clients and by
+	// functions running inside it (default localhost.localstack.cloud:4566).
+	CtxLocalEndpoint = "localEndpoint"
+	// CtxAuthorizerCacheSeconds sets the authorizer's result cache TTL
+	// (default 0: off, so a revoked key fails on the next request).
+	CtxAuthorizerCacheSeconds = "authorizerCacheSeconds"
+	// CtxThrottleRate and CtxThrottleBurst set the stage's throttling.
+	CtxThrottleRate  = "throttleRate"
+	CtxThrottleBurst = "throttleBurst"
+)
+
+// Options configure the stack. DefaultOptions gives production values.
+type Options struct {
+	// AssetsDir holds one folder per function with its `bootstrap`.
+	AssetsDir string
+	// DashboardDir is the dashboard's build folder; when it does not exist
+	// the stack deploys config.json alone and warns.
+	DashboardDir string
+	// Throwaway turns off the table's deletion protection and sets
+	// DESTROY removal policies.
+	Throwaway bool
+	// Local targets LocalStack's community edition.
+	Local bool
+	// LocalEndpoint is LocalStack's host:port (Local only).
+	LocalEndpoint string
+	// AuthorizerCacheSeconds is the REQUEST authorizer's result cache
+	// TTL; 0 turns caching off. At most 3600 (API Gateway's limit).
+	AuthorizerCacheSeconds int
+	// ThrottleRate (requests per second, steady) and ThrottleBurst limit
+	// every method of the stage.
+	ThrottleRate, ThrottleBurst float64
+	// StageName is the API Gateway stage; URLs end in /<StageName>/.
+	StageName string
+	// Table is the table definition (dynamo.Spec()).
+	Table dynamo.TableSpec
+}
+
+// DefaultOptions returns the production configuration.
+func DefaultOptions() Options {
+	return Options{
+		AssetsDir:     "build/lambda",
+		DashboardDir:  "web/dist",
+		LocalEndpoint: "localhost.localstack.cloud:4566",
+		// 50 rps steady with bursts of 100 per stage: well above what a
+		// dashboard and CI pipelines need, low enough that a runaway
+		// client cannot run up the Lambda and DynamoDB bill.
+		ThrottleRate:  50,
+		ThrottleBurst: 100,
+		StageName:     "prod",
+		Table:         dynamo.Spec(),
+	}
+}
+
+// FunctionConfig is a function's memory and timeout.
+type FunctionConfig struct {
+	MemoryMB int
+	Timeout  time.Duration
+}
+
+// FunctionSettings returns each function's memory and timeout.
+//
+// Go binaries need little memory (a static bootstrap uses 20-40 MB), but
+// Lambda allots CPU in proportion to memory, and CPU is what cold starts
+// (TLS to DynamoDB, SDK set-up) and digest checks spend. 256 MB keeps a cold
+// start short at a low price; verify gets 512 MB because it also runs as the
+// authorizer in front of every authenticated request, so its latency adds to
+// all of them. Timeouts: each operation is one or two single-item DynamoDB
+// calls (milliseconds), so 10 s only bounds a stuck call (SDK retries
+// included); verify gets 5 s because a slow authorizer holds up every
+// request; explore calls this API over HTTP (authorizer + function) and
+// gets 25 s, under API Gateway's 29 s integration limit.
+func FunctionSettings() map[authz.Function]FunctionConfig {
+	std := FunctionConfig{MemoryMB: 256, Timeout: 10 * time.Second}
+	m := make(map[authz.Function]FunctionConfig)
+	for _, f := range authz.Functions() {
+		m[f] = std
+	}
+	m[authz.FunctionVerify] = FunctionConfig{MemoryMB: 512, Timeout: 5 * time.Second}
+	m[authz.FunctionExplore] = FunctionConfig{MemoryMB: 256, Timeout: 25 * time.Second}
+	return m
+}
+
+// OptionsFromContext returns DefaultOptions overridden by the construct
+// tree's context values (see the Ctx* keys).
+func OptionsFromContext(node constructs.Node) (Options, error) {
+	o := DefaultOptions()
+	get := func(key string) (string, bool) {
+		v := node.TryGetContext(jsii.String(key))
+		if v == nil {
+			return "", false
+		}
+		return fmt.Sprint(v), true
+	}
+	var err error
+	boolOf := func(key string, dst *bool) {
+		if s, ok := get(key); ok && err == nil {
+			if *dst, err = strconv.ParseBool(s); err != nil {
+				err = fmt.Errorf("context %s=%q: want true or false", key, s)
+			}
+		}
+	}
+	numOf := func(key string, dst *float64) {
+		if s, ok := get(key); ok && err == nil {
+			if *dst, err = strconv.ParseFloat(s, 64); err != nil || *dst <= 0 {
+				err = fmt.Errorf("context %s=%q: want a positive number", key, s)
+			}
+		}
+	}
+	if s, ok := get(CtxAssetsDir); ok {
+		o.AssetsDir = s
+	}
+	if s, ok := get(CtxDashboardDir); ok {
+		o.DashboardDir = s
+	}
+	if s, ok := get(CtxLocalEndpoint); ok {
+		o.LocalEndpoint = s
+	}
+	boolOf(CtxThrowaway, &o.Throwaway)
+	boolOf(CtxLocal, &o.Local)
+	numOf(CtxThrottleRate, &o.ThrottleRate)
+	numOf(CtxThrottleBurst, &o.ThrottleBurst)
+	if s, ok := get(CtxAuthorizerCacheSeconds); ok && err == nil {
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil {
+			err = fmt.Errorf("context %s=%q: want whole seconds", CtxAuthorizerCacheSeconds, s)
+		}
+		o.AuthorizerCacheSeconds = n
+	}
+	if err != nil {
+		return Options{}, err
+	}
+	return o, o.Validate()
+}
+
+// Validate reports options the stack cannot honour.
+func (o Options) Validate() error {
+	switch {
+	case o.AuthorizerCacheSeconds < 0 || o.AuthorizerCacheSeconds > 3600:
+		return fmt.Errorf("authorizer cache TTL %d s: want 0 (off) to 3600", o.AuthorizerCacheSeconds)
+	case o.AssetsDir == "":
+		return fmt.Errorf("no assets folder")
+	case o.StageName == "":
+		return fmt.Errorf("no stage name")
+	case o.Table.PartitionKey == "" || o.Table.SortKey == "":
+		return fmt.Errorf("table definition without keys")
+	}
+	return nil
+}
+
+// SilenceNodeBanner turns off jsii's full-screen banners about this
+// machine's Node.js 20 (end-of-life for jsii since 2026-04-30, and
+// "untested"). Only the banner for major version 20 is silenced: another
+// unsupported Node still warns, and real errors always surface. Values the
+// caller already set are kept.
+//
+// jsii prepares its Node process (and captures the environment for it)
+// while Go packages initialize, before main or TestMain runs, so setting
+// the variables in-process is too late: when one is missing,
+// SilenceNodeBanner sets it and re-executes the program, which then finds
+// it set and returns. If the re-execution fails, the program goes on with
+// the banner.
+func SilenceNodeBanner() {
+	missing := false
+	for _, kv := range [][2]string{
+		{"JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1"},
+		{"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"},
+	} {
+		if _, ok := os.LookupEnv(kv[0]); !ok {
+			os.Setenv(kv[0], kv[1])
+			missing = true
+		}
+	}
+	if !missing {
+		return
+	}
+	if exe, err := os.Executable(); err == nil {
+		_ = syscall.Exec(exe, os.Args, os.Environ())
+	}
+}

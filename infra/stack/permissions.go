@@ -1,0 +1,56 @@
+package stack
+
+import (
+	"slices"
+
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+// Access is what one function may do on the table: the DynamoDB actions it
+// calls and whether it reads a global secondary index (Query on an index),
+// which is the only reason its role also names `<table ARN>/index/*`.
+type Access struct {
+	// Actions are full IAM action names, e.g. "dynamodb:GetItem", sorted.
+	Actions []string
+	// Indexes is true when the function queries an index.
+	Indexes bool
+}
+
+// DynamoDB actions, spelled once.
+const (
+	getItem    = "dynamodb:GetItem"
+	putItem    = "dynamodb:PutItem"
+	updateItem = "dynamodb:UpdateItem"
+	deleteItem = "dynamodb:DeleteItem"
+	query      = "dynamodb:Query"
+)
+
+// Permissions is the least-privilege map: exactly the DynamoDB actions each
+// function calls. The stack builds every role from it and the synth tests
+// hold the synthesized template to it; change it here and nowhere else.
+// Every function reads directory nodes for path resolution (GetItem).
+func Permissions() map[authz.Function]Access {
+	m := map[authz.Function]Access{
+		// verify also serves as the REQUEST authorizer; UpdateItem is the
+		// conditional last-used write.
+		authz.FunctionVerify: {Actions: []string{getItem, updateItem}},
+		// create: PutItem of the key, GetItem for scope lookups.
+		authz.FunctionCreate: {Actions: []string{putItem, getItem}},
+		// show: GetItem of one key, Query of the listing index.
+		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: true},
+		authz.FunctionEdit:   {Actions: []string{getItem, updateItem}},
+		authz.FunctionRotate: {Actions: []string{getItem, updateItem}},
+		authz.FunctionDelete: {Actions: []string{getItem, deleteItem}},
+		// explore calls the API over HTTP and reads directory nodes.
+		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
+		authz.FunctionDirectory: {
+			Actions: []string{getItem, putItem, updateItem, deleteItem, query},
+			Indexes: true,
+		},
+	}
+	for f, a := range m {
+		slices.Sort(a.Actions)
+		m[f] = a
+	}
+	return m
+}
