@@ -56,6 +56,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/store"
@@ -103,7 +104,7 @@ type config struct {
 func WithLockTimeout(d time.Duration) Option { return func(c *config) { c.lockTimeout = d } }
 
 // WithBatchDelay sets how long a key write waits for others to share its
-// commit (bbolt's MaxBatchDelay; default 2ms). Longer delays give bigger
+// commit (bbolt's MaxBatchDelay; default 1ms). Longer delays give bigger
 // group commits and more latency.
 func WithBatchDelay(d time.Duration) Option { return func(c *config) { c.batchDelay = d } }
 
@@ -114,7 +115,7 @@ func WithMaxBatchSize(n int) Option { return func(c *config) { c.maxBatchSize = 
 // Open opens the store in the file at path, creating the file and its
 // directory when missing, and loads every key into memory.
 func Open(path string, opts ...Option) (*Store, error) {
-	cfg := config{lockTimeout: 5 * time.Second, batchDelay: 2 * time.Millisecond, maxBatchSize: 256}
+	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -179,7 +180,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		return err
 	}
 	if s.closed.Load() {
-		return unavailable("ping", bbolt.ErrDatabaseNotOpen)
+		return unavailable("ping", bolterrors.ErrDatabaseNotOpen)
 	}
 	return s.db.View(func(*bbolt.Tx) error { return nil })
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
@@ -21,7 +22,7 @@ func (s *Store) update(ctx context.Context, what string, fn func(tx *bbolt.Tx) e
 		return err
 	}
 	if s.closed.Load() {
-		return unavailable(what, bbolt.ErrDatabaseNotOpen)
+		return unavailable(what, bolterrors.ErrDatabaseNotOpen)
 	}
 	return engineErr(what, s.db.Update(fn))
 }
@@ -32,7 +33,7 @@ func (s *Store) view(ctx context.Context, what string, fn func(tx *bbolt.Tx) err
 		return err
 	}
 	if s.closed.Load() {
-		return unavailable(what, bbolt.ErrDatabaseNotOpen)
+		return unavailable(what, bolterrors.ErrDatabaseNotOpen)
 	}
 	return engineErr(what, s.db.View(fn))
 }

@@ -8,17 +8,27 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 )
 
-// keyOp is one key write run inside a transaction. It returns the change to
-// apply to the cache once committed (empty id: nothing changed), a refusal
-// (a fault the caller gets; the op must not have written anything), or an
-// engine error that rolls the transaction back.
-type keyOp func(tx *bbolt.Tx, seq uint64) (ch keyChange, refusal, err error)
+// keyOp is one key write run inside a transaction. Its result holds the
+// change to apply to the cache once committed (empty id: nothing changed)
+// or a refusal (a fault for the caller; the op must not have written
+// anything). An error is an engine failure that rolls the transaction back.
+type keyOp func(tx *bbolt.Tx, seq uint64) (opResult, error)
+
+// opResult is the outcome of a keyOp that did not fail.
+type opResult struct {
+	ch      keyChange
+	refusal error
+}
+
+// refuse is the result of a keyOp that refuses the write.
+func refuse(err error) (opResult, error) { return opResult{refusal: err}, nil }
 
 // writeKey runs op in a group commit and applies its change to the cache
 // after the commit.
@@ -27,24 +37,23 @@ func (s *Store) writeKey(ctx context.Context, what string, op keyOp) error {
 		return err
 	}
 	if s.closed.Load() {
-		return unavailable(what, bbolt.ErrDatabaseNotOpen)
+		return unavailable(what, bolterrors.ErrDatabaseNotOpen)
 	}
 	ticket := s.cache.begin()
-	var ch keyChange
-	var refusal error
+	var res opResult
 	// Batch may run the function more than once (when another function of
 	// the same batch fails); every run starts from scratch.
 	err := s.db.Batch(func(tx *bbolt.Tx) error {
 		var err error
-		ch, refusal, err = op(tx, s.seq.Add(1))
+		res, err = op(tx, s.seq.Add(1))
 		return err
 	})
 	if err != nil {
 		s.cache.finish(ticket, keyChange{})
 		return unavailable(what, err)
 	}
-	s.cache.finish(ticket, ch)
-	return refusal
+	s.cache.finish(ticket, res.ch)
+	return res.refusal
 }
 
 // putKey stores r and returns the cache change.
@@ -79,31 +88,31 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 	}
 	r := keyRecordOf(k)
 	r.Version = 1
-	return s.writeKey(ctx, "create key "+k.ID, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+	return s.writeKey(ctx, "create key "+k.ID, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
 		b := tx.Bucket(bucketKeys)
 		if b.Get([]byte(r.ID)) != nil {
-			return keyChange{}, fmt.Errorf("bolt: create key %s: %w", r.ID, fault.ErrConflict), nil
+			return refuse(fmt.Errorf("bolt: create key %s: %w", r.ID, fault.ErrConflict))
 		}
 		idx, err := tx.Bucket(bucketKeyIndex).CreateBucketIfNotExists([]byte(r.Org))
 		if err != nil {
-			return keyChange{}, nil, err
+			return opResult{}, err
 		}
 		if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
-			return keyChange{}, nil, err
+			return opResult{}, err
 		}
 		ch, err := putKey(tx, r, seq)
-		return ch, nil, err
+		return opResult{ch: ch}, err
 	})
 }
 
 // GetKey returns a key from memory: no decoding, no allocation. The result
 // is shared and read-only.
 func (s *Store) GetKey(_ context.Context, id string) (*keys.Key, error) {
+	if s.closed.Load() {
+		return nil, unavailable("get key "+id, bolterrors.ErrDatabaseNotOpen)
+	}
 	if k := s.cache.get(id); k != nil {
 		return k, nil
-	}
-	if s.closed.Load() {
-		return nil, unavailable("get key "+id, bbolt.ErrDatabaseNotOpen)
 	}
 	return nil, fmt.Errorf("bolt: get key %s: %w", id, fault.ErrNotFound)
 }
@@ -114,45 +123,45 @@ func (s *Store) GetKey(_ context.Context, id string) (*keys.Key, error) {
 // organization, LastUsedAt, CreatedAt and CreatedBy stay as stored.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
 	in := keyRecordOf(k)
-	return s.writeKey(ctx, "update key "+k.ID, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+	return s.writeKey(ctx, "update key "+k.ID, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
 		cur, err := loadKey(tx, in.ID)
 		switch {
 		case err != nil:
-			return keyChange{}, nil, err
+			return opResult{}, err
 		case cur == nil:
-			return keyChange{}, fmt.Errorf("bolt: update key %s: %w", in.ID, fault.ErrNotFound), nil
+			return refuse(fmt.Errorf("bolt: update key %s: %w", in.ID, fault.ErrNotFound))
 		case cur.Version != expectedVersion:
-			return keyChange{}, fmt.Errorf("bolt: update key %s: stored version %d, expected %d: %w", in.ID, cur.Version, expectedVersion, fault.ErrConflict), nil
+			return refuse(fmt.Errorf("bolt: update key %s: stored version %d, expected %d: %w", in.ID, cur.Version, expectedVersion, fault.ErrConflict))
 		}
 		next := *in
 		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
 		ch, err := putKey(tx, &next, seq)
-		return ch, nil, err
+		return opResult{ch: ch}, err
 	})
 }
 
 // DeleteKey removes the key when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
 func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
-	return s.writeKey(ctx, "delete key "+id, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+	return s.writeKey(ctx, "delete key "+id, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
 		cur, err := loadKey(tx, id)
 		switch {
 		case err != nil:
-			return keyChange{}, nil, err
+			return opResult{}, err
 		case cur == nil:
-			return keyChange{}, fmt.Errorf("bolt: delete key %s: %w", id, fault.ErrNotFound), nil
+			return refuse(fmt.Errorf("bolt: delete key %s: %w", id, fault.ErrNotFound))
 		case cur.Version != expectedVersion:
-			return keyChange{}, fmt.Errorf("bolt: delete key %s: stored version %d, expected %d: %w", id, cur.Version, expectedVersion, fault.ErrConflict), nil
+			return refuse(fmt.Errorf("bolt: delete key %s: stored version %d, expected %d: %w", id, cur.Version, expectedVersion, fault.ErrConflict))
 		}
 		if err := tx.Bucket(bucketKeys).Delete([]byte(id)); err != nil {
-			return keyChange{}, nil, err
+			return opResult{}, err
 		}
 		if idx := tx.Bucket(bucketKeyIndex).Bucket([]byte(cur.Org)); idx != nil {
 			if err := idx.Delete(keyIndexKey(cur.CreatedAt, id)); err != nil {
-				return keyChange{}, nil, err
+				return opResult{}, err
 			}
 		}
-		return keyChange{id: id, seq: seq}, nil, nil
+		return opResult{ch: keyChange{id: id, seq: seq}}, nil
 	})
 }
 
@@ -161,16 +170,16 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 // error. The Version does not change.
 func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (bool, error) {
 	wrote := false
-	err := s.writeKey(ctx, "touch key "+id, func(tx *bbolt.Tx, seq uint64) (keyChange, error, error) {
+	err := s.writeKey(ctx, "touch key "+id, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
 		wrote = false
 		cur, err := loadKey(tx, id)
 		if err != nil || cur == nil || !cur.LastUsedAt.Equal(utc(prev)) {
-			return keyChange{}, nil, err
+			return opResult{}, err
 		}
 		cur.LastUsedAt = utc(now)
 		ch, err := putKey(tx, cur, seq)
 		wrote = err == nil
-		return ch, nil, err
+		return opResult{ch: ch}, err
 	})
 	return wrote && err == nil, err
 }
