@@ -1,5 +1,5 @@
 // Package dynamotest starts DynamoDB-compatible servers for tests: moto 5
-// (`moto_server`) and dynalite (npm, pinned under localstack/tools), each on
+// (moto_server's app, one request at a time, see motoServe) and dynalite (npm, pinned under localstack/tools), each on
 // a free loopback port, plus the server AWS_ENDPOINT_URL_DYNAMODB points at
 // when it is set. Each backend gets a uniquely named table, made with
 // dynamo.EnsureTable, that Close deletes before it stops the servers.
@@ -146,12 +146,34 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 // saying what to install.
 type command func(port int) (*exec.Cmd, error)
 
+// motoServe runs moto's server app like `moto_server -H host -p port`, but
+// with one request at a time. moto_server serves each request on its own
+// thread and evaluates a write's condition and applies the write without a
+// lock, so two concurrent conditional writes to one item can both succeed
+// (seen here: two UpdateItem with "version = 1" both won). DynamoDB applies
+// a conditional write atomically per item, and the store relies on it.
+// Serving requests one at a time restores that guarantee.
+const motoServe = `import os, sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+host, port = sys.argv[1], int(sys.argv[2])
+os.environ.setdefault("MOTO_PORT", str(port))
+run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False)
+`
+
 func motoCommand(port int) (*exec.Cmd, error) {
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, fmt.Errorf("moto_server not found on PATH (%w): install moto 5 with its server extra: pip install 'moto[server]>=5,<6'", err)
+	const install = "install moto 5 with its server extra: pip install 'moto[server]>=5,<6'"
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return nil, fmt.Errorf("moto_server not found on PATH (%w): %s", err, install)
 	}
-	return exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), nil
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		return nil, fmt.Errorf("python3 not found on PATH (%w): %s", err, install)
+	}
+	if out, err := exec.Command(python, "-c", "import moto.moto_server.werkzeug_app, werkzeug.serving").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("python3 cannot import moto's server (%v: %s): %s", err, out, install)
+	}
+	return exec.Command(python, "-c", motoServe, "127.0.0.1", strconv.Itoa(port)), nil
 }
 
 func dynaliteCommand(port int) (*exec.Cmd, error) {
