@@ -116,7 +116,9 @@ export function KeyList() {
                       <When iso={k.created_at} empty="" />
                     </td>
                     <td>
-                      {names.get(k.created_by) ? (
+                      {!k.created_by ? (
+                        <span class="muted">Bootstrap</span>
+                      ) : names.get(k.created_by) ? (
                         <span title={k.created_by}>{names.get(k.created_by)}</span>
                       ) : (
                         <code>{k.created_by}</code>
