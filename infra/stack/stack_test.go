@@ -1,0 +1,555 @@
+package stack_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dotenv/apikeys/infra/stack"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+)
+
+// The stacks every test reads, synthesized once in TestMain.
+var (
+	// prod is the default (cdk.json) configuration.
+	prod assertions.Template
+	// throwaway has -c throwaway=true.
+	throwaway assertions.Template
+	// cached has -c authorizerCacheSeconds=300.
+	cached assertions.Template
+	// local has -c local=true -c throwaway=true (make deploy-local).
+	local assertions.Template
+	// prodJSON is prod's JSON.
+	prodJSON tmpl
+	// synthTime is how long building and synthesizing took.
+	synthTime time.Duration
+)
+
+const cacheSeconds = 300
+
+func TestMain(m *testing.M) {
+	stack.SilenceNodeBanner()
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infra/stack tests:", err)
+		code = 1
+	} else {
+		code = m.Run()
+	}
+	jsii.Close()
+	os.Exit(code)
+}
+
+// setup synthesizes the four variants of the app from one jsii runtime,
+// with placeholder bootstraps and dashboard files in a temporary folder,
+// and the context of the repository's cdk.json (feature flags included).
+func setup() (int, error) {
+	dir, err := os.MkdirTemp("", "apikeys-infra-test-")
+	if err != nil {
+		return 1, err
+	}
+	defer os.RemoveAll(dir)
+	assets := filepath.Join(dir, "lambda")
+	for _, f := range authz.Functions() {
+		if err := os.MkdirAll(filepath.Join(assets, string(f)), 0o755); err != nil {
+			return 1, err
+		}
+		// Distinct contents, so that each function gets its own asset.
+		if err := os.WriteFile(filepath.Join(assets, string(f), "bootstrap"), []byte("#!/bin/sh\n# "+string(f)+"\n"), 0o755); err != nil {
+			return 1, err
+		}
+	}
+	web := filepath.Join(dir, "web")
+	if err := os.MkdirAll(web, 0o755); err != nil {
+		return 1, err
+	}
+	if err := os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html><title>test</title>"), 0o644); err != nil {
+		return 1, err
+	}
+	raw, err := os.ReadFile("../../cdk.json")
+	if err != nil {
+		return 1, err
+	}
+	var cdkJSON struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cdkJSON); err != nil {
+		return 1, fmt.Errorf("cdk.json: %w", err)
+	}
+
+	start := time.Now()
+	outdir := filepath.Join(dir, "cdk.out")
+	build := func(name string, extra map[string]any) (assertions.Template, error) {
+		ctx := map[string]any{}
+		for k, v := range cdkJSON.Context {
+			ctx[k] = v
+		}
+		ctx[stack.CtxAssetsDir] = assets
+		ctx[stack.CtxDashboardDir] = web
+		for k, v := range extra {
+			ctx[k] = v
+		}
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(filepath.Join(outdir, name))})
+		opts, err := stack.OptionsFromContext(app.Node())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		s, err := stack.New(app, name, nil, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return assertions.Template_FromStack(s.Stack, nil), nil
+	}
+	if prod, err = build("Prod", nil); err != nil {
+		return 1, err
+	}
+	// Context values from `-c` arrive as strings.
+	if throwaway, err = build("Throwaway", map[string]any{stack.CtxThrowaway: "true"}); err != nil {
+		return 1, err
+	}
+	if cached, err = build("Cached", map[string]any{stack.CtxAuthorizerCacheSeconds: fmt.Sprint(cacheSeconds)}); err != nil {
+		return 1, err
+	}
+	if local, err = build("Local", map[string]any{stack.CtxLocal: "true", stack.CtxThrowaway: "true"}); err != nil {
+		return 1, err
+	}
+	prodJSON = toJSON(prod)
+	synthTime = time.Since(start)
+	return 0, nil
+}
+
+func toJSON(t assertions.Template) tmpl {
+	return tmpl(*t.ToJSON())
+}
+
+// must runs an assertions call, which panics (a JS exception) on a
+// mismatch, and reports the mismatch as a test error.
+func must(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	f()
+}
+
+func TestSynthTime(t *testing.T) {
+	t.Logf("four stacks built and synthesized in %v", synthTime.Round(time.Millisecond))
+}
+
+func keySchema(pk, sk string) []any {
+	return []any{
+		map[string]any{"AttributeName": pk, "KeyType": "HASH"},
+		map[string]any{"AttributeName": sk, "KeyType": "RANGE"},
+	}
+}
+
+func TestTableFollowsSharedDefinition(t *testing.T) {
+	spec := dynamo.Spec()
+	var gsis []any
+	for _, g := range spec.GSIs {
+		gsis = append(gsis, map[string]any{
+			"IndexName":  g.Name,
+			"KeySchema":  keySchema(g.PartitionKey, g.SortKey),
+			"Projection": map[string]any{"ProjectionType": "ALL"},
+		})
+	}
+	must(t, "table", func() {
+		prod.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1))
+		prod.ResourceCountIs(jsii.String("AWS::DynamoDB::GlobalTable"), jsii.Number(0))
+		prod.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"KeySchema":                        assertions.Match_Exact(keySchema(spec.PartitionKey, spec.SortKey)),
+			"GlobalSecondaryIndexes":           assertions.Match_Exact(gsis),
+			"TimeToLiveSpecification":          map[string]any{"AttributeName": spec.TTLAttribute, "Enabled": true},
+			"BillingMode":                      "PAY_PER_REQUEST",
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"DeletionProtectionEnabled":        true,
+		})
+		prod.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+		})
+	})
+	for name, tp := range map[string]assertions.Template{"throwaway": throwaway, "local": local} {
+		must(t, name+" table", func() {
+			tp.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+				"DeletionProtectionEnabled":        false,
+				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			})
+			tp.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": "Delete"})
+		})
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	fns := prodJSON.ourFunctions()
+	if len(fns) != len(authz.Functions()) {
+		t.Fatalf("found %d tagged functions %v, want %d", len(fns), fns, len(authz.Functions()))
+	}
+	all := prodJSON.ofType("AWS::Lambda::Function")
+	// Ours plus BucketDeployment's handler, nothing else.
+	if len(all) != len(authz.Functions())+1 {
+		t.Errorf("%d functions in the template, want %d of ours + 1 BucketDeployment handler", len(all), len(authz.Functions()))
+	}
+	table, _ := prodJSON.tableID()
+	api := slices.Collect(func(yield func(string) bool) {
+		for id := range prodJSON.ofType("AWS::ApiGateway::RestApi") {
+			yield(id)
+		}
+	})
+	settings := stack.FunctionSettings()
+	logs := prodJSON.ofType("AWS::Logs::LogGroup")
+	for _, f := range authz.Functions() {
+		p := all[fns[f]]
+		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" ||
+			!slices.Equal(list(p["Architectures"]), []any{"arm64"}) {
+			t.Errorf("%s: runtime %v, handler %v, architectures %v", f, p["Runtime"], p["Handler"], p["Architectures"])
+		}
+		if p["MemorySize"] != float64(settings[f].MemoryMB) || p["Timeout"] != settings[f].Timeout.Seconds() {
+			t.Errorf("%s: memory %v timeout %v, want %+v", f, p["MemorySize"], p["Timeout"], settings[f])
+		}
+		env, _ := p["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		wantVars := []string{"TABLE_NAME"}
+		if f == authz.FunctionExplore {
+			wantVars = append(wantVars, "API_BASE_URL")
+		}
+		if got := slices.Sorted(keysOf(vars)); !slices.Equal(got, slices.Sorted(slices.Values(wantVars))) {
+			t.Errorf("%s: environment %v, want %v", f, got, wantVars)
+		}
+		if ref(vars["TABLE_NAME"]) != table {
+			t.Errorf("%s: TABLE_NAME=%v, want the table", f, vars["TABLE_NAME"])
+		}
+		if f == authz.FunctionExplore {
+			// Built from the RestApi's id: no reference to the Stage or
+			// Deployment, which would be circular.
+			b, _ := json.Marshal(vars["API_BASE_URL"])
+			if len(api) != 1 || !mentions(vars["API_BASE_URL"], api[0]) || strings.Contains(string(b), "Stage") ||
+				strings.Contains(string(b), "Deployment") || !strings.HasSuffix(string(b), `"/prod"]]}`) {
+				t.Errorf("explore: API_BASE_URL=%s", b)
+			}
+		}
+		lc, _ := p["LoggingConfig"].(map[string]any)
+		if lg := logs[ref(lc["LogGroup"])]; lg == nil || lg["RetentionInDays"] != float64(30) {
+			t.Errorf("%s: log group %v with %v", f, lc, lg)
+		}
+	}
+}
+
+func keysOf(m map[string]any) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func TestRoutesFollowRouteTable(t *testing.T) {
+	routes := authz.NewRoutes()
+	for _, e := range checkRoutes(prodJSON, routes) {
+		t.Error(e)
+	}
+	// Spelled out too, for the two routes that must stay public.
+	public := 0
+	for _, r := range routes {
+		if r.Public() {
+			public++
+			if !(r.Method == "POST" && r.Pattern == "/v1/verify" || r.Method == "GET" && r.Pattern == "/healthz") {
+				t.Errorf("unexpected public route %s %s", r.Method, r.Pattern)
+			}
+		}
+	}
+	if public != 2 {
+		t.Errorf("%d public routes, want 2 (verify, healthz)", public)
+	}
+	must(t, "method counts", func() {
+		prod.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"),
+			map[string]any{"AuthorizationType": "CUSTOM"}, jsii.Number(float64(len(routes)-2)))
+		prod.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"),
+			map[string]any{"AuthorizationType": "NONE", "HttpMethod": assertions.Match_Not("OPTIONS")}, jsii.Number(2))
+	})
+}
+
+func TestAuthorizer(t *testing.T) {
+	verify := prodJSON.ourFunctions()[authz.FunctionVerify]
+	must(t, "default authorizer", func() {
+		prod.ResourceCountIs(jsii.String("AWS::ApiGateway::Authorizer"), jsii.Number(1))
+		prod.HasResourceProperties(jsii.String("AWS::ApiGateway::Authorizer"), map[string]any{
+			"Type":                         "REQUEST",
+			"IdentitySource":               "method.request.header.Authorization",
+			"AuthorizerResultTtlInSeconds": 0,
+			"AuthorizerUri":                assertions.Match_AnyValue(),
+		})
+	})
+	for _, a := range prodJSON.ofType("AWS::ApiGateway::Authorizer") {
+		if !mentions(a["AuthorizerUri"], verify) {
+			t.Errorf("authorizer does not invoke the verify function: %v", a["AuthorizerUri"])
+		}
+	}
+	must(t, "cached authorizer", func() {
+		cached.HasResourceProperties(jsii.String("AWS::ApiGateway::Authorizer"), map[string]any{
+			"Type":                         "REQUEST",
+			"AuthorizerResultTtlInSeconds": cacheSeconds,
+			"IdentitySource": "method.request.header.Authorization," +
+				"context.httpMethod,context.resourcePath,context.path",
+		})
+	})
+	// The cache must not change who needs the authorizer.
+	for _, e := range checkRoutes(toJSON(cached), authz.NewRoutes()) {
+		t.Error("cached:", e)
+	}
+}
+
+func TestLeastPrivilege(t *testing.T) {
+	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
+		for _, e := range checkPolicies(tp, stack.Permissions()) {
+			t.Errorf("%s: %s", name, e)
+		}
+	}
+	// The map itself: no function without DynamoDB access, nothing broad.
+	for _, f := range authz.Functions() {
+		a, ok := stack.Permissions()[f]
+		if !ok || !slices.Contains(a.Actions, "dynamodb:GetItem") {
+			t.Errorf("%s: %+v lacks GetItem (path resolution)", f, a)
+		}
+		if slices.Contains(a.Actions, "dynamodb:Query") != a.Indexes {
+			t.Errorf("%s: Query and index access disagree: %+v", f, a)
+		}
+	}
+}
+
+func TestChecksCatchRegressions(t *testing.T) {
+	if errs := checkPolicies(prodJSON, stack.Permissions()); len(errs) != 0 {
+		t.Fatalf("the unmutated template already fails: %v", errs)
+	}
+	bad := prodJSON.clone()
+	fns := bad.ourFunctions()
+	lambdas := bad.ofType("AWS::Lambda::Function")
+	role := ref(lambdas[fns[authz.FunctionShow]]["Role"])
+	for _, p := range bad.ofType("AWS::IAM::Policy") {
+		if !mentions(p["Roles"], role) {
+			continue
+		}
+		doc := p["PolicyDocument"].(map[string]any)
+		doc["Statement"] = append(list(doc["Statement"]), map[string]any{
+			"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*",
+		})
+	}
+	// Drop the authorizer from DELETE /v1/api-keys/{id}.
+	paths := bad.apiPaths()
+	dropped := false
+	for _, m := range bad.ofType("AWS::ApiGateway::Method") {
+		if m["HttpMethod"] == "DELETE" && paths[ref(m["ResourceId"])] == "/v1/api-keys/{id}" {
+			m["AuthorizationType"] = "NONE"
+			delete(m, "AuthorizerId")
+			dropped = true
+		}
+	}
+	if !dropped {
+		t.Fatal("DELETE /v1/api-keys/{id} not found to mutate")
+	}
+	policyErrs := strings.Join(checkPolicies(bad, stack.Permissions()), "\n")
+	for _, want := range []string{`show role: wildcard action "dynamodb:*"`, "show role: statement on resource *", "show role: DynamoDB actions"} {
+		if !strings.Contains(policyErrs, want) {
+			t.Errorf("policy check missed %q; it said:\n%s", want, policyErrs)
+		}
+	}
+	routeErrs := strings.Join(checkRoutes(bad, authz.NewRoutes()), "\n")
+	if !strings.Contains(routeErrs, "DELETE /v1/api-keys/{id}: authorization NONE") {
+		t.Errorf("route check missed the dropped authorizer; it said:\n%s", routeErrs)
+	}
+	// The assertions package sees it too.
+	mutated := assertions.Template_FromJSON((*map[string]any)(&bad), nil)
+	failed := false
+	func() {
+		defer func() { failed = recover() != nil }()
+		mutated.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"),
+			map[string]any{"AuthorizationType": "CUSTOM"}, jsii.Number(float64(len(authz.NewRoutes())-2)))
+	}()
+	if !failed {
+		t.Error("assertions did not notice the dropped authorizer")
+	}
+}
+
+func TestDashboardBucketIsPrivate(t *testing.T) {
+	for name, tp := range map[string]assertions.Template{"prod": prod, "local": local} {
+		must(t, name+" bucket", func() {
+			tp.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(1))
+			tp.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+				"PublicAccessBlockConfiguration": map[string]any{
+					"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+				},
+				"BucketEncryption": assertions.Match_ObjectLike(&map[string]any{
+					"ServerSideEncryptionConfiguration": assertions.Match_AnyValue(),
+				}),
+			})
+			tp.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+				"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+					"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+						"Effect":    "Deny",
+						"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+					})}),
+				}),
+			})
+		})
+	}
+	// Only CloudFront reads it, through origin access control.
+	must(t, "cloudfront", func() {
+		prod.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+		prod.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+				"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Allow", "Action": "s3:GetObject",
+					"Principal": map[string]any{"Service": "cloudfront.amazonaws.com"},
+				})}),
+			}),
+		})
+		prod.ResourceCountIs(jsii.String("Custom::CDKBucketDeployment"), jsii.Number(1))
+	})
+	// config.json names the API's URL: Source.jsonData fills in the
+	// RestApi's id and the stage at deploy time through markers.
+	var api, stage string
+	for id := range prodJSON.ofType("AWS::ApiGateway::RestApi") {
+		api = id
+	}
+	for id := range prodJSON.ofType("AWS::ApiGateway::Stage") {
+		stage = id
+	}
+	for id, p := range prodJSON.ofType("Custom::CDKBucketDeployment") {
+		b, _ := json.Marshal(p["SourceMarkers"])
+		if api == "" || !mentions(p["SourceMarkers"], api) || !mentions(p["SourceMarkers"], stage) || len(list(p["SourceObjectKeys"])) != 2 {
+			t.Errorf("%s: markers %s, %d sources; want the API URL and the dashboard + config.json", id, b, len(list(p["SourceObjectKeys"])))
+		}
+	}
+}
+
+func TestLocalMode(t *testing.T) {
+	must(t, "local", func() {
+		local.ResourceCountIs(jsii.String("AWS::CloudFront::Distribution"), jsii.Number(0))
+		local.ResourceCountIs(jsii.String("Custom::CDKBucketDeployment"), jsii.Number(0))
+		local.ResourceCountIs(jsii.String("Custom::S3AutoDeleteObjects"), jsii.Number(0))
+		local.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+			"WebsiteConfiguration": map[string]any{"IndexDocument": "index.html"},
+		})
+		local.HasOutput(jsii.String(stack.OutputDashboardBucket), map[string]any{})
+	})
+	lj := toJSON(local)
+	if fns := lj.ourFunctions(); len(fns) != len(authz.Functions()) || len(lj.ofType("AWS::Lambda::Function")) != len(fns) {
+		t.Errorf("local: %d functions, %d ours; want only ours", len(lj.ofType("AWS::Lambda::Function")), len(fns))
+	}
+	for _, e := range checkRoutes(lj, authz.NewRoutes()) {
+		t.Error("local:", e)
+	}
+	out, _ := json.Marshal(lj["Outputs"])
+	if !strings.Contains(string(out), ".execute-api.localhost.localstack.cloud:4566/prod") ||
+		!strings.Contains(string(out), ".s3-website.localhost.localstack.cloud:4566") {
+		t.Errorf("local outputs do not use LocalStack URLs: %s", out)
+	}
+}
+
+func TestGatewayResponses(t *testing.T) {
+	got := map[string]map[string]any{}
+	for _, p := range prodJSON.ofType("AWS::ApiGateway::GatewayResponse") {
+		got[fmt.Sprint(p["ResponseType"])] = p
+	}
+	for _, typ := range []string{"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} {
+		if got[typ] == nil {
+			t.Errorf("no gateway response for %s", typ)
+		}
+	}
+	want := map[string]struct {
+		status float64
+		code   string
+	}{
+		"UNAUTHORIZED": {401, "unauthenticated"}, "ACCESS_DENIED": {403, "forbidden"},
+		"THROTTLED": {429, "rate_limited"}, "DEFAULT_5XX": {500, "internal"},
+	}
+	for typ, p := range got {
+		params, _ := p["ResponseParameters"].(map[string]any)
+		if params["gatewayresponse.header.Content-Type"] != "'application/problem+json'" {
+			t.Errorf("%s: Content-Type %v", typ, params["gatewayresponse.header.Content-Type"])
+		}
+		if o := params["gatewayresponse.header.Access-Control-Allow-Origin"]; o == nil || o == "'*'" {
+			t.Errorf("%s: Access-Control-Allow-Origin %v, want the dashboard's origin", typ, o)
+		}
+		tpls, _ := p["ResponseTemplates"].(map[string]any)
+		var body map[string]any
+		if err := json.Unmarshal([]byte(fmt.Sprint(tpls["application/json"])), &body); err != nil {
+			t.Errorf("%s: body is not JSON: %v", typ, err)
+			continue
+		}
+		for _, k := range []string{"type", "title", "status", "detail", "code"} {
+			if body[k] == nil || body[k] == "" {
+				t.Errorf("%s: problem without %q: %v", typ, k, body)
+			}
+		}
+		if fmt.Sprint(body["status"]) != fmt.Sprint(p["StatusCode"]) {
+			t.Errorf("%s: body status %v, response status %v", typ, body["status"], p["StatusCode"])
+		}
+		if w, ok := want[typ]; ok && (body["status"] != w.status || body["code"] != w.code) {
+			t.Errorf("%s: status %v code %v, want %v %v", typ, body["status"], body["code"], w.status, w.code)
+		}
+	}
+	if p := got["UNAUTHORIZED"]; p != nil {
+		params, _ := p["ResponseParameters"].(map[string]any)
+		if params["gatewayresponse.header.WWW-Authenticate"] == nil {
+			t.Error("401 without WWW-Authenticate")
+		}
+	}
+}
+
+func TestApiSettings(t *testing.T) {
+	opts := stack.DefaultOptions()
+	must(t, "api", func() {
+		// cloudWatchRole: false leaves no account-wide role behind.
+		prod.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
+		prod.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
+			"StageName": opts.StageName,
+			"MethodSettings": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"HttpMethod": "*", "ResourcePath": "/*",
+				"ThrottlingRateLimit": opts.ThrottleRate, "ThrottlingBurstLimit": opts.ThrottleBurst,
+			})}),
+		})
+		for _, o := range []string{stack.OutputApiUrl, stack.OutputDashboardUrl, stack.OutputTableName} {
+			prod.HasOutput(jsii.String(o), map[string]any{"Value": assertions.Match_AnyValue()})
+		}
+	})
+	// CORS preflights allow the dashboard's origin only.
+	for id, m := range prodJSON.ofType("AWS::ApiGateway::Method") {
+		if m["HttpMethod"] != "OPTIONS" {
+			continue
+		}
+		b, _ := json.Marshal(m["Integration"])
+		if !strings.Contains(string(b), `"method.response.header.Access-Control-Allow-Origin":{"Fn::Join":["",["'https://",{"Fn::GetAtt":["DashboardCdn`) {
+			t.Errorf("%s: preflight origin is not the dashboard's: %s", id, b)
+		}
+	}
+}
+
+func TestOptionsFromContext(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{stack.CtxAuthorizerCacheSeconds: "4000"}})
+	if _, err := stack.OptionsFromContext(app.Node()); err == nil {
+		t.Error("a cache TTL over 3600 s was accepted")
+	}
+	app = awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{stack.CtxLocal: "yes please"}})
+	if _, err := stack.OptionsFromContext(app.Node()); err == nil {
+		t.Error("local=\"yes please\" was accepted")
+	}
+	o := stack.DefaultOptions()
+	o.AssetsDir = t.TempDir()
+	if _, err := stack.New(awscdk.NewApp(nil), "Missing", nil, o); err == nil || !strings.Contains(err.Error(), "bootstrap") {
+		t.Errorf("missing bootstraps: err = %v", err)
+	}
+}
