@@ -108,7 +108,7 @@ func (s *Service) List(ctx context.Context, caller authz.Principal, level authz.
 	perm := readPermission(level)
 	visible := p.Items[:0]
 	for _, n := range p.Items {
-		if caller.Allows(s.catalog, perm, n.Path) || caller.Reaches(s.catalog, perm, n.Path) {
+		if caller.Reaches(s.catalog, perm, n.Path) {
 			visible = append(visible, n)
 		}
 	}
