@@ -39,10 +39,9 @@ const cacheSeconds = 300
 
 func TestMain(m *testing.M) {
 	stack.SilenceNodeBanner()
-	code, err := setup()
-	if err != nil {
+	code := 1
+	if err := setup(); err != nil {
 		fmt.Fprintln(os.Stderr, "infra/stack tests:", err)
-		code = 1
 	} else {
 		code = m.Run()
 	}
@@ -53,38 +52,38 @@ func TestMain(m *testing.M) {
 // setup synthesizes the four variants of the app from one jsii runtime,
 // with placeholder bootstraps and dashboard files in a temporary folder,
 // and the context of the repository's cdk.json (feature flags included).
-func setup() (int, error) {
+func setup() error {
 	dir, err := os.MkdirTemp("", "apikeys-infra-test-")
 	if err != nil {
-		return 1, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	assets := filepath.Join(dir, "lambda")
 	for _, f := range authz.Functions() {
 		if err := os.MkdirAll(filepath.Join(assets, string(f)), 0o755); err != nil {
-			return 1, err
+			return err
 		}
 		// Distinct contents, so that each function gets its own asset.
 		if err := os.WriteFile(filepath.Join(assets, string(f), "bootstrap"), []byte("#!/bin/sh\n# "+string(f)+"\n"), 0o755); err != nil {
-			return 1, err
+			return err
 		}
 	}
 	web := filepath.Join(dir, "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
-		return 1, err
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html><title>test</title>"), 0o644); err != nil {
-		return 1, err
+		return err
 	}
 	raw, err := os.ReadFile("../../cdk.json")
 	if err != nil {
-		return 1, err
+		return err
 	}
 	var cdkJSON struct {
 		Context map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(raw, &cdkJSON); err != nil {
-		return 1, fmt.Errorf("cdk.json: %w", err)
+		return fmt.Errorf("cdk.json: %w", err)
 	}
 
 	start := time.Now()
@@ -111,21 +110,21 @@ func setup() (int, error) {
 		return assertions.Template_FromStack(s.Stack, nil), nil
 	}
 	if prod, err = build("Prod", nil); err != nil {
-		return 1, err
+		return err
 	}
 	// Context values from `-c` arrive as strings.
 	if throwaway, err = build("Throwaway", map[string]any{stack.CtxThrowaway: "true"}); err != nil {
-		return 1, err
+		return err
 	}
 	if cached, err = build("Cached", map[string]any{stack.CtxAuthorizerCacheSeconds: fmt.Sprint(cacheSeconds)}); err != nil {
-		return 1, err
+		return err
 	}
 	if local, err = build("Local", map[string]any{stack.CtxLocal: "true", stack.CtxThrowaway: "true"}); err != nil {
-		return 1, err
+		return err
 	}
 	prodJSON = toJSON(prod)
 	synthTime = time.Since(start)
-	return 0, nil
+	return nil
 }
 
 func toJSON(t assertions.Template) tmpl {
