@@ -1,0 +1,364 @@
+package lambdatest_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dotenv/apikeys/functions/lambdatest"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
+)
+
+// ownerPrincipal is the owner key as the store knows it, for setup.
+func ownerPrincipal() authz.Principal {
+	return authz.Principal{OrganizationID: env.org, KeyID: env.ownerKey, Access: authz.Access{AllowAll: true}}
+}
+
+// newKey creates a key directly in the store (setup, not under test).
+func newKey(t *testing.T, name string) keys.Created {
+	t.Helper()
+	c, err := env.deps.Keys.Create(context.Background(), ownerPrincipal(), keys.Spec{
+		Name: &name, Preset: new("read-only"), Expiration: new("30d"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func code(t *testing.T, a answer) string {
+	t.Helper()
+	if ct := a.headers["Content-Type"]; len(ct) != 1 || ct[0] != "application/problem+json" {
+		t.Errorf("content type %v of an error", ct)
+	}
+	return str(a.json(t), "code")
+}
+
+// TestFunctions answers each function's success and its main failure
+// through the emulator, with the authorizer in front.
+func TestFunctions(t *testing.T) {
+	owner := env.ownerToken
+	keyRoute := func(method, resource, id string, body any) route {
+		return route{method: method, resource: resource, params: map[string]string{"id": id}, body: body}
+	}
+
+	t.Run("create", func(t *testing.T) {
+		a := gateway(t, owner, route{method: "POST", resource: "/v1/api-keys", body: map[string]any{"name": "reader", "preset": "read-only", "expiration": "90d"}})
+		want(t, a, http.StatusCreated)
+		if k := a.json(t); !strings.HasPrefix(str(k, "token"), "dotenv_") || k["allow_all"] != false {
+			t.Errorf("created %s", a.body)
+		}
+		a = gateway(t, owner, route{method: "POST", resource: "/v1/api-keys", body: map[string]any{"preset": "read-only", "expiration": "90d"}})
+		want(t, a, http.StatusBadRequest)
+		if code(t, a) != "validation_failed" || !strings.Contains(a.body, `"field":"name"`) {
+			t.Errorf("missing name: %s", a.body)
+		}
+	})
+
+	t.Run("show", func(t *testing.T) {
+		k := newKey(t, "to show")
+		a := gateway(t, owner, keyRoute("GET", "/v1/api-keys/{id}", k.Key.ID, nil))
+		want(t, a, http.StatusOK)
+		if str(a.json(t), "name") != "to show" || a.json(t)["token"] != nil || strings.Contains(a.body, k.Token) {
+			t.Errorf("shown %s", a.body)
+		}
+		if et := a.headers["Etag"]; len(et) != 1 || et[0] != `"1"` {
+			t.Errorf("ETag %v (headers %v)", et, a.headers)
+		}
+		a = gateway(t, owner, route{method: "GET", resource: "/v1/api-keys", query: map[string]string{"limit": "2"}})
+		want(t, a, http.StatusOK)
+		if items, _ := a.json(t)["items"].([]any); len(items) != 2 || a.json(t)["next_cursor"] == nil {
+			t.Errorf("page of 2: %s", a.body)
+		}
+		want(t, gateway(t, owner, route{method: "GET", resource: "/v1/permissions"}), http.StatusOK)
+		a = gateway(t, owner, keyRoute("GET", "/v1/api-keys/{id}", "key_0000000000000000", nil))
+		want(t, a, http.StatusNotFound)
+		if code(t, a) != "not_found" {
+			t.Errorf("unknown key: %s", a.body)
+		}
+	})
+
+	t.Run("edit", func(t *testing.T) {
+		k := newKey(t, "to edit")
+		r := keyRoute("PATCH", "/v1/api-keys/{id}", k.Key.ID, map[string]any{"name": "edited"})
+		a := gateway(t, owner, r)
+		want(t, a, http.StatusOK)
+		if str(a.json(t), "name") != "edited" || a.json(t)["version"] != float64(2) {
+			t.Errorf("edited %s", a.body)
+		}
+		r.headers = map[string]string{"If-Match": `"1"`}
+		a = gateway(t, owner, r)
+		if a.status != http.StatusConflict && a.status != http.StatusPreconditionFailed {
+			t.Fatalf("stale If-Match: %d %s", a.status, a.body)
+		}
+		if code(t, a) != "conflict" {
+			t.Errorf("stale If-Match: %s", a.body)
+		}
+	})
+
+	t.Run("rotate", func(t *testing.T) {
+		k := newKey(t, "to rotate")
+		a := gateway(t, owner, keyRoute("POST", "/v1/api-keys/{id}/rotate", k.Key.ID, nil))
+		want(t, a, http.StatusOK)
+		if tok := str(a.json(t), "token"); tok == "" || tok == k.Token || a.json(t)["rotated_at"] == nil {
+			t.Errorf("rotated %s", a.body)
+		}
+		want(t, gateway(t, owner, keyRoute("POST", "/v1/api-keys/{id}/rotate", "key_0000000000000000", nil)), http.StatusNotFound)
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		k := newKey(t, "to delete")
+		r := keyRoute("DELETE", "/v1/api-keys/{id}", k.Key.ID, nil)
+		a := gateway(t, owner, r)
+		want(t, a, http.StatusNoContent)
+		if a.body != "" {
+			t.Errorf("204 with a body: %q", a.body)
+		}
+		a = gateway(t, owner, r)
+		want(t, a, http.StatusNotFound)
+		if code(t, a) != "not_found" {
+			t.Errorf("second delete: %s", a.body)
+		}
+	})
+
+	t.Run("verify", func(t *testing.T) {
+		verify := func(body any) answer {
+			r := route{method: "POST", resource: "/v1/verify", body: body}
+			return proxy(t, authz.FunctionVerify, "proxy-anonymous.json", r.vars(""))
+		}
+		a := verify(map[string]any{"token": owner, "permission": "api_tokens:create"})
+		want(t, a, http.StatusOK)
+		if m := a.json(t); m["valid"] != true || m["allowed"] != true || str(m, "code") != "ok" || !strings.Contains(a.body, env.ownerKey) {
+			t.Errorf("owner verified: %s", a.body)
+		}
+		a = verify(map[string]any{"token": "dotenv_not-a-token"})
+		want(t, a, http.StatusOK)
+		if m := a.json(t); m["valid"] != false || str(m, "code") != "malformed" {
+			t.Errorf("malformed token: %s", a.body)
+		}
+		a = verify(`{"token": `)
+		want(t, a, http.StatusBadRequest)
+		if code(t, a) != "malformed_json" {
+			t.Errorf("malformed JSON: %s", a.body)
+		}
+		a = proxy(t, authz.FunctionVerify, "proxy-anonymous.json", route{method: "GET", resource: "/healthz"}.vars(""))
+		want(t, a, http.StatusOK)
+		if str(a.json(t), "status") != "ok" {
+			t.Errorf("healthz %s", a.body)
+		}
+	})
+
+	t.Run("explore", func(t *testing.T) {
+		k := newKey(t, "to explore")
+		r := keyRoute("POST", "/v1/api-keys/{id}/explore", k.Key.ID, map[string]any{"token": k.Token, "method": "GET", "path": "/v1/permissions"})
+		a := gateway(t, owner, r)
+		want(t, a, http.StatusOK)
+		resp, _ := a.json(t)["response"].(map[string]any)
+		if resp == nil || resp["status"] != float64(http.StatusOK) || strings.Contains(a.body, k.Token) {
+			t.Errorf("explored %s", a.body)
+		}
+		r.body = map[string]any{"token": owner, "method": "GET", "path": "/v1/permissions"}
+		a = gateway(t, owner, r)
+		want(t, a, http.StatusForbidden)
+		if code(t, a) != "forbidden" || strings.Contains(a.body, owner) {
+			t.Errorf("another key's token: %s", a.body)
+		}
+	})
+
+	t.Run("directory", func(t *testing.T) {
+		teams := route{method: "POST", resource: "/v1/teams", body: map[string]any{"name": "directory-test"}}
+		a := gateway(t, owner, teams)
+		want(t, a, http.StatusCreated)
+		id := str(a.json(t), "id")
+		a = gateway(t, owner, route{method: "GET", resource: "/v1/teams/{team}", params: map[string]string{"team": id}})
+		want(t, a, http.StatusOK)
+		a = gateway(t, owner, teams)
+		want(t, a, http.StatusConflict)
+		a = gateway(t, owner, route{method: "GET", resource: "/v1/teams/{team}", params: map[string]string{"team": "team_missing"}})
+		want(t, a, http.StatusNotFound)
+		if code(t, a) != "not_found" {
+			t.Errorf("missing team: %s", a.body)
+		}
+	})
+}
+
+// TestOnlyOwnRoutes: each function mounts only its own routes.
+func TestOnlyOwnRoutes(t *testing.T) {
+	for _, f := range authz.Functions() {
+		t.Run(string(f), func(t *testing.T) {
+			for _, r := range env.deps.Routes {
+				if r.Function == f {
+					continue
+				}
+				if _, mine := env.deps.Routes.ForFunction(f).Find(r.Method, r.Pattern); mine {
+					continue
+				}
+				rr := route{method: r.Method, resource: r.Pattern, params: map[string]string{
+					"id": "key_x", "team": "team_x", "project": "prj_x", "target": "tgt_x", "environment": "env_x",
+				}}
+				a := proxy(t, f, "proxy-anonymous.json", rr.vars(""))
+				if a.status != http.StatusNotFound && a.status != http.StatusMethodNotAllowed {
+					t.Errorf("%s %s on the %s function: %d %s", r.Method, r.Pattern, f, a.status, a.body)
+				}
+			}
+		})
+	}
+}
+
+// TestWithoutAuthorizer: without an authorizer context (a route deployed
+// without it, or LocalStack's community edition) the function verifies the
+// bearer token itself; without a valid one it answers 401.
+func TestWithoutAuthorizer(t *testing.T) {
+	list := route{method: "GET", resource: "/v1/api-keys"}
+	a := proxy(t, authz.FunctionShow, "proxy-no-authorizer.json", list.vars(env.ownerToken))
+	want(t, a, http.StatusOK)
+	if !strings.Contains(a.body, env.ownerKey) {
+		t.Errorf("list without authorizer: %s", a.body)
+	}
+	a = proxy(t, authz.FunctionShow, "proxy-anonymous.json", list.vars(""))
+	want(t, a, http.StatusUnauthorized)
+	if code(t, a) != "unauthenticated" {
+		t.Errorf("no token: %s", a.body)
+	}
+	a = proxy(t, authz.FunctionShow, "proxy-no-authorizer.json", list.vars("dotenv_bogus"))
+	want(t, a, http.StatusUnauthorized)
+
+	// A scoped key without the authorizer: the function's own guard
+	// answers 403, as the authorizer would have denied.
+	scoped, err := env.deps.Keys.Create(context.Background(), ownerPrincipal(), keys.Spec{
+		Name: new("teams only"), Permissions: []keys.GrantInput{{Permission: "teams:read"}}, PermissionsSet: true, Expiration: new("30d"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = proxy(t, authz.FunctionShow, "proxy-no-authorizer.json", list.vars(scoped.Token))
+	want(t, a, http.StatusForbidden)
+}
+
+// TestForgedProxyHeader sends the X-GoLambdaProxy-ApiGw-Context header a
+// client could forge, claiming an allow-all caller of the organization: the
+// function ignores it and, with no token, answers 401.
+func TestForgedProxyHeader(t *testing.T) {
+	vars := route{method: "GET", resource: "/v1/api-keys"}.vars("")
+	vars["organization_id"] = env.org
+	for _, f := range []authz.Function{authz.FunctionShow, authz.FunctionDirectory, authz.FunctionCreate} {
+		r := route{method: "GET", resource: "/v1/api-keys"}
+		switch f {
+		case authz.FunctionDirectory:
+			r = route{method: "GET", resource: "/v1/teams"}
+		case authz.FunctionCreate:
+			r = route{method: "POST", resource: "/v1/api-keys", body: map[string]any{"name": "forged", "allow_all": true, "expiration": "never"}}
+		}
+		v := r.vars("")
+		v["organization_id"] = env.org
+		a := proxy(t, f, "proxy-forged-header.json", v)
+		want(t, a, http.StatusUnauthorized)
+		if code(t, a) != "unauthenticated" {
+			t.Errorf("%s: %s", f, a.body)
+		}
+	}
+	page, err := env.deps.Keys.List(context.Background(), ownerPrincipal(), directory.ListOptions{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range page.Items {
+		if k.Name == "forged" {
+			t.Fatalf("a forged header created key %s", k.ID)
+		}
+	}
+}
+
+// TestAuthorizerEdges: what the authorizer answers besides Allow.
+func TestAuthorizerEdges(t *testing.T) {
+	list := route{method: "GET", resource: "/v1/api-keys"}
+	for _, tok := range []string{"", "dotenv_bogus", env.ownerToken + "x"} {
+		if _, err := authorize(t, tok, list); !unauthorized(err) {
+			t.Errorf("token %q: %v, want Unauthorized", tok, err)
+		}
+	}
+	unknown := route{method: "GET", resource: "/v1/secrets/{id}", params: map[string]string{"id": "s1"}}
+	resp, err := authorize(t, env.ownerToken, unknown)
+	if err != nil || effect(t, resp, unknown) != "Deny" || resp.PrincipalID != env.ownerKey {
+		t.Errorf("unknown route: %+v, %v", resp, err)
+	}
+	// The verify function answers its own proxy routes, not others.
+	a := proxy(t, authz.FunctionVerify, "proxy-no-authorizer.json", list.vars(env.ownerToken))
+	want(t, a, http.StatusNotFound)
+}
+
+// TestMissingConfiguration: a function started without TABLE_NAME fails its
+// init with a message naming the variable.
+func TestMissingConfiguration(t *testing.T) {
+	for _, f := range []authz.Function{authz.FunctionCreate, authz.FunctionExplore} {
+		var envv []string
+		for _, kv := range env.fnEnv {
+			if !strings.HasPrefix(kv, "TABLE_NAME=") && !strings.HasPrefix(kv, "API_BASE_URL=") {
+				envv = append(envv, kv)
+			}
+		}
+		envv = append(envv, "TABLE_NAME=", "API_BASE_URL=")
+		em, err := lambdatest.StartEmulator(t.Context(), lambdatest.EmulatorConfig{RIE: env.rie, Bootstrap: env.bootstraps[f], Env: envv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		_, err = em.Invoke(ctx, render(t, "proxy-anonymous.json", route{method: "GET", resource: "/v1/api-keys"}.vars("")))
+		cancel()
+		logs := em.Logs()
+		em.Close()
+		if err == nil {
+			t.Errorf("%s started without TABLE_NAME", f)
+		}
+		if !strings.Contains(logs, "TABLE_NAME is not set") {
+			t.Errorf("%s: the logs do not name TABLE_NAME: %s", f, logs)
+		}
+		if f == authz.FunctionExplore && !strings.Contains(logs, "API_BASE_URL is not set") {
+			t.Errorf("explore: the logs do not name API_BASE_URL: %s", logs)
+		}
+	}
+}
+
+// TestMakefilePinsTheSameEmulator: make rie and these tests build the same
+// aws-lambda-rie version.
+func TestMakefilePinsTheSameEmulator(t *testing.T) {
+	mk, err := os.ReadFile(env.root + "/functions/make.mk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^RIE_VERSION := (\S+)$`).FindSubmatch(mk)
+	if m == nil || string(m[1]) != lambdatest.RIEVersion {
+		t.Fatalf("functions/make.mk pins %q, lambdatest.RIEVersion is %s", m, lambdatest.RIEVersion)
+	}
+	if !regexp.MustCompile(`(?m)^RIE_MODULE := ` + regexp.QuoteMeta(lambdatest.RIEModule) + `$`).Match(mk) {
+		t.Fatalf("functions/make.mk names another RIE module")
+	}
+}
+
+// TestReportsHaveDurations: the emulator's REPORT lines parse.
+func TestReportsHaveDurations(t *testing.T) {
+	em := env.fn[authz.FunctionVerify]
+	a := proxy(t, authz.FunctionVerify, "proxy-anonymous.json", route{method: "GET", resource: "/healthz"}.vars(""))
+	want(t, a, http.StatusOK)
+	reps := em.Reports()
+	if len(reps) == 0 {
+		t.Fatalf("no REPORT line in %s", em.Logs())
+	}
+	inits := 0
+	for _, r := range reps {
+		if r.Duration <= 0 {
+			t.Errorf("report without duration: %+v", r)
+		}
+		if r.Init > 0 {
+			inits++
+		}
+	}
+	if inits != 1 {
+		t.Errorf("%d cold starts reported, want exactly 1: %+v", inits, reps)
+	}
+}

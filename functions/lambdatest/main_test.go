@@ -1,0 +1,492 @@
+package lambdatest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/functions/lambdatest"
+	"github.com/dotenv/apikeys/functions/wiring"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+)
+
+// env is what TestMain set up once for every test: the functions under the
+// emulator on one DynamoDB table, and an organization with an owner key.
+var env *lambdaEnv
+
+type lambdaEnv struct {
+	root       string
+	rie        string
+	bootstraps map[authz.Function]string
+	fn         map[authz.Function]*lambdatest.Emulator
+	// fnEnv is the environment every function runs with.
+	fnEnv []string
+	// deps reach the same table directly, for setup and checks.
+	deps       httpapi.Deps
+	org        string
+	ownerKey   string
+	ownerToken string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "lambdatest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	e, cleanup, err := setUp(dir)
+	defer cleanup()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: setting up the functions under aws-lambda-rie: %v\n", err)
+		return 1
+	}
+	env = e
+	code := m.Run()
+	if code != 0 {
+		for f, em := range e.fn {
+			fmt.Fprintf(os.Stderr, "--- emulator output of %s ---\n%s\n", f, tail(em.Logs(), 4000))
+		}
+	}
+	return code
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// setUp builds the bootstraps and the emulator and starts the DynamoDB
+// server at the same time, bootstraps an organization, and starts every
+// function under its own emulator.
+func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
+	var closers []func()
+	cleanup = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	e := &lambdaEnv{fn: map[authz.Function]*lambdatest.Emulator{}}
+	if e.root, err = lambdatest.ModuleRoot(); err != nil {
+		return nil, cleanup, err
+	}
+
+	var (
+		wg                       sync.WaitGroup
+		buildErr, rieErr, dynErr error
+		db                       *dynamotest.Env
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		e.bootstraps, buildErr = lambdatest.BuildFunctions(ctx, e.root, dir, "", "", authz.Functions()...)
+	}()
+	go func() {
+		defer wg.Done()
+		e.rie, rieErr = lambdatest.BuildRIE(ctx, filepath.Join(dir, "tools"))
+	}()
+	go func() {
+		defer wg.Done()
+		db, dynErr = dynamotest.Start(ctx, dynamotest.Options{Moto: true})
+	}()
+	wg.Wait()
+	if db != nil {
+		closers = append(closers, func() { _ = db.Close() })
+	}
+	if err := errors.Join(buildErr, rieErr, dynErr); err != nil {
+		return nil, cleanup, err
+	}
+	b := db.Backends[0]
+	if b.Name != "moto" {
+		return nil, cleanup, fmt.Errorf("want the moto backend first, have %s", b.Name)
+	}
+
+	st := dynamo.New(b.Client, b.Table)
+	e.deps = wiring.NewDeps(st, wiring.Options{})
+	org, owner, err := e.deps.Keys.Bootstrap(ctx, "Lambda Test Org")
+	if err != nil {
+		return nil, cleanup, fmt.Errorf("bootstrapping an organization: %w", err)
+	}
+	e.org, e.ownerKey, e.ownerToken = org.ID, owner.Key.ID, owner.Token
+
+	// The explorer calls "this API": every route on the same table, as API
+	// Gateway would route them.
+	api, err := wiring.Router(e.deps, explorehandler.Config{}, authz.Functions()...)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	apiServer := httptest.NewServer(api)
+	closers = append(closers, apiServer.Close)
+
+	e.fnEnv = []string{
+		"TABLE_NAME=" + b.Table,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + b.Endpoint,
+		"AWS_REGION=" + dynamotest.Region,
+		"AWS_ACCESS_KEY_ID=" + dynamotest.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + dynamotest.SecretAccessKey,
+		"AWS_SESSION_TOKEN=",
+		"AWS_PROFILE=",
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
+		"API_BASE_URL=" + apiServer.URL,
+		"LOG_LEVEL=info",
+	}
+	var mu sync.Mutex
+	var errs []error
+	for _, f := range authz.Functions() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			em, err := lambdatest.StartEmulator(ctx, lambdatest.EmulatorConfig{RIE: e.rie, Bootstrap: e.bootstraps[f], Env: e.fnEnv})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f, err))
+				return
+			}
+			e.fn[f] = em
+			closers = append(closers, func() { _ = em.Close() })
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, cleanup, err
+	}
+	return e, cleanup, nil
+}
+
+// ---- events ----
+
+// route is one request as API Gateway sees it.
+type route struct {
+	method, resource string
+	params           map[string]string
+	query            map[string]string
+	body             any // marshalled to JSON when not a string
+	headers          map[string]string
+}
+
+// path fills the resource's {params}.
+func (r route) path() string {
+	p := r.resource
+	for k, v := range r.params {
+		p = strings.ReplaceAll(p, "{"+k+"}", v)
+	}
+	return p
+}
+
+func (r route) vars(tok string) map[string]any {
+	var params any
+	if len(r.params) > 0 {
+		params = r.params
+	}
+	var query, multi any
+	if len(r.query) > 0 {
+		query = r.query
+		m := map[string][]string{}
+		for k, v := range r.query {
+			m[k] = []string{v}
+		}
+		multi = m
+	}
+	var body any
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = b
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			panic(err)
+		}
+		body = string(raw)
+	}
+	return map[string]any{
+		"method": r.method, "resource": r.resource, "path": r.path(),
+		"path_parameters": params, "query": query, "multi_query": multi,
+		"body": body, "token": tok,
+	}
+}
+
+// render fills a testdata event template.
+func render(t *testing.T, name string, vars map[string]any) []byte {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := lambdatest.Render(tmpl, vars)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return ev
+}
+
+// authorize sends a REQUEST authorizer event for r with the token to the
+// verify function. A *lambdatest.FunctionError is its error answer.
+func authorize(t *testing.T, tok string, r route) (events.APIGatewayCustomAuthorizerResponse, error) {
+	t.Helper()
+	out, err := env.fn[authz.FunctionVerify].Invoke(t.Context(), render(t, "authorizer.json", r.vars(tok)))
+	var fe *lambdatest.FunctionError
+	if errors.As(err, &fe) {
+		return events.APIGatewayCustomAuthorizerResponse{}, err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayCustomAuthorizerResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("authorizer answer %s: %v", out, err)
+	}
+	return resp, nil
+}
+
+// effect is the policy's single effect, after checking its shape.
+func effect(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, r route) string {
+	t.Helper()
+	st := resp.PolicyDocument.Statement
+	arn := "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/" + r.method + r.path()
+	if len(st) != 1 || len(st[0].Resource) != 1 || st[0].Resource[0] != arn || st[0].Action[0] != "execute-api:Invoke" {
+		t.Fatalf("policy %+v is not for %s", resp.PolicyDocument, arn)
+	}
+	return st[0].Effect
+}
+
+// answer is a function's HTTP answer.
+type answer struct {
+	status  int
+	headers map[string][]string
+	body    string
+}
+
+func (a answer) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(a.body), &m); err != nil {
+		t.Fatalf("body %q: %v", a.body, err)
+	}
+	return m
+}
+
+// proxy sends a REST proxy event rendered from template to function f.
+func proxy(t *testing.T, f authz.Function, template string, vars map[string]any) answer {
+	t.Helper()
+	return send(t, f, render(t, template, vars))
+}
+
+// send invokes f with a proxy event and decodes its proxy answer.
+func send(t *testing.T, f authz.Function, event []byte) answer {
+	t.Helper()
+	out, err := env.fn[f].Invoke(t.Context(), event)
+	if err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("%s answer %s: %v", f, out, err)
+	}
+	return answer{status: resp.StatusCode, headers: resp.MultiValueHeaders, body: resp.Body}
+}
+
+// addHeaders sets extra headers on a rendered proxy event, in both of its
+// header maps, as API Gateway delivers them.
+func addHeaders(t *testing.T, event []byte, h map[string]string) []byte {
+	t.Helper()
+	if len(h) == 0 {
+		return event
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(event, &ev); err != nil {
+		t.Fatal(err)
+	}
+	single, _ := ev["headers"].(map[string]any)
+	multi, _ := ev["multiValueHeaders"].(map[string]any)
+	for k, v := range h {
+		single[k] = v
+		multi[k] = []string{v}
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// withContext sends r to f as API Gateway does after the authorizer allowed
+// it: the authorizer's context (values as strings) in requestContext.
+func withContext(t *testing.T, f authz.Function, ctx map[string]any, tok string, r route) answer {
+	t.Helper()
+	vars := r.vars(tok)
+	for _, k := range []string{"organization_id", "key_id", "allow_all", "grants", "expires_at"} {
+		v, ok := ctx[k]
+		if !ok {
+			t.Fatalf("authorizer context lacks %s: %v", k, ctx)
+		}
+		vars[k] = fmt.Sprint(v)
+	}
+	return send(t, f, addHeaders(t, render(t, "proxy.json", vars), r.headers))
+}
+
+// gateway plays API Gateway: the authorizer decides, and an allowed request
+// goes to the route's function with the authorizer's context.
+func gateway(t *testing.T, tok string, r route) answer {
+	t.Helper()
+	rt, ok := env.deps.Routes.Find(r.method, r.resource)
+	if !ok {
+		t.Fatalf("no route %s %s", r.method, r.resource)
+	}
+	resp, err := authorize(t, tok, r)
+	if err != nil {
+		if !unauthorized(err) {
+			t.Fatalf("authorizer: %v", err)
+		}
+		return answer{status: http.StatusUnauthorized}
+	}
+	if effect(t, resp, r) != "Allow" {
+		return answer{status: http.StatusForbidden}
+	}
+	return withContext(t, rt.Function, resp.Context, tok, r)
+}
+
+func want(t *testing.T, a answer, status int) {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
+	}
+}
+
+// unauthorized reports whether the authorizer answered the error API
+// Gateway turns into 401.
+func unauthorized(err error) bool {
+	var fe *lambdatest.FunctionError
+	return errors.As(err, &fe) && fe.Message == "Unauthorized"
+}
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// ---- tests ----
+
+// TestScenario goes through the functions the way API Gateway would: the
+// owner builds a hierarchy and creates a key scoped to one environment, the
+// authorizer decides for that key, the key is rotated (the old token stops
+// at once) and deleted (the new one stops at once).
+func TestScenario(t *testing.T) {
+	owner := env.ownerToken
+	create := func(r route) map[string]any {
+		t.Helper()
+		a := gateway(t, owner, r)
+		want(t, a, http.StatusCreated)
+		return a.json(t)
+	}
+	team := str(create(route{method: "POST", resource: "/v1/teams", body: map[string]any{"name": "scenario"}}), "id")
+	project := str(create(route{method: "POST", resource: "/v1/projects", body: map[string]any{"name": "billing", "team_id": team}}), "id")
+	target := str(create(route{method: "POST", resource: "/v1/projects/{project}/targets", params: map[string]string{"project": project}, body: map[string]any{"name": "web"}}), "id")
+	envs := route{method: "POST", resource: "/v1/projects/{project}/targets/{target}/environments", params: map[string]string{"project": project, "target": target}}
+	envs.body = map[string]any{"name": "production"}
+	production := str(create(envs), "id")
+	envs.body = map[string]any{"name": "staging"}
+	staging := str(create(envs), "id")
+	if !strings.HasPrefix(team, "team_") || !strings.HasPrefix(production, "env_") || !strings.HasPrefix(staging, "env_") {
+		t.Fatalf("ids %s %s %s", team, production, staging)
+	}
+	envRoute := func(id string) route {
+		return route{method: "GET", resource: "/v1/projects/{project}/targets/{target}/environments/{environment}",
+			params: map[string]string{"project": project, "target": target, "environment": id}}
+	}
+
+	// The owner's token through the authorizer, then the create function
+	// with the authorizer's context.
+	createKey := route{method: "POST", resource: "/v1/api-keys", body: map[string]any{
+		"name": "CI deploy production",
+		"permissions": []map[string]any{
+			{"permission": "environments:read", "scope": map[string]any{"level": "environment", "id": production}},
+			{"permission": "secrets:read", "scope": map[string]any{"level": "environment", "id": production}},
+		},
+		"expiration": "30d",
+	}}
+	resp, err := authorize(t, owner, createKey)
+	if err != nil || effect(t, resp, createKey) != "Allow" || resp.PrincipalID != env.ownerKey {
+		t.Fatalf("owner on create: %+v, %v", resp, err)
+	}
+	a := withContext(t, authz.FunctionCreate, resp.Context, owner, createKey)
+	want(t, a, http.StatusCreated)
+	created := a.json(t)
+	keyID, tok1 := str(created, "id"), str(created, "token")
+	if !strings.HasPrefix(keyID, "key_") || !strings.HasPrefix(tok1, "dotenv_") || str(created, "created_by") != env.ownerKey {
+		t.Fatalf("created %v", created)
+	}
+	perms, _ := created["permissions"].([]any)
+	if len(perms) != 2 || !strings.Contains(a.body, `"path":"billing / web / production"`) {
+		t.Errorf("created key's permissions: %s", a.body)
+	}
+
+	// The new token: allowed on its environment, denied elsewhere.
+	resp, err = authorize(t, tok1, envRoute(production))
+	if err != nil || effect(t, resp, envRoute(production)) != "Allow" || resp.PrincipalID != keyID {
+		t.Fatalf("scoped key on its environment: %+v, %v", resp, err)
+	}
+	a = withContext(t, authz.FunctionDirectory, resp.Context, tok1, envRoute(production))
+	want(t, a, http.StatusOK)
+	if str(a.json(t), "name") != "production" {
+		t.Errorf("environment %s", a.body)
+	}
+	for _, r := range []route{envRoute(staging), {method: "GET", resource: "/v1/api-keys"}, {method: "POST", resource: "/v1/teams"}} {
+		resp, err := authorize(t, tok1, r)
+		if err != nil || effect(t, resp, r) != "Deny" || resp.PrincipalID != keyID {
+			t.Errorf("scoped key on %s %s: %+v, %v; want Deny", r.method, r.path(), resp, err)
+		}
+	}
+
+	// The authorizer recorded the use before answering (SyncUsage).
+	show := route{method: "GET", resource: "/v1/api-keys/{id}", params: map[string]string{"id": keyID}}
+	a = gateway(t, owner, show)
+	want(t, a, http.StatusOK)
+	if a.json(t)["last_used_at"] == nil {
+		t.Errorf("last_used_at not recorded by the authorizer: %s", a.body)
+	}
+
+	// Rotate: the old token stops at once, the new one works.
+	a = gateway(t, owner, route{method: "POST", resource: "/v1/api-keys/{id}/rotate", params: map[string]string{"id": keyID}})
+	want(t, a, http.StatusOK)
+	tok2 := str(a.json(t), "token")
+	if tok2 == "" || tok2 == tok1 || str(a.json(t), "id") != keyID {
+		t.Fatalf("rotated %s", a.body)
+	}
+	if _, err := authorize(t, tok1, envRoute(production)); !unauthorized(err) {
+		t.Errorf("old token after rotation: %v, want Unauthorized", err)
+	}
+	if resp, err := authorize(t, tok2, envRoute(production)); err != nil || effect(t, resp, envRoute(production)) != "Allow" {
+		t.Errorf("new token after rotation: %+v, %v", resp, err)
+	}
+
+	// Delete: the new token stops at once.
+	a = gateway(t, owner, route{method: "DELETE", resource: "/v1/api-keys/{id}", params: map[string]string{"id": keyID}})
+	want(t, a, http.StatusNoContent)
+	if _, err := authorize(t, tok2, envRoute(production)); !unauthorized(err) {
+		t.Errorf("token of the deleted key: %v, want Unauthorized", err)
+	}
+	want(t, gateway(t, owner, show), http.StatusNotFound)
+}

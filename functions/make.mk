@@ -1,0 +1,45 @@
+# Lambda builds, included from the Makefile (run from the repository root).
+#
+#   make functions       every function as a static linux/arm64 bootstrap in
+#                        build/lambda/<function>/bootstrap (the CDK assets)
+#   make functions-host  the same for this machine's OS and architecture in
+#                        build/lambda-host/<function>/bootstrap (local runs)
+#   make rie             the AWS Lambda Runtime Interface Emulator, pinned,
+#                        in build/tools/aws-lambda-rie
+#   make lambda-perf     sizes, cold-start Init Duration under the emulator
+#                        and warm verify durations into docs/lambda-performance.md
+
+GO ?= go
+LAMBDA_FUNCTIONS := create show edit rotate delete verify explore directory
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+LAMBDA_SOURCES := go.mod go.sum $(shell find functions shared -name '*.go' -not -name '*_test.go' 2>/dev/null)
+
+# The emulator's module and pinned version; functions/lambdatest builds the
+# same version (its tests check that the two agree).
+RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE := build/tools/aws-lambda-rie
+
+.PHONY: functions functions-host rie lambda-perf
+
+functions: $(LAMBDA_FUNCTIONS:%=build/lambda/%/bootstrap) ## build every Lambda function (linux/arm64) into build/lambda/<function>/bootstrap
+
+functions-host: $(LAMBDA_FUNCTIONS:%=build/lambda-host/%/bootstrap) ## build every Lambda function for this machine into build/lambda-host/<function>/bootstrap
+
+build/lambda/%/bootstrap: $(LAMBDA_SOURCES)
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+build/lambda-host/%/bootstrap: $(LAMBDA_SOURCES)
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+rie: $(RIE) ## build the pinned AWS Lambda Runtime Interface Emulator into build/tools/aws-lambda-rie
+
+$(RIE): functions/make.mk
+	@mkdir -p $(@D)
+	GOBIN=$(abspath $(@D)) GOFLAGS= $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@touch $@
+
+lambda-perf: functions functions-host rie ## measure bootstrap sizes, cold-start init and warm verify under the emulator into docs/lambda-performance.md
+	$(GO) run ./functions/lambdatest/lambdaperf -rie $(RIE) -host build/lambda-host -deploy build/lambda -out docs/lambda-performance.md
