@@ -44,5 +44,14 @@ bench: ## benchmarks: Go micro-benchmarks and the HTTP load run (figures, not pa
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/token ./shared/authz ./shared/verify ./shared/store/bolt
 	$(GO) run ./functions/edge/loadgen
 
--include functions/make.mk
--include infra/make.mk
+LOCALSTACK := docker compose -f localstack/docker-compose.yml
+.PHONY: localstack-up localstack-down e2e-local
+localstack-up: ## start LocalStack (pinned community image; needs Docker)
+	$(LOCALSTACK) up -d --wait
+localstack-down: ## stop LocalStack
+	$(LOCALSTACK) down
+e2e-local: ## the end-to-end lifecycle against the stack deployed on LocalStack (after make deploy-local)
+	bash localstack/e2e.sh build/cdk-outputs-local.json
+
+include functions/make.mk
+include infra/make.mk
