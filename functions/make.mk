@@ -12,7 +12,7 @@
 GO ?= go
 LAMBDA_FUNCTIONS := create show edit rotate delete verify explore directory
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-LAMBDA_SOURCES := go.mod go.sum $(shell find functions shared -name '*.go' -not -name '*_test.go' 2>/dev/null)
+LAMBDA_SOURCES := go.mod go.sum $(shell find functions shared -name '*.go' -not -name '*_test.go' -not -path 'functions/lambdatest/*' -not -path 'functions/edge/*' 2>/dev/null)
 
 # The emulator's module and pinned version; functions/lambdatest builds the
 # same version (its tests check that the two agree).

@@ -41,6 +41,11 @@ const (
 	EnvLogLevel = "LOG_LEVEL"
 )
 
+// InitMessage is the message of the one log line a function writes when its
+// init is done, with init_ms: the time main took before the runtime loop
+// (configuration, AWS configuration, DynamoDB client, router).
+const InitMessage = "init done"
+
 // exploreTimeout bounds one call the explorer makes to the API.
 const exploreTimeout = 10 * time.Second
 
@@ -124,10 +129,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*lambdahttp.Hand
 }
 
 // Main is the whole main of function f: it loads the configuration, builds
-// the handler and starts the Lambda runtime loop. A configuration error is
+// the handler, logs InitMessage and starts the Lambda runtime loop. A configuration error is
 // printed to stderr with what to set, and the process exits with status 1
 // (Lambda reports it as an init failure).
 func Main(f authz.Function) {
+	start := time.Now()
 	cfg, err := LoadConfig(f, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: configuration error: %v\n", f, err)
@@ -143,5 +149,6 @@ func Main(f authz.Function) {
 		fmt.Fprintf(os.Stderr, "%s: init failed: %v\n", f, err)
 		os.Exit(1)
 	}
+	logger.Info(InitMessage, "init_ms", float64(time.Since(start).Microseconds())/1000)
 	lambdahttp.StartHandler(h)
 }

@@ -361,4 +361,7 @@ func TestReportsHaveDurations(t *testing.T) {
 	if inits != 1 {
 		t.Errorf("%d cold starts reported, want exactly 1: %+v", inits, reps)
 	}
+	if d, ok := lambdatest.InitLogged(em.Logs()); !ok || d <= 0 {
+		t.Errorf("no init line logged: %s", em.Logs())
+	}
 }

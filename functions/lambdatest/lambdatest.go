@@ -170,23 +170,33 @@ func StartEmulator(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
 }
 
 func startEmulator(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
+	// The emulator runs in the bootstrap's folder, as Lambda runs it in
+	// /var/task: relative paths would no longer hold.
+	rie, err := filepath.Abs(cfg.RIE)
+	if err != nil {
+		return nil, fmt.Errorf("lambdatest: %w", err)
+	}
+	bootstrap, err := filepath.Abs(cfg.Bootstrap)
+	if err != nil {
+		return nil, fmt.Errorf("lambdatest: %w", err)
+	}
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
 	invoke, runtime := "127.0.0.1:"+strconv.Itoa(ports[0]), "127.0.0.1:"+strconv.Itoa(ports[1])
-	cmd := exec.Command(cfg.RIE,
+	cmd := exec.Command(rie,
 		"--runtime-interface-emulator-address", invoke,
 		"--runtime-api-address", runtime,
 		"--log-level", "error",
-		cfg.Bootstrap)
-	cmd.Dir = filepath.Dir(cfg.Bootstrap)
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = append(os.Environ(), cfg.Env...)
 	logs := &logBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("lambdatest: starting %s: %w", cfg.RIE, err)
+		return nil, fmt.Errorf("lambdatest: starting %s: %w", rie, err)
 	}
 	e := &Emulator{
 		URL:  "http://" + invoke + "/2015-03-31/functions/function/invocations",
@@ -321,6 +331,19 @@ func ParseReports(logs string) []Report {
 		out = append(out, r)
 	}
 	return out
+}
+
+// initLine matches the line lambdamain logs when a function's init is done.
+var initLine = regexp.MustCompile(`"msg":"init done".*"init_ms":([0-9.]+)`)
+
+// InitLogged returns the init duration the function logged (lambdamain's
+// "init done" line, at LOG_LEVEL info), if it logged one.
+func InitLogged(logs string) (time.Duration, bool) {
+	m := initLine.FindStringSubmatch(logs)
+	if m == nil {
+		return 0, false
+	}
+	return millis(m[1]), true
 }
 
 func millis(s string) time.Duration {

@@ -149,6 +149,7 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 		"AWS_SECRET_ACCESS_KEY=" + dynamotest.SecretAccessKey,
 		"AWS_SESSION_TOKEN=",
 		"AWS_PROFILE=",
+		"AWS_CA_BUNDLE=",
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
 		"API_BASE_URL=" + apiServer.URL,
