@@ -17,8 +17,6 @@ import (
 // ErrUnauthorized is the authorizer's answer to a missing, malformed,
 // unknown or expired token. API Gateway turns exactly this error message,
 // "Unauthorized", into a 401.
-//
-//lint:ignore ST1005 API Gateway matches this exact, capitalized text.
 var ErrUnauthorized = errors.New("Unauthorized")
 
 // Policy effects of an authorizer answer.

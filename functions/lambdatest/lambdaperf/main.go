@@ -197,12 +197,12 @@ func (m *measurer) coldStarts(ctx context.Context, f authz.Function) (cold, erro
 			warm = append(warm, d)
 		}
 		reps := em.Reports()
-		initMS, ok := lambdatest.InitLogged(em.Logs())
+		initDur, ok := lambdatest.InitLogged(em.Logs())
 		em.Close()
 		if !ok {
 			return c, errors.New("the function logged no init line")
 		}
-		c.mainInit = append(c.mainInit, initMS)
+		c.mainInit = append(c.mainInit, initDur)
 		if len(reps) == 0 {
 			return c, errors.New("no REPORT line from the emulator")
 		}
