@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +63,13 @@ func run(m *testing.M) int {
 	}
 	env = e
 	code := m.Run()
+	// After every test: no function logged a whole token, ever.
+	for f, em := range e.fn {
+		if tokenPattern.MatchString(em.Logs()) {
+			fmt.Fprintf(os.Stderr, "FAIL: the %s function logged a token\n", f)
+			code = 1
+		}
+	}
 	if code != 0 {
 		for f, em := range e.fn {
 			fmt.Fprintf(os.Stderr, "--- emulator output of %s ---\n%s\n", f, tail(em.Logs(), 4000))
@@ -69,6 +77,9 @@ func run(m *testing.M) int {
 	}
 	return code
 }
+
+// tokenPattern matches a whole token (prefix, 16+32+6 base62 characters).
+var tokenPattern = regexp.MustCompile(`dotenv_[0-9A-Za-z]{54}`)
 
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -490,4 +501,13 @@ func TestScenario(t *testing.T) {
 		t.Errorf("token of the deleted key: %v, want Unauthorized", err)
 	}
 	want(t, gateway(t, owner, show), http.StatusNotFound)
+
+	// No function ever logged a token.
+	for f, em := range env.fn {
+		for _, tok := range []string{owner, tok1, tok2} {
+			if strings.Contains(em.Logs(), tok) {
+				t.Errorf("the %s function logged a token", f)
+			}
+		}
+	}
 }
