@@ -234,6 +234,7 @@ type FunctionError struct {
 	Type    string `json:"errorType"`
 }
 
+// Error names the error type and message the function answered.
 func (e *FunctionError) Error() string { return "function error " + e.Type + ": " + e.Message }
 
 // Invoke sends one event and returns the function's answer. An error

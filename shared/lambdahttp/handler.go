@@ -64,8 +64,8 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithAuthorizer makes the handler answer REQUEST authorizer events with a
-// as well as proxy events (the verify function).
+// WithAuthorizer makes the handler answer REST API REQUEST authorizer events
+// with a, as well as proxy events (the verify function).
 func WithAuthorizer(a AuthorizeFunc) Option {
 	return func(h *Handler) { h.authorize = a }
 }
