@@ -26,6 +26,7 @@ import (
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/verify"
@@ -39,6 +40,9 @@ const (
 	EnvAPIBaseURL = "API_BASE_URL"
 	// EnvLogLevel is debug, info, warn or error (optional, default info).
 	EnvLogLevel = "LOG_LEVEL"
+	// EnvCORSOrigin is the dashboard's origin, allowed to read answers
+	// across origins (optional).
+	EnvCORSOrigin = "CORS_ORIGIN"
 )
 
 // InitMessage is the message of the one log line a function writes when its
@@ -59,12 +63,14 @@ type Config struct {
 	APIBaseURL string
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// CORSOrigin is the dashboard's origin ("" when it shares the API's).
+	CORSOrigin string
 }
 
 // LoadConfig reads f's configuration through getenv and reports every
 // missing or invalid variable at once.
 func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
-	c := Config{Function: f, Table: strings.TrimSpace(getenv(EnvTableName))}
+	c := Config{Function: f, Table: strings.TrimSpace(getenv(EnvTableName)), CORSOrigin: strings.TrimSpace(getenv(EnvCORSOrigin))}
 	var errs []error
 	if c.Table == "" {
 		errs = append(errs, fmt.Errorf("%s is not set: it must name the DynamoDB table", EnvTableName))
@@ -125,7 +131,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*lambdahttp.Hand
 	if cfg.Function == authz.FunctionVerify {
 		opts = append(opts, lambdahttp.WithAuthorizer(lambdahttp.Authorizer(deps)))
 	}
-	return lambdahttp.NewHandler(router, opts...), nil
+	return lambdahttp.NewHandler(httpapi.CORS(cfg.CORSOrigin, router), opts...), nil
 }
 
 // Main is the whole main of function f: it loads the configuration, builds

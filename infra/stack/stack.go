@@ -226,7 +226,7 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 	perms := Permissions()
 	settings := FunctionSettings()
 	for _, f := range authz.Functions() {
-		env := map[string]*string{"TABLE_NAME": s.Table.TableName()}
+		env := map[string]*string{"TABLE_NAME": s.Table.TableName(), "CORS_ORIGIN": dashboardOrigin}
 		if f == authz.FunctionExplore {
 			env["API_BASE_URL"] = baseURL
 		}

@@ -219,7 +219,7 @@ func TestFunctions(t *testing.T) {
 		}
 		env, _ := p["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
-		wantVars := []string{"TABLE_NAME"}
+		wantVars := []string{"TABLE_NAME", "CORS_ORIGIN"}
 		if f == authz.FunctionExplore {
 			wantVars = append(wantVars, "API_BASE_URL")
 		}

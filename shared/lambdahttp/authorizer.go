@@ -40,9 +40,13 @@ func Authorizer(deps httpapi.Deps) AuthorizeFunc {
 //   - a valid token whose key may call the route (found in the route table
 //     by the event's method and resource path, its node named by the path
 //     parameters): an Allow policy for the method ARN;
-//   - a valid token without the permission, on a node that is not in the
-//     key's organization, or on a route the table does not know: a Deny
-//     policy (403).
+//   - a valid token on a node that is not in the key's organization (or a
+//     path that disagrees with the directory): Allow, so that the function,
+//     which checks the route again with the same code, answers 404 exactly
+//     as the single binary does: anything of another organization looks
+//     missing, never forbidden;
+//   - a valid token without the permission, or on a route the table does
+//     not know: a Deny policy (403).
 //
 // Allow and Deny carry the caller in the context (EncodePrincipal) and the
 // key id as principalId. A store failure is returned as an error (API
@@ -91,7 +95,8 @@ func decide(ctx context.Context, deps httpapi.Deps, p authz.Principal, req event
 	named := authz.PathNode(func(name string) string { return req.PathParameters[name] })
 	d, err := deps.Verifier.Authorize(ctx, p, route.Permission, route.Check, named)
 	if errors.Is(err, fault.ErrNotFound) {
-		return EffectDeny, "node not found", nil
+		// The function's guard resolves the node again and answers 404.
+		return EffectAllow, "node not found: the function answers 404", nil
 	}
 	if err != nil {
 		return "", "", err

@@ -157,8 +157,8 @@ func TestAuthorizeDecisions(t *testing.T) {
 		{"scoped, another environment", request("GET", envResource, envPath+w.otherEnv, envParams(w.otherEnv), bearer(w.scopedToken)), deny, w.scopedKey},
 		{"scoped, deleting its environment", request("DELETE", envResource, envPath+w.env, envParams(w.env), bearer(w.scopedToken)), deny, w.scopedKey},
 		{"scoped, listing keys", request("GET", "/v1/api-keys", "/v1/api-keys", nil, bearer(w.scopedToken)), deny, w.scopedKey},
-		{"scoped, an environment that does not exist", request("GET", envResource, envPath+"env_missing", envParams("env_missing"), bearer(w.scopedToken)), deny, w.scopedKey},
-		{"scoped, its environment under the wrong project", request("GET", envResource, "/v1/projects/prj_other/targets/"+w.target+"/environments/"+w.env, map[string]string{"project": "prj_other", "target": w.target, "environment": w.env}, bearer(w.scopedToken)), deny, w.scopedKey},
+		{"scoped, an environment that does not exist", request("GET", envResource, envPath+"env_missing", envParams("env_missing"), bearer(w.scopedToken)), allow, w.scopedKey},                                                                                                             // the function answers 404
+		{"scoped, its environment under the wrong project", request("GET", envResource, "/v1/projects/prj_other/targets/"+w.target+"/environments/"+w.env, map[string]string{"project": "prj_other", "target": w.target, "environment": w.env}, bearer(w.scopedToken)), allow, w.scopedKey}, // the function answers 404
 		{"scoped, permissions catalog (any valid token)", request("GET", "/v1/permissions", "/v1/permissions", nil, bearer(w.scopedToken)), allow, w.scopedKey},
 		{"another organization's owner on this environment", request("GET", envResource, envPath+w.env, envParams(w.env), bearer(w.other)), allow, ""},
 	}
