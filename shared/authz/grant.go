@@ -46,6 +46,22 @@ func (n Node) At(l Level) string {
 	return ""
 }
 
+// With returns a copy of n with id at level l (the levels below are kept;
+// callers build paths root first).
+func (n Node) With(l Level, id string) Node {
+	switch l {
+	case LevelTeam:
+		n.Team = id
+	case LevelProject:
+		n.Project = id
+	case LevelTarget:
+		n.Target = id
+	case LevelEnvironment:
+		n.Environment = id
+	}
+	return n
+}
+
 // ID returns the node's own id ("" for the organization).
 func (n Node) ID() string { return n.At(n.Level()) }
 

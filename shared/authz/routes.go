@@ -74,16 +74,7 @@ var nodeParams = [...]struct {
 func PathNode(pathValue func(string) string) (named Node) {
 	for _, p := range nodeParams {
 		if v := pathValue(p.name); v != "" {
-			switch p.level {
-			case LevelTeam:
-				named.Team = v
-			case LevelProject:
-				named.Project = v
-			case LevelTarget:
-				named.Target = v
-			case LevelEnvironment:
-				named.Environment = v
-			}
+			named = named.With(p.level, v)
 		}
 	}
 	return named

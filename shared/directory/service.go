@@ -153,17 +153,7 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, level auth
 	if err != nil {
 		return nil, fmt.Errorf("directory: making id: %w", err)
 	}
-	path := parent
-	switch level {
-	case authz.LevelTeam:
-		path.Team = id
-	case authz.LevelProject:
-		path.Project = id
-	case authz.LevelTarget:
-		path.Target = id
-	case authz.LevelEnvironment:
-		path.Environment = id
-	}
+	path := parent.With(level, id)
 	now := s.now().UTC().Truncate(time.Millisecond)
 	n := &Node{ID: id, OrganizationID: caller.OrganizationID, Path: path, Name: *name, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateNode(ctx, n); err != nil {

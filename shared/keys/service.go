@@ -263,7 +263,7 @@ func (s *Service) access(ctx context.Context, org string, spec Spec) (authz.Acce
 			if !ok || level == authz.LevelOrganization {
 				return authz.Access{}, fault.Invalid(grantField(i, ".scope.level"), "must be one of team, project, target, environment (got %q)", in.Scope.Level)
 			}
-			g.Scope = nodeAt(level, in.Scope.ID)
+			g.Scope = authz.Node{}.With(level, in.Scope.ID)
 			field = grantField(i, ".scope.level")
 		}
 		// Check against the catalog before any directory read.
@@ -280,22 +280,6 @@ func (s *Service) access(ctx context.Context, org string, spec Spec) (authz.Acce
 		grants = append(grants, g)
 	}
 	return authz.Access{Grants: grants}, nil
-}
-
-// nodeAt returns the Node naming only id at level l.
-func nodeAt(l authz.Level, id string) authz.Node {
-	var n authz.Node
-	switch l {
-	case authz.LevelTeam:
-		n.Team = id
-	case authz.LevelProject:
-		n.Project = id
-	case authz.LevelTarget:
-		n.Target = id
-	case authz.LevelEnvironment:
-		n.Environment = id
-	}
-	return n
 }
 
 // resolveScope reads a scope's node from the directory and returns its full

@@ -10,17 +10,12 @@ import (
 
 // Handlers returns the delete function's handlers by operation.
 func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"deleteKey": Delete(d)}
+	return map[string]http.Handler{"deleteKey": d.Serve(Delete(d))}
 }
 
 // Delete answers 204; a key already deleted answers 404.
-func Delete(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
-		if err := d.Keys.Delete(r.Context(), caller, r.PathValue("id")); err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
-		}
-		httpapi.WriteNoContent(w)
+func Delete(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+		return http.StatusNoContent, nil, d.Keys.Delete(r.Context(), caller, r.PathValue("id"))
 	}
 }

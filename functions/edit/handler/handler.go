@@ -13,34 +13,29 @@ import (
 
 // Handlers returns the edit function's handlers by operation.
 func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"updateKey": Update(d)}
+	return map[string]http.Handler{"updateKey": d.Serve(Update(d))}
 }
 
 // Update answers 200 with the edited key and its new ETag; a stale If-Match
 // answers 409.
-func Update(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func Update(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		expected, err := wire.ParseIfMatch(r.Header.Get("If-Match"))
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		var body wire.KeySpec
-		if err := httpapi.DecodeJSON(w, r, &body); err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+		body, err := httpapi.Decode[wire.KeySpec](w, r)
+		if err != nil {
+			return 0, nil, err
 		}
 		spec, err := body.Spec()
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
 		k, err := d.Keys.Update(r.Context(), caller, r.PathValue("id"), spec, expected)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		showhandler.WriteKey(w, r, d, caller, k, http.StatusOK)
+		return showhandler.KeyAnswer(w, r, d, caller, k)
 	}
 }

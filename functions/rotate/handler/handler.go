@@ -5,6 +5,7 @@ package handler
 import (
 	"net/http"
 
+	createhandler "github.com/dotenv/apikeys/functions/create/handler"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
@@ -12,31 +13,21 @@ import (
 
 // Handlers returns the rotate function's handlers by operation.
 func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"rotateKey": Rotate(d)}
+	return map[string]http.Handler{"rotateKey": d.Serve(Rotate(d))}
 }
 
 // Rotate answers 200 with the key and its new token. It takes no body; an
 // If-Match makes it conditional on the version the caller saw.
-func Rotate(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func Rotate(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		expected, err := wire.ParseIfMatch(r.Header.Get("If-Match"))
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
 		c, err := d.Keys.Rotate(r.Context(), caller, r.PathValue("id"), expected)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), c.Key, d.Now())
-		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
-		}
-		out.Token = c.Token
-		w.Header().Set("ETag", wire.ETag(c.Key.Version))
-		httpapi.WriteJSON(w, http.StatusOK, out)
+		return createhandler.WithToken(w, r, d, caller, c, http.StatusOK)
 	}
 }

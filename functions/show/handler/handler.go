@@ -18,9 +18,9 @@ import (
 // Handlers returns the show function's handlers by operation.
 func Handlers(d httpapi.Deps) map[string]http.Handler {
 	return map[string]http.Handler{
-		"listKeys":        List(d),
-		"getKey":          Get(d),
-		"listPermissions": Permissions(d),
+		"listKeys":        d.Serve(List(d)),
+		"getKey":          d.Serve(Get(d)),
+		"listPermissions": d.Serve(Permissions(d)),
 	}
 }
 
@@ -39,18 +39,15 @@ func ListOptions(r *http.Request) (directory.ListOptions, error) {
 }
 
 // List answers a page of the caller's organization's keys.
-func List(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func List(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		opt, err := ListOptions(r)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
 		page, err := d.Keys.List(r.Context(), caller, opt)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
 		namer := wire.NewNamer(d.Directory.Store(), caller.OrganizationID)
 		now := d.Now()
@@ -58,46 +55,42 @@ func List(d httpapi.Deps) http.HandlerFunc {
 		for _, k := range page.Items {
 			wk, err := namer.Key(r.Context(), k, now)
 			if err != nil {
-				httpapi.WriteError(w, r, d.Logger, err)
-				return
+				return 0, nil, err
 			}
 			out.Items = append(out.Items, wk)
 		}
 		if page.Next != "" {
 			out.NextCursor = &page.Next
 		}
-		httpapi.WriteJSON(w, http.StatusOK, out)
+		return http.StatusOK, out, nil
 	}
 }
 
 // Get answers one key with its ETag.
-func Get(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func Get(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		k, err := d.Keys.Get(r.Context(), caller, r.PathValue("id"))
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		WriteKey(w, r, d, caller, k, http.StatusOK)
+		return KeyAnswer(w, r, d, caller, k)
 	}
 }
 
-// WriteKey answers a key (without token) with its ETag.
-func WriteKey(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, k *keys.Key, status int) {
+// KeyAnswer answers a key (never its token) with its ETag.
+func KeyAnswer(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
 	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), k, d.Now())
 	if err != nil {
-		httpapi.WriteError(w, r, d.Logger, err)
-		return
+		return 0, nil, err
 	}
 	w.Header().Set("ETag", wire.ETag(k.Version))
-	httpapi.WriteJSON(w, status, out)
+	return http.StatusOK, out, nil
 }
 
 // Permissions answers the catalog, the presets and the route table.
-func Permissions(d httpapi.Deps) http.HandlerFunc {
+func Permissions(d httpapi.Deps) httpapi.Endpoint {
 	cat := wire.NewCatalog(d.Catalog, d.Routes)
-	return func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteJSON(w, http.StatusOK, cat)
+	return func(http.ResponseWriter, *http.Request, authz.Principal) (int, any, error) {
+		return http.StatusOK, cat, nil
 	}
 }
