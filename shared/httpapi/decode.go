@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,21 +19,57 @@ const MaxBodyBytes = 64 << 10
 // (415), at most MaxBodyBytes (413), one JSON value, no unknown fields (400
 // naming the field), values of the right types (400 naming the field).
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return fault.New(fault.CodeUnsupportedMediaType, "send the body as application/json")
+	b, err := ReadJSONBody(w, r, nil)
+	if err != nil {
+		return err
+	}
+	return UnmarshalStrict(b, dst)
+}
+
+// ReadJSONBody checks that the body is application/json (415) and appends
+// all of it, at most MaxBodyBytes (413), to buf.
+func ReadJSONBody(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, error) {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return nil, fault.New(fault.CodeUnsupportedMediaType, "send the body as application/json")
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, decodeError(&http.MaxBytesError{Limit: MaxBodyBytes})
 	}
 	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, decodeError(err)
+		}
+	}
+}
+
+// isJSON accepts application/json with optional parameters; the common
+// exact value is recognised without parsing.
+func isJSON(contentType string) bool {
+	if contentType == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// UnmarshalStrict decodes exactly one JSON value from b into dst, refusing
+// unknown fields, with the errors DecodeJSON answers.
+func UnmarshalStrict(b []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return decodeError(err)
-		}
 		return fault.New(fault.CodeMalformedJSON, "the body must hold exactly one JSON value")
 	}
 	return nil

@@ -97,6 +97,13 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	writeJSON(w, status, "application/json", v)
 }
 
+// WriteJSONBytes answers an already encoded JSON document with status.
+func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	setHeaders(w.Header(), "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
 // WriteNoContent answers 204 with the same caching headers as every other
 // answer.
 func WriteNoContent(w http.ResponseWriter) {
@@ -111,10 +118,14 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 		status, b = http.StatusInternalServerError, []byte(`{"type":"https://docs.dotenv.org/errors/internal","title":"Internal Server Error","status":500,"detail":"response encoding failed","code":"internal"}`)
 		contentType = "application/problem+json"
 	}
-	h := w.Header()
+	setHeaders(w.Header(), contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// setHeaders sets the headers every JSON answer carries.
+func setHeaders(h http.Header, contentType string) {
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
 }

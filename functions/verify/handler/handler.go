@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
@@ -21,20 +22,32 @@ func Handlers(d httpapi.Deps) map[string]http.Handler {
 }
 
 // Verify answers the decision for a token, an optional permission and an
-// optional resource.
+// optional resource. Buffers come from a pool: the route is on every
+// request of the services that call it.
 func Verify(d httpapi.Deps) http.HandlerFunc {
+	pool := sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req wire.VerifyRequest
-		if err := httpapi.DecodeJSON(w, r, &req); err != nil {
+		buf := pool.Get().(*[]byte)
+		defer func() { *buf = (*buf)[:0]; pool.Put(buf) }()
+		body, err := httpapi.ReadJSONBody(w, r, (*buf)[:0])
+		if err != nil {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
+		}
+		req, ok := parseVerifyRequest(body)
+		if !ok {
+			if err := httpapi.UnmarshalStrict(body, &req); err != nil {
+				httpapi.WriteError(w, r, d.Logger, err)
+				return
+			}
 		}
 		resp, err := Decide(r.Context(), d, req)
 		if err != nil {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		httpapi.WriteJSON(w, http.StatusOK, resp)
+		*buf = appendResponse(body[:0], resp)
+		httpapi.WriteJSONBytes(w, http.StatusOK, append(*buf, '\n'))
 	}
 }
 

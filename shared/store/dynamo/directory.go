@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,13 @@ func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organizat
 }
 
 // putNew puts rec on condition that no item has its primary key.
+//
+// A lost condition where the stored item is the very item being written
+// (every attribute equal, counters aside) is success: an earlier attempt of
+// this same call was stored and its answer lost, and the SDK's retryer sent
+// it again (seen with dropped connections). Ids, digests and millisecond
+// creation times make it impossible for another writer to store the same
+// item, so this never hides a real conflict.
 func (s *Store) putNew(ctx context.Context, rec any) error {
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
@@ -65,7 +73,41 @@ func (s *Store) putNew(ctx context.Context, rec any) error {
 		ExpressionAttributeValues:           cond.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	failed, old := conditionFailed(err)
+	if !failed {
+		return err
+	}
+	if len(old) == 0 { // dynalite returns no old item: read it
+		out, gerr := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: s.table, Key: primaryKey(item[AttrPK].(*types.AttributeValueMemberS).Value, item[AttrSK].(*types.AttributeValueMemberS).Value),
+			ConsistentRead: aws.Bool(true),
+		})
+		if gerr != nil {
+			return s.fail("read after a lost condition", gerr)
+		}
+		old = out.Item
+	}
+	if sameItem(old, item) {
+		return nil
+	}
 	return err
+}
+
+// sameItem reports whether stored holds every attribute of written with the
+// same value, counters aside (concurrent children may have counted).
+func sameItem(stored, written map[string]types.AttributeValue) bool {
+	if len(stored) == 0 {
+		return false
+	}
+	for k, v := range written {
+		if k == attrChildren {
+			continue
+		}
+		if !reflect.DeepEqual(stored[k], v) {
+			return false
+		}
+	}
+	return true
 }
 
 // GetOrganization is one strongly consistent GetItem.

@@ -29,22 +29,7 @@ func errKeyConflict(id string) error {
 // primary key (fault.ErrConflict otherwise). One PutItem.
 func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 	k.Version = 1
-	rec := newKeyRecord(k)
-	item, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return fmt.Errorf("dynamo: encode key %s: %w", k.ID, err)
-	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 s.table,
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	})
+	err := s.putNew(ctx, newKeyRecord(k))
 	if failed, _ := conditionFailed(err); failed {
 		return fmt.Errorf("dynamo: key %s: %w", k.ID, fault.New(fault.CodeConflict, "an api key with this id exists"))
 	}

@@ -147,18 +147,27 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 type command func(port int) (*exec.Cmd, error)
 
 // motoServe runs moto's server app like `moto_server -H host -p port`, but
-// with one request at a time. moto_server serves each request on its own
-// thread and evaluates a write's condition and applies the write without a
-// lock, so two concurrent conditional writes to one item can both succeed
-// (seen here: two UpdateItem with "version = 1" both won). DynamoDB applies
-// a conditional write atomically per item, and the store relies on it.
-// Serving requests one at a time restores that guarantee.
-const motoServe = `import os, sys
-from werkzeug.serving import run_simple
+// applying one request at a time. moto_server serves each request on its
+// own thread and evaluates a write's condition and applies the write
+// without a lock, so two concurrent conditional writes to one item can both
+// succeed (seen here: two UpdateItem with "version = 1" both won). DynamoDB
+// applies a conditional write atomically per item, and the store relies on
+// it. A lock around the app restores that guarantee; connections are still
+// served on threads with HTTP/1.1 keep-alive (a single-threaded server
+// closes every connection, and the SDK then retries writes whose answers
+// were lost).
+const motoServe = `import os, sys, threading
+from werkzeug.serving import run_simple, WSGIRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 host, port = sys.argv[1], int(sys.argv[2])
 os.environ.setdefault("MOTO_PORT", str(port))
-run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False)
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def serialized(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+WSGIRequestHandler.protocol_version = "HTTP/1.1"
+run_simple(host, port, serialized, threaded=True)
 `
 
 func motoCommand(port int) (*exec.Cmd, error) {

@@ -1,0 +1,69 @@
+package handler_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/functions/wiring"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/store/bolt"
+)
+
+// benchRouter is the production router on a bbolt store with one key.
+func benchRouter(b *testing.B) (http.Handler, string) {
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	d := wiring.NewDeps(st, wiring.Options{})
+	r, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1"}, authz.Functions()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, owner, err := d.Keys.Bootstrap(context.Background(), "Org")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r, owner.Token
+}
+
+func serveLoop(b *testing.B, h http.Handler, method, path, body string, want int) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var rd *strings.Reader
+		req := httptest.NewRequest(method, path, nil)
+		if body != "" {
+			rd = strings.NewReader(body)
+			req = httptest.NewRequest(method, path, rd)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			b.Fatalf("%s %s = %d", method, path, w.Code)
+		}
+	}
+}
+
+// BenchmarkHealthz is the baseline: the cheapest route through the same
+// router.
+func BenchmarkHealthz(b *testing.B) {
+	h, _ := benchRouter(b)
+	serveLoop(b, h, "GET", "/healthz", "", 200)
+}
+
+func BenchmarkVerifyValid(b *testing.B) {
+	h, tok := benchRouter(b)
+	serveLoop(b, h, "POST", "/v1/verify", `{"token":"`+tok+`","permission":"secrets:read"}`, 200)
+}
+
+func BenchmarkVerifyMalformed(b *testing.B) {
+	h, _ := benchRouter(b)
+	serveLoop(b, h, "POST", "/v1/verify", `{"token":"dotenv_not-a-token"}`, 200)
+}
