@@ -117,7 +117,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if !strings.Contains(created.raw, `"scope":{"level":"environment","id":"`+prod+`"`) || created.s("name") != "CI deploy" {
 		t.Errorf("the key created in the UI is %s, want secrets:read on production", created.raw)
 	}
-	if exp, err := time.Parse(time.RFC3339, created.s("expires_at")); err != nil || exp.Sub(time.Now()) < 29*24*time.Hour || exp.Sub(time.Now()) > 31*24*time.Hour {
+	if exp, err := time.Parse(time.RFC3339, created.s("expires_at")); err != nil || time.Until(exp) < 29*24*time.Hour || time.Until(exp) > 31*24*time.Hour {
 		t.Errorf("the key created in the UI expires at %q, want in 30 days", created.s("expires_at"))
 	}
 	b.do("reload the key page",
