@@ -231,12 +231,6 @@ func (c *Catalog) Permission(name string) (Permission, bool) {
 	return p, ok
 }
 
-// Group returns the group with the given name.
-func (c *Catalog) Group(name string) (Group, bool) {
-	g, ok := c.byGroup[name]
-	return g, ok
-}
-
 // Preset returns the preset with the given name.
 func (c *Catalog) Preset(name string) (Preset, bool) {
 	for _, p := range c.presets {

@@ -154,13 +154,3 @@ func (rs Routes) Find(method, pattern string) (Route, bool) {
 	}
 	return Route{}, false
 }
-
-// Operation returns the route with the given operationId.
-func (rs Routes) Operation(op string) (Route, bool) {
-	for _, r := range rs {
-		if r.Operation == op {
-			return r, true
-		}
-	}
-	return Route{}, false
-}

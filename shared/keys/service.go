@@ -28,9 +28,6 @@ func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *t
 	return &Service{keys: ks, dir: dir, catalog: catalog, tokens: tokens, now: now}
 }
 
-// Now returns the service's current time.
-func (s *Service) Now() time.Time { return s.now() }
-
 // Created is a new or rotated key with its token, which is never stored and
 // must be shown exactly once.
 type Created struct {

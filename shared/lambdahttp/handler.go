@@ -82,11 +82,6 @@ func NewHandler(h http.Handler, opts ...Option) *Handler {
 	return out
 }
 
-// Start runs h as a Lambda function with aws-lambda-go; it never returns.
-func Start(h http.Handler, opts ...Option) {
-	StartHandler(NewHandler(h, opts...))
-}
-
 // StartHandler runs an already built Handler with aws-lambda-go; it never
 // returns.
 func StartHandler(h *Handler) {
