@@ -142,8 +142,13 @@ func TestCallsPerOperation(t *testing.T) {
 				k.Name, k.Version = "ci 2", 2
 				return s.UpdateKey(ctx, k, 1)
 			}},
+			{"UpdateKey (retried after it was applied)", lostCondition, func() error {
+				return s.UpdateKey(ctx, k, 1)
+			}},
 			{"UpdateKey (stale version)", lostCondition, func() error {
-				if err := s.UpdateKey(ctx, k, 1); err == nil {
+				rival := k.Clone()
+				rival.UpdatedAt = rival.UpdatedAt.Add(time.Millisecond)
+				if err := s.UpdateKey(ctx, rival, 1); err == nil {
 					return fmt.Errorf("stale UpdateKey succeeded")
 				}
 				return nil

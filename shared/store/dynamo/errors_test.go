@@ -53,12 +53,27 @@ func TestConditionMapping(t *testing.T) {
 		stale := k.Clone()
 		stale.Version = 5
 		check("UpdateKey with a stale version", s.UpdateKey(ctx, stale, 4), fault.ErrConflict)
+		// An update sent again after it was applied (the SDK retries when
+		// an answer is lost) finds its own write: success. Another writer's
+		// update of the same version is still a conflict.
+		rotated := k.Clone()
+		rotated.Version, rotated.UpdatedAt = 2, at.Add(time.Second)
+		rotated.SecretDigest[1] ^= 0xff
+		if err := s.UpdateKey(ctx, rotated, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateKey(ctx, rotated.Clone(), 1); err != nil {
+			t.Errorf("UpdateKey retried after it was applied: %v", err)
+		}
+		rival := rotated.Clone()
+		rival.SecretDigest[2] ^= 0xff
+		check("UpdateKey of the same version by another writer", s.UpdateKey(ctx, rival, 1), fault.ErrConflict)
 		check("DeleteKey with a stale version", s.DeleteKey(ctx, k.ID, 7), fault.ErrConflict)
 		check("UpdateKey of a missing key", s.UpdateKey(ctx, testKey(k.OrganizationID, at), 1), fault.ErrNotFound)
 		check("DeleteKey of a missing key", s.DeleteKey(ctx, ids("key_"), 1), fault.ErrNotFound)
 		_, err := s.TouchKey(ctx, ids("key_"), time.Time{}, at)
 		check("TouchKey of a missing key", err, fault.ErrNotFound)
-		if got, err := s.GetKey(ctx, k.ID); err != nil || got.Version != 1 || got.Name != k.Name {
+		if got, err := s.GetKey(ctx, k.ID); err != nil || got.Version != 2 || got.SecretDigest != rotated.SecretDigest {
 			t.Fatalf("key after the refused writes: %+v, %v", got, err)
 		}
 		_, err = s.GetKey(ctx, "key_never")

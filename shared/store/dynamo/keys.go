@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -175,7 +176,45 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	return s.versioned(ctx, "update key", k.ID, err)
+	failed, old := conditionFailed(err)
+	if !failed {
+		return s.versioned(ctx, "update key", k.ID, err)
+	}
+	if len(old) == 0 { // dynalite returns no old item: read it
+		out, gerr := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: s.table, Key: primaryKey(keyPK(k.ID), keySK), ConsistentRead: aws.Bool(true),
+		})
+		if gerr != nil {
+			return s.fail("read after a lost condition", gerr)
+		}
+		old = out.Item
+	}
+	switch own, derr := ownUpdate(old, rec); {
+	case derr != nil:
+		return fmt.Errorf("dynamo: decode key %s: %w", k.ID, derr)
+	case len(old) == 0:
+		return errKeyNotFound(k.ID)
+	case own:
+		return nil
+	}
+	return errKeyConflict(k.ID)
+}
+
+// ownUpdate tells whether a lost version condition found this very update
+// already applied: the SDK retried a write whose answer was lost. The stored
+// version, update time and digest equal the ones written (a rotation's
+// digest is random, an update time has milliseconds), which no other writer
+// can produce. Without it a retried rotation would answer 409 and lose the
+// new token.
+func ownUpdate(old map[string]types.AttributeValue, rec keyRecord) (bool, error) {
+	if len(old) == 0 {
+		return false, nil
+	}
+	var stored keyRecord
+	if err := attributevalue.UnmarshalMap(old, &stored); err != nil {
+		return false, err
+	}
+	return stored.Version == rec.Version && stored.UpdatedAt == rec.UpdatedAt && bytes.Equal(stored.Digest, rec.Digest), nil
 }
 
 // versioned maps the outcome of a write conditional on the version.
