@@ -1,6 +1,6 @@
 // Package handler serves the directory routes: the organization and its
 // teams, projects, targets and environments, which key scopes refer to.
-// Lists show only what the caller's grants cover.
+// Lists show only what the caller's grants reach.
 package handler
 
 import (
@@ -16,126 +16,104 @@ import (
 // Handlers returns the directory function's handlers by operation.
 func Handlers(d httpapi.Deps) map[string]http.Handler {
 	h := map[string]http.Handler{
-		"getOrganization":    getOrganization(d),
-		"updateOrganization": updateOrganization(d),
+		"getOrganization":    d.Serve(getOrganization(d)),
+		"updateOrganization": d.Serve(updateOrganization(d)),
 	}
 	for _, l := range []struct {
 		name  string
 		level authz.Level
 	}{{"Team", authz.LevelTeam}, {"Project", authz.LevelProject}, {"Target", authz.LevelTarget}, {"Environment", authz.LevelEnvironment}} {
-		h["list"+l.name+"s"] = list(d, l.level)
-		h["create"+l.name] = create(d, l.level)
-		h["get"+l.name] = get(d)
-		h["update"+l.name] = rename(d)
-		h["delete"+l.name] = remove(d)
+		h["list"+l.name+"s"] = d.Serve(list(d, l.level))
+		h["create"+l.name] = d.Serve(create(d, l.level))
+		h["get"+l.name] = d.Serve(get(d))
+		h["update"+l.name] = d.Serve(rename(d))
+		h["delete"+l.name] = d.Serve(remove(d))
 	}
 	return h
 }
 
-func getOrganization(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func getOrganization(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		o, err := d.Directory.Organization(r.Context(), caller)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		httpapi.WriteJSON(w, http.StatusOK, wire.NewOrganization(o))
+		return http.StatusOK, wire.NewOrganization(o), nil
 	}
 }
 
-func updateOrganization(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
-		var body wire.OrganizationSpec
-		if err := httpapi.DecodeJSON(w, r, &body); err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+func updateOrganization(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+		body, err := httpapi.Decode[wire.OrganizationSpec](w, r)
+		if err != nil {
+			return 0, nil, err
 		}
 		o, err := d.Directory.RenameOrganization(r.Context(), caller, body.Name)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		httpapi.WriteJSON(w, http.StatusOK, wire.NewOrganization(o))
+		return http.StatusOK, wire.NewOrganization(o), nil
 	}
 }
 
 // list answers the nodes of a level under the path's node.
-func list(d httpapi.Deps, level authz.Level) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func list(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		opt, err := showhandler.ListOptions(r)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
 		page, err := d.Directory.List(r.Context(), caller, level, authz.PathNode(r.PathValue), opt)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		httpapi.WriteJSON(w, http.StatusOK, wire.NewPage(page, func(n *directory.Node) wire.Node { return wire.NewNode(n) }))
+		return http.StatusOK, wire.NewPage(page, func(n *directory.Node) wire.Node { return wire.NewNode(n) }), nil
 	}
 }
 
-func create(d httpapi.Deps, level authz.Level) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
-		var body wire.NodeSpec
-		if err := httpapi.DecodeJSON(w, r, &body); err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+func create(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+		body, err := httpapi.Decode[wire.NodeSpec](w, r)
+		if err != nil {
+			return 0, nil, err
 		}
 		n, err := d.Directory.Create(r.Context(), caller, level, authz.PathNode(r.PathValue), body.Name, body.TeamID)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		httpapi.WriteJSON(w, http.StatusCreated, wire.NewNode(n))
+		return http.StatusCreated, wire.NewNode(n), nil
 	}
 }
 
-func get(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
+func get(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		n, err := d.Directory.Get(r.Context(), caller, authz.PathNode(r.PathValue))
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		httpapi.WriteJSON(w, http.StatusOK, wire.NewNode(n))
+		return http.StatusOK, wire.NewNode(n), nil
 	}
 }
 
-func rename(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
-		var body wire.NodeSpec
-		if err := httpapi.DecodeJSON(w, r, &body); err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+func rename(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+		body, err := httpapi.Decode[wire.NodeSpec](w, r)
+		if err != nil {
+			return 0, nil, err
 		}
 		if body.TeamID != nil {
-			httpapi.WriteError(w, r, d.Logger, errTeamImmutable())
-			return
+			return 0, nil, errTeamImmutable()
 		}
 		n, err := d.Directory.Rename(r.Context(), caller, authz.PathNode(r.PathValue), body.Name)
 		if err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
+			return 0, nil, err
 		}
-		httpapi.WriteJSON(w, http.StatusOK, wire.NewNode(n))
+		return http.StatusOK, wire.NewNode(n), nil
 	}
 }
 
-func remove(d httpapi.Deps) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		caller, _ := authz.FromContext(r.Context())
-		if err := d.Directory.Delete(r.Context(), caller, authz.PathNode(r.PathValue)); err != nil {
-			httpapi.WriteError(w, r, d.Logger, err)
-			return
-		}
-		httpapi.WriteNoContent(w)
+func remove(d httpapi.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+		return http.StatusNoContent, nil, d.Directory.Delete(r.Context(), caller, authz.PathNode(r.PathValue))
 	}
 }

@@ -46,7 +46,7 @@ func Handlers(d httpapi.Deps, cfg Config) map[string]http.Handler {
 	client := *cfg.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e := &explorer{d: d, cfg: cfg, client: &client, paths: newPathMatcher(d.Routes)}
-	return map[string]http.Handler{"exploreKey": http.HandlerFunc(e.serve)}
+	return map[string]http.Handler{"exploreKey": d.Serve(e.serve)}
 }
 
 // Request is the body of an explore call.
@@ -91,19 +91,16 @@ type explorer struct {
 	paths  *pathMatcher
 }
 
-func (e *explorer) serve(w http.ResponseWriter, r *http.Request) {
-	caller, _ := authz.FromContext(r.Context())
-	var req Request
-	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
-		httpapi.WriteError(w, r, e.d.Logger, err)
-		return
+func (e *explorer) serve(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+	req, err := httpapi.Decode[Request](w, r)
+	if err != nil {
+		return 0, nil, err
 	}
 	res, err := e.explore(r.Context(), caller, r.PathValue("id"), req)
 	if err != nil {
-		httpapi.WriteError(w, r, e.d.Logger, err)
-		return
+		return 0, nil, err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, res)
+	return http.StatusOK, res, nil
 }
 
 func (e *explorer) explore(ctx context.Context, caller authz.Principal, id string, req Request) (Result, error) {
