@@ -317,44 +317,18 @@ func decodeNode(item map[string]types.AttributeValue) (*directory.Node, error) {
 // a parent, GSI2 (the parent's children of that level), oldest first. Only
 // direct children are listed: a parent two levels up lists nothing.
 func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, parent string, opt directory.ListOptions) (directory.Page[*directory.Node], error) {
-	var page directory.Page[*directory.Node]
 	if level < authz.LevelTeam || level > authz.LevelEnvironment {
-		return page, fault.Invalid("level", "unknown level %s", level)
+		return directory.Page[*directory.Node]{}, fault.Invalid("level", "unknown level %s", level)
 	}
-	index, ipk, isk, pkValue := IndexGSI1, AttrGSI1PK, AttrGSI1SK, levelGSI1PK(org, level)
+	l := listing{
+		org: org, list: "nodes:" + level.String() + ":" + parent, what: "list nodes of " + org, forward: true,
+		index: IndexGSI1, ipk: AttrGSI1PK, isk: AttrGSI1SK, pkValue: levelGSI1PK(org, level),
+		primary: func(id string) (string, string) { return orgPK(org), nodeSK(id) },
+	}
 	if parent != "" {
-		index, ipk, isk, pkValue = IndexGSI2, AttrGSI2PK, AttrGSI2SK, childrenGSI2PK(org, parent, level)
+		l.index, l.ipk, l.isk, l.pkValue = IndexGSI2, AttrGSI2PK, AttrGSI2SK, childrenGSI2PK(org, parent, level)
 	}
-	list := "nodes:" + level.String() + ":" + parent
-	var start map[string]types.AttributeValue
-	if opt.Cursor != "" {
-		c, err := decodeCursor(opt.Cursor, org, list)
-		if err != nil {
-			return page, err
-		}
-		start = map[string]types.AttributeValue{
-			AttrPK: &types.AttributeValueMemberS{Value: orgPK(org)},
-			AttrSK: &types.AttributeValueMemberS{Value: nodeSK(c.ID)},
-			ipk:    &types.AttributeValueMemberS{Value: pkValue},
-			isk:    &types.AttributeValueMemberS{Value: c.Sort},
-		}
-	}
-	items, more, err := s.query(ctx, index, ipk, pkValue, true, start, opt.PageSize())
-	if err != nil {
-		return page, s.fail("list nodes of "+org, err)
-	}
-	for _, it := range items {
-		n, err := decodeNode(it)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, n)
-	}
-	if more && len(page.Items) > 0 {
-		last := page.Items[len(page.Items)-1]
-		page.Next = encodeCursor(cursor{Org: org, List: list, Sort: sortKey(formatTime(last.CreatedAt), last.ID), ID: last.ID})
-	}
-	return page, nil
+	return listPage(ctx, s, l, opt, decodeNode, func(n *directory.Node) (time.Time, string) { return n.CreatedAt, n.ID })
 }
 
 // RenameNode reads the node, claims the new name among its siblings, updates

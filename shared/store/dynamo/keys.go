@@ -69,36 +69,63 @@ func decodeKey(item map[string]types.AttributeValue) (*keys.Key, error) {
 // backwards: newest first. Index reads are eventually consistent, so a key
 // created a moment ago may be missing from the first page for a moment.
 func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOptions) (directory.Page[*keys.Key], error) {
-	var page directory.Page[*keys.Key]
-	const list = "keys"
-	gpk := keysGSI1PK(org)
+	l := listing{
+		org: org, list: "keys", what: "list keys of " + org,
+		index: IndexGSI1, ipk: AttrGSI1PK, isk: AttrGSI1SK, pkValue: keysGSI1PK(org),
+		primary: func(id string) (string, string) { return keyPK(id), keySK },
+	}
+	return listPage(ctx, s, l, opt, decodeKey, func(k *keys.Key) (time.Time, string) { return k.CreatedAt, k.ID })
+}
+
+// listing is one paged listing of an index partition.
+type listing struct {
+	// org and list name the listing inside cursors (a cursor is only
+	// accepted by the listing that made it).
+	org, list string
+	// what names the operation in errors.
+	what string
+	// index, its key attributes, and the partition read.
+	index, ipk, isk, pkValue string
+	// forward is oldest first; false is newest first.
+	forward bool
+	// primary returns an item's primary key from its id.
+	primary func(id string) (pk, sk string)
+}
+
+// listPage reads one page of l after opt's cursor and decodes its items;
+// pos gives an item's creation time and id, which make the next cursor. The
+// start key is rebuilt inside l's own partition, so a cursor can never
+// reach another organization's items.
+func listPage[T any](ctx context.Context, s *Store, l listing, opt directory.ListOptions, decode func(map[string]types.AttributeValue) (T, error), pos func(T) (time.Time, string)) (directory.Page[T], error) {
+	var page directory.Page[T]
 	var start map[string]types.AttributeValue
 	if opt.Cursor != "" {
-		c, err := decodeCursor(opt.Cursor, org, list)
+		c, err := decodeCursor(opt.Cursor, l.org, l.list)
 		if err != nil {
 			return page, err
 		}
+		pk, sk := l.primary(c.ID)
 		start = map[string]types.AttributeValue{
-			AttrPK:     &types.AttributeValueMemberS{Value: keyPK(c.ID)},
-			AttrSK:     &types.AttributeValueMemberS{Value: keySK},
-			AttrGSI1PK: &types.AttributeValueMemberS{Value: gpk},
-			AttrGSI1SK: &types.AttributeValueMemberS{Value: c.Sort},
+			AttrPK: &types.AttributeValueMemberS{Value: pk},
+			AttrSK: &types.AttributeValueMemberS{Value: sk},
+			l.ipk:  &types.AttributeValueMemberS{Value: l.pkValue},
+			l.isk:  &types.AttributeValueMemberS{Value: c.Sort},
 		}
 	}
-	items, more, err := s.query(ctx, IndexGSI1, AttrGSI1PK, gpk, false, start, opt.PageSize())
+	items, more, err := s.query(ctx, l.index, l.ipk, l.pkValue, l.forward, start, opt.PageSize())
 	if err != nil {
-		return page, s.fail("list keys of "+org, err)
+		return page, s.fail(l.what, err)
 	}
 	for _, it := range items {
-		k, err := decodeKey(it)
+		v, err := decode(it)
 		if err != nil {
 			return page, err
 		}
-		page.Items = append(page.Items, k)
+		page.Items = append(page.Items, v)
 	}
 	if more && len(page.Items) > 0 {
-		last := page.Items[len(page.Items)-1]
-		page.Next = encodeCursor(cursor{Org: org, List: list, Sort: sortKey(formatTime(last.CreatedAt), last.ID), ID: last.ID})
+		created, id := pos(page.Items[len(page.Items)-1])
+		page.Next = encodeCursor(cursor{Org: l.org, List: l.list, Sort: sortKey(formatTime(created), id), ID: id})
 	}
 	return page, nil
 }
