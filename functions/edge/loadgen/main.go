@@ -54,8 +54,10 @@ type options struct {
 	listRequests, listRound int
 	pin                     bool
 	serverCPU, clientCPU    int
-	keep                    bool
-	only                    string
+	// serverPID is the edge process whose CPU time cells report (0: none).
+	serverPID int
+	keep      bool
+	only      string
 }
 
 func main() {
@@ -212,8 +214,8 @@ func run(o options) error {
 		return err
 	}
 	defer srv.stop()
-	serverPID = srv.cmd.Process.Pid
-	fmt.Printf("server: %s, pid %d%s\n\n", srv.addr, serverPID, pinNote(o))
+	o.serverPID = srv.cmd.Process.Pid
+	fmt.Printf("server: %s, pid %d%s\n\n", srv.addr, o.serverPID, pinNote(o))
 
 	api := &client{addr: srv.addr}
 	valid, err := api.createKey(boot.Token, "loadgen valid")
@@ -543,20 +545,9 @@ func (c cell) p50() time.Duration {
 func (c cell) p99() time.Duration { return percentile(c.lat, 0.99) }
 
 // measure runs w on conc keep-alive connections, closed loop, for d or
-// maxReq requests, whichever comes first.
-func measure(ctx context.Context, addr string, w workload, conc int, d time.Duration, maxReq int64) (cell, error) {
-	return measureCPU(ctx, addr, w, conc, d, maxReq, 0)
-}
-
-// serverPID is the edge process whose CPU time cells report (0: none).
-var serverPID int
-
-// measureCPU is measure; it also reads the CPU time of process pid (0:
-// serverPID) around the timed part.
-func measureCPU(ctx context.Context, addr string, w workload, conc int, d time.Duration, maxReq int64, pid int) (cell, error) {
-	if pid == 0 {
-		pid = serverPID
-	}
+// maxReq requests, whichever comes first, and reads the CPU time of process
+// pid (0: none) around the timed part.
+func measure(ctx context.Context, addr string, w workload, conc int, d time.Duration, maxReq int64, pid int) (cell, error) {
 	conns := make([]*conn, conc)
 	for i := range conns {
 		c, err := dial(addr)
@@ -635,7 +626,7 @@ func runVerify(ctx context.Context, o options, addr string, ws []workload) error
 	cells := map[key][]cell{}
 	for _, c := range o.conc {
 		for _, w := range ws {
-			if _, err := measure(ctx, addr, w, c, o.warmup, o.maxRequests); err != nil {
+			if _, err := measure(ctx, addr, w, c, o.warmup, o.maxRequests, o.serverPID); err != nil {
 				return fmt.Errorf("warm-up: %w", err)
 			}
 		}
@@ -645,7 +636,7 @@ func runVerify(ctx context.Context, o options, addr string, ws []workload) error
 			// Rotate the order each round so no workload always runs first.
 			for j := range ws {
 				i := (j + r) % len(ws)
-				res, err := measure(ctx, addr, ws[i], c, o.duration, o.maxRequests)
+				res, err := measure(ctx, addr, ws[i], c, o.duration, o.maxRequests, o.serverPID)
 				if err != nil {
 					return err
 				}
@@ -726,7 +717,7 @@ func runLifecycle(ctx context.Context, o options, api *client, owner string) err
 	for r := 0; r < o.lifeRounds; r++ {
 		for j := range ws {
 			i := (j + r) % len(ws)
-			c, err := measure(ctx, api.addr, ws[i], o.lifeConc, o.lifeDuration, o.maxRequests)
+			c, err := measure(ctx, api.addr, ws[i], o.lifeConc, o.lifeDuration, o.maxRequests, o.serverPID)
 			if err != nil {
 				return err
 			}
@@ -770,7 +761,7 @@ func runList(ctx context.Context, o options, addr string, orgs map[string]seeded
 	for r := 0; r < o.listRound; r++ {
 		for j := range ws {
 			i := (j + r) % len(ws)
-			c, err := measure(ctx, addr, ws[i], 1, time.Minute, int64(o.listRequests))
+			c, err := measure(ctx, addr, ws[i], 1, time.Minute, int64(o.listRequests), o.serverPID)
 			if err != nil {
 				return err
 			}
