@@ -68,6 +68,14 @@ func TestConditionMapping(t *testing.T) {
 		rival := rotated.Clone()
 		rival.SecretDigest[2] ^= 0xff
 		check("UpdateKey of the same version by another writer", s.UpdateKey(ctx, rival, 1), fault.ErrConflict)
+		// An edit racing in the same millisecond (same version, same time,
+		// same digest) that changes something else is still a conflict.
+		renamed := rotated.Clone()
+		renamed.Name = "renamed by a racing editor"
+		check("UpdateKey of the same version and time, another name", s.UpdateKey(ctx, renamed, 1), fault.ErrConflict)
+		neverExpires := rotated.Clone()
+		neverExpires.ExpiresAt = time.Time{}
+		check("UpdateKey of the same version and time, no expiry", s.UpdateKey(ctx, neverExpires, 1), fault.ErrConflict)
 		check("DeleteKey with a stale version", s.DeleteKey(ctx, k.ID, 7), fault.ErrConflict)
 		check("UpdateKey of a missing key", s.UpdateKey(ctx, testKey(k.OrganizationID, at), 1), fault.ErrNotFound)
 		check("DeleteKey of a missing key", s.DeleteKey(ctx, ids("key_"), 1), fault.ErrNotFound)

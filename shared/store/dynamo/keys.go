@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -228,20 +229,24 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 }
 
 // ownUpdate tells whether a lost version condition found this very update
-// already applied: the SDK retried a write whose answer was lost. The stored
-// version, update time and digest equal the ones written (a rotation's
-// digest is random, an update time has milliseconds), which no other writer
-// can produce. Without it a retried rotation would answer 409 and lose the
-// new token.
+// already applied: the SDK retried a write whose answer was lost. Every
+// attribute the update sets must be stored as written (version, update
+// time, digest, name, access, expiry, rotation); another writer's update of
+// the same version can only match when it wrote exactly the same key, in
+// which case nothing is lost either. Without it a retried rotation would
+// answer 409 and lose the new token.
 func ownUpdate(old map[string]types.AttributeValue, rec keyRecord) (bool, error) {
 	if len(old) == 0 {
 		return false, nil
 	}
-	var stored keyRecord
-	if err := attributevalue.UnmarshalMap(old, &stored); err != nil {
+	var st keyRecord
+	if err := attributevalue.UnmarshalMap(old, &st); err != nil {
 		return false, err
 	}
-	return stored.Version == rec.Version && stored.UpdatedAt == rec.UpdatedAt && bytes.Equal(stored.Digest, rec.Digest), nil
+	return st.Version == rec.Version && st.UpdatedAt == rec.UpdatedAt && bytes.Equal(st.Digest, rec.Digest) &&
+		st.Hint == rec.Hint && st.Name == rec.Name && st.AllowAll == rec.AllowAll &&
+		reflect.DeepEqual(st.Grants, rec.Grants) && st.ExpiresAt == rec.ExpiresAt && st.TTL == rec.TTL &&
+		st.RotatedAt == rec.RotatedAt, nil
 }
 
 // versioned maps the outcome of a write conditional on the version.
