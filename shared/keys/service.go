@@ -175,16 +175,23 @@ func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string,
 	return Created{Key: k, Token: secret}, nil
 }
 
+// maxAttempts bounds the re-reads after lost races, so a key under a storm
+// of concurrent writes answers a conflict instead of looping.
+const maxAttempts = 8
+
 // Delete revokes a key at once.
 func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
-	for {
+	for attempt := 1; ; attempt++ {
 		k, err := s.Get(ctx, caller, id)
 		if err != nil {
 			return err
 		}
 		err = s.keys.DeleteKey(ctx, id, k.Version)
-		if errors.Is(err, fault.ErrConflict) {
+		if errors.Is(err, fault.ErrConflict) && attempt < maxAttempts {
 			continue // changed meanwhile: delete the newer version
+		}
+		if errors.Is(err, fault.ErrConflict) {
+			return fault.New(fault.CodeConflict, "the key keeps changing: try again")
 		}
 		if errors.Is(err, fault.ErrNotFound) {
 			return fault.NotFound("API key")
@@ -200,7 +207,7 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 // retry is set a lost race re-reads and re-applies. The result must stay
 // within the caller's own access.
 func (s *Service) change(ctx context.Context, caller authz.Principal, id string, expected int64, retry bool, edit func(*Key, time.Time) error) (*Key, error) {
-	for {
+	for attempt := 1; ; attempt++ {
 		cur, err := s.Get(ctx, caller, id)
 		if err != nil {
 			return nil, err
@@ -219,7 +226,7 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 		k.UpdatedAt, k.Version = now, cur.Version+1
 		err = s.keys.UpdateKey(ctx, k, cur.Version)
 		if errors.Is(err, fault.ErrConflict) {
-			if retry {
+			if retry && attempt < maxAttempts {
 				continue
 			}
 			return nil, fault.New(fault.CodeConflict, "the key was changed by someone else: reload it and try again")
