@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -77,15 +76,9 @@ func (s *Store) putNew(ctx context.Context, rec any) error {
 	if !failed {
 		return err
 	}
-	if len(old) == 0 { // dynalite returns no old item: read it
-		out, gerr := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: s.table, Key: primaryKey(item[AttrPK].(*types.AttributeValueMemberS).Value, item[AttrSK].(*types.AttributeValueMemberS).Value),
-			ConsistentRead: aws.Bool(true),
-		})
-		if gerr != nil {
-			return s.fail("read after a lost condition", gerr)
-		}
-		old = out.Item
+	old, gerr := s.oldItem(ctx, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]}, old)
+	if gerr != nil {
+		return gerr
 	}
 	if sameItem(old, item) {
 		return nil
@@ -112,16 +105,14 @@ func sameItem(stored, written map[string]types.AttributeValue) bool {
 
 // GetOrganization is one strongly consistent GetItem.
 func (s *Store) GetOrganization(ctx context.Context, id string) (*directory.Organization, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: s.table, Key: primaryKey(orgPK(id), orgSK), ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.getItem(ctx, primaryKey(orgPK(id), orgSK), "get organization "+id)
 	if err != nil {
-		return nil, s.fail("get organization "+id, err)
+		return nil, err
 	}
-	if out.Item == nil {
+	if item == nil {
 		return nil, errOrgNotFound(id)
 	}
-	return decodeOrg(out.Item)
+	return decodeOrg(item)
 }
 
 func decodeOrg(item map[string]types.AttributeValue) (*directory.Organization, error) {
@@ -293,16 +284,14 @@ func (s *Store) undo(ctx context.Context, what string, f func(context.Context) e
 // GetNode is one strongly consistent GetItem on (organization, node id): a
 // node of another organization is simply not there.
 func (s *Store) GetNode(ctx context.Context, org, id string) (*directory.Node, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: s.table, Key: primaryKey(orgPK(org), nodeSK(id)), ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.getItem(ctx, primaryKey(orgPK(org), nodeSK(id)), "get node "+id)
 	if err != nil {
-		return nil, s.fail("get node "+id, err)
+		return nil, err
 	}
-	if out.Item == nil {
+	if item == nil {
 		return nil, errNodeNotFound(id)
 	}
-	return decodeNode(out.Item)
+	return decodeNode(item)
 }
 
 func decodeNode(item map[string]types.AttributeValue) (*directory.Node, error) {

@@ -44,18 +44,14 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 // GetKey is the verification path: ONE strongly consistent GetItem by
 // primary key, no query, no index. The caller checks expiry.
 func (s *Store) GetKey(ctx context.Context, id string) (*keys.Key, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      s.table,
-		Key:            primaryKey(keyPK(id), keySK),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.getItem(ctx, primaryKey(keyPK(id), keySK), "get key "+id)
 	if err != nil {
-		return nil, s.fail("get key "+id, err)
+		return nil, err
 	}
-	if out.Item == nil {
+	if item == nil {
 		return nil, errKeyNotFound(id)
 	}
-	return decodeKey(out.Item)
+	return decodeKey(item)
 }
 
 func decodeKey(item map[string]types.AttributeValue) (*keys.Key, error) {
@@ -208,14 +204,9 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 	if !failed {
 		return s.versioned(ctx, "update key", k.ID, err)
 	}
-	if len(old) == 0 { // dynalite returns no old item: read it
-		out, gerr := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: s.table, Key: primaryKey(keyPK(k.ID), keySK), ConsistentRead: aws.Bool(true),
-		})
-		if gerr != nil {
-			return s.fail("read after a lost condition", gerr)
-		}
-		old = out.Item
+	old, err = s.oldItem(ctx, primaryKey(keyPK(k.ID), keySK), old)
+	if err != nil {
+		return err
 	}
 	switch own, derr := ownUpdate(old, rec); {
 	case derr != nil:

@@ -168,3 +168,23 @@ func transient(err error) bool {
 	// refused, reset, DNS, timeout).
 	return true
 }
+
+// getItem is one strongly consistent GetItem by primary key; a missing item
+// is a nil map.
+func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue, what string) (map[string]types.AttributeValue, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, s.fail(what, err)
+	}
+	return out.Item, nil
+}
+
+// oldItem returns the item a lost condition found: the one DynamoDB
+// returned (ReturnValuesOnConditionCheckFailure=ALL_OLD), or, from a server
+// that returns none (dynalite), one strongly consistent read.
+func (s *Store) oldItem(ctx context.Context, key, old map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	if len(old) > 0 {
+		return old, nil
+	}
+	return s.getItem(ctx, key, "read after a lost condition")
+}
