@@ -36,7 +36,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is one running API on the production router, with two organizations
 // and a small hierarchy in the first.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	deps   httpapi.Deps
 	clock  *clock
@@ -47,7 +47,7 @@ type env struct {
 	team, project, target, prod, staging string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "apikeys.db"))
 	if err != nil {
