@@ -339,7 +339,7 @@ describe("summary", () => {
 
   it("describes the preset", () => {
     expect(summarize(applyPreset(form(), catalog, "read-only"), catalog, dir, now)).toEqual([
-      "Read-only preset: Read secrets, Read projects, Read targets, Read environments, Read organizations, across the whole organization.",
+      "Read-only preset: Read secrets, Read projects, Read targets, Read environments, Read the organization, across the whole organization.",
       "Expires 2026-12-10 12:00 UTC (in 30 days).",
     ]);
   });
