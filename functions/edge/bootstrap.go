@@ -13,19 +13,14 @@ import (
 // bootstrap creates a new organization with an allow-all owner key and
 // prints one JSON object with its token on stdout, nothing else there.
 func bootstrap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	org := fs.String("organization", "My organization", "name of the new organization")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger, err := sf.logger(stderr)
+	var org *string
+	sf, logger, err := parseFlags("bootstrap", args, stderr, func(fs *flag.FlagSet) {
+		org = fs.String("organization", "My organization", "name of the new organization")
+	})
 	if err != nil {
 		return err
 	}
-	st, err := sf.open(ctx, logger)
+	st, _, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}

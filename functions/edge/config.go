@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -43,33 +44,54 @@ func (f *storeFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
-// open opens the chosen store. AWS settings (region, credentials,
+// parseFlags parses a command's arguments: the store flags, and the
+// command's own ones that extra registers. It returns the flags and the
+// logger they ask for.
+func parseFlags(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*storeFlags, *slog.Logger, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := &storeFlags{}
+	sf.register(fs)
+	extra(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	logger, err := sf.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sf, logger, nil
+}
+
+// open opens the chosen store and reports whether it is new: an embedded
+// store whose file did not exist yet. AWS settings (region, credentials,
 // endpoint) come from the SDK's standard configuration: AWS_REGION,
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, profiles.
-func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store, error) {
+func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (st store.Store, created bool, err error) {
 	switch strings.ToLower(f.engine) {
 	case "bolt", "":
 		path := filepath.Join(f.data, "apikeys.db")
+		_, statErr := os.Stat(path)
 		s, err := bolt.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("opening %s: %w", path, err)
+			return nil, false, fmt.Errorf("opening %s: %w", path, err)
 		}
-		return s, nil
+		return s, errors.Is(statErr, os.ErrNotExist), nil
 	case "dynamodb":
 		if f.table == "" {
-			return nil, errors.New("--store dynamodb needs --table NAME")
+			return nil, false, errors.New("--store dynamodb needs --table NAME")
 		}
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("loading AWS configuration: %w", err)
+			return nil, false, fmt.Errorf("loading AWS configuration: %w", err)
 		}
 		client := dynamodb.NewFromConfig(cfg)
 		if f.createTable {
 			if err := dynamo.EnsureTable(ctx, client, f.table, logger); err != nil {
-				return nil, fmt.Errorf("creating table %s: %w", f.table, err)
+				return nil, false, fmt.Errorf("creating table %s: %w", f.table, err)
 			}
 		}
-		return dynamo.New(client, f.table), nil
+		return dynamo.New(client, f.table), false, nil
 	}
-	return nil, fmt.Errorf("--store: unknown engine %q (bolt or dynamodb)", f.engine)
+	return nil, false, fmt.Errorf("--store: unknown engine %q (bolt or dynamodb)", f.engine)
 }

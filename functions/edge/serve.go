@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
@@ -25,25 +21,15 @@ import (
 // gracefully. On a new embedded store it bootstraps an organization and
 // prints the owner token once.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	baseURL := fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger, err := sf.logger(stderr)
+	var addr, baseURL *string
+	sf, logger, err := parseFlags("serve", args, stderr, func(fs *flag.FlagSet) {
+		addr = fs.String("addr", "127.0.0.1:8080", "address to listen on")
+		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
+	})
 	if err != nil {
 		return err
 	}
-	fresh := false
-	if strings.EqualFold(sf.engine, "bolt") || sf.engine == "" {
-		_, statErr := os.Stat(filepath.Join(sf.data, "apikeys.db"))
-		fresh = errors.Is(statErr, os.ErrNotExist)
-	}
-	st, err := sf.open(ctx, logger)
+	st, fresh, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}
