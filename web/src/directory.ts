@@ -90,7 +90,11 @@ export function nodesAt(dir: Directory, level: ScopeLevel): DirNode[] {
   return dir.nodes.filter((n) => n.level === level);
 }
 
-/** Reads the whole directory the signed-in key can see. */
+/**
+ * Reads the whole directory the signed-in key can see. It never rejects: a
+ * list that fails (forbidden, network) is left out and the result is marked
+ * partial.
+ */
 export async function loadDirectory(client: ApiClient): Promise<Directory> {
   let partial = false;
   const safe = async <T,>(p: Promise<T[]>): Promise<T[]> => {

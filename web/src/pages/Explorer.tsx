@@ -104,9 +104,7 @@ export function Explorer({ id }: { id: string }) {
         }
       })
       .catch((e) => live && setLoadError(e));
-    loadDirectory(client)
-      .then((d) => live && setDir(d))
-      .catch(() => live && setDir({ nodes: [], byId: new Map(), partial: true }));
+    loadDirectory(client).then((d) => live && setDir(d));
     return () => {
       live = false;
     };
