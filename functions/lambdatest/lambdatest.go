@@ -210,7 +210,14 @@ func startEmulator(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
 		c, err := net.DialTimeout("tcp", invoke, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return e, nil
+			// Another process may hold the port: then this emulator fails
+			// to bind and exits at once, while the dial reached the other.
+			select {
+			case <-e.done:
+				return nil, fmt.Errorf("lambdatest: aws-lambda-rie for %s exited after start (%v), port %s taken?: %s", cfg.Bootstrap, e.err, invoke, logs.String())
+			case <-time.After(50 * time.Millisecond):
+				return e, nil
+			}
 		}
 		select {
 		case <-e.done:
@@ -352,7 +359,18 @@ func millis(s string) time.Duration {
 	return time.Duration(f * float64(time.Millisecond))
 }
 
-// freePorts asks the kernel for n distinct free loopback ports.
+// handedOut holds every port freePorts has returned in this process. The
+// kernel may give a just-closed port out again; two emulators started on
+// one port would answer for each other (the second fails to bind, and the
+// readiness dial reaches the first), so a port is never handed out twice.
+// The port space is process-wide, so this record is too.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePorts asks the kernel for n distinct free loopback ports that this
+// process has not handed out before.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -360,14 +378,21 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
+	handedOut.Lock()
+	defer handedOut.Unlock()
 	var ports []int
-	for range n {
+	for len(ports) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("lambdatest: free port: %w", err)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ls = append(ls, l) // held until all are chosen: no duplicates among them
+		port := l.Addr().(*net.TCPAddr).Port
+		if handedOut.ports[port] {
+			continue
+		}
+		handedOut.ports[port] = true
+		ports = append(ports, port)
 	}
 	return ports, nil
 }
