@@ -159,7 +159,7 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, level auth
 	if err := s.store.CreateNode(ctx, n); err != nil {
 		if errors.Is(err, fault.ErrConflict) {
 			return nil, &fault.Error{Code: fault.CodeConflict, Message: "a " + level.String() + " with that name already exists here",
-				Fields: []fault.FieldError{{Field: "name", Message: "must be unique among its siblings"}}}
+				Fields: []fault.FieldError{{Field: "name", Code: fault.FieldConflict, Message: "must be unique among its siblings"}}}
 		}
 		return nil, mapErr("creating "+level.String(), err)
 	}
@@ -180,7 +180,7 @@ func (s *Service) Rename(ctx context.Context, caller authz.Principal, named auth
 	n, err := s.store.RenameNode(ctx, caller.OrganizationID, named.ID(), *name, s.now().UTC().Truncate(time.Millisecond))
 	if errors.Is(err, fault.ErrConflict) {
 		return nil, &fault.Error{Code: fault.CodeConflict, Message: "a sibling already has that name",
-			Fields: []fault.FieldError{{Field: "name", Message: "must be unique among its siblings"}}}
+			Fields: []fault.FieldError{{Field: "name", Code: fault.FieldConflict, Message: "must be unique among its siblings"}}}
 	}
 	if err != nil {
 		return nil, mapErr("renaming "+named.Level().String(), err)

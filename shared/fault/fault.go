@@ -27,11 +27,31 @@ const (
 	CodeUnavailable          Code = "unavailable"
 )
 
-// FieldError names one offending request field.
+// FieldError names one offending request field, with a stable code saying
+// what is wrong with it (see the Field* constants) and a message for people.
 type FieldError struct {
 	Field   string `json:"field"`
+	Code    string `json:"code"`
 	Message string `json:"message"`
 }
+
+// Stable per-field codes (the "code" of each entry of a problem's "errors").
+const (
+	// FieldInvalid: the value breaks a rule its message names.
+	FieldInvalid = "invalid"
+	// FieldRequired: a required field is missing.
+	FieldRequired = "required"
+	// FieldUnknown: the field is not part of the request's schema.
+	FieldUnknown = "unknown_field"
+	// FieldType: the value has the wrong JSON type.
+	FieldType = "wrong_type"
+	// FieldOutOfRange: a number, time or length beyond its bound.
+	FieldOutOfRange = "out_of_range"
+	// FieldConflict: the value clashes with stored state (a sibling name).
+	FieldConflict = "conflict"
+	// FieldForbidden: the caller may not ask for this value (escalation).
+	FieldForbidden = "forbidden"
+)
 
 // Error is an error with a code, a message safe to show to the client, the
 // offending fields, and an internal cause that is only ever logged.
@@ -76,10 +96,51 @@ func Wrap(cause error, code Code, message string) *Error {
 	return &Error{Code: code, Message: message, Cause: cause}
 }
 
-// Invalid returns a validation error naming one field.
+// Invalid returns a validation error naming one field (field code
+// FieldInvalid).
 func Invalid(field, format string, args ...any) *Error {
+	return InvalidAs(field, FieldInvalid, format, args...)
+}
+
+// InvalidAs returns a validation error naming one field with a field code.
+func InvalidAs(field, code, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
-	return &Error{Code: CodeValidation, Message: "the request is not valid", Fields: []FieldError{{Field: field, Message: msg}}}
+	return &Error{Code: CodeValidation, Message: "the request is not valid", Fields: []FieldError{{Field: field, Code: code, Message: msg}}}
+}
+
+// Fields collects the field errors of one request so that all of them are
+// answered at once. The zero value is ready to use.
+type Fields struct {
+	list []FieldError
+}
+
+// Add records one field error.
+func (f *Fields) Add(field, code, format string, args ...any) {
+	f.list = append(f.list, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// Check records the field errors of err when it is a validation error and
+// returns nil; any other error (or nil) is returned as is, for the caller
+// to stop on.
+func (f *Fields) Check(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeValidation && len(e.Fields) > 0 {
+		f.list = append(f.list, e.Fields...)
+		return nil
+	}
+	return err
+}
+
+// Empty reports whether no field error was recorded.
+func (f *Fields) Empty() bool { return len(f.list) == 0 }
+
+// Err returns a validation error holding every recorded field error, or nil
+// when there is none.
+func (f *Fields) Err() error {
+	if len(f.list) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeValidation, Message: "the request is not valid", Fields: append([]FieldError(nil), f.list...)}
 }
 
 // NotFound returns a not_found error with a public message.

@@ -310,7 +310,7 @@ func checkEscalation(c *authz.Catalog, caller authz.Principal, wanted authz.Acce
 	var esc *authz.EscalationError
 	if errors.As(err, &esc) {
 		return &fault.Error{Code: fault.CodeForbidden, Message: "a key cannot be made stronger than the key that makes it",
-			Fields: []fault.FieldError{{Field: esc.Field, Message: esc.Reason}}}
+			Fields: []fault.FieldError{{Field: esc.Field, Code: fault.FieldForbidden, Message: esc.Reason}}}
 	}
 	return err
 }

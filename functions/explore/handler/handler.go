@@ -118,7 +118,7 @@ func (e *explorer) explore(ctx context.Context, caller authz.Principal, id strin
 	}
 	if auth.Code != verify.CodeOK || auth.Key.ID != k.ID {
 		return Result{}, &fault.Error{Code: fault.CodeForbidden, Message: "the token does not belong to this key, or is no longer valid",
-			Fields: []fault.FieldError{{Field: "token", Message: "paste a current token of key " + k.ID}}}
+			Fields: []fault.FieldError{{Field: "token", Code: fault.FieldForbidden, Message: "paste a current token of key " + k.ID}}}
 	}
 	access, err := e.accessMap(ctx, auth.Key.OrganizationID, auth.Key.Access)
 	if err != nil {
