@@ -7,7 +7,7 @@ ADDR ?= 127.0.0.1:8080
 DATA ?= ./data
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: run build test test-go lint web-test web-check tools dynalite bench help
+.PHONY: run build test test-go lint web-test web-check tools system-tools dynalite bench help
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -18,25 +18,43 @@ run: ## serve the API and the dashboard on http://localhost:8080 (embedded store
 build: ## build the single binary into bin/edge
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/edge ./functions/edge
 
-test: tools lint test-go web-test ## run every test (what CI runs)
+test: tools lint test-go web-test ## run every test (what CI runs); installs what it needs first (see `make tools`)
+	@echo "==> make test: all green"
 
 test-go: ## Go tests: unit, store conformance (bbolt, moto, dynalite), HTTP, Lambda (RIE), CDK synth, browser
+	@echo "==> Go tests (the first run downloads modules and compiles the AWS SDK and CDK bindings: a few minutes)"
 	$(GO) test -count=1 -timeout 20m ./...
 
 lint: ## gofmt, go vet, staticcheck
+	@echo "==> lint: gofmt, go vet, staticcheck"
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-tools: dynalite ## install what the tests need from npm
+tools: system-tools dynalite ## install what the tests need: Debian's chromium (apt, once), dynalite (npm)
+
+# The tests need these programs; a fresh machine lacks chromium. apt runs
+# only when one is missing and root or sudo is available; otherwise the
+# target says in one line what to install and fails.
+system-tools: ## check (and install once, with apt) the programs the tests start: chromium, moto_server, node, npm
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make test needs Node.js 20 with npm: install them (e.g. apt-get install nodejs npm)"; exit 1; }
+	@command -v moto_server >/dev/null || { echo "make test needs moto 5's server: pip install 'moto[server]>=5'"; exit 1; }
+	@if command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || [ -n "$$CHROMIUM" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "make test needs Debian's chromium for the browser tests: sudo apt-get install chromium"; exit 1; fi; \
+	echo "==> installing Debian's chromium for the browser tests (apt-get, once)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null && echo "==> chromium installed: $$(chromium --version)"
 
 DYNALITE := localstack/tools/node_modules/.bin/dynalite
 dynalite: $(DYNALITE) ## install the pinned dynalite (DynamoDB-compatible server for tests)
 $(DYNALITE): localstack/tools/package-lock.json
+	@echo "==> installing dynalite from npm (localstack/tools, pinned by its lockfile)"
 	cd localstack/tools && npm ci --no-audit --no-fund
 	@touch $@
 
 web-test: ## dashboard unit tests, type check, and the committed build matches the source
+	@echo "==> dashboard: npm ci, type check, unit tests, build (web/dist must match the committed one)"
 	cd web && npm ci --no-audit --no-fund && npm run check && npm test && npm run build
 	@git diff --exit-code --stat -- web/dist || { echo "web/dist differs from a fresh build: run 'cd web && npm run build' and commit it"; exit 1; }
 
