@@ -136,7 +136,7 @@ func TestServeBindsBeforeTheStore(t *testing.T) {
 	if code := run(ctx, []string{"serve", "--data", data, "--addr", ln.Addr().String()}, &stdout, &stderr); code != 1 {
 		t.Fatalf("exit status %d, want 1\nstderr: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "listening on "+ln.Addr().String()) {
+	if !strings.Contains(stderr.String(), "listening on "+ln.Addr().String()+": the address is in use") {
 		t.Errorf("stderr does not name the address:\n%s", stderr.String())
 	}
 	if _, err := os.Stat(data); !os.IsNotExist(err) {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
@@ -38,6 +40,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listening on %s: the address is in use, maybe by another `edge serve` or `make run`: stop it, or pass another --addr (make run ADDR=127.0.0.1:8081): %w", *addr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
