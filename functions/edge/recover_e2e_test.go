@@ -7,8 +7,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 )
 
 // recoverKey runs `edge recover --organization org` and returns its exit
@@ -89,34 +87,24 @@ func TestRecoverEmbedded(t *testing.T) {
 	p.stop(t)
 }
 
-func TestRecoverDynamoDB(t *testing.T) {
-	env, err := dynamotest.Start(context.Background(), dynamotest.Options{Moto: true})
-	if err != nil {
-		t.Fatalf("starting a DynamoDB-compatible server: %v", err)
-	}
-	t.Cleanup(func() { env.Close() })
-	for _, be := range env.Backends {
-		t.Run(be.Name, func(t *testing.T) {
-			b := binary{t: t, flags: []string{"--store", "dynamodb", "--table", be.Table},
-				env: []string{"AWS_ENDPOINT_URL_DYNAMODB=" + be.Endpoint, "AWS_REGION=" + dynamotest.Region,
-					"AWS_ACCESS_KEY_ID=" + dynamotest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + dynamotest.SecretAccessKey}}
-			org, ownerID, owner := b.bootstrap("Locked out")
-			p := b.start(serveFlags...)
-			c := client{t: t, base: p.listening(t)}
-			lockOut(t, c, ownerID, owner)
+// recoverDynamoDB is the lock-out and recovery on a DynamoDB table; it runs
+// as a subtest of TestLifecycleDynamoDB, on the same emulator.
+func recoverDynamoDB(t *testing.T, b binary) {
+	org, ownerID, owner := b.bootstrap("Locked out")
+	p := b.start(serveFlags...)
+	c := client{t: t, base: p.listening(t)}
+	lockOut(t, c, ownerID, owner)
 
-			if code, _, stderr := b.recover("org_0000000000000000"); code != 1 || !strings.Contains(stderr, "no organization org_0000000000000000") {
-				t.Fatalf("recover of an unknown organization: exit %d\n%s", code, stderr)
-			}
-			// No file lock on DynamoDB: recover while serve runs, and the
-			// running server accepts the new key at once.
-			code, rec, stderr := b.recover(org)
-			if code != 0 {
-				t.Fatalf("recover: exit %d\n%s", code, stderr)
-			}
-			wantRecovered(t, c, org, rec)
-			c.must(401, "GET", "/v1/api-keys", owner, "")
-			p.stop(t)
-		})
+	if code, _, stderr := b.recover("org_0000000000000000"); code != 1 || !strings.Contains(stderr, "no organization org_0000000000000000") {
+		t.Fatalf("recover of an unknown organization: exit %d\n%s", code, stderr)
 	}
+	// No file lock on DynamoDB: recover while serve runs, and the running
+	// server accepts the new key at once.
+	code, rec, stderr := b.recover(org)
+	if code != 0 {
+		t.Fatalf("recover: exit %d\n%s", code, stderr)
+	}
+	wantRecovered(t, c, org, rec)
+	c.must(401, "GET", "/v1/api-keys", owner, "")
+	p.stop(t)
 }
