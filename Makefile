@@ -12,8 +12,11 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-run: ## serve the API and the dashboard on http://localhost:8080 (embedded store in ./data)
-	$(GO) run ./functions/edge serve --addr $(ADDR) --data $(DATA)
+run: ## build bin/edge, then serve the API and the dashboard on http://localhost:8080 (embedded store in ./data)
+	@echo "make run: building the single binary bin/edge (the first build downloads modules and takes a minute or two)..."
+	@$(MAKE) --no-print-directory build
+	@echo "make run: starting bin/edge serve --addr $(ADDR) --data $(DATA) (the first start prints the owner token; Ctrl-C stops it)"
+	@./bin/edge serve --addr $(ADDR) --data $(DATA)
 
 build: ## build the single binary into bin/edge
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/edge ./functions/edge

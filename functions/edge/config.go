@@ -7,17 +7,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 )
+
+// lockTimeout is how long opening the embedded store waits for another
+// process to let go of the file: long enough for a restart, short enough
+// that a second `make run` says at once what is wrong.
+const lockTimeout = time.Second
 
 // storeFlags select and open the store.
 type storeFlags struct {
@@ -44,54 +50,98 @@ func (f *storeFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
+// check refuses store flags that cannot work.
+func (f *storeFlags) check() error {
+	switch strings.ToLower(f.engine) {
+	case "bolt", "":
+		if strings.TrimSpace(f.data) == "" {
+			return errors.New("--data must name a folder for the embedded store (it would otherwise write into the current folder)")
+		}
+	case "dynamodb":
+		if f.table == "" {
+			return errors.New("--store dynamodb needs --table NAME")
+		}
+	default:
+		return fmt.Errorf("--store: unknown engine %q (bolt or dynamodb)", f.engine)
+	}
+	return nil
+}
+
 // parseFlags parses a command's arguments: the store flags, and the
-// command's own ones that extra registers. It returns the flags and the
-// logger they ask for.
-func parseFlags(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*storeFlags, *slog.Logger, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// command's own ones that extra registers. synopsis is the command's usage
+// line. --help prints the command's usage on stdout and answers errHelp;
+// a wrong command line (unknown flag, bad value, extra argument) answers a
+// usageError, which run prints once. It returns the flags and the logger
+// they ask for.
+func parseFlags(name, synopsis string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (*storeFlags, *slog.Logger, error) {
+	fs := newFlagSet(name)
 	sf := &storeFlags{}
 	sf.register(fs)
 	extra(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, synopsis, args, stdout); err != nil {
 		return nil, nil, err
+	}
+	if err := sf.check(); err != nil {
+		return nil, nil, &usageError{cmd: name, err: err}
 	}
 	logger, err := sf.logger(stderr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &usageError{cmd: name, err: err}
 	}
 	return sf, logger, nil
 }
 
-// open opens the chosen store and reports whether it is new: an embedded
-// store whose file did not exist yet. AWS settings (region, credentials,
+// newFlagSet returns a flag set that prints nothing by itself: errors are
+// printed once, by run.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parse parses args into fs, refusing positional arguments; --help prints
+// synopsis and the flags on stdout.
+func parse(fs *flag.FlagSet, synopsis string, args []string, stdout io.Writer) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stdout, "usage: %s\n\nflags:\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return errHelp
+	case err != nil:
+		return &usageError{cmd: fs.Name(), err: err}
+	case fs.NArg() > 0:
+		return &usageError{cmd: fs.Name(), err: fmt.Errorf("unexpected argument %q (every option is a --flag)", fs.Arg(0))}
+	}
+	return nil
+}
+
+// open opens the chosen store. AWS settings (region, credentials,
 // endpoint) come from the SDK's standard configuration: AWS_REGION,
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, profiles.
-func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (st store.Store, created bool, err error) {
-	switch strings.ToLower(f.engine) {
-	case "bolt", "":
-		path := filepath.Join(f.data, "apikeys.db")
-		_, statErr := os.Stat(path)
-		s, err := bolt.Open(path)
-		if err != nil {
-			return nil, false, fmt.Errorf("opening %s: %w", path, err)
-		}
-		return s, errors.Is(statErr, os.ErrNotExist), nil
-	case "dynamodb":
-		if f.table == "" {
-			return nil, false, errors.New("--store dynamodb needs --table NAME")
-		}
+func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store, error) {
+	if strings.ToLower(f.engine) == "dynamodb" {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return nil, false, fmt.Errorf("loading AWS configuration: %w", err)
+			return nil, fmt.Errorf("loading AWS configuration: %w", err)
 		}
 		client := dynamodb.NewFromConfig(cfg)
 		if f.createTable {
 			if err := dynamo.EnsureTable(ctx, client, f.table, logger); err != nil {
-				return nil, false, fmt.Errorf("creating table %s: %w", f.table, err)
+				return nil, fmt.Errorf("creating table %s: %w", f.table, err)
 			}
 		}
-		return dynamo.New(client, f.table), false, nil
+		return dynamo.New(client, f.table), nil
 	}
-	return nil, false, fmt.Errorf("--store: unknown engine %q (bolt or dynamodb)", f.engine)
+	path := filepath.Join(f.data, "apikeys.db")
+	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout))
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("the data folder %s is in use by another edge process (a running `edge serve` or `make run`): stop it first, or pass another --data folder (%w)", f.data, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return s, nil
 }

@@ -211,11 +211,13 @@ func TestLifecycleDynamoDB(t *testing.T) {
 	}
 	t.Cleanup(func() { env.Close() })
 	for _, b := range env.Backends {
-		t.Run(b.Name, func(t *testing.T) {
-			lifecycle(t, binary{t: t, flags: []string{"--store", "dynamodb", "--table", b.Table},
+		bin := func(t *testing.T) binary {
+			return binary{t: t, flags: []string{"--store", "dynamodb", "--table", b.Table},
 				env: []string{"AWS_ENDPOINT_URL_DYNAMODB=" + b.Endpoint, "AWS_REGION=" + dynamotest.Region,
-					"AWS_ACCESS_KEY_ID=" + dynamotest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + dynamotest.SecretAccessKey}})
-		})
+					"AWS_ACCESS_KEY_ID=" + dynamotest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + dynamotest.SecretAccessKey}}
+		}
+		t.Run(b.Name, func(t *testing.T) { lifecycle(t, bin(t)) })
+		t.Run(b.Name+"_recover", func(t *testing.T) { recoverDynamoDB(t, bin(t)) })
 	}
 }
 

@@ -2,56 +2,67 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/web"
 )
 
 // serve runs the API and the dashboard until ctx ends, then shuts down
-// gracefully. On a new embedded store it bootstraps an organization and
-// prints the owner token once.
+// gracefully. It binds its address before it touches the store, so a taken
+// port leaves the store alone. On an embedded store that is not initialized
+// yet (new, or whose first start was interrupted) it creates an
+// organization and prints the owner token once: printed first, then stored
+// with the initialization marker in one transaction, so whenever the
+// process dies either the token it printed works or the next start prints
+// a new one.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var addr, baseURL *string
-	sf, logger, err := parseFlags("serve", args, stderr, func(fs *flag.FlagSet) {
+	sf, logger, err := parseFlags("serve", "edge serve [--addr 127.0.0.1:8080] [--data ./data] [store flags]", args, stdout, stderr, func(fs *flag.FlagSet) {
 		addr = fs.String("addr", "127.0.0.1:8080", "address to listen on")
 		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
 	})
 	if err != nil {
 		return err
 	}
-	st, fresh, err := sf.open(ctx, logger)
+	ln, err := net.Listen("tcp", *addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listening on %s: the address is in use, maybe by another `edge serve` or `make run`: stop it, or pass another --addr (make run ADDR=127.0.0.1:8081): %w", *addr, err)
+	}
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *addr, err)
+	}
+	defer ln.Close()
+	if *baseURL == "" {
+		*baseURL = "http://" + ln.Addr().String()
+	}
+	st, err := sf.open(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", *addr, err)
-	}
-	if *baseURL == "" {
-		*baseURL = "http://" + ln.Addr().String()
-	}
-
 	usage := verify.NewAsyncUsage(st, logger)
 	defer usage.Close()
 	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: usage})
-	if fresh {
-		o, owner, err := d.Keys.Bootstrap(ctx, "My organization")
-		if err != nil {
-			return fmt.Errorf("bootstrapping the new store: %w", err)
+	if marker, ok := st.(store.Initializer); ok {
+		if err := firstStart(ctx, d.Keys, marker, stdout); err != nil {
+			return err
 		}
-		fmt.Fprintf(stdout, "New store: created organization %s.\nOwner API key (allow-all, never expires), shown only this once:\n\n    %s\n\nStore it in a secrets manager; sign in to the dashboard with it.\n\n", o.ID, owner.Token)
 	}
 	api, err := wiring.Router(d, explorehandler.Config{BaseURL: *baseURL, Client: &http.Client{Timeout: 10 * time.Second}}, authz.Functions()...)
 	if err != nil {
@@ -85,6 +96,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// firstStart initializes a store that is not initialized yet and prints the
+// owner token, in one write, before the store commits it.
+func firstStart(ctx context.Context, svc *keys.Service, marker store.Initializer, stdout io.Writer) error {
+	done, err := marker.Initialized(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the store's initialization marker: %w", err)
+	}
+	if done {
+		return nil
+	}
+	_, _, err = svc.Initialize(ctx, marker, "My organization", func(o *directory.Organization, owner keys.Created) error {
+		_, err := fmt.Fprintf(stdout, "New store: created organization %s.\nOwner API key (allow-all, never expires), shown only this once:\n\n    %s\n\nStore it in a secrets manager; sign in to the dashboard with it.\n\n", o.ID, owner.Token)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("first start: the owner key was not stored, so any token printed above does not work; start again for a new one: %w", err)
 	}
 	return nil
 }

@@ -19,3 +19,8 @@ type Store interface {
 	// Close releases the engine's resources.
 	Close() error
 }
+
+// Initializer is an engine that can create its first organization and owner
+// key in one atomic write with an "initialized" marker (the embedded one).
+// The DynamoDB engine has none: there `serve` never bootstraps by itself.
+type Initializer = keys.Initializer

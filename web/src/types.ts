@@ -30,7 +30,8 @@ export interface ApiKey {
   updated_at: string;
   rotated_at: string | null;
   last_used_at: string | null;
-  created_by: string;
+  // null for a key minted by the edge command line (first start, bootstrap, recover).
+  created_by: string | null;
   token_hint: string;
   version: number;
 }

@@ -27,7 +27,7 @@
 // documents with snake_case field names and UTC RFC 3339 times (nanosecond
 // precision; zero times are omitted):
 //
-//	meta                          "format" → "1"
+//	meta                          "format" → "1"; "initialized" → id of the first organization (init.go)
 //	keys                          key id → key document (keyRecord)
 //	key_index / <org id>          ts(created_at) + key id → "" (ListKeys walks it backwards: newest first)
 //	orgs                          organization id → organization document (orgRecord)

@@ -496,3 +496,46 @@ func BenchmarkListFirstPage(b *testing.B) {
 		})
 	}
 }
+
+func TestInitializer(t *testing.T) {
+	storetest.RunInitializer(t, func(t *testing.T) storetest.InitStore {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+// TestInitializedSurvivesReopen: the marker is on disk, and a store that
+// was never initialized stays so across restarts.
+func TestInitializedSurvivesReopen(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTemp(t)
+	if ok, err := s.Initialized(ctx); err != nil || ok {
+		t.Fatalf("new store: Initialized = %v, %v", ok, err)
+	}
+	s.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Initialized(ctx); err != nil || ok {
+		t.Fatalf("reopened empty store: Initialized = %v, %v", ok, err)
+	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	org := &directory.Organization{ID: "org_first", Name: "First", CreatedAt: at, UpdatedAt: at}
+	owner := testKey(org.ID, 1, at)
+	if err := s.Initialize(ctx, org, owner); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ok, err := s.Initialized(ctx); err != nil || !ok {
+		t.Fatalf("reopened initialized store: Initialized = %v, %v", ok, err)
+	}
+	if _, err := s.GetKey(ctx, owner.ID); err != nil {
+		t.Fatalf("owner key after reopening: %v", err)
+	}
+}

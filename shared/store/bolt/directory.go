@@ -54,24 +54,30 @@ func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organizat
 	}
 	r := &orgRecord{ID: org.ID, Name: org.Name, CreatedAt: utc(org.CreatedAt), UpdatedAt: utc(org.UpdatedAt)}
 	return s.update(ctx, "create organization "+org.ID, func(tx *bbolt.Tx) error {
-		orgs := tx.Bucket(bucketOrgs)
-		if orgs.Get([]byte(r.ID)) != nil {
-			return fmt.Errorf("bolt: create organization %s: %w", r.ID, fault.ErrConflict)
-		}
-		if err := putJSON(orgs, r.ID, r); err != nil {
-			return err
-		}
-		ob, err := tx.Bucket(bucketDir).CreateBucketIfNotExists([]byte(r.ID))
-		if err != nil {
-			return err
-		}
-		for _, name := range [][]byte{bucketNodes, bucketNames, bucketChildren, bucketLevels} {
-			if _, err := ob.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
+		return createOrg(tx, r)
 	})
+}
+
+// createOrg stores a new organization and its directory buckets inside tx
+// (fault.ErrConflict if the id exists).
+func createOrg(tx *bbolt.Tx, r *orgRecord) error {
+	orgs := tx.Bucket(bucketOrgs)
+	if orgs.Get([]byte(r.ID)) != nil {
+		return fmt.Errorf("bolt: create organization %s: %w", r.ID, fault.ErrConflict)
+	}
+	if err := putJSON(orgs, r.ID, r); err != nil {
+		return err
+	}
+	ob, err := tx.Bucket(bucketDir).CreateBucketIfNotExists([]byte(r.ID))
+	if err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketNodes, bucketNames, bucketChildren, bucketLevels} {
+		if _, err := ob.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetOrganization returns an organization or fault.ErrNotFound.

@@ -89,20 +89,25 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 	r := keyRecordOf(k)
 	r.Version = 1
 	return s.writeKey(ctx, "create key "+k.ID, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
-		b := tx.Bucket(bucketKeys)
-		if b.Get([]byte(r.ID)) != nil {
-			return refuse(fmt.Errorf("bolt: create key %s: %w", r.ID, fault.ErrConflict))
-		}
-		idx, err := tx.Bucket(bucketKeyIndex).CreateBucketIfNotExists([]byte(r.Org))
-		if err != nil {
-			return opResult{}, err
-		}
-		if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
-			return opResult{}, err
-		}
-		ch, err := putKey(tx, r, seq)
-		return opResult{ch: ch}, err
+		return createKey(tx, r, seq)
 	})
+}
+
+// createKey stores a new key and its index entry inside tx; an existing id
+// is refused (fault.ErrConflict) without writing.
+func createKey(tx *bbolt.Tx, r *keyRecord, seq uint64) (opResult, error) {
+	if tx.Bucket(bucketKeys).Get([]byte(r.ID)) != nil {
+		return refuse(fmt.Errorf("bolt: create key %s: %w", r.ID, fault.ErrConflict))
+	}
+	idx, err := tx.Bucket(bucketKeyIndex).CreateBucketIfNotExists([]byte(r.Org))
+	if err != nil {
+		return opResult{}, err
+	}
+	if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
+		return opResult{}, err
+	}
+	ch, err := putKey(tx, r, seq)
+	return opResult{ch: ch}, err
 }
 
 // GetKey returns a key from memory: no decoding, no allocation. The result

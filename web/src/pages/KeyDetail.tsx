@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useSession } from "../app";
 import { setFlash, takeFlash } from "../carry";
+import { CreatedBy } from "../components/CreatedBy";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
@@ -112,13 +113,7 @@ export function KeyDetail({ id }: { id: string }) {
         </dd>
         <dt>Created by</dt>
         <dd>
-          {key.created_by === session.keyId ? (
-            <>
-              {session.keyName} <code>{key.created_by}</code>
-            </>
-          ) : (
-            <code>{key.created_by}</code>
-          )}
+          <CreatedBy createdBy={key.created_by} names={new Map([[session.keyId, session.keyName]])} />
         </dd>
       </dl>
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useSession } from "../app";
 import { takeFlash } from "../carry";
+import { CreatedBy } from "../components/CreatedBy";
 import { ErrorBanner, Loading } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatDate, relative } from "../format";
@@ -116,13 +117,7 @@ export function KeyList() {
                       <When iso={k.created_at} empty="" />
                     </td>
                     <td>
-                      {!k.created_by ? (
-                        <span class="muted">Bootstrap</span>
-                      ) : names.get(k.created_by) ? (
-                        <span title={k.created_by}>{names.get(k.created_by)}</span>
-                      ) : (
-                        <code>{k.created_by}</code>
-                      )}
+                      <CreatedBy createdBy={k.created_by} names={names} />
                     </td>
                   </tr>
                 ))}

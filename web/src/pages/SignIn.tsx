@@ -32,8 +32,12 @@ export function SignIn({ onSignIn, notice }: Props) {
     <main id="main" class="signin">
       <h1>Sign in to API Keys</h1>
       <p>
-        Paste an API key of your organization. The owner token printed by <code>edge bootstrap</code> works. The
-        dashboard can do what that key can do, nothing more.
+        Paste an API key of your organization. The dashboard can do what that key can do, nothing more.
+      </p>
+      <p class="hint" data-testid="signin-where">
+        Where the owner token comes from: the first <code>make run</code> (or <code>edge serve</code> on a new data
+        folder) prints it once; <code>edge bootstrap</code> prints one for a new organization; locked out,{" "}
+        <code>edge recover --organization org_…</code> prints a new one for an existing organization.
       </p>
       {notice && (
         <p class="banner banner-info" role="status" data-testid="signin-notice">

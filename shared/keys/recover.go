@@ -1,0 +1,102 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/token"
+)
+
+// Names of the keys minted for operators rather than by another key. Their
+// CreatedBy is empty.
+const (
+	OwnerKeyName    = "Owner key"
+	RecoveryKeyName = "Recovery key"
+)
+
+// Initializer is a store that records whether it holds its first
+// organization and owner key (the embedded engine). The single binary's
+// first start uses it so that a start interrupted at any point is finished
+// by the next one (docs/design.md).
+type Initializer interface {
+	// Initialized reports whether the store holds its first organization
+	// and owner key.
+	Initialized(ctx context.Context) (bool, error)
+	// Initialize stores org, its owner key (Version 1) and the marker in
+	// one atomic write: after a crash all of them are there or none is. An
+	// initialized store answers fault.ErrConflict and writes nothing.
+	Initialize(ctx context.Context, org *directory.Organization, owner *Key) error
+}
+
+// Initialize creates the first organization of st with an allow-all owner
+// key that never expires, in one atomic write with st's initialization
+// marker, and returns both with the owner token.
+//
+// announce is called with the organization and the token before anything
+// is stored; an error from it stores nothing. Announcing first means a
+// process killed after the commit has already handed the token out: a
+// token that was never shown is never stored, and the next start simply
+// initializes again.
+func (s *Service) Initialize(ctx context.Context, st Initializer, orgName string, announce func(*directory.Organization, Created) error) (*directory.Organization, Created, error) {
+	if err := ValidateName("organization", orgName); err != nil {
+		return nil, Created{}, err
+	}
+	id, err := s.tokens.RandomID(authz.LevelOrganization.IDPrefix(), 16)
+	if err != nil {
+		return nil, Created{}, fmt.Errorf("keys: organization id: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	org := &directory.Organization{ID: id, Name: orgName, CreatedAt: now, UpdatedAt: now}
+	c, err := s.operatorKey(org.ID, OwnerKeyName, now)
+	if err != nil {
+		return nil, Created{}, err
+	}
+	if err := announce(org, c); err != nil {
+		return nil, Created{}, fmt.Errorf("keys: announcing the owner key: %w", err)
+	}
+	if err := st.Initialize(ctx, org, c.Key); err != nil {
+		return nil, Created{}, fmt.Errorf("keys: initializing the store: %w", err)
+	}
+	return org, c, nil
+}
+
+// Recover mints a new allow-all key that never expires, named "Recovery
+// key", for an existing organization whose keys are lost or locked out. It
+// is for operators with access to the store (edge recover), never reachable
+// through the API. An id that is not an organization id is a validation
+// error; an unknown organization answers not found.
+func (s *Service) Recover(ctx context.Context, orgID string) (Created, error) {
+	prefix := authz.LevelOrganization.IDPrefix()
+	if !strings.HasPrefix(orgID, prefix) || len(orgID) == len(prefix) {
+		return Created{}, fault.Invalid("organization", "an organization id starts with %q (got %q)", prefix, orgID)
+	}
+	if _, err := s.dir.GetOrganization(ctx, orgID); err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
+			return Created{}, fault.NotFound("organization " + orgID)
+		}
+		return Created{}, fmt.Errorf("keys: reading organization %s: %w", orgID, err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	return s.insert(ctx, orgID, "", RecoveryKeyName, authz.Access{AllowAll: true}, now)
+}
+
+// operatorKey builds (without storing) an allow-all key that never expires
+// for org, with a fresh token.
+func (s *Service) operatorKey(org, name string, now time.Time) (Created, error) {
+	sec, err := s.tokens.New()
+	if err != nil {
+		return Created{}, fmt.Errorf("keys: generating token: %w", err)
+	}
+	k := &Key{
+		ID: sec.KeyID(), OrganizationID: org, Name: name, Access: authz.Access{AllowAll: true},
+		SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
+		CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	return Created{Key: k, Token: sec.Token}, nil
+}
