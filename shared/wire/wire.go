@@ -57,7 +57,7 @@ func (s KeySpec) Spec() (keys.Spec, error) {
 	if s.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *s.ExpiresAt)
 		if err != nil {
-			return keys.Spec{}, fault.Invalid("expires_at", "must be an RFC 3339 date-time such as 2027-01-31T00:00:00Z")
+			return keys.Spec{}, fault.Invalid("expires_at", "must be an RFC 3339 date-time such as 2027-01-31T00:00:00.000Z")
 		}
 		out.ExpiresAt = &t
 	}
@@ -102,8 +102,9 @@ func NewPage[T, U any](p directory.Page[T], conv func(T) U) Page[U] {
 	return out
 }
 
-// Time formats an instant as RFC 3339 UTC.
-func Time(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// Time formats an instant in the API's one time format: RFC 3339 UTC with
+// exactly three fraction digits ("2027-01-31T00:00:00.000Z").
+func Time(t time.Time) string { return authz.FormatTime(t) }
 
 // OptTime formats an optional instant (zero → null).
 func OptTime(t time.Time) *string {
