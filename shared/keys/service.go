@@ -57,6 +57,7 @@ type Created struct {
 func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec) (Created, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var fe fault.Fields
+	spec.addInvalid(&fe)
 	if spec.Name == nil {
 		fe.Add("name", fault.FieldRequired, "is required")
 	} else {
@@ -192,6 +193,7 @@ const AnyVersion int64 = -1
 // writes nothing and keeps the version.
 func (s *Service) Update(ctx context.Context, caller authz.Principal, id string, spec Spec, expected int64) (*Key, error) {
 	var fe fault.Fields
+	spec.addInvalid(&fe)
 	if spec.Name != nil {
 		_ = fe.Check(ValidateName("name", *spec.Name))
 	}

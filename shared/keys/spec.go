@@ -49,6 +49,17 @@ type Spec struct {
 	AllowAll       *bool
 	Expiration     *string
 	ExpiresAt      *time.Time
+	// Invalid holds field errors found while converting the request (an
+	// expires_at that is not a date-time); they are answered together with
+	// the service's own.
+	Invalid []fault.FieldError
+}
+
+// addInvalid records the conversion errors of s in fe.
+func (s Spec) addInvalid(fe *fault.Fields) {
+	for _, f := range s.Invalid {
+		fe.Add(f.Field, f.Code, "%s", f.Message)
+	}
 }
 
 // expirations maps the named choices to how far in the future they end.

@@ -41,7 +41,9 @@ type KeySpec struct {
 	ExpiresAt   *string  `json:"expires_at"`
 }
 
-// Spec converts the body to the domain's request.
+// Spec converts the body to the domain's request. An expires_at that is not
+// an RFC 3339 date-time is recorded in the spec's Invalid, so the service
+// answers it together with every other field error.
 func (s KeySpec) Spec() (keys.Spec, error) {
 	out := keys.Spec{Name: s.Name, Preset: s.Preset, AllowAll: s.AllowAll, Expiration: s.Expiration}
 	if s.Permissions != nil {
@@ -57,9 +59,10 @@ func (s KeySpec) Spec() (keys.Spec, error) {
 	if s.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *s.ExpiresAt)
 		if err != nil {
-			return keys.Spec{}, fault.Invalid("expires_at", "must be an RFC 3339 date-time such as 2027-01-31T00:00:00.000Z")
+			out.Invalid = append(out.Invalid, fault.FieldError{Field: "expires_at", Code: fault.FieldInvalid, Message: "must be an RFC 3339 date-time such as 2027-01-31T00:00:00.000Z"})
+		} else {
+			out.ExpiresAt = &t
 		}
-		out.ExpiresAt = &t
 	}
 	return out, nil
 }
