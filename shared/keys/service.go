@@ -287,9 +287,9 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 }
 
 // change applies edit to the current key and writes it conditionally; when
-// retry is set a lost race re-reads and re-applies. An expired key is final;
-// the caller must cover the key as stored (unless it is the caller itself)
-// and the result; the organization keeps an owner key; a change that
+// retry is set a lost race re-reads and re-applies. The caller must cover
+// the key as stored (unless it is the caller itself) and the result; an
+// expired key is final; the organization keeps an owner key; a change that
 // changes nothing is not written.
 func (s *Service) change(ctx context.Context, caller authz.Principal, id string, expected int64, retry bool, edit func(*Key, time.Time) error) (*Key, error) {
 	for attempt := 1; ; attempt++ {
@@ -301,13 +301,13 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, fault.New(fault.CodeConflict, "the key was changed by someone else (version %d, you sent %d): reload it and try again", cur.Version, expected)
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if cur.Expired(now) {
-			return nil, fault.New(fault.CodeKeyExpired, "the key has expired: it can only be shown or deleted; create a new key")
-		}
 		if cur.ID != caller.KeyID {
 			if err := s.checkManage(caller, cur); err != nil {
 				return nil, err
 			}
+		}
+		if cur.Expired(now) {
+			return nil, fault.New(fault.CodeKeyExpired, "the key has expired: it can only be shown or deleted; create a new key")
 		}
 		k := cur.Clone()
 		if err := edit(k, now); err != nil {
