@@ -231,7 +231,8 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 }
 
 // Rotate gives a key a new secret; the old token stops working at once. Of
-// concurrent rotations exactly one wins; the others get a conflict.
+// concurrent rotations exactly one wins; the others get a conflict. An
+// expired key cannot be rotated (key_expired): create a new one.
 func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string, expected int64) (Created, error) {
 	var secret string
 	k, err := s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
