@@ -47,7 +47,9 @@ type env struct {
 	team, project, target, prod, staging string
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts the API; opts may change the wiring options (the clock is
+// set after them).
+func newEnv(t testing.TB, opts ...func(*wiring.Options)) *env {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "apikeys.db"))
 	if err != nil {
@@ -55,7 +57,12 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	d := wiring.NewDeps(st, wiring.Options{Now: c.Now})
+	opt := wiring.Options{}
+	for _, o := range opts {
+		o(&opt)
+	}
+	opt.Now = c.Now
+	d := wiring.NewDeps(st, opt)
 	router, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient}, authz.Functions()...)
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,9 @@ type Options struct {
 	Usage verify.UsageRecorder
 	// Tokens generates tokens and ids (crypto/rand when nil).
 	Tokens *token.Generator
+	// MaxKeysPerOrganization is the key quota of an organization (0:
+	// keys.DefaultMaxKeysPerOrganization).
+	MaxKeysPerOrganization int
 }
 
 // NewDeps builds the handlers' dependencies on one store.
@@ -50,7 +53,7 @@ func NewDeps(st store.Store, opt Options) httpapi.Deps {
 	}
 	catalog := authz.NewCatalog()
 	return httpapi.Deps{
-		Keys:      keys.NewService(st, st, catalog, opt.Tokens, opt.Now),
+		Keys:      keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization}),
 		Directory: directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
 		Verifier:  verify.New(st, st, catalog, opt.Now, opt.Usage),
 		Catalog:   catalog,

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -244,28 +245,123 @@ func (e *EscalationError) Error() string { return e.Field + ": " + e.Reason }
 // CheckNoEscalation enforces that a key made or changed by caller is never
 // stronger than caller: allow-all only from allow-all, every grant covered by
 // one of caller's (same permission or a wildcard of its group, on the same
-// node or an ancestor), and an expiry no later than caller's.
+// node or an ancestor), and an expiry no later than caller's. The refusal's
+// reason names what the caller really lacks: the permission itself, a scope
+// wide enough, a late enough expiry, or allow-all.
 func CheckNoEscalation(c *Catalog, caller, wanted Access) error {
 	if !caller.ExpiresAt.IsZero() {
 		if wanted.ExpiresAt.IsZero() {
-			return &EscalationError{Field: "expiration", Reason: "your key expires, so it cannot create a key that never expires"}
+			return &EscalationError{Field: "expiration", Reason: "your key expires at " + FormatTime(caller.ExpiresAt) + ", so it cannot stand behind a key that never expires"}
 		}
 		if wanted.ExpiresAt.After(caller.ExpiresAt) {
-			return &EscalationError{Field: "expires_at", Reason: "a key cannot outlive the key that creates it (" + caller.ExpiresAt.UTC().Format(time.RFC3339) + ")"}
+			return &EscalationError{Field: "expires_at", Reason: "your key expires at " + FormatTime(caller.ExpiresAt) + ", earlier than the asked expiry " + FormatTime(wanted.ExpiresAt)}
 		}
 	}
 	if caller.AllowAll {
 		return nil
 	}
 	if wanted.AllowAll {
-		return &EscalationError{Field: "allow_all", Reason: "only an allow-all key can create an allow-all key"}
+		return &EscalationError{Field: "allow_all", Reason: "only an allow-all key can make an allow-all key"}
 	}
 	for i, g := range wanted.Grants {
 		if !caller.covers(c, g) {
-			return &EscalationError{Field: fmt.Sprintf("permissions[%d]", i), Reason: "you cannot grant " + g.String() + ": your own key does not have it"}
+			return &EscalationError{Field: fmt.Sprintf("permissions[%d]", i), Reason: caller.lack(c, g)}
 		}
 	}
 	return nil
+}
+
+// lack explains why a's grants do not cover g: a does not hold the
+// permission at all, or holds it only on a scope that does not include g's.
+func (a Access) lack(c *Catalog, g Grant) string {
+	_, act, _ := splitName(g.Permission)
+	for _, mine := range a.Grants {
+		held := mine.Permission == g.Permission
+		if act != "*" {
+			held = mine.matches(g.Permission) && c.scopeApplies(mine, g.Permission)
+		}
+		if !held {
+			continue
+		}
+		if g.Scope.Contains(mine.Scope) {
+			return fmt.Sprintf("your %s is scoped to %s, narrower than the asked scope (%s)", mine.Permission, describeScope(mine.Scope), describeScope(g.Scope))
+		}
+		return fmt.Sprintf("your %s is scoped to %s, which does not include the asked scope (%s)", mine.Permission, describeScope(mine.Scope), describeScope(g.Scope))
+	}
+	if act == "*" {
+		return "you do not hold " + g.Permission + " (a group wildcard is only covered by the same wildcard: it also grants permissions added to the group later)"
+	}
+	return "you do not hold " + g.Permission
+}
+
+// describeScope names a scope for people: "the whole organization" or
+// "<level> <id>".
+func describeScope(n Node) string {
+	if n.Level() == LevelOrganization {
+		return "the whole organization"
+	}
+	return n.Level().String() + " " + n.ID()
+}
+
+// TimeLayout is the API's one time format: RFC 3339 in UTC with exactly
+// three fraction digits ("2027-01-31T00:00:00.000Z"). See docs/design.md.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// FormatTime formats an instant in TimeLayout (truncated to the
+// millisecond, the precision every stored time has).
+func FormatTime(t time.Time) string { return t.UTC().Truncate(time.Millisecond).Format(TimeLayout) }
+
+// NormalizeGrants returns the canonical form of a grant set: duplicates
+// removed, every grant covered by another grant of the set removed (a group
+// wildcard covers its permissions, a grant on a node covers the same
+// permission on the nodes below), sorted by permission, then scope level,
+// then scope ids. It allows exactly the same (permission, node) pairs as
+// grants, and normalizing a normalized set changes nothing.
+func NormalizeGrants(c *Catalog, grants []Grant) []Grant {
+	uniq := make([]Grant, 0, len(grants))
+	seen := make(map[Grant]bool, len(grants))
+	for _, g := range grants {
+		if !seen[g] {
+			seen[g] = true
+			uniq = append(uniq, g)
+		}
+	}
+	out := make([]Grant, 0, len(uniq))
+	for i, g := range uniq {
+		covered := false
+		for j, h := range uniq {
+			if i == j || !(Access{Grants: []Grant{h}}).covers(c, g) {
+				continue
+			}
+			// Two distinct grants covering each other: keep the first.
+			if (Access{Grants: []Grant{g}}).covers(c, h) && i < j {
+				continue
+			}
+			covered = true
+			break
+		}
+		if !covered {
+			out = append(out, g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return grantLess(out[i], out[j]) })
+	return out
+}
+
+// grantLess is the canonical order of grants.
+func grantLess(a, b Grant) bool {
+	if a.Permission != b.Permission {
+		return a.Permission < b.Permission
+	}
+	if la, lb := a.Scope.Level(), b.Scope.Level(); la != lb {
+		return la < lb
+	}
+	for _, l := range scopeLevels {
+		if x, y := a.Scope.At(l), b.Scope.At(l); x != y {
+			return x < y
+		}
+	}
+	return false
 }
 
 // covers reports whether one of a's grants includes grant g entirely.

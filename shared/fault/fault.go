@@ -27,6 +27,18 @@ const (
 	CodeUnavailable          Code = "unavailable"
 )
 
+// Codes of the key lifecycle rules (docs/design.md, "Limits and lifecycle
+// rules"); all three answer 409.
+const (
+	// CodeLastOwnerKey: the change would leave the organization without an
+	// owner key (an allow-all key that never expires).
+	CodeLastOwnerKey Code = "last_owner_key"
+	// CodeKeyExpired: an expired key can only be shown or deleted.
+	CodeKeyExpired Code = "key_expired"
+	// CodeKeyQuotaExceeded: the organization has as many keys as its quota.
+	CodeKeyQuotaExceeded Code = "key_quota_exceeded"
+)
+
 // FieldError names one offending request field, with a stable code saying
 // what is wrong with it (see the Field* constants) and a message for people.
 type FieldError struct {

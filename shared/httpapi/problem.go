@@ -38,6 +38,9 @@ var statusOf = map[fault.Code]int{
 	fault.CodeRateLimited:          http.StatusTooManyRequests,
 	fault.CodeInternal:             http.StatusInternalServerError,
 	fault.CodeUnavailable:          http.StatusServiceUnavailable,
+	fault.CodeLastOwnerKey:         http.StatusConflict,
+	fault.CodeKeyExpired:           http.StatusConflict,
+	fault.CodeKeyQuotaExceeded:     http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status for a code.

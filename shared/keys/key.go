@@ -78,6 +78,11 @@ type Store interface {
 	// ListKeys returns an organization's keys, newest first. A cursor
 	// from another organization is refused with a validation error.
 	ListKeys(ctx context.Context, org string, opt directory.ListOptions) (directory.Page[*Key], error)
+	// CountKeys returns how many keys the organization has, counting no
+	// further than atMost: the answer is min(count, atMost), so the cost is
+	// bounded whatever the organization's size. It may lag a concurrent
+	// create (DynamoDB counts an eventually consistent index).
+	CountKeys(ctx context.Context, org string, atMost int) (int, error)
 	// UpdateKey replaces the key's name, access, digest, hint, UpdatedAt,
 	// RotatedAt and Version when the stored Version equals
 	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,18 +15,34 @@ import (
 )
 
 // Service carries out the key lifecycle for a caller, enforcing tenancy,
-// validation and the no-escalation rule.
+// validation, the no-escalation rule and the lifecycle rules of
+// docs/design.md ("Limits and lifecycle rules").
 type Service struct {
 	keys    Store
 	dir     directory.Store
 	catalog *authz.Catalog
 	tokens  *token.Generator
 	now     func() time.Time
+	limits  Limits
+}
+
+// DefaultMaxKeysPerOrganization is the key quota of an organization when
+// Limits does not set one.
+const DefaultMaxKeysPerOrganization = 1000
+
+// Limits bound what one organization may hold. The zero value means the
+// defaults.
+type Limits struct {
+	// MaxKeysPerOrganization is the key quota (0: the default).
+	MaxKeysPerOrganization int
 }
 
 // NewService returns a Service.
-func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *token.Generator, now func() time.Time) *Service {
-	return &Service{keys: ks, dir: dir, catalog: catalog, tokens: tokens, now: now}
+func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *token.Generator, now func() time.Time, limits Limits) *Service {
+	if limits.MaxKeysPerOrganization <= 0 {
+		limits.MaxKeysPerOrganization = DefaultMaxKeysPerOrganization
+	}
+	return &Service{keys: ks, dir: dir, catalog: catalog, tokens: tokens, now: now, limits: limits}
 }
 
 // Created is a new or rotated key with its token, which is never stored and
@@ -35,38 +52,88 @@ type Created struct {
 	Token string
 }
 
-// Create makes a new key in the caller's organization.
+// Create makes a new key in the caller's organization. Every field error
+// of the request is answered at once.
 func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec) (Created, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
+	var fe fault.Fields
+	spec.addInvalid(&fe)
 	if spec.Name == nil {
-		return Created{}, fault.Invalid("name", "is required")
+		fe.Add("name", fault.FieldRequired, "is required")
+	} else {
+		_ = fe.Check(ValidateName("name", *spec.Name))
 	}
-	if err := ValidateName("name", *spec.Name); err != nil {
-		return Created{}, err
-	}
-	n, err := spec.accessChoice()
-	if err != nil {
-		return Created{}, err
-	}
-	if n == 0 {
-		return Created{}, fault.Invalid("permissions", "give exactly one of permissions, preset or allow_all")
-	}
-	access, err := s.access(ctx, caller.OrganizationID, spec)
+	access, err := s.requestedAccess(ctx, caller.OrganizationID, spec, true, &fe)
 	if err != nil {
 		return Created{}, err
 	}
 	exp, given, err := spec.expiry(now)
-	if err != nil {
+	if err = fe.Check(err); err != nil {
 		return Created{}, err
 	}
-	if !given {
-		return Created{}, fault.Invalid("expiration", "is required: choose never, 30d, 60d, 90d, 1y or give expires_at")
+	if !given && !hasField(&fe, "expiration", "expires_at") {
+		fe.Add("expiration", fault.FieldRequired, "is required: choose never, 30d, 60d, 90d, 1y or give expires_at")
+	}
+	if err := fe.Err(); err != nil {
+		return Created{}, err
 	}
 	access.ExpiresAt = exp
 	if err := checkEscalation(s.catalog, caller, access); err != nil {
 		return Created{}, err
 	}
+	access.Grants = authz.NormalizeGrants(s.catalog, access.Grants)
+	if err := s.checkQuota(ctx, caller.OrganizationID); err != nil {
+		return Created{}, err
+	}
 	return s.insert(ctx, caller.OrganizationID, caller.KeyID, *spec.Name, access, now)
+}
+
+// requestedAccess validates a spec's choice among permissions, preset and
+// allow-all and resolves it, recording field errors in fe. For create one
+// choice is required; for edit none may be given (the zero Access).
+func (s *Service) requestedAccess(ctx context.Context, org string, spec Spec, required bool, fe *fault.Fields) (authz.Access, error) {
+	n, err := spec.accessChoice()
+	if err != nil {
+		return authz.Access{}, fe.Check(err)
+	}
+	if n == 0 {
+		if required {
+			fe.Add("permissions", fault.FieldRequired, "give exactly one of permissions, preset or allow_all")
+		}
+		return authz.Access{}, nil
+	}
+	return s.access(ctx, org, spec, fe)
+}
+
+// hasField reports whether fe already holds an error on one of fields.
+func hasField(fe *fault.Fields, fields ...string) bool {
+	var e *fault.Error
+	if !errors.As(fe.Err(), &e) {
+		return false
+	}
+	for _, f := range e.Fields {
+		for _, want := range fields {
+			if f.Field == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkQuota refuses a new key when the organization already holds its
+// quota. Concurrent creates may each see room and overshoot by at most the
+// number in flight (docs/design.md explains why that is acceptable).
+func (s *Service) checkQuota(ctx context.Context, org string) error {
+	max := s.limits.MaxKeysPerOrganization
+	n, err := s.keys.CountKeys(ctx, org, max)
+	if err != nil {
+		return fmt.Errorf("keys: counting keys: %w", err)
+	}
+	if n >= max {
+		return fault.New(fault.CodeKeyQuotaExceeded, "the organization has reached its quota of %d API keys: delete keys it no longer uses first", max)
+	}
+	return nil
 }
 
 // insert stores a new key with a fresh token, retrying once on the
@@ -121,27 +188,36 @@ const AnyVersion int64 = -1
 
 // Update edits a key. With an expected version (If-Match) a stale one is a
 // conflict; without, the change is applied to the current version, retried
-// when a concurrent writer wins, so no update is ever lost.
+// when a concurrent writer wins, so no update is ever lost. Every field
+// error of the request is answered at once; an edit that changes nothing
+// writes nothing and keeps the version.
 func (s *Service) Update(ctx context.Context, caller authz.Principal, id string, spec Spec, expected int64) (*Key, error) {
+	var fe fault.Fields
+	spec.addInvalid(&fe)
 	if spec.Name != nil {
-		if err := ValidateName("name", *spec.Name); err != nil {
-			return nil, err
-		}
+		_ = fe.Check(ValidateName("name", *spec.Name))
 	}
-	if _, err := spec.accessChoice(); err != nil {
+	access, err := s.requestedAccess(ctx, caller.OrganizationID, spec, false, &fe)
+	if err != nil {
+		return nil, err
+	}
+	setsAccess := spec.PermissionsSet || spec.Preset != nil || (spec.AllowAll != nil && *spec.AllowAll)
+	_, _, err = spec.expiry(s.now().UTC().Truncate(time.Millisecond))
+	if err = fe.Check(err); err != nil {
+		return nil, err
+	}
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	return s.change(ctx, caller, id, expected, expected == AnyVersion, func(k *Key, now time.Time) error {
 		if spec.Name != nil {
 			k.Name = *spec.Name
 		}
-		if spec.PermissionsSet || spec.Preset != nil || spec.AllowAll != nil {
-			a, err := s.access(ctx, caller.OrganizationID, spec)
-			if err != nil {
-				return err
-			}
-			a.ExpiresAt = k.ExpiresAt
-			k.Access = a
+		if setsAccess {
+			exp := k.ExpiresAt
+			k.Access = access
+			k.Grants = append([]authz.Grant(nil), access.Grants...)
+			k.ExpiresAt = exp
 		}
 		exp, given, err := spec.expiry(now)
 		if err != nil {
@@ -155,13 +231,11 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 }
 
 // Rotate gives a key a new secret; the old token stops working at once. Of
-// concurrent rotations exactly one wins; the others get a conflict.
+// concurrent rotations exactly one wins; the others get a conflict. An
+// expired key cannot be rotated (key_expired): create a new one.
 func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string, expected int64) (Created, error) {
 	var secret string
 	k, err := s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
-		if k.Expired(now) {
-			return fault.New(fault.CodeConflict, "the key has expired: create a new one instead of rotating it")
-		}
 		sec, err := s.tokens.WithSelector(strings.TrimPrefix(k.ID, token.KeyIDPrefix))
 		if err != nil {
 			return fmt.Errorf("keys: generating token: %w", err)
@@ -179,11 +253,21 @@ func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string,
 // of concurrent writes answers a conflict instead of looping.
 const maxAttempts = 8
 
-// Delete revokes a key at once.
+// Delete revokes a key at once. A caller may delete a key whose access and
+// expiry its own covers, and always itself, but never the organization's
+// last owner key.
 func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
 	for attempt := 1; ; attempt++ {
 		k, err := s.Get(ctx, caller, id)
 		if err != nil {
+			return err
+		}
+		if k.ID != caller.KeyID {
+			if err := s.checkManage(caller, k); err != nil {
+				return err
+			}
+		}
+		if err := s.checkOwner(ctx, k, nil, s.now()); err != nil {
 			return err
 		}
 		err = s.keys.DeleteKey(ctx, id, k.Version)
@@ -204,8 +288,10 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 }
 
 // change applies edit to the current key and writes it conditionally; when
-// retry is set a lost race re-reads and re-applies. The result must stay
-// within the caller's own access.
+// retry is set a lost race re-reads and re-applies. The caller must cover
+// the key as stored (unless it is the caller itself) and the result; an
+// expired key is final; the organization keeps an owner key; a change that
+// changes nothing is not written.
 func (s *Service) change(ctx context.Context, caller authz.Principal, id string, expected int64, retry bool, edit func(*Key, time.Time) error) (*Key, error) {
 	for attempt := 1; ; attempt++ {
 		cur, err := s.Get(ctx, caller, id)
@@ -216,11 +302,26 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, fault.New(fault.CodeConflict, "the key was changed by someone else (version %d, you sent %d): reload it and try again", cur.Version, expected)
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
+		if cur.ID != caller.KeyID {
+			if err := s.checkManage(caller, cur); err != nil {
+				return nil, err
+			}
+		}
+		if cur.Expired(now) {
+			return nil, fault.New(fault.CodeKeyExpired, "the key has expired: it can only be shown or deleted; create a new key")
+		}
 		k := cur.Clone()
 		if err := edit(k, now); err != nil {
 			return nil, err
 		}
 		if err := checkEscalation(s.catalog, caller, k.Access); err != nil {
+			return nil, err
+		}
+		k.Grants = authz.NormalizeGrants(s.catalog, k.Grants)
+		if sameKey(cur, k, s.catalog) {
+			return cur.Clone(), nil
+		}
+		if err := s.checkOwner(ctx, cur, k, now); err != nil {
 			return nil, err
 		}
 		k.UpdatedAt, k.Version = now, cur.Version+1
@@ -242,21 +343,79 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 	}
 }
 
+// sameKey reports whether next changes nothing of cur: same name, secret,
+// normalized access and expiry.
+func sameKey(cur, next *Key, c *authz.Catalog) bool {
+	return cur.Name == next.Name && cur.SecretDigest == next.SecretDigest &&
+		cur.AllowAll == next.AllowAll && cur.ExpiresAt.Equal(next.ExpiresAt) &&
+		slices.Equal(authz.NormalizeGrants(c, cur.Grants), next.Grants)
+}
+
+// checkManage holds a caller managing another key to no-escalation: it may
+// edit, rotate or delete only keys whose current access and expiry its own
+// covers.
+func (s *Service) checkManage(caller authz.Principal, k *Key) error {
+	err := authz.CheckNoEscalation(s.catalog, caller.Access, k.Access)
+	var esc *authz.EscalationError
+	if errors.As(err, &esc) {
+		return fault.New(fault.CodeForbidden, "you can only manage keys whose access and expiry your own key covers: %s", esc.Reason)
+	}
+	return err
+}
+
+// isOwner reports whether k is an owner key: allow-all and never expiring.
+func isOwner(k *Key) bool { return k.AllowAll && k.ExpiresAt.IsZero() }
+
+// checkOwner keeps an organization's owner: deleting (next nil), narrowing
+// or giving an expiry to an active allow-all key is refused unless another
+// owner key (allow-all, never expiring) exists. The others are found by
+// listing the organization's keys (bounded by the key quota). On DynamoDB
+// two owners deleting each other at the same instant can both pass; `edge
+// recover` is the way back (docs/design.md).
+func (s *Service) checkOwner(ctx context.Context, cur, next *Key, now time.Time) error {
+	if !cur.AllowAll || cur.Expired(now) {
+		return nil
+	}
+	if next != nil && next.AllowAll && (next.ExpiresAt.IsZero() || !cur.ExpiresAt.IsZero()) {
+		return nil
+	}
+	opt := directory.ListOptions{Limit: directory.MaxLimit}
+	for {
+		p, err := s.keys.ListKeys(ctx, cur.OrganizationID, opt)
+		if err != nil {
+			return fmt.Errorf("keys: listing owner keys: %w", err)
+		}
+		for _, k := range p.Items {
+			if k.ID != cur.ID && isOwner(k) {
+				return nil
+			}
+		}
+		if p.Next == "" {
+			break
+		}
+		opt.Cursor = p.Next
+	}
+	return fault.New(fault.CodeLastOwnerKey, "this is the organization's last owner key (allow-all, never expiring): it cannot be deleted, narrowed or given an expiry; create another allow-all key that never expires first, or use `edge recover`")
+}
+
 // access turns a spec's permissions, preset or allow-all into Access,
-// validating every grant against the catalog and the directory.
-func (s *Service) access(ctx context.Context, org string, spec Spec) (authz.Access, error) {
+// validating every grant against the catalog and the directory and
+// recording every refusal in fe. Only a failure to read the directory is
+// returned.
+func (s *Service) access(ctx context.Context, org string, spec Spec, fe *fault.Fields) (authz.Access, error) {
 	switch {
 	case spec.AllowAll != nil && *spec.AllowAll:
 		return authz.Access{AllowAll: true}, nil
 	case spec.Preset != nil:
 		g, ok := s.catalog.ExpandPreset(*spec.Preset)
 		if !ok {
-			return authz.Access{}, fault.Invalid("preset", "unknown preset %q (known: %s)", *spec.Preset, authz.PresetReadOnly)
+			fe.Add("preset", fault.FieldInvalid, "unknown preset %q (known: %s)", *spec.Preset, authz.PresetReadOnly)
 		}
 		return authz.Access{Grants: g}, nil
 	}
 	if len(spec.Permissions) > 200 {
-		return authz.Access{}, fault.Invalid("permissions", "at most 200 grants (got %d)", len(spec.Permissions))
+		fe.Add("permissions", fault.FieldOutOfRange, "at most 200 grants (got %d)", len(spec.Permissions))
+		return authz.Access{}, nil
 	}
 	grants := make([]authz.Grant, 0, len(spec.Permissions))
 	for i, in := range spec.Permissions {
@@ -265,18 +424,20 @@ func (s *Service) access(ctx context.Context, org string, spec Spec) (authz.Acce
 		if in.Scope != nil {
 			level, ok := authz.ParseLevel(in.Scope.Level)
 			if !ok || level == authz.LevelOrganization {
-				return authz.Access{}, fault.Invalid(grantField(i, ".scope.level"), "must be one of team, project, target, environment (got %q)", in.Scope.Level)
+				fe.Add(grantField(i, ".scope.level"), fault.FieldInvalid, "must be one of team, project, target, environment (got %q)", in.Scope.Level)
+				continue
 			}
 			g.Scope = authz.Node{}.With(level, in.Scope.ID)
 			field = grantField(i, ".scope.level")
 		}
 		// Check against the catalog before any directory read.
 		if err := s.catalog.ValidateGrant(g); err != nil {
-			return authz.Access{}, fault.Invalid(field, "%s", err.Error())
+			fe.Add(field, fault.FieldInvalid, "%s", err.Error())
+			continue
 		}
 		if in.Scope != nil {
 			node, err := s.resolveScope(ctx, org, i, g.Scope)
-			if err != nil {
+			if err = fe.Check(err); err != nil {
 				return authz.Access{}, err
 			}
 			g.Scope = node

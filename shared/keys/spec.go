@@ -7,8 +7,21 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 )
+
+// MaxLifetimeYears bounds every expiry the API accepts: at most this many
+// calendar years after the request (docs/design.md, "Limits and lifecycle
+// rules"). It keeps every stored time inside what RFC 3339 and the stores
+// can represent (a far offset such as "9999-12-31T23:59:59-23:59" is year
+// 10000 in UTC).
+const MaxLifetimeYears = 5
+
+// LatestExpiry is the latest expiry a request made at now may ask for.
+func LatestExpiry(now time.Time) time.Time {
+	return now.UTC().AddDate(MaxLifetimeYears, 0, 0).Truncate(time.Millisecond)
+}
 
 // ScopeInput is a grant's scope as a request gives it: a level and a node id.
 type ScopeInput struct {
@@ -36,6 +49,17 @@ type Spec struct {
 	AllowAll       *bool
 	Expiration     *string
 	ExpiresAt      *time.Time
+	// Invalid holds field errors found while converting the request (an
+	// expires_at that is not a date-time); they are answered together with
+	// the service's own.
+	Invalid []fault.FieldError
+}
+
+// addInvalid records the conversion errors of s in fe.
+func (s Spec) addInvalid(fe *fault.Fields) {
+	for _, f := range s.Invalid {
+		fe.Add(f.Field, f.Code, "%s", f.Message)
+	}
 }
 
 // expirations maps the named choices to how far in the future they end.
@@ -82,10 +106,15 @@ func (s Spec) expiry(now time.Time) (at time.Time, given bool, err error) {
 		}
 		return f(now).UTC().Truncate(time.Second), true, nil
 	case s.ExpiresAt != nil:
-		if !s.ExpiresAt.After(now) {
-			return time.Time{}, false, fault.Invalid("expires_at", "must be in the future")
+		at := s.ExpiresAt.UTC().Truncate(time.Millisecond)
+		if !at.After(now) {
+			return time.Time{}, false, fault.InvalidAs("expires_at", fault.FieldOutOfRange, "must be in the future")
 		}
-		return s.ExpiresAt.UTC().Truncate(time.Millisecond), true, nil
+		if latest := LatestExpiry(now); at.After(latest) {
+			return time.Time{}, false, fault.InvalidAs("expires_at", fault.FieldOutOfRange,
+				"must be at most %d years from now: the latest allowed is %s", MaxLifetimeYears, authz.FormatTime(latest))
+		}
+		return at, true, nil
 	}
 	return time.Time{}, false, nil
 }

@@ -42,6 +42,8 @@ func TestExpiry(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 30, 15, 0, time.UTC)
 	s := func(v string) *string { return &v }
 	future, past := now.Add(time.Hour), now.Add(-time.Second)
+	latest, tooLate := now.AddDate(5, 0, 0), now.AddDate(5, 0, 0).Add(time.Millisecond)
+	year10000 := time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60)))
 	tests := []struct {
 		name  string
 		spec  Spec
@@ -58,6 +60,9 @@ func TestExpiry(t *testing.T) {
 		{"none", Spec{}, time.Time{}, false, ""},
 		{"past", Spec{ExpiresAt: &past}, time.Time{}, false, "expires_at"},
 		{"now", Spec{ExpiresAt: &now}, time.Time{}, false, "expires_at"},
+		{"at the bound", Spec{ExpiresAt: &latest}, latest, true, ""},
+		{"past the bound", Spec{ExpiresAt: &tooLate}, time.Time{}, false, "expires_at"},
+		{"year 10000 in UTC", Spec{ExpiresAt: &year10000}, time.Time{}, false, "expires_at"},
 		{"unknown", Spec{Expiration: s("2w")}, time.Time{}, false, "expiration"},
 		{"both", Spec{Expiration: s("30d"), ExpiresAt: &future}, time.Time{}, false, "expiration"},
 	}

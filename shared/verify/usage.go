@@ -16,9 +16,10 @@ type SyncUsage struct {
 	Logger *slog.Logger
 }
 
-// Record writes the last use, conditional on the previous value.
+// Record writes the last use (to the millisecond, the precision of every
+// stored time), conditional on the previous value.
 func (s SyncUsage) Record(ctx context.Context, k *keys.Key, now time.Time) {
-	if _, err := s.Store.TouchKey(ctx, k.ID, k.LastUsedAt, now); err != nil {
+	if _, err := s.Store.TouchKey(ctx, k.ID, k.LastUsedAt, usedAt(now)); err != nil {
 		s.Logger.WarnContext(ctx, "recording last use failed", "key_id", k.ID, "error", err)
 	}
 }
@@ -53,11 +54,15 @@ func (a *AsyncUsage) Record(_ context.Context, k *keys.Key, now time.Time) {
 		return
 	}
 	select {
-	case a.queue <- usage{id: k.ID, prev: k.LastUsedAt, now: now}:
+	case a.queue <- usage{id: k.ID, prev: k.LastUsedAt, now: usedAt(now)}:
 	default:
 		a.inFlight.Delete(k.ID)
 	}
 }
+
+// usedAt is the last-use time to store: UTC, truncated to the millisecond
+// like every time the service stores (docs/design.md).
+func usedAt(now time.Time) time.Time { return now.UTC().Truncate(time.Millisecond) }
 
 func (a *AsyncUsage) run() {
 	defer close(a.done)

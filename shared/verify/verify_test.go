@@ -54,7 +54,7 @@ func newVerifyFixture(t *testing.T) *verifyFixture {
 	c := authz.NewCatalog()
 	f.usage = &usageCounter{SyncUsage: verify.SyncUsage{Store: st}}
 	f.v = verify.New(st, st, c, f.clock, f.usage)
-	f.svc = keys.NewService(st, st, c, token.NewGenerator(), f.clock)
+	f.svc = keys.NewService(st, st, c, token.NewGenerator(), f.clock, keys.Limits{})
 	return f
 }
 

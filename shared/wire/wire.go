@@ -41,7 +41,9 @@ type KeySpec struct {
 	ExpiresAt   *string  `json:"expires_at"`
 }
 
-// Spec converts the body to the domain's request.
+// Spec converts the body to the domain's request. An expires_at that is not
+// an RFC 3339 date-time is recorded in the spec's Invalid, so the service
+// answers it together with every other field error.
 func (s KeySpec) Spec() (keys.Spec, error) {
 	out := keys.Spec{Name: s.Name, Preset: s.Preset, AllowAll: s.AllowAll, Expiration: s.Expiration}
 	if s.Permissions != nil {
@@ -57,9 +59,10 @@ func (s KeySpec) Spec() (keys.Spec, error) {
 	if s.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *s.ExpiresAt)
 		if err != nil {
-			return keys.Spec{}, fault.Invalid("expires_at", "must be an RFC 3339 date-time such as 2027-01-31T00:00:00Z")
+			out.Invalid = append(out.Invalid, fault.FieldError{Field: "expires_at", Code: fault.FieldInvalid, Message: "must be an RFC 3339 date-time such as 2027-01-31T00:00:00.000Z"})
+		} else {
+			out.ExpiresAt = &t
 		}
-		out.ExpiresAt = &t
 	}
 	return out, nil
 }
@@ -102,8 +105,9 @@ func NewPage[T, U any](p directory.Page[T], conv func(T) U) Page[U] {
 	return out
 }
 
-// Time formats an instant as RFC 3339 UTC.
-func Time(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// Time formats an instant in the API's one time format: RFC 3339 UTC with
+// exactly three fraction digits ("2027-01-31T00:00:00.000Z").
+func Time(t time.Time) string { return authz.FormatTime(t) }
 
 // OptTime formats an optional instant (zero → null).
 func OptTime(t time.Time) *string {

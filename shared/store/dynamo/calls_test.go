@@ -124,6 +124,13 @@ func TestCallsPerOperation(t *testing.T) {
 			{"DeleteNode", []string{"DeleteItem", "DeleteItem", "UpdateItem"}, func() error { return s.DeleteNode(ctx, org.ID, prj.ID) }},
 			{"CreateKey", []string{"PutItem"}, func() error { k = testKey(org.ID, at); return s.CreateKey(ctx, k) }},
 			{"GetKey (verify)", []string{"GetItem"}, func() error { _, err := s.GetKey(ctx, k.ID); return err }},
+			{"CountKeys (quota)", []string{"Query"}, func() error {
+				n, err := s.CountKeys(ctx, org.ID, 1000)
+				if err == nil && n != 1 {
+					err = fmt.Errorf("CountKeys = %d, want 1", n)
+				}
+				return err
+			}},
 			{"TouchKey (due last-used)", []string{"UpdateItem"}, func() error {
 				ok, err := s.TouchKey(ctx, k.ID, time.Time{}, at)
 				if err == nil && !ok {

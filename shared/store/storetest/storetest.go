@@ -25,6 +25,9 @@
 //   - UpdateKey never moves a key to another organization.
 //   - TouchKey on a missing key reports false (with a nil error or one
 //     wrapping fault.ErrNotFound) and never creates the key.
+//   - CountKeys answers min(count, atMost) for one organization's keys
+//     (0 for an organization without keys), and never counts a deleted
+//     key or another organization's.
 //   - ListKeys orders by CreatedAt descending, then by ID descending (the
 //     exact reverse of (CreatedAt, ID)); ListNodes orders by CreatedAt
 //     ascending, then by ID ascending.
@@ -86,6 +89,7 @@ func Run(t *testing.T, s store.Store) {
 		{"Keys/ListPaging", testKeyListPaging},
 		{"Keys/ListCursorOtherOrganization", testKeyListCursorOtherOrg},
 		{"Keys/ListBadCursor", testKeyListBadCursor},
+		{"Keys/Count", testKeyCount},
 		{"Organizations", testOrganizations},
 		{"Nodes/CreateGet", testNodeCreateGet},
 		{"Nodes/ParentNotFound", testNodeParentNotFound},
