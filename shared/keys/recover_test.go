@@ -21,7 +21,7 @@ func newService(t *testing.T) (*keys.Service, *bolt.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return keys.NewService(st, st, authz.NewCatalog(), token.NewGenerator(), time.Now), st
+	return keys.NewService(st, st, authz.NewCatalog(), token.NewGenerator(), time.Now, keys.Limits{}), st
 }
 
 // wantOperatorKey checks that c is a stored, allow-all, never-expiring key
