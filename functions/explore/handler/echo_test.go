@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-
 	"github.com/dotenv/apikeys/shared/token"
 )
 
