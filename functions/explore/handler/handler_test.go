@@ -18,8 +18,9 @@ import (
 )
 
 type fixture struct {
-	t            *testing.T
+	t            testing.TB
 	url          string
+	router       http.Handler
 	owner        string
 	keyID, token string
 	otherToken   string
@@ -28,7 +29,7 @@ type fixture struct {
 	tgt, prod    string
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -53,7 +54,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal("the owner token does not parse")
 	}
-	f := &fixture{t: t, url: base, owner: owner.Token, ownerKeyID: p.KeyID()}
+	f := &fixture{t: t, url: base, router: router, owner: owner.Token, ownerKeyID: p.KeyID()}
 	f.team = f.post("/v1/teams", f.owner, `{"name":"platform"}`)["id"].(string)
 	f.prj = f.post("/v1/projects", f.owner, `{"name":"billing","team_id":"`+f.team+`"}`)["id"].(string)
 	f.tgt = f.post("/v1/projects/"+f.prj+"/targets", f.owner, `{"name":"web"}`)["id"].(string)
