@@ -88,7 +88,7 @@ type Result struct {
 	Access     []AccessCell `json:"access"`
 	// AccessHidden summarizes, per level, the nodes left out of Access
 	// because the explored key may not list them.
-	AccessHidden []HiddenNodes `json:"access_hidden"`
+	AccessHidden []AccessHidden `json:"access_hidden"`
 }
 
 type explorer struct {
@@ -240,11 +240,11 @@ type AccessNode struct {
 	Path  string `json:"path"`
 }
 
-// HiddenNodes summarizes the nodes of one level that the access map leaves
+// AccessHidden summarizes the nodes of one level that the access map leaves
 // out because the explored key may not list them: how many there are and,
 // per permission, on how many of them the key is allowed or not. It names
 // no node.
-type HiddenNodes struct {
+type AccessHidden struct {
 	// Level is the level of the nodes left out.
 	Level string `json:"level"`
 	// Count is how many nodes of the level are left out.
@@ -254,12 +254,12 @@ type HiddenNodes struct {
 	ListPermission string `json:"list_permission"`
 	// Permissions holds, for each permission that can be scoped to the
 	// level, on how many of the hidden nodes the key is allowed or not.
-	Permissions []HiddenPermission `json:"permissions"`
+	Permissions []AccessHiddenPermission `json:"permissions"`
 }
 
-// HiddenPermission counts the hidden nodes of one level on which the key
+// AccessHiddenPermission counts the hidden nodes of one level on which the key
 // is allowed a permission, and those on which it is not.
-type HiddenPermission struct {
+type AccessHiddenPermission struct {
 	Permission string `json:"permission"`
 	Allowed    int    `json:"allowed"`
 	Denied     int    `json:"denied"`
@@ -275,7 +275,7 @@ const maxMapNodes = 200
 // the node with the permission of the route that lists the node's level,
 // as the directory's list routes decide (Access.Reaches). The other nodes
 // are only counted, per level.
-func (e *explorer) accessMap(ctx context.Context, org string, a authz.Access) ([]AccessCell, []HiddenNodes, error) {
+func (e *explorer) accessMap(ctx context.Context, org string, a authz.Access) ([]AccessCell, []AccessHidden, error) {
 	nodes, names, err := e.hierarchy(ctx, org)
 	if err != nil {
 		return nil, nil, err
@@ -305,19 +305,19 @@ func (e *explorer) accessMap(ctx context.Context, org string, a authz.Access) ([
 			}
 		}
 	}
-	summary := []HiddenNodes{}
+	summary := []AccessHidden{}
 	for _, l := range authz.ScopeLevels() {
 		ns := hidden[l]
 		if len(ns) == 0 {
 			continue
 		}
-		h := HiddenNodes{Level: l.String(), Count: len(ns), ListPermission: e.lists[l], Permissions: []HiddenPermission{}}
+		h := AccessHidden{Level: l.String(), Count: len(ns), ListPermission: e.lists[l], Permissions: []AccessHiddenPermission{}}
 		for _, g := range e.d.Catalog.Groups() {
 			for _, p := range g.Permissions {
 				if l > p.MaxLevel {
 					continue
 				}
-				hp := HiddenPermission{Permission: p.Name}
+				hp := AccessHiddenPermission{Permission: p.Name}
 				for _, n := range ns {
 					if a.Allows(e.d.Catalog, p.Name, n) {
 						hp.Allowed++
