@@ -499,6 +499,10 @@ func TestSchemasMatchWire(t *testing.T) {
 		"AccessNode":          reflect.TypeFor[explorehandler.AccessNode](),
 		"Problem":             reflect.TypeFor[httpapi.Problem](),
 		"FieldError":          reflect.TypeFor[fault.FieldError](),
+
+		// The explorer's summary of the nodes a key may not list.
+		"AccessHidden":           reflect.TypeFor[explorehandler.AccessHidden](),
+		"AccessHiddenPermission": reflect.TypeFor[explorehandler.AccessHiddenPermission](),
 	} {
 		want := jsonNames(typ)
 		if got := keys(obj(schema(t, doc, name), "properties")); !slices.Equal(got, want) {

@@ -6,6 +6,9 @@ import {
   defaultValues,
   estimateAccess,
   fillPath,
+  hiddenCell,
+  hiddenLabel,
+  hiddenReason,
   isDestructive,
   parseBody,
   parseHeaders,
@@ -161,5 +164,29 @@ describe("api client", () => {
     expect(err.status).toBe(400);
     expect(err.code).toBe("validation_failed");
     expect(err.fieldErrors()).toEqual([{ field: "name", message: "too long" }]);
+  });
+});
+
+describe("levels the key may not list", () => {
+  const h = {
+    level: "team" as const,
+    count: 3,
+    list_permission: "teams:read",
+    permissions: [
+      { permission: "secrets:read", allowed: 1, denied: 2 },
+      { permission: "teams:read", allowed: 0, denied: 3 },
+      { permission: "secrets:write", allowed: 3, denied: 0 },
+    ],
+  };
+  it("counts them without naming them", () => {
+    expect(hiddenLabel(h)).toBe("3 teams not shown");
+    expect(hiddenLabel({ ...h, level: "environment", count: 1 })).toBe("1 environment not shown");
+    expect(hiddenReason(h)).toContain("teams:read");
+  });
+  it("summarizes each permission over them", () => {
+    expect(hiddenCell(h, "secrets:read")).toEqual({ state: "some", label: "allowed on 1 of 3" });
+    expect(hiddenCell(h, "teams:read")).toEqual({ state: "no", label: "not allowed on any of them" });
+    expect(hiddenCell(h, "secrets:write")).toEqual({ state: "yes", label: "allowed on all 3" });
+    expect(hiddenCell(h, "billing:read")).toBeNull();
   });
 });

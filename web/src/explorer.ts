@@ -1,7 +1,7 @@
 // Pure helpers of the API Explorer: route placeholders, the access map and
 // which calls need a confirmation.
 import type { Directory, DirNode } from "./directory";
-import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ScopeLevel } from "./types";
+import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ExploreHidden, ScopeLevel } from "./types";
 import { groupOf, wildcardOf } from "./rules";
 
 const PLACEHOLDER = /\{([a-zA-Z_]+)\}/g;
@@ -86,6 +86,40 @@ export function estimateAccess(key: ApiKey, catalog: Catalog, dir: Directory): E
     }
   }
   return out;
+}
+
+const PLURAL: Record<ExploreHidden["level"], string> = {
+  team: "teams",
+  project: "projects",
+  target: "targets",
+  environment: "environments",
+};
+
+/** The row heading of a level the key may not list: "2 teams not shown". */
+export function hiddenLabel(h: ExploreHidden): string {
+  return `${h.count} ${h.count === 1 ? h.level : PLURAL[h.level]} not shown`;
+}
+
+/** Why a level's nodes are not shown. */
+export function hiddenReason(h: ExploreHidden): string {
+  return `This key cannot list them (it lacks ${h.list_permission} there), so their names stay hidden.`;
+}
+
+export interface HiddenCell {
+  /** yes: allowed on every hidden node; no: on none; some: on part of them. */
+  state: "yes" | "no" | "some";
+  /** What a screen reader says, and the visible text for "some". */
+  label: string;
+}
+
+/** The cell of a hidden level's row for one permission, or null when the permission does not apply there. */
+export function hiddenCell(h: ExploreHidden, permission: string): HiddenCell | null {
+  const p = h.permissions.find((x) => x.permission === permission);
+  if (!p) return null;
+  const total = p.allowed + p.denied;
+  if (p.allowed === 0) return { state: "no", label: `not allowed on any of them` };
+  if (p.denied === 0) return { state: "yes", label: `allowed on all ${total}` };
+  return { state: "some", label: `allowed on ${p.allowed} of ${total}` };
 }
 
 export interface RouteAccess {

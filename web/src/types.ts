@@ -151,12 +151,23 @@ export interface ExploreAccess {
   allowed: boolean;
 }
 
+/** Per level, the nodes the explored key may not list: counted, never named. */
+export interface ExploreHidden {
+  level: Exclude<NodeLevel, "organization">;
+  count: number;
+  /** The permission that lists the level, which the key lacks on these nodes. */
+  list_permission: string;
+  /** Per permission scopable to the level: on how many hidden nodes it is allowed, and not. */
+  permissions: { permission: string; allowed: number; denied: number }[];
+}
+
 export interface ExploreResult {
   request: { method: string; path: string; headers: Record<string, string | string[]>; body: unknown };
   response: { status: number; headers: Record<string, string | string[]>; body: unknown };
   duration_ms: number;
   snippets: { curl: string; go: string; javascript: string; python: string };
   access: ExploreAccess[];
+  access_hidden?: ExploreHidden[];
 }
 
 /** RFC 9457 problem details as the API sends them. */

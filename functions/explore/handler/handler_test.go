@@ -14,18 +14,22 @@ import (
 	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/token"
 )
 
 type fixture struct {
-	t            *testing.T
+	t            testing.TB
 	url          string
+	router       http.Handler
 	owner        string
 	keyID, token string
 	otherToken   string
-	prod         string
+	ownerKeyID   string
+	team, prj    string
+	tgt, prod    string
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -46,11 +50,15 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, url: base, owner: owner.Token}
-	team := f.post("/v1/teams", f.owner, `{"name":"platform"}`)["id"].(string)
-	prj := f.post("/v1/projects", f.owner, `{"name":"billing","team_id":"`+team+`"}`)["id"].(string)
-	tgt := f.post("/v1/projects/"+prj+"/targets", f.owner, `{"name":"web"}`)["id"].(string)
-	f.prod = f.post("/v1/projects/"+prj+"/targets/"+tgt+"/environments", f.owner, `{"name":"production"}`)["id"].(string)
+	p, err := token.Parse(owner.Token)
+	if err != nil {
+		t.Fatal("the owner token does not parse")
+	}
+	f := &fixture{t: t, url: base, router: router, owner: owner.Token, ownerKeyID: p.KeyID()}
+	f.team = f.post("/v1/teams", f.owner, `{"name":"platform"}`)["id"].(string)
+	f.prj = f.post("/v1/projects", f.owner, `{"name":"billing","team_id":"`+f.team+`"}`)["id"].(string)
+	f.tgt = f.post("/v1/projects/"+f.prj+"/targets", f.owner, `{"name":"web"}`)["id"].(string)
+	f.prod = f.post("/v1/projects/"+f.prj+"/targets/"+f.tgt+"/environments", f.owner, `{"name":"production"}`)["id"].(string)
 	k := f.post("/v1/api-keys", f.owner, `{"name":"reader","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"`+f.prod+`"}},{"permission":"projects:read"}],"expiration":"30d"}`)
 	f.keyID, f.token = k["id"].(string), k["token"].(string)
 	f.otherToken = f.post("/v1/api-keys", f.owner, `{"name":"other","preset":"read-only","expiration":"30d"}`)["token"].(string)
@@ -117,20 +125,24 @@ func TestExploreMakesARealCall(t *testing.T) {
 	if res["response"].(map[string]any)["status"] != float64(403) {
 		t.Fatalf("explored forbidden call: %v", res["response"])
 	}
-	// The access map comes from the same Allows as verification.
+	// The access map comes from the same Allows as verification, on the
+	// nodes the key may list: it lists projects (projects:read), not
+	// teams, targets or environments.
 	cells := map[string]bool{}
 	for _, c := range res["access"].([]any) {
 		m := c.(map[string]any)
 		n := m["node"].(map[string]any)
 		cells[m["permission"].(string)+"@"+n["level"].(string)+":"+n["path"].(string)] = m["allowed"].(bool)
+		if l := n["level"]; l != "organization" && l != "project" {
+			t.Errorf("the map names a %s the key may not list: %v", l, m)
+		}
 	}
 	want := map[string]bool{
-		"secrets:read@environment:billing / web / production": true,
-		"secrets:read@target:billing / web":                   false,
-		"secrets:read@organization:":                          false,
-		"projects:read@project:billing":                       true,
-		"projects:read@organization:":                         true,
-		"billing:read@organization:":                          false,
+		"secrets:read@project:billing":  false,
+		"secrets:read@organization:":    false,
+		"projects:read@project:billing": true,
+		"projects:read@organization:":   true,
+		"billing:read@organization:":    false,
 	}
 	for k, v := range want {
 		got, ok := cells[k]
@@ -138,9 +150,49 @@ func TestExploreMakesARealCall(t *testing.T) {
 			t.Errorf("access %s = %v (present %v), want %v", k, got, ok, v)
 		}
 	}
-	if _, ok := cells["projects:read@environment:billing / web / production"]; ok {
-		t.Error("the map must not list a permission on levels it cannot be scoped to")
+	hidden := hiddenOf(t, res)
+	for _, w := range []struct {
+		level, list, perm string
+		count, allowed    int
+	}{
+		{"team", "teams:read", "secrets:read", 1, 0},
+		{"target", "targets:read", "secrets:read", 1, 0},
+		{"environment", "environments:read", "secrets:read", 1, 1},
+	} {
+		h, ok := hidden[w.level]
+		if !ok || h.Count != w.count || h.ListPermission != w.list || h.perms[w.perm] != [2]int{w.allowed, w.count - w.allowed} {
+			t.Errorf("access_hidden %s = %+v, want %d hidden, list permission %s, %s allowed on %d", w.level, h, w.count, w.list, w.perm, w.allowed)
+		}
 	}
+	if _, ok := hidden["project"]; ok {
+		t.Error("projects are listed, so none is hidden")
+	}
+}
+
+// hidden is one level of access_hidden, decoded.
+type hidden struct {
+	Count          int
+	ListPermission string
+	perms          map[string][2]int // allowed, denied
+}
+
+func hiddenOf(t *testing.T, res map[string]any) map[string]hidden {
+	t.Helper()
+	list, ok := res["access_hidden"].([]any)
+	if !ok {
+		t.Fatalf("access_hidden is missing or not a list: %v", res["access_hidden"])
+	}
+	out := map[string]hidden{}
+	for _, x := range list {
+		m := x.(map[string]any)
+		h := hidden{Count: int(m["count"].(float64)), ListPermission: m["list_permission"].(string), perms: map[string][2]int{}}
+		for _, p := range m["permissions"].([]any) {
+			pm := p.(map[string]any)
+			h.perms[pm["permission"].(string)] = [2]int{int(pm["allowed"].(float64)), int(pm["denied"].(float64))}
+		}
+		out[m["level"].(string)] = h
+	}
+	return out
 }
 
 func TestExploreWithBody(t *testing.T) {
@@ -183,6 +235,21 @@ func TestExploreRefusesOpenProxyTricks(t *testing.T) {
 		{"host header", "GET", "/v1/projects", `,"headers":{"Host":"evil"}`, "headers.Host"},
 		{"header value injection", "GET", "/v1/projects/prj_x", `,"headers":{"If-Match":"\"1\"\r\nX-Evil: 1"}`, "headers.If-Match"},
 		{"body on GET", "GET", "/v1/projects", `,"body":{"a":1}`, "body"},
+		// RFC 9110 field values: visible ASCII, SP and HTAB only; a
+		// client mistake is a 400 naming the header, never a failed call.
+		{"If-Match with a control character", "PATCH", "/v1/projects/prj_x", `,"headers":{"If-Match":"\"1\"\u0001"}`, "headers.If-Match"},
+		{"If-Match with escape", "PATCH", "/v1/projects/prj_x", `,"headers":{"If-Match":"\u001b[31m"}`, "headers.If-Match"},
+		{"If-Match with DEL", "PATCH", "/v1/projects/prj_x", `,"headers":{"If-Match":"\"1\"\u007f"}`, "headers.If-Match"},
+		{"If-Match with NUL", "PATCH", "/v1/projects/prj_x", `,"headers":{"If-Match":"\"1\u0000\""}`, "headers.If-Match"},
+		{"If-Match with obs-text", "PATCH", "/v1/projects/prj_x", `,"headers":{"If-Match":"\"é\""}`, "headers.If-Match"},
+		{"If-Match too long", "PATCH", "/v1/projects/prj_x", `,"headers":{"If-Match":"` + strings.Repeat("a", 1025) + `"}`, "headers.If-Match"},
+		{"Content-Type with a control character", "POST", "/v1/teams", `,"headers":{"content-type":"application/json\u0002"}`, "headers.content-type"},
+		{"path with non-ASCII", "GET", "/v1/projects/prj_é", "", "path"},
+		{"path with a brace", "GET", "/v1/projects/{project}", "", "path"},
+		{"path with a quote", "GET", "/v1/projects/\"x", "", "path"},
+		{"query with a control character", "GET", "/v1/projects?limit=1\u0001", "", "path"},
+		{"query with non-ASCII", "GET", "/v1/projects?cursor=é", "", "path"},
+		{"query with a pipe", "GET", "/v1/projects?cursor=a|b", "", "path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,8 +259,8 @@ func TestExploreRefusesOpenProxyTricks(t *testing.T) {
 				t.Fatalf("%d %s", st, raw)
 			}
 			errs := res["errors"].([]any)
-			if errs[0].(map[string]any)["field"] != tt.field {
-				t.Fatalf("field %v, want %s", errs[0], tt.field)
+			if len(errs) != 1 || errs[0].(map[string]any)["field"] != tt.field {
+				t.Fatalf("errors %v, want one on %s", errs, tt.field)
 			}
 		})
 	}

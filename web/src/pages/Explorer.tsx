@@ -13,6 +13,9 @@ import {
   candidates,
   defaultValues,
   estimateAccess,
+  hiddenCell,
+  hiddenLabel,
+  hiddenReason,
   fillPath,
   isDestructive,
   isLevel,
@@ -213,6 +216,8 @@ export function Explorer({ id }: { id: string }) {
   const thisRouteAccess = route ? routeAccess(route, access, values) : null;
   const accessPerms = catalog.groups.find((g) => g.name === accessGroup)?.permissions ?? [];
   const nodes = [...new Map(access.map((a) => [a.node.id, a.node])).values()];
+  // Levels the key may not list: the server counts them, never names them.
+  const hidden = result?.access_hidden ?? [];
 
   return (
     <section class="explorer">
@@ -488,7 +493,9 @@ export function Explorer({ id }: { id: string }) {
         <h2 id="access-title">What this key can do</h2>
         <p class="hint">
           {result?.access?.length
-            ? "From the server, as of the last call."
+            ? hidden.length
+              ? "From the server, as of the last call. Nodes this key may not list are counted, not named."
+              : "From the server, as of the last call."
             : "Worked out from the key's grants; the server's answer replaces it after your first call."}
         </p>
         <h3>Routes</h3>
@@ -584,6 +591,30 @@ export function Explorer({ id }: { id: string }) {
                       >
                         <span aria-hidden="true">{a.allowed ? "✓" : "✗"}</span>
                         <span class="sr-only">{a.allowed ? "allowed" : "not allowed"}</span>
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+              {hidden.map((h) => (
+                <tr key={`hidden-${h.level}`} class="access-hidden" data-testid="access-hidden" data-level={h.level}>
+                  <th scope="row">
+                    <span class="muted">{h.level}</span> {hiddenLabel(h)}
+                    <span class="hint-inline">{hiddenReason(h)}</span>
+                  </th>
+                  {accessPerms.map((p) => {
+                    const c = hiddenCell(h, p.name);
+                    if (!c)
+                      return (
+                        <td key={p.name} class="na">
+                          <span aria-hidden="true">·</span>
+                          <span class="sr-only">not applicable</span>
+                        </td>
+                      );
+                    return (
+                      <td key={p.name} class={c.state} data-testid="access-hidden-cell" data-permission={p.name} data-state={c.state}>
+                        <span aria-hidden="true">{c.state === "yes" ? "✓" : c.state === "no" ? "✗" : c.label.replace("allowed on ", "")}</span>
+                        <span class="sr-only">{c.label}</span>
                       </td>
                     );
                   })}
