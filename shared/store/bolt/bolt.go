@@ -50,6 +50,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -86,6 +87,10 @@ type Store struct {
 	cache  *keyCache
 	seq    atomic.Uint64 // taken inside write transactions: commit order
 	closed atomic.Bool
+	// broken holds the stored keys that do not decode (GetKey answers
+	// them with keys.UnreadableError).
+	broken brokenKeys
+	log    *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -97,6 +102,17 @@ type config struct {
 	lockTimeout  time.Duration
 	batchDelay   time.Duration
 	maxBatchSize int
+	log          *slog.Logger
+}
+
+// WithLogger sets the logger for stored items that cannot be decoded
+// (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.log = l
+		}
+	}
 }
 
 // WithLockTimeout sets how long Open waits for the file lock held by
@@ -115,7 +131,7 @@ func WithMaxBatchSize(n int) Option { return func(c *config) { c.maxBatchSize = 
 // Open opens the store in the file at path, creating the file and its
 // directory when missing, and loads every key into memory.
 func Open(path string, opts ...Option) (*Store, error) {
-	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256}
+	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256, log: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -128,7 +144,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db.MaxBatchDelay = cfg.batchDelay
 	db.MaxBatchSize = cfg.maxBatchSize
-	s := &Store{db: db}
+	s := &Store{db: db, log: cfg.log}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
@@ -161,7 +177,10 @@ func (s *Store) init() error {
 		return tx.Bucket(bucketKeys).ForEach(func(id, v []byte) error {
 			k, err := decodeKey(v)
 			if err != nil {
-				return fmt.Errorf("loading key %s: %w", id, err)
+				// One broken document must not keep the store from
+				// opening: GetKey answers it as unreadable.
+				s.noteBrokenKey(string(id), v, err)
+				return nil
 			}
 			cache.m[k.ID] = cacheEntry{key: k}
 			return nil

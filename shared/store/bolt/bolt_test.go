@@ -71,7 +71,11 @@ func (s *Store) loadBulk(ks []*keys.Key) error {
 			if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
 				return err
 			}
-			ch, err := putKey(tx, r, s.seq.Add(1))
+			v, stored, err := encodeKey(r)
+			if err != nil {
+				return err
+			}
+			ch, err := putKey(tx, v, stored, s.seq.Add(1))
 			if err != nil {
 				return err
 			}
