@@ -244,7 +244,7 @@ func fuzzKey(r *rand.Rand, org string, bad bool) (*keys.Key, bool) {
 func testKeyRoundTripProperty(t *testing.T, s store.Store) {
 	r := newRand(t)
 	org := newOrg(t, s).ID
-	const n = 40
+	const n = 30
 	stored := map[string]*keys.Key{}
 	refused := map[string]bool{}
 	for i := range n {
@@ -298,7 +298,7 @@ func checkListed(t *testing.T, s store.Store, org string, stored map[string]*key
 func testKeyUpdateProperty(t *testing.T, s store.Store) {
 	r := newRand(t)
 	org := newOrg(t, s).ID
-	const n = 12
+	const n = 8
 	stored := map[string]*keys.Key{}
 	for i := range n {
 		base := newKey(org, now())
