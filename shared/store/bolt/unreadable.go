@@ -44,17 +44,21 @@ func checkTimes(kind, id string, names []string, ts []time.Time) error {
 // It returns the document and the decoded key (what the cache holds), or
 // the refusal.
 func encodeKey(r *keyRecord) ([]byte, *keys.Key, error) {
-	if err := checkTimes("key", r.ID, []string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
-		[]time.Time{r.ExpiresAt, r.CreatedAt, r.UpdatedAt, r.RotatedAt, r.LastUsedAt}); err != nil {
-		return nil, nil, err
+	refuse := func(err error) ([]byte, *keys.Key, error) {
+		// Name the field when it is a time (the common case), else the item.
+		if terr := checkTimes("key", r.ID, []string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
+			[]time.Time{r.ExpiresAt, r.CreatedAt, r.UpdatedAt, r.RotatedAt, r.LastUsedAt}); terr != nil {
+			return nil, nil, terr
+		}
+		return nil, nil, store.NotStorable("key", r.ID, "item", err)
 	}
 	v, err := json.Marshal(r)
 	if err != nil {
-		return nil, nil, store.NotStorable("key", r.ID, "item", err)
+		return refuse(err)
 	}
 	got, err := decodeKey(v)
 	if err != nil {
-		return nil, nil, store.NotStorable("key", r.ID, "item", err)
+		return refuse(err)
 	}
 	if field := store.KeyDiff(r.key(), got); field != "" {
 		return nil, nil, store.NotStorable("key", r.ID, field, nil)
