@@ -125,9 +125,9 @@ func decodeOrg(v []byte) (*orgRecord, error) {
 // keyHeader is what can still be read of a key document that does not
 // decode: enough to list it as unreadable and to delete it.
 type keyHeader struct {
-	ID        string `json:"id"`
-	Org       string `json:"organization_id"`
-	Version   int64  `json:"version"`
+	ID      string `json:"id"`
+	Org     string `json:"organization_id"`
+	Version int64  `json:"version"`
 }
 
 // readKeyHeader reads what it can of the key document v stored under id.
