@@ -36,6 +36,12 @@
 //	dir / <org id> / children     parent id + 0x00 + ts(created_at) + node id → "" (a team's parent id is "")
 //	dir / <org id> / levels       level byte + ts(created_at) + node id → "" (ListNodes without a parent)
 //
+// Times are kept from year 0000 to 9999 in UTC (RFC 3339 in JSON); no write
+// stores a document that does not decode back to what was given (the write
+// gate, docs/dynamodb.md), and a document that does not decode never keeps
+// the file from opening nor a listing from answering: it is logged and
+// reported as unreadable.
+//
 // Node ids never contain 0x00. A listing cursor is the unpadded base64url
 // form of: a format byte (1), the listing kind ('k' keys, 'n' nodes), the
 // organization id, the level and the parent id (nodes), and the index key of
