@@ -366,6 +366,9 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 	return s.update(ctx, "delete node "+id, func(tx *bbolt.Tx) error {
 		r, err := existingNode(tx, org, id)
+		if err != nil && fault.CodeOf(err) == fault.CodeInternal {
+			return deleteBrokenNode(dirOf(tx, org), id)
+		}
 		if err != nil {
 			return err
 		}

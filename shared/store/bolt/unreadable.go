@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -8,6 +9,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
@@ -200,3 +202,50 @@ func unreadableNode(id string, err error) error {
 
 // unreadable lists an item a listing skipped.
 func unreadable(id string) directory.Unreadable { return directory.Unreadable{ID: id} }
+
+// deleteBrokenNode deletes a node whose document does not decode, with
+// what can still be read of it (path and name); its index entries are
+// found by a scan since its creation time may be unreadable.
+func deleteBrokenNode(d *orgDir, id string) error {
+	var h struct {
+		Team        string `json:"team"`
+		Project     string `json:"project"`
+		Target      string `json:"target"`
+		Environment string `json:"environment"`
+		Name        string `json:"name"`
+	}
+	if err := json.Unmarshal(d.nodes.Get([]byte(id)), &h); err != nil {
+		return unreadableNode(id, err)
+	}
+	n := &directory.Node{ID: id, Path: authz.Node{Team: h.Team, Project: h.Project, Target: h.Target, Environment: h.Environment}}
+	if n.Path.ID() != id {
+		return unreadableNode(id, fmt.Errorf("its path does not end with its id"))
+	}
+	if k, _ := d.children.Cursor().Seek(childrenPrefix(id)); k != nil && bytes.HasPrefix(k, childrenPrefix(id)) {
+		return fmt.Errorf("bolt: delete node %s: it has children: %w", id, fault.ErrConflict)
+	}
+	level, parent := n.Level(), n.ParentID()
+	if err := d.nodes.Delete([]byte(id)); err != nil {
+		return err
+	}
+	if owner := d.names.Get(nameKey(level, parent, h.Name)); string(owner) == id {
+		if err := d.names.Delete(nameKey(level, parent, h.Name)); err != nil {
+			return err
+		}
+	}
+	for _, ix := range []struct {
+		b      *bbolt.Bucket
+		prefix []byte
+	}{{d.children, childrenPrefix(parent)}, {d.levels, levelPrefix(level)}} {
+		c := ix.b.Cursor()
+		for k, _ := c.Seek(ix.prefix); k != nil && bytes.HasPrefix(k, ix.prefix); k, _ = c.Next() {
+			if len(k) == len(ix.prefix)+tsLen+len(id) && string(k[len(ix.prefix)+tsLen:]) == id {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}

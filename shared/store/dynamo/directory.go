@@ -434,10 +434,14 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 	if err != nil {
 		return s.fail("delete node "+id, err)
 	}
-	n, err := decodeNode(out.Attributes)
-	if err != nil {
-		return err
+	// Only the path and the name are needed to clean up, so a node whose
+	// times do not parse (an unreadable item) is cleaned up too.
+	var rec nodeRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &rec); err != nil {
+		return fault.Wrap(fmt.Errorf("dynamo: deleted node %s: %w", id, err), fault.CodeInternal, "internal error")
 	}
+	n := &directory.Node{ID: rec.ID, OrganizationID: rec.Org, Name: rec.Name,
+		Path: authz.Node{Team: rec.Team, Project: rec.Project, Target: rec.Target, Environment: rec.Environment}}
 	s.undo(ctx, "release name of deleted "+id, func(ctx context.Context) error {
 		return s.release(ctx, orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name), id)
 	})

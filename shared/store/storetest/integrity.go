@@ -545,4 +545,11 @@ func testNodeUnreadable(t *testing.T, s store.Store, h Harness) {
 			t.Fatalf("ListNodes(limit %d) = %v, unreadable %v; want %v and [%s]", limit, ids, bad, nodeIDs(good), broken.ID)
 		}
 	}
+	// It can be deleted, and its name is free again.
+	if err := s.DeleteNode(t.Context(), org, broken.ID); err != nil {
+		t.Fatalf("DeleteNode of an unreadable node: %v", err)
+	}
+	_, err := s.GetNode(t.Context(), org, broken.ID)
+	wantErr(t, "GetNode after deleting the unreadable node", err, fault.ErrNotFound)
+	mustCreateNode(t, s, child(org, nil, broken.Name, at.Add(time.Second)))
 }
