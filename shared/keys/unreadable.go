@@ -22,14 +22,14 @@ type UnreadableError struct {
 	OrganizationID string
 	Version        int64
 	// Cause is the decoding error; it never holds a digest or a token.
-	Cause error
-	fault *fault.Error
+	Cause    error
+	internal *fault.Error
 }
 
 // Unreadable returns the error of a stored key that could not be decoded.
 func Unreadable(id, org string, version int64, cause error) *UnreadableError {
 	return &UnreadableError{ID: id, OrganizationID: org, Version: version, Cause: cause,
-		fault: fault.Wrap(cause, fault.CodeInternal, UnreadableMessage)}
+		internal: fault.Wrap(cause, fault.CodeInternal, UnreadableMessage)}
 }
 
 func (e *UnreadableError) Error() string {
@@ -38,7 +38,7 @@ func (e *UnreadableError) Error() string {
 
 // Unwrap returns an internal fault wrapping the decoding error, so that
 // fault.CodeOf answers internal.
-func (e *UnreadableError) Unwrap() error { return e.fault }
+func (e *UnreadableError) Unwrap() error { return e.internal }
 
 // unreadableOf returns the UnreadableError in err's chain, or nil.
 func unreadableOf(err error) *UnreadableError {
