@@ -273,6 +273,17 @@ func testKeyRoundTripProperty(t *testing.T, s store.Store) {
 	if len(refused) == 0 {
 		t.Fatalf("no key was refused: the year-10000 expiry %s was stored", year10000)
 	}
+	// A name that is not valid UTF-8 cannot come back as written (JSON
+	// replaces the bad bytes): refused, naming the field, nothing stored.
+	k := newKey(org, now())
+	k.Name = "bad \xff byte"
+	err := s.CreateKey(t.Context(), k)
+	var f *fault.Error
+	if !errors.As(err, &f) || f.Code != fault.CodeValidation || len(f.Fields) != 1 || f.Fields[0].Field != "name" {
+		t.Fatalf("CreateKey with a name that is not UTF-8: got %v, want a validation error on name", err)
+	}
+	_, err = s.GetKey(t.Context(), k.ID)
+	wantErr(t, "GetKey after a refused CreateKey (name not UTF-8)", err, fault.ErrNotFound)
 	checkListed(t, s, org, stored)
 }
 
