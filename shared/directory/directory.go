@@ -51,6 +51,17 @@ type Page[T any] struct {
 	Items []T
 	// Next is the opaque cursor of the next page, "" on the last page.
 	Next string
+	// Unreadable lists the stored items this page skipped because they
+	// could not be decoded (docs/dynamodb.md, "Unreadable items"): one
+	// broken item never takes down a listing. Skipped items do not count
+	// toward the page size.
+	Unreadable []Unreadable
+}
+
+// Unreadable is a stored item a listing skipped because it could not be
+// decoded. Only its id is kept: the cause is logged by the store.
+type Unreadable struct {
+	ID string
 }
 
 // ListOptions select a page.

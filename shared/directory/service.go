@@ -113,6 +113,11 @@ func (s *Service) List(ctx context.Context, caller authz.Principal, level authz.
 		}
 	}
 	p.Items = visible
+	if !caller.OrganizationWide(s.catalog, perm) {
+		// An unreadable node's path is unknown: only a caller who sees
+		// every node of the level hears of it.
+		p.Unreadable = nil
+	}
 	return p, nil
 }
 

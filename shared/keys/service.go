@@ -164,7 +164,7 @@ func (s *Service) insert(ctx context.Context, org, createdBy, name string, acces
 // organization's key answers not found.
 func (s *Service) Get(ctx context.Context, caller authz.Principal, id string) (*Key, error) {
 	k, err := s.keys.GetKey(ctx, id)
-	if errors.Is(err, fault.ErrNotFound) || (err == nil && k.OrganizationID != caller.OrganizationID) {
+	if errors.Is(err, fault.ErrNotFound) || (err == nil && k.OrganizationID != caller.OrganizationID) || foreignUnreadable(err, caller.OrganizationID) {
 		return nil, fault.NotFound("API key")
 	}
 	if err != nil {
@@ -259,6 +259,9 @@ const maxAttempts = 8
 func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
 	for attempt := 1; ; attempt++ {
 		k, err := s.Get(ctx, caller, id)
+		if u := unreadableOf(err); u != nil {
+			return s.deleteUnreadable(ctx, u)
+		}
 		if err != nil {
 			return err
 		}

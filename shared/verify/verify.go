@@ -84,9 +84,11 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error)
 	}
 	k, err := v.keys.GetKey(ctx, p.KeyID())
 	if err != nil {
-		if errors.Is(err, fault.ErrNotFound) {
+		var unreadable *keys.UnreadableError
+		if errors.Is(err, fault.ErrNotFound) || errors.As(err, &unreadable) {
 			// Hash anyway so an unknown selector costs what a wrong
-			// verifier costs.
+			// verifier costs. A stored key that cannot be decoded fails
+			// closed, as not found (the store has logged it).
 			p.Matches(token.Digest{})
 			return Result{Code: CodeNotFound}, nil
 		}

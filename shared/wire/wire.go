@@ -91,11 +91,37 @@ type Key struct {
 type Page[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
+	// Unreadable lists the stored items the page skipped because they
+	// could not be read; absent when there is none.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
+}
+
+// Unreadable is an item a listing skipped: its id and what to do about it.
+type Unreadable struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// UnreadableMessage is the message of an unreadable node of a listing (a
+// key's is keys.UnreadableMessage).
+const UnreadableMessage = "this stored item could not be read; contact support"
+
+// NewUnreadable converts a store page's unreadable items (nil when none),
+// each with message.
+func NewUnreadable(us []directory.Unreadable, message string) []Unreadable {
+	if len(us) == 0 {
+		return nil
+	}
+	out := make([]Unreadable, len(us))
+	for i, u := range us {
+		out[i] = Unreadable{ID: u.ID, Message: message}
+	}
+	return out
 }
 
 // NewPage converts a store page.
 func NewPage[T, U any](p directory.Page[T], conv func(T) U) Page[U] {
-	out := Page[U]{Items: make([]U, 0, len(p.Items))}
+	out := Page[U]{Items: make([]U, 0, len(p.Items)), Unreadable: NewUnreadable(p.Unreadable, UnreadableMessage)}
 	for _, it := range p.Items {
 		out.Items = append(out.Items, conv(it))
 	}

@@ -51,7 +51,7 @@ func List(d httpapi.Deps) httpapi.Endpoint {
 		}
 		namer := wire.NewNamer(d.Directory.Store(), caller.OrganizationID)
 		now := d.Now()
-		out := wire.Page[wire.Key]{Items: make([]wire.Key, 0, len(page.Items))}
+		out := wire.Page[wire.Key]{Items: make([]wire.Key, 0, len(page.Items)), Unreadable: wire.NewUnreadable(page.Unreadable, keys.UnreadableMessage)}
 		for _, k := range page.Items {
 			wk, err := namer.Key(r.Context(), k, now)
 			if err != nil {

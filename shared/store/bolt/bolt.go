@@ -36,6 +36,12 @@
 //	dir / <org id> / children     parent id + 0x00 + ts(created_at) + node id → "" (a team's parent id is "")
 //	dir / <org id> / levels       level byte + ts(created_at) + node id → "" (ListNodes without a parent)
 //
+// Times are kept from year 0000 to 9999 in UTC (RFC 3339 in JSON); no write
+// stores a document that does not decode back to what was given (the write
+// gate, docs/dynamodb.md), and a document that does not decode never keeps
+// the file from opening nor a listing from answering: it is logged and
+// reported as unreadable.
+//
 // Node ids never contain 0x00. A listing cursor is the unpadded base64url
 // form of: a format byte (1), the listing kind ('k' keys, 'n' nodes), the
 // organization id, the level and the parent id (nodes), and the index key of
@@ -50,6 +56,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -86,6 +93,10 @@ type Store struct {
 	cache  *keyCache
 	seq    atomic.Uint64 // taken inside write transactions: commit order
 	closed atomic.Bool
+	// broken holds the stored keys that do not decode (GetKey answers
+	// them with keys.UnreadableError).
+	broken brokenKeys
+	log    *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -97,6 +108,17 @@ type config struct {
 	lockTimeout  time.Duration
 	batchDelay   time.Duration
 	maxBatchSize int
+	log          *slog.Logger
+}
+
+// WithLogger sets the logger for stored items that cannot be decoded
+// (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.log = l
+		}
+	}
 }
 
 // WithLockTimeout sets how long Open waits for the file lock held by
@@ -115,7 +137,7 @@ func WithMaxBatchSize(n int) Option { return func(c *config) { c.maxBatchSize = 
 // Open opens the store in the file at path, creating the file and its
 // directory when missing, and loads every key into memory.
 func Open(path string, opts ...Option) (*Store, error) {
-	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256}
+	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256, log: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -128,7 +150,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db.MaxBatchDelay = cfg.batchDelay
 	db.MaxBatchSize = cfg.maxBatchSize
-	s := &Store{db: db}
+	s := &Store{db: db, log: cfg.log}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
@@ -161,7 +183,10 @@ func (s *Store) init() error {
 		return tx.Bucket(bucketKeys).ForEach(func(id, v []byte) error {
 			k, err := decodeKey(v)
 			if err != nil {
-				return fmt.Errorf("loading key %s: %w", id, err)
+				// One broken document must not keep the store from
+				// opening: GetKey answers it as unreadable.
+				s.noteBrokenKey(string(id), v, err)
+				return nil
 			}
 			cache.m[k.ID] = cacheEntry{key: k}
 			return nil

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -36,7 +37,108 @@ func openTemp(tb testing.TB, opts ...Option) (*Store, string) {
 
 func TestConformance(t *testing.T) {
 	s, _ := openTemp(t)
-	storetest.Run(t, s)
+	storetest.Run(t, s, harness(s))
+}
+
+// harness stores broken documents with raw bbolt writes, bypassing the
+// write gate: a key whose expires_at is year 10000 (encoding/json cannot
+// parse it), a node whose updated_at is not a time. A broken key is then
+// noted the way Open notes one it finds.
+func harness(s *Store) storetest.Harness {
+	return storetest.Harness{
+		PutBrokenKey: func(t *testing.T, k *keys.Key) {
+			v := brokenDoc(t, keyRecordOf(k), "expires_at", "10000-01-01T00:00:00Z")
+			err := s.db.Update(func(tx *bbolt.Tx) error {
+				idx, err := tx.Bucket(bucketKeyIndex).CreateBucketIfNotExists([]byte(k.OrganizationID))
+				if err != nil {
+					return err
+				}
+				if err := idx.Put(keyIndexKey(utc(k.CreatedAt), k.ID), nil); err != nil {
+					return err
+				}
+				return tx.Bucket(bucketKeys).Put([]byte(k.ID), v)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, derr := decodeKey(v)
+			if derr == nil {
+				t.Fatal("the broken key document decodes")
+			}
+			s.noteBrokenKey(k.ID, v, derr)
+		},
+		PutBrokenNode: func(t *testing.T, n *directory.Node) {
+			r := nodeRecordOf(n)
+			v := brokenDoc(t, r, "updated_at", "not a time")
+			err := s.db.Update(func(tx *bbolt.Tx) error {
+				d := dirOf(tx, n.OrganizationID)
+				for _, p := range []struct {
+					b    *bbolt.Bucket
+					k, v []byte
+				}{
+					{d.nodes, []byte(n.ID), v},
+					{d.names, nameKey(n.Level(), "", n.Name), []byte(n.ID)},
+					{d.children, childKey("", r.CreatedAt, n.ID), nil},
+					{d.levels, levelKey(n.Level(), r.CreatedAt, n.ID), nil},
+				} {
+					if err := p.b.Put(p.k, p.v); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+}
+
+// brokenDoc returns the JSON document of rec with field set to value.
+func brokenDoc(t *testing.T, rec any, field, value string) []byte {
+	t.Helper()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc[field] = value
+	if b, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A key document that does not decode does not keep the store from
+// opening: GetKey answers it as unreadable and it can be deleted.
+func TestOpenWithUnreadableKey(t *testing.T) {
+	s, path := openTemp(t)
+	k := testKey("org_broken", 1, time.Now().UTC())
+	k.Version = 4
+	harness(s).PutBrokenKey(t, k)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open with an unreadable key document: %v", err)
+	}
+	defer s.Close()
+	_, err = s.GetKey(t.Context(), k.ID)
+	var u *keys.UnreadableError
+	if !errors.As(err, &u) || u.ID != k.ID || u.OrganizationID != k.OrganizationID || u.Version != 4 {
+		t.Fatalf("GetKey after reopening: got %v, want an UnreadableError for %s of org_broken, version 4", err, k.ID)
+	}
+	if err := s.DeleteKey(t.Context(), k.ID, 4); err != nil {
+		t.Fatalf("DeleteKey of the unreadable key: %v", err)
+	}
+	_, err = s.GetKey(t.Context(), k.ID)
+	if !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("GetKey after deleting: %v, want not found", err)
+	}
 }
 
 // keyID is the id of testKey(org, n, ...).
@@ -71,7 +173,11 @@ func (s *Store) loadBulk(ks []*keys.Key) error {
 			if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
 				return err
 			}
-			ch, err := putKey(tx, r, s.seq.Add(1))
+			v, stored, err := encodeKey(r)
+			if err != nil {
+				return err
+			}
+			ch, err := putKey(tx, v, stored, s.seq.Add(1))
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -38,12 +37,22 @@ func (s *Store) view(ctx context.Context, what string, fn func(tx *bbolt.Tx) err
 	return engineErr(what, s.db.View(fn))
 }
 
-func putJSON(b *bbolt.Bucket, id string, v any) error {
-	data, err := json.Marshal(v)
+// putOrg stores an organization document that passed the gate.
+func putOrg(b *bbolt.Bucket, r *orgRecord) error {
+	v, err := encodeOrg(r)
 	if err != nil {
 		return err
 	}
-	return b.Put([]byte(id), data)
+	return b.Put([]byte(r.ID), v)
+}
+
+// putNode stores a node document that passed the gate.
+func putNode(b *bbolt.Bucket, r *nodeRecord) error {
+	v, err := encodeNode(r)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(r.ID), v)
 }
 
 // CreateOrganization stores a new organization (fault.ErrConflict if the id
@@ -65,7 +74,7 @@ func createOrg(tx *bbolt.Tx, r *orgRecord) error {
 	if orgs.Get([]byte(r.ID)) != nil {
 		return fmt.Errorf("bolt: create organization %s: %w", r.ID, fault.ErrConflict)
 	}
-	if err := putJSON(orgs, r.ID, r); err != nil {
+	if err := putOrg(orgs, r); err != nil {
 		return err
 	}
 	ob, err := tx.Bucket(bucketDir).CreateBucketIfNotExists([]byte(r.ID))
@@ -98,11 +107,11 @@ func loadOrg(tx *bbolt.Tx, id string) (*orgRecord, error) {
 	if v == nil {
 		return nil, fmt.Errorf("bolt: organization %s: %w", id, fault.ErrNotFound)
 	}
-	var r orgRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("decoding organization %s: %w", id, err)
+	r, err := decodeOrg(v)
+	if err != nil {
+		return nil, fault.Wrap(fmt.Errorf("bolt: organization %s: %w", id, err), fault.CodeInternal, "this stored organization could not be read; contact support")
 	}
-	return &r, nil
+	return r, nil
 }
 
 // RenameOrganization changes the name and UpdatedAt (fault.ErrNotFound when
@@ -115,7 +124,7 @@ func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time
 			return err
 		}
 		r.Name, r.UpdatedAt = name, utc(at)
-		if err := putJSON(tx.Bucket(bucketOrgs), id, r); err != nil {
+		if err := putOrg(tx.Bucket(bucketOrgs), r); err != nil {
 			return err
 		}
 		out = r.organization()
@@ -145,11 +154,11 @@ func (d *orgDir) node(id string) (*nodeRecord, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var r nodeRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("decoding node %s: %w", id, err)
+	r, err := decodeNode(v)
+	if err != nil {
+		return nil, unreadableNode(id, err)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // checkPath refuses a node whose Path is not a chain from a team down to the
@@ -216,7 +225,7 @@ func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
 		if d.names.Get(nk) != nil {
 			return fmt.Errorf("bolt: create node %s: a sibling is named %q: %w", r.ID, r.Name, fault.ErrConflict)
 		}
-		if err := putJSON(d.nodes, r.ID, r); err != nil {
+		if err := putNode(d.nodes, r); err != nil {
 			return err
 		}
 		if err := d.names.Put(nk, []byte(r.ID)); err != nil {
@@ -306,7 +315,10 @@ func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, pa
 			id := string(k[len(prefix)+tsLen:])
 			r, err := d.node(id)
 			if err != nil {
-				return err
+				// Does not decode: skipped, logged and reported.
+				s.log.ErrorContext(ctx, "bolt: stored node cannot be decoded", "id", id, "error", err)
+				page.Unreadable = append(page.Unreadable, unreadable(id))
+				continue
 			}
 			if r == nil {
 				return fmt.Errorf("node index names the missing node %s", id)
@@ -346,7 +358,7 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 			}
 		}
 		r.Name, r.UpdatedAt = name, utc(at)
-		if err := putJSON(d.nodes, id, r); err != nil {
+		if err := putNode(d.nodes, r); err != nil {
 			return err
 		}
 		out = r.node()
@@ -360,6 +372,9 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 	return s.update(ctx, "delete node "+id, func(tx *bbolt.Tx) error {
 		r, err := existingNode(tx, org, id)
+		if err != nil && fault.CodeOf(err) == fault.CodeInternal {
+			return deleteBrokenNode(dirOf(tx, org), id)
+		}
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -56,16 +55,13 @@ func (s *Store) writeKey(ctx context.Context, what string, op keyOp) error {
 	return res.refusal
 }
 
-// putKey stores r and returns the cache change.
-func putKey(tx *bbolt.Tx, r *keyRecord, seq uint64) (keyChange, error) {
-	v, err := json.Marshal(r)
-	if err != nil {
+// putKey stores the document v of key k (both from encodeKey, the gate)
+// and returns the cache change.
+func putKey(tx *bbolt.Tx, v []byte, k *keys.Key, seq uint64) (keyChange, error) {
+	if err := tx.Bucket(bucketKeys).Put([]byte(k.ID), v); err != nil {
 		return keyChange{}, err
 	}
-	if err := tx.Bucket(bucketKeys).Put([]byte(r.ID), v); err != nil {
-		return keyChange{}, err
-	}
-	return keyChange{id: r.ID, key: r.key(), seq: seq}, nil
+	return keyChange{id: k.ID, key: k, seq: seq}, nil
 }
 
 // loadKey reads the stored record of id (nil when missing).
@@ -88,14 +84,18 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 	}
 	r := keyRecordOf(k)
 	r.Version = 1
+	v, stored, err := encodeKey(r)
+	if err != nil {
+		return err
+	}
 	return s.writeKey(ctx, "create key "+k.ID, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
-		return createKey(tx, r, seq)
+		return createKey(tx, r, v, stored, seq)
 	})
 }
 
 // createKey stores a new key and its index entry inside tx; an existing id
 // is refused (fault.ErrConflict) without writing.
-func createKey(tx *bbolt.Tx, r *keyRecord, seq uint64) (opResult, error) {
+func createKey(tx *bbolt.Tx, r *keyRecord, v []byte, stored *keys.Key, seq uint64) (opResult, error) {
 	if tx.Bucket(bucketKeys).Get([]byte(r.ID)) != nil {
 		return refuse(fmt.Errorf("bolt: create key %s: %w", r.ID, fault.ErrConflict))
 	}
@@ -106,7 +106,7 @@ func createKey(tx *bbolt.Tx, r *keyRecord, seq uint64) (opResult, error) {
 	if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
 		return opResult{}, err
 	}
-	ch, err := putKey(tx, r, seq)
+	ch, err := putKey(tx, v, stored, seq)
 	return opResult{ch: ch}, err
 }
 
@@ -118,6 +118,10 @@ func (s *Store) GetKey(_ context.Context, id string) (*keys.Key, error) {
 	}
 	if k := s.cache.get(id); k != nil {
 		return k, nil
+	}
+	if e := s.broken.get(id); e != nil {
+		s.log.Error("bolt: stored key cannot be decoded", "id", id, "error", e.Cause)
+		return nil, fmt.Errorf("bolt: get key %s: %w", id, e)
 	}
 	return nil, fmt.Errorf("bolt: get key %s: %w", id, fault.ErrNotFound)
 }
@@ -140,7 +144,11 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		}
 		next := *in
 		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
-		ch, err := putKey(tx, &next, seq)
+		v, stored, err := encodeKey(&next)
+		if err != nil {
+			return refuse(err)
+		}
+		ch, err := putKey(tx, v, stored, seq)
 		return opResult{ch: ch}, err
 	})
 }
@@ -148,11 +156,12 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 // DeleteKey removes the key when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
 func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
-	return s.writeKey(ctx, "delete key "+id, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
+	err := s.writeKey(ctx, "delete key "+id, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
 		cur, err := loadKey(tx, id)
+		if err != nil {
+			return deleteBrokenKey(tx, id, expectedVersion, seq)
+		}
 		switch {
-		case err != nil:
-			return opResult{}, err
 		case cur == nil:
 			return refuse(fmt.Errorf("bolt: delete key %s: %w", id, fault.ErrNotFound))
 		case cur.Version != expectedVersion:
@@ -168,6 +177,26 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 		}
 		return opResult{ch: keyChange{id: id, seq: seq}}, nil
 	})
+	if err == nil {
+		s.broken.drop(id)
+	}
+	return err
+}
+
+// deleteBrokenKey deletes a key whose document does not decode, on the
+// version that can still be read from it.
+func deleteBrokenKey(tx *bbolt.Tx, id string, expectedVersion int64, seq uint64) (opResult, error) {
+	h := readKeyHeader(id, tx.Bucket(bucketKeys).Get([]byte(id)))
+	if h.Version != expectedVersion {
+		return refuse(fmt.Errorf("bolt: delete unreadable key %s: stored version %d, expected %d: %w", id, h.Version, expectedVersion, fault.ErrConflict))
+	}
+	if err := tx.Bucket(bucketKeys).Delete([]byte(id)); err != nil {
+		return opResult{}, err
+	}
+	if err := deleteKeyIndexOf(tx, h.Org, id); err != nil {
+		return opResult{}, err
+	}
+	return opResult{ch: keyChange{id: id, seq: seq}}, nil
 }
 
 // TouchKey sets LastUsedAt to now when the stored LastUsedAt still equals
@@ -182,7 +211,11 @@ func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (b
 			return opResult{}, err
 		}
 		cur.LastUsedAt = utc(now)
-		ch, err := putKey(tx, cur, seq)
+		v, stored, err := encodeKey(cur)
+		if err != nil {
+			return refuse(err)
+		}
+		ch, err := putKey(tx, v, stored, seq)
 		wrote = err == nil
 		return opResult{ch: ch}, err
 	})
@@ -234,6 +267,11 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 			if err != nil {
 				return err
 			}
+			if key == nil {
+				// Does not decode: skipped, logged and reported.
+				page.Unreadable = append(page.Unreadable, unreadable(string(k[tsLen:])))
+				continue
+			}
 			page.Items = append(page.Items, key)
 			last = k
 		}
@@ -246,7 +284,9 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 }
 
 // listedKey returns the key with id for a listing: from the cache, or, when
-// the cache has not caught up with the snapshot yet, decoded from it.
+// the cache has not caught up with the snapshot yet, decoded from it. A
+// document that does not decode is noted (logged, and answered by GetKey
+// as unreadable) and returns nil.
 func (s *Store) listedKey(tx *bbolt.Tx, id []byte) (*keys.Key, error) {
 	if k := s.cache.getBytes(id); k != nil {
 		return k, nil
@@ -255,5 +295,10 @@ func (s *Store) listedKey(tx *bbolt.Tx, id []byte) (*keys.Key, error) {
 	if v == nil {
 		return nil, fmt.Errorf("key index names the missing key %s", id)
 	}
-	return decodeKey(v)
+	k, err := decodeKey(v)
+	if err != nil {
+		s.noteBrokenKey(string(id), v, err)
+		return nil, nil
+	}
+	return k, nil
 }

@@ -35,9 +35,11 @@ func errNameTaken(name string) error {
 // CreateOrganization puts the organization on condition that its item does
 // not exist. One PutItem.
 func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organization) error {
-	rec := orgRecord{PK: orgPK(org.ID), SK: orgSK, Type: typeOrg, ID: org.ID, Name: org.Name,
-		CreatedAt: formatTime(org.CreatedAt), UpdatedAt: formatTime(org.UpdatedAt)}
-	err := s.putNew(ctx, rec)
+	item, err := checkedOrgItem(org)
+	if err != nil {
+		return err
+	}
+	err = s.putNewItem(ctx, item)
 	if failed, _ := conditionFailed(err); failed {
 		return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))
 	}
@@ -60,6 +62,11 @@ func (s *Store) putNew(ctx context.Context, rec any) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: encode item: %w", err)
 	}
+	return s.putNewItem(ctx, item)
+}
+
+// putNewItem is putNew for an item already encoded (and gated).
+func (s *Store) putNewItem(ctx context.Context, item map[string]types.AttributeValue) error {
 	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
 	if err != nil {
 		return fmt.Errorf("dynamo: build condition: %w", err)
@@ -126,6 +133,12 @@ func decodeOrg(item map[string]types.AttributeValue) (*directory.Organization, e
 // RenameOrganization is one UpdateItem on condition that the organization
 // exists.
 func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time.Time) (*directory.Organization, error) {
+	if err := checkText("organization", id, "name", name); err != nil {
+		return nil, err
+	}
+	if err := checkTime("organization", id, "updated_at", at); err != nil {
+		return nil, err
+	}
 	out, err := s.update(ctx, primaryKey(orgPK(id), orgSK),
 		expression.Set(expression.Name(attrName), expression.Value(name)).
 			Set(expression.Name(attrUpdated), expression.Value(formatTime(at))),
@@ -222,8 +235,12 @@ func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
 	if err := checkNode(n); err != nil {
 		return err
 	}
+	nodeItem, err := checkedNodeItem(n)
+	if err != nil {
+		return err
+	}
 	pkey, pcond := parentOf(n)
-	_, err := s.update(ctx, pkey, expression.Add(expression.Name(attrChildren), expression.Value(1)), pcond)
+	_, err = s.update(ctx, pkey, expression.Add(expression.Name(attrChildren), expression.Value(1)), pcond)
 	if failed, _ := conditionFailed(err); failed {
 		if n.Level() == authz.LevelTeam {
 			return errOrgNotFound(n.OrganizationID)
@@ -250,7 +267,7 @@ func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
 		return s.fail("create node "+n.ID+": claim name", err)
 	}
 
-	err = s.putNew(ctx, newNodeRecord(n))
+	err = s.putNewItem(ctx, nodeItem)
 	if err != nil {
 		s.undo(ctx, "release name of "+n.ID, func(ctx context.Context) error { return s.release(ctx, claim.PK, claim.SK, n.ID) })
 		undoCount()
@@ -291,7 +308,12 @@ func (s *Store) GetNode(ctx context.Context, org, id string) (*directory.Node, e
 	if item == nil {
 		return nil, errNodeNotFound(id)
 	}
-	return decodeNode(item)
+	n, err := decodeNode(item)
+	if err != nil {
+		s.logUnreadable(ctx, "node", id, err)
+		return nil, fault.Wrap(fmt.Errorf("dynamo: get node %s: %w", id, err), fault.CodeInternal, "this stored node could not be read; contact support")
+	}
+	return n, nil
 }
 
 func decodeNode(item map[string]types.AttributeValue) (*directory.Node, error) {
@@ -325,6 +347,12 @@ func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, pa
 // the old name: GetItem, PutItem, UpdateItem, DeleteItem (one UpdateItem
 // when the name does not change).
 func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Time) (*directory.Node, error) {
+	if err := checkText("node", id, "name", name); err != nil {
+		return nil, err
+	}
+	if err := checkTime("node", id, "updated_at", at); err != nil {
+		return nil, err
+	}
 	cur, err := s.GetNode(ctx, org, id)
 	if err != nil {
 		return nil, err
@@ -406,10 +434,14 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 	if err != nil {
 		return s.fail("delete node "+id, err)
 	}
-	n, err := decodeNode(out.Attributes)
-	if err != nil {
-		return err
+	// Only the path and the name are needed to clean up, so a node whose
+	// times do not parse (an unreadable item) is cleaned up too.
+	var rec nodeRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &rec); err != nil {
+		return fault.Wrap(fmt.Errorf("dynamo: deleted node %s: %w", id, err), fault.CodeInternal, "internal error")
 	}
+	n := &directory.Node{ID: rec.ID, OrganizationID: rec.Org, Name: rec.Name,
+		Path: authz.Node{Team: rec.Team, Project: rec.Project, Target: rec.Target, Environment: rec.Environment}}
 	s.undo(ctx, "release name of deleted "+id, func(ctx context.Context) error {
 		return s.release(ctx, orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name), id)
 	})

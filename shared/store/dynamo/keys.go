@@ -31,7 +31,11 @@ func errKeyConflict(id string) error {
 // primary key (fault.ErrConflict otherwise). One PutItem.
 func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 	k.Version = 1
-	err := s.putNew(ctx, newKeyRecord(k))
+	_, item, err := checkedKeyItem(k)
+	if err != nil {
+		return err
+	}
+	err = s.putNewItem(ctx, item)
 	if failed, _ := conditionFailed(err); failed {
 		return fmt.Errorf("dynamo: key %s: %w", k.ID, fault.New(fault.CodeConflict, "an api key with this id exists"))
 	}
@@ -51,7 +55,18 @@ func (s *Store) GetKey(ctx context.Context, id string) (*keys.Key, error) {
 	if item == nil {
 		return nil, errKeyNotFound(id)
 	}
-	return decodeKey(item)
+	k, err := decodeKey(item)
+	if err != nil {
+		s.logUnreadable(ctx, "key", id, err)
+		return nil, fmt.Errorf("dynamo: get key %s: %w", id, keys.Unreadable(id, stringAttr(item, "org"), numberAttr(item, attrVersion), err))
+	}
+	return k, nil
+}
+
+// logUnreadable logs a stored item that cannot be decoded, by id (never
+// its digest).
+func (s *Store) logUnreadable(ctx context.Context, kind, id string, err error) {
+	s.log.ErrorContext(ctx, "dynamo: stored item cannot be decoded", "table", *s.table, "kind", kind, "id", id, "error", err)
 }
 
 func decodeKey(item map[string]types.AttributeValue) (*keys.Key, error) {
@@ -92,7 +107,9 @@ type listing struct {
 // listPage reads one page of l after opt's cursor and decodes its items;
 // pos gives an item's creation time and id, which make the next cursor. The
 // start key is rebuilt inside l's own partition, so a cursor can never
-// reach another organization's items.
+// reach another organization's items. An item that does not decode is
+// logged and reported in the page's Unreadable, and does not count toward
+// the page size: the listing reads on until the page is full.
 func listPage[T any](ctx context.Context, s *Store, l listing, opt directory.ListOptions, decode func(map[string]types.AttributeValue) (T, error), pos func(T) (time.Time, string)) (directory.Page[T], error) {
 	var page directory.Page[T]
 	var start map[string]types.AttributeValue
@@ -109,64 +126,67 @@ func listPage[T any](ctx context.Context, s *Store, l listing, opt directory.Lis
 			l.isk:  &types.AttributeValueMemberS{Value: c.Sort},
 		}
 	}
-	items, more, err := s.query(ctx, l.index, l.ipk, l.pkValue, l.forward, start, opt.PageSize())
-	if err != nil {
-		return page, s.fail(l.what, err)
-	}
-	for _, it := range items {
-		v, err := decode(it)
+	limit := opt.PageSize()
+	for {
+		items, next, err := s.query(ctx, l.index, l.ipk, l.pkValue, l.forward, start, limit+1-len(page.Items))
 		if err != nil {
-			return page, err
+			return directory.Page[T]{}, s.fail(l.what, err)
 		}
-		page.Items = append(page.Items, v)
+		for _, it := range items {
+			if len(page.Items) == limit {
+				// One more item follows the full page.
+				created, id := pos(page.Items[len(page.Items)-1])
+				page.Next = encodeCursor(cursor{Org: l.org, List: l.list, Sort: sortKey(formatTime(created), id), ID: id})
+				return page, nil
+			}
+			v, err := decode(it)
+			if err != nil {
+				id := stringAttr(it, "id")
+				s.logUnreadable(ctx, l.list, id, err)
+				page.Unreadable = append(page.Unreadable, directory.Unreadable{ID: id})
+				continue
+			}
+			page.Items = append(page.Items, v)
+		}
+		if len(next) == 0 {
+			return page, nil
+		}
+		start = next
 	}
-	if more && len(page.Items) > 0 {
-		created, id := pos(page.Items[len(page.Items)-1])
-		page.Next = encodeCursor(cursor{Org: l.org, List: l.list, Sort: sortKey(formatTime(created), id), ID: id})
-	}
-	return page, nil
 }
 
 // query reads up to limit items of one index partition in order, starting
-// after start, and reports whether more items follow. It asks for one item
-// more than the page so the last page has no cursor, and goes on while
-// DynamoDB stops early (1 MB pages).
-func (s *Store) query(ctx context.Context, index, pkAttr, pkValue string, forward bool, start map[string]types.AttributeValue, limit int) ([]map[string]types.AttributeValue, bool, error) {
+// after start, and returns them with the key to go on from ("" when the
+// partition has no more items).
+func (s *Store) query(ctx context.Context, index, pkAttr, pkValue string, forward bool, start map[string]types.AttributeValue, limit int) ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
 	kc, err := expression.NewBuilder().WithKeyCondition(expression.Key(pkAttr).Equal(expression.Value(pkValue))).Build()
 	if err != nil {
-		return nil, false, fmt.Errorf("build key condition: %w", err)
+		return nil, nil, fmt.Errorf("build key condition: %w", err)
 	}
-	var items []map[string]types.AttributeValue
-	for {
-		out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 s.table,
-			IndexName:                 aws.String(index),
-			KeyConditionExpression:    kc.KeyCondition(),
-			ExpressionAttributeNames:  kc.Names(),
-			ExpressionAttributeValues: kc.Values(),
-			ScanIndexForward:          aws.Bool(forward),
-			ExclusiveStartKey:         start,
-			Limit:                     aws.Int32(int32(limit + 1 - len(items))),
-		})
-		if err != nil {
-			return nil, false, err
-		}
-		items = append(items, out.Items...)
-		if len(items) > limit {
-			return items[:limit], true, nil
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, false, nil
-		}
-		start = out.LastEvaluatedKey
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 s.table,
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    kc.KeyCondition(),
+		ExpressionAttributeNames:  kc.Names(),
+		ExpressionAttributeValues: kc.Values(),
+		ScanIndexForward:          aws.Bool(forward),
+		ExclusiveStartKey:         start,
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	return out.Items, out.LastEvaluatedKey, nil
 }
 
 // UpdateKey sets the changeable attributes on condition that the stored
 // version is expectedVersion. One UpdateItem; last_used_at, created_at and
 // created_by are not touched.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
-	rec := newKeyRecord(k)
+	rec, _, err := checkedKeyItem(k)
+	if err != nil {
+		return err
+	}
 	up := expression.Set(expression.Name("name"), expression.Value(rec.Name)).
 		Set(expression.Name("allow_all"), expression.Value(rec.AllowAll)).
 		Set(expression.Name("digest"), expression.Value(rec.Digest)).
@@ -282,6 +302,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 // version. One UpdateItem; a lost race answers (false, nil), a missing key
 // fault.ErrNotFound.
 func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (bool, error) {
+	if err := checkTime("key", id, "last_used_at", now); err != nil {
+		return false, err
+	}
 	last := expression.Name(attrLastUsed)
 	var was expression.ConditionBuilder
 	if prev.IsZero() {

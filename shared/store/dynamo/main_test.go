@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
 
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
@@ -68,6 +73,36 @@ func TestConformance(t *testing.T) {
 	each(t, func(t *testing.T, b *dynamotest.Backend) {
 		s := dynamo.New(b.Client, b.Table)
 		defer s.Close()
-		storetest.Run(t, s)
+		storetest.Run(t, s, harness(b))
 	})
+}
+
+// harness stores broken items with raw PutItems, bypassing the store's
+// write gate: a key whose expires_at does not parse (year 10000), a node
+// whose updated_at is not a time.
+func harness(b *dynamotest.Backend) storetest.Harness {
+	put := func(t *testing.T, item map[string]types.AttributeValue) {
+		t.Helper()
+		if _, err := b.Client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(b.Table), Item: item}); err != nil {
+			t.Fatalf("raw PutItem: %v", err)
+		}
+	}
+	return storetest.Harness{
+		PutBrokenKey: func(t *testing.T, k *keys.Key) {
+			item, err := dynamo.KeyItem(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			item["expires_at"] = &types.AttributeValueMemberS{Value: "10000-01-01T00:00:00.000000000Z"}
+			put(t, item)
+		},
+		PutBrokenNode: func(t *testing.T, n *directory.Node) {
+			item, err := dynamo.NodeItem(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			item["updated_at"] = &types.AttributeValueMemberS{Value: "not a time"}
+			put(t, item)
+		},
+	}
 }
