@@ -16,18 +16,20 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 )
 
-// Scope is a grant's scope on the wire.
+// Scope is a grant's scope on the wire. In requests level and id are
+// required (`required:"true"`, read by httpapi.UnmarshalStrict).
 type Scope struct {
-	Level string `json:"level"`
-	ID    string `json:"id"`
+	Level string `json:"level" required:"true"`
+	ID    string `json:"id" required:"true"`
 	// Path is the scope's human name ("billing / web / production"),
 	// only in responses.
 	Path string `json:"path,omitempty"`
 }
 
-// Grant is one permission with an optional scope.
+// Grant is one permission with an optional scope (absent or null:
+// organization-wide).
 type Grant struct {
-	Permission string `json:"permission"`
+	Permission string `json:"permission" required:"true"`
 	Scope      *Scope `json:"scope"`
 }
 
