@@ -6,6 +6,7 @@ package wire
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,11 @@ func (s KeySpec) Spec() (keys.Spec, error) {
 		t, err := time.Parse(time.RFC3339, *s.ExpiresAt)
 		if err != nil {
 			return keys.Spec{}, fault.Invalid("expires_at", "must be an RFC 3339 date-time such as 2027-01-31T00:00:00Z")
+		}
+		// Answers give times in UTC with a four-digit year, so an offset
+		// may not carry the instant past year 9999 (or before year 0).
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return keys.Spec{}, fault.InvalidAs("expires_at", fault.FieldOutOfRange, "must be an instant from year 0 to 9999 in UTC")
 		}
 		out.ExpiresAt = &t
 	}
@@ -207,6 +213,9 @@ func ParseIfMatch(h string) (int64, error) {
 	}
 	h = strings.TrimPrefix(h, "W/")
 	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fault.InvalidAs("If-Match", fault.FieldOutOfRange, "must be the ETag of a version from 1 to %d", int64(math.MaxInt64))
+	}
 	if err != nil || v < 1 {
 		return 0, fault.Invalid("If-Match", "must be the ETag of the key, such as \"3\"")
 	}
