@@ -179,20 +179,19 @@ func FuzzListQuery(f *testing.F) {
 	})
 }
 
-// validLimit is the documented rule for limit: decimal digits only, 1 to
-// 100.
+// validLimit is the documented rule for limit: decimal digits only
+// (leading zeros allowed), a value from 1 to 100.
 func validLimit(s string) bool {
-	if s == "" || len(s) > 3 {
-		return false
-	}
 	n := 0
 	for _, c := range []byte(s) {
 		if c < '0' || c > '9' {
 			return false
 		}
-		n = n*10 + int(c-'0')
+		if n <= 100 {
+			n = n*10 + int(c-'0')
+		}
 	}
-	return n >= 1 && n <= 100
+	return s != "" && n >= 1 && n <= 100
 }
 
 // FuzzIfMatch sends arbitrary If-Match values to edit and rotate: never a
