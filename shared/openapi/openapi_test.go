@@ -477,6 +477,7 @@ func TestSchemasMatchWire(t *testing.T) {
 		"OrganizationSpec": reflect.TypeFor[wire.OrganizationSpec](),
 		"Resource":         reflect.TypeFor[wire.Resource](),
 		"Grant":            reflect.TypeFor[wire.Grant](),
+		"GrantSpec":        reflect.TypeFor[wire.Grant](),
 		"Scope":            reflect.TypeFor[wire.Scope](),
 		// Responses.
 		"KeyPage":             reflect.TypeFor[wire.Page[wire.Key]](),

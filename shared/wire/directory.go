@@ -49,11 +49,11 @@ func NewNode(n *directory.Node) Node {
 // NodeSpec is the body that creates or renames a node; TeamID only for a
 // project's create.
 type NodeSpec struct {
-	Name   *string `json:"name"`
+	Name   *string `json:"name" required:"true"`
 	TeamID *string `json:"team_id,omitempty"`
 }
 
 // OrganizationSpec is the body that renames the organization.
 type OrganizationSpec struct {
-	Name *string `json:"name"`
+	Name *string `json:"name" required:"true"`
 }

@@ -19,9 +19,11 @@ func (r *Resource) Node() authz.Node {
 	return authz.Node{Team: r.Team, Project: r.Project, Target: r.Target, Environment: r.Environment}
 }
 
-// VerifyRequest is the body of POST /v1/verify.
+// VerifyRequest is the body of POST /v1/verify. Fields tagged
+// `required:"true"` are required by the strict decoder (httpapi.UnmarshalStrict)
+// and listed in the schema's required list of docs/openapi.json.
 type VerifyRequest struct {
-	Token      string    `json:"token"`
+	Token      string    `json:"token" required:"true"`
 	Permission string    `json:"permission,omitempty"`
 	Resource   *Resource `json:"resource,omitempty"`
 }

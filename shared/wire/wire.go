@@ -6,6 +6,7 @@ package wire
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -16,18 +17,20 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 )
 
-// Scope is a grant's scope on the wire.
+// Scope is a grant's scope on the wire. In requests level and id are
+// required (`required:"true"`, read by httpapi.UnmarshalStrict).
 type Scope struct {
-	Level string `json:"level"`
-	ID    string `json:"id"`
+	Level string `json:"level" required:"true"`
+	ID    string `json:"id" required:"true"`
 	// Path is the scope's human name ("billing / web / production"),
 	// only in responses.
 	Path string `json:"path,omitempty"`
 }
 
-// Grant is one permission with an optional scope.
+// Grant is one permission with an optional scope (absent or null:
+// organization-wide).
 type Grant struct {
-	Permission string `json:"permission"`
+	Permission string `json:"permission" required:"true"`
 	Scope      *Scope `json:"scope"`
 }
 
@@ -235,6 +238,9 @@ func ParseIfMatch(h string) (int64, error) {
 	}
 	h = strings.TrimPrefix(h, "W/")
 	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fault.InvalidAs("If-Match", fault.FieldOutOfRange, "must be the ETag of a version from 1 to %d", int64(math.MaxInt64))
+	}
 	if err != nil || v < 1 {
 		return 0, fault.Invalid("If-Match", "must be the ETag of the key, such as \"3\"")
 	}

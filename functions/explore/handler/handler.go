@@ -55,9 +55,9 @@ func Handlers(d httpapi.Deps, cfg Config) map[string]http.Handler {
 
 // Request is the body of an explore call.
 type Request struct {
-	Token   string            `json:"token"`
-	Method  string            `json:"method"`
-	Path    string            `json:"path"`
+	Token   string            `json:"token" required:"true"`
+	Method  string            `json:"method" required:"true"`
+	Path    string            `json:"path" required:"true"`
 	Headers map[string]string `json:"headers"`
 	Body    json.RawMessage   `json:"body"`
 }

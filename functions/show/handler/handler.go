@@ -5,7 +5,6 @@ package handler
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
@@ -24,18 +23,24 @@ func Handlers(d httpapi.Deps) map[string]http.Handler {
 	}
 }
 
-// ListOptions reads ?limit= and ?cursor=.
+// ListOptions reads ?limit= (1 to directory.MaxLimit) and ?cursor=
+// (httpapi.QueryInt, httpapi.QueryString), answering the errors of both at
+// once.
 func ListOptions(r *http.Request) (directory.ListOptions, error) {
 	q := r.URL.Query()
-	opt := directory.ListOptions{Cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > directory.MaxLimit {
-			return opt, fault.Invalid("limit", "must be a whole number from 1 to %d", directory.MaxLimit)
-		}
-		opt.Limit = n
+	var fields fault.Fields
+	limit, _, err := httpapi.QueryInt(q, "limit", 1, directory.MaxLimit)
+	if err := fields.Check(err); err != nil {
+		return directory.ListOptions{}, err
 	}
-	return opt, nil
+	cursor, err := httpapi.QueryString(q, "cursor", httpapi.MaxCursorBytes)
+	if err := fields.Check(err); err != nil {
+		return directory.ListOptions{}, err
+	}
+	if err := fields.Err(); err != nil {
+		return directory.ListOptions{}, err
+	}
+	return directory.ListOptions{Limit: limit, Cursor: cursor}, nil
 }
 
 // List answers a page of the caller's organization's keys.

@@ -4,17 +4,33 @@ import (
 	"encoding/json"
 	"unicode/utf8"
 
+	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
 )
 
 // The verify route is the hot path other services call on every request,
 // so its body is read with a fast path for the common shape: an object of
 // plain strings (no escapes, valid UTF-8) with exactly the lower-case field
-// names, each at most once. Anything else — escapes, nulls, other types,
-// other letter cases, unknown or repeated fields, trailing data — falls back
-// to the standard strict decoder, which answers exactly as every other
-// route does. FuzzParseVerifyRequest holds the fast path to that decoder:
-// whatever it accepts, encoding/json decodes to the same value.
+// names, each at most once, and the required token present. Anything else
+// — escapes, nulls, other types, other letter cases, unknown or repeated
+// fields, invalid UTF-8, a missing token, trailing data — falls back to the
+// strict decoder (httpapi.UnmarshalStrict), which answers exactly as every
+// other route does. FuzzParseVerifyRequest holds the two together: whatever
+// the fast path accepts, the strict decoder accepts with the same value,
+// and decodeVerifyRequest answers exactly what the strict decoder answers.
+
+// decodeVerifyRequest decodes the body of POST /v1/verify: the fast path
+// for the common shape, the strict decoder for everything else.
+func decodeVerifyRequest(b []byte) (wire.VerifyRequest, error) {
+	if req, ok := parseVerifyRequest(b); ok {
+		return req, nil
+	}
+	var req wire.VerifyRequest
+	if err := httpapi.UnmarshalStrict(b, &req); err != nil {
+		return wire.VerifyRequest{}, err
+	}
+	return req, nil
+}
 
 // parseVerifyRequest decodes b when it has the common shape.
 func parseVerifyRequest(b []byte) (req wire.VerifyRequest, ok bool) {
@@ -72,7 +88,8 @@ func parseVerifyRequest(b []byte) (req wire.VerifyRequest, ok bool) {
 		}
 		return false
 	})
-	if !ok {
+	if !ok || !seen[0] {
+		// Without a token the strict decoder answers the missing field.
 		return wire.VerifyRequest{}, false
 	}
 	p.ws()

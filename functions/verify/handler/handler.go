@@ -34,12 +34,10 @@ func Verify(d httpapi.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		req, ok := parseVerifyRequest(body)
-		if !ok {
-			if err := httpapi.UnmarshalStrict(body, &req); err != nil {
-				httpapi.WriteError(w, r, d.Logger, err)
-				return
-			}
+		req, err := decodeVerifyRequest(body)
+		if err != nil {
+			httpapi.WriteError(w, r, d.Logger, err)
+			return
 		}
 		resp, err := Decide(r.Context(), d, req)
 		if err != nil {
