@@ -17,7 +17,9 @@ import (
 	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/store/dynamo"
 )
 
 // clock is a settable test clock.
@@ -47,15 +49,52 @@ type env struct {
 	team, project, target, prod, staging string
 }
 
-// newEnv starts the API; opts may change the wiring options (the clock is
-// set after them).
+// newEnv starts the API on a new embedded store; opts may change the
+// wiring options (the clock is set after them).
 func newEnv(t testing.TB, opts ...func(*wiring.Options)) *env {
+	t.Helper()
+	return newEnvOn(t, openBolt(t), opts...)
+}
+
+// openBolt opens a new embedded store for one test.
+func openBolt(t testing.TB) store.Store {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "apikeys.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// envMaker starts an API for one test; eachEngine hands one per engine.
+type envMaker func(t testing.TB, opts ...func(*wiring.Options)) *env
+
+// eachEngine runs f once per store engine (bbolt, and the DynamoDB store
+// on moto and on dynalite, the servers TestMain started), as subtests
+// named after the engine. Every env makes its own organizations, so the
+// DynamoDB envs share one table per server.
+func eachEngine(t *testing.T, f func(t *testing.T, newEnv envMaker)) {
+	t.Helper()
+	t.Run("bolt", func(t *testing.T) { f(t, newEnv) })
+	if len(dynamoServers.Backends) < 2 {
+		t.Fatalf("want moto and dynalite, have %d DynamoDB servers", len(dynamoServers.Backends))
+	}
+	for _, b := range dynamoServers.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			f(t, func(t testing.TB, opts ...func(*wiring.Options)) *env {
+				t.Helper()
+				st := dynamo.New(b.Client, b.Table)
+				t.Cleanup(func() { st.Close() })
+				return newEnvOn(t, st, opts...)
+			})
+		})
+	}
+}
+
+// newEnvOn starts the API on st.
+func newEnvOn(t testing.TB, st store.Store, opts ...func(*wiring.Options)) *env {
+	t.Helper()
 	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	opt := wiring.Options{}
 	for _, o := range opts {

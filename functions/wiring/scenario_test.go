@@ -410,214 +410,224 @@ func (r response) fieldErrors() ([]string, map[string]string) {
 // TestBoundedExpiry: an expiry is at most 5 years ahead, on create and edit;
 // a far offset that lands in year 10000 in UTC is refused, not stored.
 func TestBoundedExpiry(t *testing.T) {
-	e := newEnv(t)
-	id, _ := e.newKey(`{"name":"k","preset":"read-only","expiration":"30d"}`)
-	latest := e.clock.Now().AddDate(5, 0, 0)
-	tests := []struct {
-		name, method, path, body string
-		status                   int
-	}{
-		{"create year 10000", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"9999-12-31T23:59:59-23:59"}`, 400},
-		{"create year 9999", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"9999-12-31T23:59:59Z"}`, 400},
-		{"create just past the bound", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"` + latest.Add(time.Millisecond).Format(time.RFC3339Nano) + `"}`, 400},
-		{"create at the bound", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"` + latest.Format(time.RFC3339Nano) + `"}`, 201},
-		{"edit year 10000", "PATCH", "/v1/api-keys/" + id, `{"expires_at":"9999-12-31T23:59:59-23:59"}`, 400},
-		{"edit past the bound", "PATCH", "/v1/api-keys/" + id, `{"expires_at":"2040-01-01T00:00:00Z"}`, 400},
-		{"edit at the bound", "PATCH", "/v1/api-keys/" + id, `{"expires_at":"` + latest.Format(time.RFC3339) + `"}`, 200},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e.t = t
-			r := e.do(tt.method, tt.path, e.owner, tt.body, nil)
-			if r.status != tt.status {
-				t.Fatalf("%s = %d, want %d: %s", tt.name, r.status, tt.status, r.raw)
-			}
-			if tt.status != 400 {
-				return
-			}
-			fields, msgs := r.fieldErrors()
-			if r.code() != "validation_failed" || !slices.Equal(fields, []string{"expires_at:out_of_range"}) ||
-				!strings.Contains(msgs["expires_at"], "5 years") || !strings.Contains(msgs["expires_at"], "2031-11-25T12:00:00.000Z") {
-				t.Fatalf("refusal = %s", r.raw)
-			}
-		})
-	}
-	if r := e.do("GET", "/v1/api-keys/"+id, e.owner, "", nil); r.str("expires_at") != "2031-11-25T12:00:00.000Z" {
-		t.Fatalf("after the edits: %s", r.raw)
-	}
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		id, _ := e.newKey(`{"name":"k","preset":"read-only","expiration":"30d"}`)
+		latest := e.clock.Now().AddDate(5, 0, 0)
+		tests := []struct {
+			name, method, path, body string
+			status                   int
+		}{
+			{"create year 10000", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"9999-12-31T23:59:59-23:59"}`, 400},
+			{"create year 9999", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"9999-12-31T23:59:59Z"}`, 400},
+			{"create just past the bound", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"` + latest.Add(time.Millisecond).Format(time.RFC3339Nano) + `"}`, 400},
+			{"create at the bound", "POST", "/v1/api-keys", `{"name":"a","preset":"read-only","expires_at":"` + latest.Format(time.RFC3339Nano) + `"}`, 201},
+			{"edit year 10000", "PATCH", "/v1/api-keys/" + id, `{"expires_at":"9999-12-31T23:59:59-23:59"}`, 400},
+			{"edit past the bound", "PATCH", "/v1/api-keys/" + id, `{"expires_at":"2040-01-01T00:00:00Z"}`, 400},
+			{"edit at the bound", "PATCH", "/v1/api-keys/" + id, `{"expires_at":"` + latest.Format(time.RFC3339) + `"}`, 200},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e.t = t
+				r := e.do(tt.method, tt.path, e.owner, tt.body, nil)
+				if r.status != tt.status {
+					t.Fatalf("%s = %d, want %d: %s", tt.name, r.status, tt.status, r.raw)
+				}
+				if tt.status != 400 {
+					return
+				}
+				fields, msgs := r.fieldErrors()
+				if r.code() != "validation_failed" || !slices.Equal(fields, []string{"expires_at:out_of_range"}) ||
+					!strings.Contains(msgs["expires_at"], "5 years") || !strings.Contains(msgs["expires_at"], "2031-11-25T12:00:00.000Z") {
+					t.Fatalf("refusal = %s", r.raw)
+				}
+			})
+		}
+		if r := e.do("GET", "/v1/api-keys/"+id, e.owner, "", nil); r.str("expires_at") != "2031-11-25T12:00:00.000Z" {
+			t.Fatalf("after the edits: %s", r.raw)
+		}
+	})
 }
 
 // TestLastOwnerKey: the organization's last owner key (allow-all, never
 // expiring) cannot be deleted, narrowed or given an expiry, by itself or by
 // another allow-all key; once another owner key exists it can.
 func TestLastOwnerKey(t *testing.T) {
-	e := newEnv(t)
-	ownerID := e.do("GET", "/v1/api-keys?limit=1", e.owner, "", nil).body["items"].([]any)[0].(map[string]any)["id"].(string)
-	// An allow-all key that expires is no owner key: it does not count.
-	e.newKey(`{"name":"temp admin","allow_all":true,"expiration":"30d"}`)
-	refused := []struct {
-		name, method, body, token string
-	}{
-		{"delete itself", "DELETE", "", e.owner},
-		{"narrowed to a preset", "PATCH", `{"preset":"read-only"}`, e.owner},
-		{"narrowed to permissions", "PATCH", `{"permissions":[{"permission":"secrets:read"}]}`, e.owner},
-		{"given an expiry", "PATCH", `{"expiration":"30d"}`, e.owner},
-		{"given an expiry at", "PATCH", `{"expires_at":"2027-01-01T00:00:00Z"}`, e.owner},
-	}
-	for _, tt := range refused {
-		t.Run(tt.name, func(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		ownerID := e.do("GET", "/v1/api-keys?limit=1", e.owner, "", nil).body["items"].([]any)[0].(map[string]any)["id"].(string)
+		// An allow-all key that expires is no owner key: it does not count.
+		e.newKey(`{"name":"temp admin","allow_all":true,"expiration":"30d"}`)
+		refused := []struct {
+			name, method, body, token string
+		}{
+			{"delete itself", "DELETE", "", e.owner},
+			{"narrowed to a preset", "PATCH", `{"preset":"read-only"}`, e.owner},
+			{"narrowed to permissions", "PATCH", `{"permissions":[{"permission":"secrets:read"}]}`, e.owner},
+			{"given an expiry", "PATCH", `{"expiration":"30d"}`, e.owner},
+			{"given an expiry at", "PATCH", `{"expires_at":"2027-01-01T00:00:00Z"}`, e.owner},
+		}
+		for _, tt := range refused {
+			t.Run(tt.name, func(t *testing.T) {
+				e.t = t
+				r := e.do(tt.method, "/v1/api-keys/"+ownerID, tt.token, tt.body, nil)
+				if r.status != 409 || r.code() != "last_owner_key" || !strings.Contains(r.str("detail"), "create another allow-all key") || !strings.Contains(r.str("detail"), "edge recover") {
+					t.Fatalf("%s = %d %s, want 409 last_owner_key", tt.name, r.status, r.raw)
+				}
+			})
+		}
+		t.Run("renaming is fine", func(t *testing.T) {
 			e.t = t
-			r := e.do(tt.method, "/v1/api-keys/"+ownerID, tt.token, tt.body, nil)
-			if r.status != 409 || r.code() != "last_owner_key" || !strings.Contains(r.str("detail"), "create another allow-all key") || !strings.Contains(r.str("detail"), "edge recover") {
-				t.Fatalf("%s = %d %s, want 409 last_owner_key", tt.name, r.status, r.raw)
+			if r := e.do("PATCH", "/v1/api-keys/"+ownerID, e.owner, `{"name":"Owner"}`, nil); r.status != 200 {
+				t.Fatalf("rename: %d %s", r.status, r.raw)
 			}
 		})
-	}
-	t.Run("renaming is fine", func(t *testing.T) {
-		e.t = t
-		if r := e.do("PATCH", "/v1/api-keys/"+ownerID, e.owner, `{"name":"Owner"}`, nil); r.status != 200 {
-			t.Fatalf("rename: %d %s", r.status, r.raw)
-		}
-	})
-	t.Run("with a second owner", func(t *testing.T) {
-		e.t = t
-		secondID, second := e.newKey(`{"name":"second owner","allow_all":true,"expiration":"never"}`)
-		if r := e.do("PATCH", "/v1/api-keys/"+ownerID, e.owner, `{"expiration":"30d"}`, nil); r.status != 200 {
-			t.Fatalf("expiry with a second owner: %d %s", r.status, r.raw)
-		}
-		// The first is no owner any more: the second is the last one.
-		if r := e.do("DELETE", "/v1/api-keys/"+secondID, second, "", nil); r.status != 409 || r.code() != "last_owner_key" {
-			t.Fatalf("deleting the last owner: %d %s", r.status, r.raw)
-		}
-		if r := e.do("DELETE", "/v1/api-keys/"+ownerID, second, "", nil); r.status != 204 {
-			t.Fatalf("deleting an expiring allow-all key with an owner left: %d %s", r.status, r.raw)
-		}
+		t.Run("with a second owner", func(t *testing.T) {
+			e.t = t
+			secondID, second := e.newKey(`{"name":"second owner","allow_all":true,"expiration":"never"}`)
+			if r := e.do("PATCH", "/v1/api-keys/"+ownerID, e.owner, `{"expiration":"30d"}`, nil); r.status != 200 {
+				t.Fatalf("expiry with a second owner: %d %s", r.status, r.raw)
+			}
+			// The first is no owner any more: the second is the last one.
+			if r := e.do("DELETE", "/v1/api-keys/"+secondID, second, "", nil); r.status != 409 || r.code() != "last_owner_key" {
+				t.Fatalf("deleting the last owner: %d %s", r.status, r.raw)
+			}
+			if r := e.do("DELETE", "/v1/api-keys/"+ownerID, second, "", nil); r.status != 204 {
+				t.Fatalf("deleting an expiring allow-all key with an owner left: %d %s", r.status, r.raw)
+			}
+		})
 	})
 }
 
 // TestManagingIsHeldToNoEscalation: a key edits, rotates or deletes only
 // keys its own access and expiry cover; it may always delete itself.
 func TestManagingIsHeldToNoEscalation(t *testing.T) {
-	e := newEnv(t)
-	adminID, admin := e.newKey(`{"name":"keys admin","permissions":[{"permission":"api_tokens:*"},{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}],"expiration":"90d"}`)
-	wideID, _ := e.newKey(`{"name":"wide","permissions":[{"permission":"secrets:read"}],"expiration":"30d"}`)
-	longID, _ := e.newKey(`{"name":"long","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"` + e.prod + `"}}],"expiration":"1y"}`)
-	tests := []struct {
-		name, method, path, body string
-		status                   int
-		detail                   string
-	}{
-		{"edit a wider key", "PATCH", "/v1/api-keys/" + wideID, `{"name":"mine now"}`, 403, "your secrets:read is scoped to project " + e.project + ", narrower than the asked scope (the whole organization)"},
-		{"rotate a wider key", "POST", "/v1/api-keys/" + wideID + "/rotate", "", 403, "narrower than the asked scope"},
-		{"delete a wider key", "DELETE", "/v1/api-keys/" + wideID, "", 403, "narrower than the asked scope"},
-		{"delete a longer-lived key", "DELETE", "/v1/api-keys/" + longID, "", 403, "your key expires at"},
-		{"edit a longer-lived key", "PATCH", "/v1/api-keys/" + longID, `{"expiration":"30d"}`, 403, "your key expires at"},
-		{"delete itself", "DELETE", "/v1/api-keys/" + adminID, "", 204, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		adminID, admin := e.newKey(`{"name":"keys admin","permissions":[{"permission":"api_tokens:*"},{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}],"expiration":"90d"}`)
+		wideID, _ := e.newKey(`{"name":"wide","permissions":[{"permission":"secrets:read"}],"expiration":"30d"}`)
+		longID, _ := e.newKey(`{"name":"long","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"` + e.prod + `"}}],"expiration":"1y"}`)
+		tests := []struct {
+			name, method, path, body string
+			status                   int
+			detail                   string
+		}{
+			{"edit a wider key", "PATCH", "/v1/api-keys/" + wideID, `{"name":"mine now"}`, 403, "your secrets:read is scoped to project " + e.project + ", narrower than the asked scope (the whole organization)"},
+			{"rotate a wider key", "POST", "/v1/api-keys/" + wideID + "/rotate", "", 403, "narrower than the asked scope"},
+			{"delete a wider key", "DELETE", "/v1/api-keys/" + wideID, "", 403, "narrower than the asked scope"},
+			{"delete a longer-lived key", "DELETE", "/v1/api-keys/" + longID, "", 403, "your key expires at"},
+			{"edit a longer-lived key", "PATCH", "/v1/api-keys/" + longID, `{"expiration":"30d"}`, 403, "your key expires at"},
+			{"delete itself", "DELETE", "/v1/api-keys/" + adminID, "", 204, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e.t = t
+				r := e.do(tt.method, tt.path, admin, tt.body, nil)
+				if r.status != tt.status || !strings.Contains(r.str("detail"), tt.detail) {
+					t.Fatalf("%s = %d %s, want %d %q", tt.name, r.status, r.raw, tt.status, tt.detail)
+				}
+				if tt.status == 403 && r.code() != "forbidden" {
+					t.Fatalf("code %s", r.code())
+				}
+			})
+		}
+		t.Run("within its cover", func(t *testing.T) {
 			e.t = t
-			r := e.do(tt.method, tt.path, admin, tt.body, nil)
-			if r.status != tt.status || !strings.Contains(r.str("detail"), tt.detail) {
-				t.Fatalf("%s = %d %s, want %d %q", tt.name, r.status, r.raw, tt.status, tt.detail)
-			}
-			if tt.status == 403 && r.code() != "forbidden" {
-				t.Fatalf("code %s", r.code())
+			_, admin2 := e.newKey(`{"name":"keys admin 2","permissions":[{"permission":"api_tokens:*"},{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}],"expiration":"90d"}`)
+			id := e.do("POST", "/v1/api-keys", admin2, `{"name":"mine","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"`+e.prod+`"}}],"expiration":"30d"}`, nil).str("id")
+			for _, c := range []struct{ method, path, body string }{
+				{"PATCH", "/v1/api-keys/" + id, `{"name":"renamed"}`},
+				{"POST", "/v1/api-keys/" + id + "/rotate", ""},
+				{"DELETE", "/v1/api-keys/" + id, ""},
+			} {
+				if r := e.do(c.method, c.path, admin2, c.body, nil); r.status >= 300 {
+					t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.raw)
+				}
 			}
 		})
-	}
-	t.Run("within its cover", func(t *testing.T) {
-		e.t = t
-		_, admin2 := e.newKey(`{"name":"keys admin 2","permissions":[{"permission":"api_tokens:*"},{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}],"expiration":"90d"}`)
-		id := e.do("POST", "/v1/api-keys", admin2, `{"name":"mine","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"`+e.prod+`"}}],"expiration":"30d"}`, nil).str("id")
-		for _, c := range []struct{ method, path, body string }{
-			{"PATCH", "/v1/api-keys/" + id, `{"name":"renamed"}`},
-			{"POST", "/v1/api-keys/" + id + "/rotate", ""},
-			{"DELETE", "/v1/api-keys/" + id, ""},
-		} {
-			if r := e.do(c.method, c.path, admin2, c.body, nil); r.status >= 300 {
-				t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.raw)
-			}
-		}
 	})
 }
 
 // TestExpiredKeyIsFinal: an expired key can be shown and deleted, never
 // edited (not even revived) or rotated.
 func TestExpiredKeyIsFinal(t *testing.T) {
-	e := newEnv(t)
-	id, _ := e.newKey(`{"name":"short","preset":"read-only","expires_at":"2026-11-26T12:00:00Z"}`)
-	e.clock.Advance(2 * 24 * time.Hour)
-	tests := []struct {
-		name, method, path, body string
-		status                   int
-		code                     string
-	}{
-		{"revive", "PATCH", "/v1/api-keys/" + id, `{"expiration":"30d"}`, 409, "key_expired"},
-		{"rename", "PATCH", "/v1/api-keys/" + id, `{"name":"x"}`, 409, "key_expired"},
-		{"rotate", "POST", "/v1/api-keys/" + id + "/rotate", "", 409, "key_expired"},
-		{"show", "GET", "/v1/api-keys/" + id, "", 200, ""},
-		{"delete", "DELETE", "/v1/api-keys/" + id, "", 204, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e.t = t
-			r := e.do(tt.method, tt.path, e.owner, tt.body, nil)
-			if r.status != tt.status || (tt.code != "" && (r.code() != tt.code || !strings.Contains(r.str("detail"), "can only be shown or deleted"))) {
-				t.Fatalf("%s = %d %s, want %d %s", tt.name, r.status, r.raw, tt.status, tt.code)
-			}
-			if tt.name == "show" && r.str("status") != "expired" {
-				t.Fatalf("show: %s", r.raw)
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		id, _ := e.newKey(`{"name":"short","preset":"read-only","expires_at":"2026-11-26T12:00:00Z"}`)
+		e.clock.Advance(2 * 24 * time.Hour)
+		tests := []struct {
+			name, method, path, body string
+			status                   int
+			code                     string
+		}{
+			{"revive", "PATCH", "/v1/api-keys/" + id, `{"expiration":"30d"}`, 409, "key_expired"},
+			{"rename", "PATCH", "/v1/api-keys/" + id, `{"name":"x"}`, 409, "key_expired"},
+			{"rotate", "POST", "/v1/api-keys/" + id + "/rotate", "", 409, "key_expired"},
+			{"show", "GET", "/v1/api-keys/" + id, "", 200, ""},
+			{"delete", "DELETE", "/v1/api-keys/" + id, "", 204, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e.t = t
+				r := e.do(tt.method, tt.path, e.owner, tt.body, nil)
+				if r.status != tt.status || (tt.code != "" && (r.code() != tt.code || !strings.Contains(r.str("detail"), "can only be shown or deleted"))) {
+					t.Fatalf("%s = %d %s, want %d %s", tt.name, r.status, r.raw, tt.status, tt.code)
+				}
+				if tt.name == "show" && r.str("status") != "expired" {
+					t.Fatalf("show: %s", r.raw)
+				}
+			})
+		}
+	})
 }
 
 // TestCanonicalKeys: grants are normalized, a write that changes nothing
 // keeps the version and ETag, and every time has one format.
 func TestCanonicalKeys(t *testing.T) {
-	e := newEnv(t)
-	e.clock.Advance(1234567 * time.Microsecond) // a time with sub-millisecond digits
-	prodRead := `{"permission":"secrets:read","scope":{"level":"environment","id":"` + e.prod + `"}}`
-	r := e.do("POST", "/v1/api-keys", e.owner, `{"name":"k","permissions":[`+prodRead+`,{"permission":"teams:read"},{"permission":"secrets:read","scope":{"level":"project","id":"`+e.project+`"}},{"permission":"teams:read"}],"expires_at":"2027-01-31T00:00:00.123456Z"}`, nil)
-	if r.status != 201 {
-		t.Fatalf("create: %s", r.raw)
-	}
-	id := r.str("id")
-	perms, _ := json.Marshal(r.body["permissions"])
-	want := `[{"permission":"secrets:read","scope":{"id":"` + e.project + `","level":"project","path":"billing"}},{"permission":"teams:read","scope":null}]`
-	if string(perms) != want {
-		t.Fatalf("permissions = %s\nwant %s", perms, want)
-	}
-	timeRE := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
-	for _, f := range []string{"created_at", "updated_at", "expires_at"} {
-		if !timeRE.MatchString(r.str(f)) {
-			t.Fatalf("%s = %q, want RFC 3339 UTC with three fraction digits", f, r.str(f))
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		e.clock.Advance(1234567 * time.Microsecond) // a time with sub-millisecond digits
+		prodRead := `{"permission":"secrets:read","scope":{"level":"environment","id":"` + e.prod + `"}}`
+		r := e.do("POST", "/v1/api-keys", e.owner, `{"name":"k","permissions":[`+prodRead+`,{"permission":"teams:read"},{"permission":"secrets:read","scope":{"level":"project","id":"`+e.project+`"}},{"permission":"teams:read"}],"expires_at":"2027-01-31T00:00:00.123456Z"}`, nil)
+		if r.status != 201 {
+			t.Fatalf("create: %s", r.raw)
 		}
-	}
-	if r.str("expires_at") != "2027-01-31T00:00:00.123Z" || r.str("created_at") != "2026-11-25T12:00:01.234Z" {
-		t.Fatalf("times: %s", r.raw)
-	}
-	etag := r.header.Get("ETag")
-	e.clock.Advance(time.Minute)
-	noops := []struct{ name, body string }{
-		{"same name", `{"name":"k"}`},
-		{"same grants in another order, with duplicates", `{"permissions":[{"permission":"teams:read"},` + prodRead + `,{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}]}`},
-		{"same expiry", `{"expires_at":"2027-01-31T01:00:00.123+01:00"}`},
-		{"everything the same", `{"name":"k","permissions":[{"permission":"teams:read"},{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}],"expires_at":"2027-01-31T00:00:00.123Z"}`},
-	}
-	for _, tt := range noops {
-		t.Run(tt.name, func(t *testing.T) {
-			e.t = t
-			r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, tt.body, map[string]string{"If-Match": etag})
-			if r.status != 200 || r.header.Get("ETag") != etag || r.body["version"] != float64(1) || r.str("updated_at") != "2026-11-25T12:00:01.234Z" {
-				t.Fatalf("no-op edit = %d ETag %s: %s", r.status, r.header.Get("ETag"), r.raw)
+		id := r.str("id")
+		perms, _ := json.Marshal(r.body["permissions"])
+		want := `[{"permission":"secrets:read","scope":{"id":"` + e.project + `","level":"project","path":"billing"}},{"permission":"teams:read","scope":null}]`
+		if string(perms) != want {
+			t.Fatalf("permissions = %s\nwant %s", perms, want)
+		}
+		timeRE := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+		for _, f := range []string{"created_at", "updated_at", "expires_at"} {
+			if !timeRE.MatchString(r.str(f)) {
+				t.Fatalf("%s = %q, want RFC 3339 UTC with three fraction digits", f, r.str(f))
 			}
-		})
-	}
-	if r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, `{"name":"k2"}`, nil); r.header.Get("ETag") != `"2"` || r.str("updated_at") != "2026-11-25T12:01:01.234Z" {
-		t.Fatalf("a real edit: %s %v", r.raw, r.header)
-	}
+		}
+		if r.str("expires_at") != "2027-01-31T00:00:00.123Z" || r.str("created_at") != "2026-11-25T12:00:01.234Z" {
+			t.Fatalf("times: %s", r.raw)
+		}
+		etag := r.header.Get("ETag")
+		e.clock.Advance(time.Minute)
+		noops := []struct{ name, body string }{
+			{"same name", `{"name":"k"}`},
+			{"same grants in another order, with duplicates", `{"permissions":[{"permission":"teams:read"},` + prodRead + `,{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}]}`},
+			{"same expiry", `{"expires_at":"2027-01-31T01:00:00.123+01:00"}`},
+			{"everything the same", `{"name":"k","permissions":[{"permission":"teams:read"},{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}],"expires_at":"2027-01-31T00:00:00.123Z"}`},
+		}
+		for _, tt := range noops {
+			t.Run(tt.name, func(t *testing.T) {
+				e.t = t
+				r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, tt.body, map[string]string{"If-Match": etag})
+				if r.status != 200 || r.header.Get("ETag") != etag || r.body["version"] != float64(1) || r.str("updated_at") != "2026-11-25T12:00:01.234Z" {
+					t.Fatalf("no-op edit = %d ETag %s: %s", r.status, r.header.Get("ETag"), r.raw)
+				}
+			})
+		}
+		if r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, `{"name":"k2"}`, nil); r.header.Get("ETag") != `"2"` || r.str("updated_at") != "2026-11-25T12:01:01.234Z" {
+			t.Fatalf("a real edit: %s %v", r.raw, r.header)
+		}
+	})
 }
 
 // TestAllFieldErrorsAtOnce: create and edit answer every field error of the
@@ -656,21 +666,23 @@ func TestAllFieldErrorsAtOnce(t *testing.T) {
 // TestKeyQuota: an organization holds at most its quota of keys; deleting
 // one makes room, and other organizations are not affected.
 func TestKeyQuota(t *testing.T) {
-	e := newEnv(t, func(o *wiring.Options) { o.MaxKeysPerOrganization = 3 })
-	body := `{"name":"k","preset":"read-only","expiration":"30d"}`
-	id, _ := e.newKey(body) // the owner key is the first
-	e.newKey(body)
-	r := e.do("POST", "/v1/api-keys", e.owner, body, nil)
-	if r.status != 409 || r.code() != "key_quota_exceeded" || !strings.Contains(r.str("detail"), "quota of 3 API keys") {
-		t.Fatalf("over the quota: %d %s", r.status, r.raw)
-	}
-	if r := e.do("POST", "/v1/api-keys", e.ownerB, body, nil); r.status != 201 {
-		t.Fatalf("another organization: %d %s", r.status, r.raw)
-	}
-	if r := e.do("DELETE", "/v1/api-keys/"+id, e.owner, "", nil); r.status != 204 {
-		t.Fatalf("delete: %d", r.status)
-	}
-	if r := e.do("POST", "/v1/api-keys", e.owner, body, nil); r.status != 201 {
-		t.Fatalf("after a delete: %d %s", r.status, r.raw)
-	}
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t, func(o *wiring.Options) { o.MaxKeysPerOrganization = 3 })
+		body := `{"name":"k","preset":"read-only","expiration":"30d"}`
+		id, _ := e.newKey(body) // the owner key is the first
+		e.newKey(body)
+		r := e.do("POST", "/v1/api-keys", e.owner, body, nil)
+		if r.status != 409 || r.code() != "key_quota_exceeded" || !strings.Contains(r.str("detail"), "quota of 3 API keys") {
+			t.Fatalf("over the quota: %d %s", r.status, r.raw)
+		}
+		if r := e.do("POST", "/v1/api-keys", e.ownerB, body, nil); r.status != 201 {
+			t.Fatalf("another organization: %d %s", r.status, r.raw)
+		}
+		if r := e.do("DELETE", "/v1/api-keys/"+id, e.owner, "", nil); r.status != 204 {
+			t.Fatalf("delete: %d", r.status)
+		}
+		if r := e.do("POST", "/v1/api-keys", e.owner, body, nil); r.status != 201 {
+			t.Fatalf("after a delete: %d %s", r.status, r.raw)
+		}
+	})
 }
