@@ -13,6 +13,7 @@ import (
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/web"
 )
@@ -22,9 +23,12 @@ import (
 // prints the owner token once.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var addr, baseURL *string
+	limits := ratelimit.DefaultConfig()
 	sf, logger, err := parseFlags("serve", args, stderr, func(fs *flag.FlagSet) {
 		addr = fs.String("addr", "127.0.0.1:8080", "address to listen on")
 		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
+		fs.Float64Var(&limits.Rate, "auth-failure-rate", limits.Rate, "failed authentications per second a client address regains (0: no limit)")
+		fs.IntVar(&limits.Burst, "auth-failure-burst", limits.Burst, "failed authentications a client address may make in a row before 429 (0: no limit)")
 	})
 	if err != nil {
 		return err
@@ -45,7 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	usage := verify.NewAsyncUsage(st, logger)
 	defer usage.Close()
-	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: usage})
+	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: usage, AuthFailures: limits})
 	if fresh {
 		o, owner, err := d.Keys.Bootstrap(ctx, "My organization")
 		if err != nil {
