@@ -11,17 +11,26 @@ import (
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 )
 
-// benchRouter is the production router on a bbolt store with one key.
-func benchRouter(b *testing.B) (http.Handler, string) {
+// benchRouter is the production router on a bbolt store with one key, with
+// a failed-authentication limit: the single binary's default, or (failing)
+// one the malformed loop never spends. The benchmark's client address
+// (httptest's) has a bucket already, so every request pays the full lookup.
+func benchRouter(b *testing.B, failing bool) (http.Handler, string) {
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	d := wiring.NewDeps(st, wiring.Options{})
+	limits := ratelimit.DefaultConfig()
+	if failing {
+		limits.Rate, limits.Burst = 1e9, 1<<30
+	}
+	d := wiring.NewDeps(st, wiring.Options{AuthFailures: limits})
+	d.AuthFailures.Failed(httptest.NewRequest("GET", "/", nil).RemoteAddr)
 	r, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1"}, authz.Functions()...)
 	if err != nil {
 		b.Fatal(err)
@@ -54,16 +63,16 @@ func serveLoop(b *testing.B, h http.Handler, method, path, body string, want int
 // BenchmarkHealthz is the baseline: the cheapest route through the same
 // router.
 func BenchmarkHealthz(b *testing.B) {
-	h, _ := benchRouter(b)
+	h, _ := benchRouter(b, false)
 	serveLoop(b, h, "GET", "/healthz", "", 200)
 }
 
 func BenchmarkVerifyValid(b *testing.B) {
-	h, tok := benchRouter(b)
+	h, tok := benchRouter(b, false)
 	serveLoop(b, h, "POST", "/v1/verify", `{"token":"`+tok+`","permission":"secrets:read"}`, 200)
 }
 
 func BenchmarkVerifyMalformed(b *testing.B) {
-	h, _ := benchRouter(b)
+	h, _ := benchRouter(b, true)
 	serveLoop(b, h, "POST", "/v1/verify", `{"token":"dotenv_not-a-token"}`, 200)
 }
