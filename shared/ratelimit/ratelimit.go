@@ -14,6 +14,11 @@
 // gets at most one burst before being limited. IPv6 addresses are keyed by
 // their /64 prefix, which one client usually holds whole.
 //
+// Checking (RetryAfter) and counting (Failed) are two steps around the
+// authentication, so requests of one address already in flight when its
+// budget runs out still complete: it can overshoot its burst by at most its
+// concurrent requests.
+//
 // The address is the connection's (http.Request.RemoteAddr); forwarding
 // headers such as X-Forwarded-For are not trusted. A nil *Limiter limits
 // nothing: the Lambda functions run without one (API Gateway throttling and
