@@ -163,3 +163,31 @@ func BenchmarkRetryAfterUntracked(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRetryAfterTracked is the success path of an address that failed
+// before: the lookup plus the bucket's token count.
+func BenchmarkRetryAfterTracked(b *testing.B) {
+	l := ratelimit.New(ratelimit.DefaultConfig(), nil)
+	l.Failed("192.0.2.1:5000")
+	b.ReportAllocs()
+	for b.Loop() {
+		if l.RetryAfter("192.0.2.1:5000") != 0 {
+			b.Fatal("limited")
+		}
+	}
+}
+
+// BenchmarkRetryAfterParallel is the lookup under concurrent requests.
+func BenchmarkRetryAfterParallel(b *testing.B) {
+	l := ratelimit.New(ratelimit.DefaultConfig(), nil)
+	l.Failed("192.0.2.1:5000")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if l.RetryAfter("192.0.2.1:5000") != 0 {
+				b.Error("limited")
+				return
+			}
+		}
+	})
+}
