@@ -17,6 +17,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/web"
@@ -32,9 +33,14 @@ import (
 // a new one.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var addr, baseURL *string
+	limits := ratelimit.DefaultConfig()
+	maxKeys := keys.DefaultMaxKeysPerOrganization
 	sf, logger, err := parseFlags("serve", "edge serve [--addr 127.0.0.1:8080] [--data ./data] [store flags]", args, stdout, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&maxKeys, "max-keys-per-organization", maxKeys, "keys an organization may hold (409 key_quota_exceeded beyond)")
 		addr = fs.String("addr", "127.0.0.1:8080", "address to listen on")
 		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
+		fs.Float64Var(&limits.Rate, "auth-failure-rate", limits.Rate, "failed authentications per second a client address regains (0: no limit)")
+		fs.IntVar(&limits.Burst, "auth-failure-burst", limits.Burst, "failed authentications a client address may make in a row before 429 (0: no limit)")
 	})
 	if err != nil {
 		return err
@@ -58,7 +64,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	usage := verify.NewAsyncUsage(st, logger)
 	defer usage.Close()
-	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: usage})
+	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: usage, AuthFailures: limits, MaxKeysPerOrganization: maxKeys})
 	if marker, ok := st.(store.Initializer); ok {
 		if err := firstStart(ctx, d.Keys, marker, stdout); err != nil {
 			return err

@@ -21,6 +21,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/token"
 	"github.com/dotenv/apikeys/shared/verify"
@@ -38,6 +39,11 @@ type Options struct {
 	// MaxKeysPerOrganization is the key quota of an organization (0:
 	// keys.DefaultMaxKeysPerOrganization).
 	MaxKeysPerOrganization int
+	// AuthFailures is the budget of failed authentications per client
+	// address (on the clock Now). The zero value limits nothing, as the
+	// Lambda functions need (API Gateway and the WAF limit them); the
+	// single binary passes ratelimit.DefaultConfig or its flags.
+	AuthFailures ratelimit.Config
 }
 
 // NewDeps builds the handlers' dependencies on one store.
@@ -61,6 +67,8 @@ func NewDeps(st store.Store, opt Options) httpapi.Deps {
 		Logger:    opt.Logger,
 		Now:       opt.Now,
 		Ping:      st.Ping,
+		// The limiter lives as long as these Deps: one per process.
+		AuthFailures: ratelimit.New(opt.AuthFailures, opt.Now),
 	}
 }
 
@@ -97,7 +105,7 @@ func Router(d httpapi.Deps, explore explorehandler.Config, fs ...authz.Function)
 			handlers[op] = h
 		}
 	}
-	r, err := httpapi.NewRouter(routes, handlers, d.Verifier, d.Logger)
+	r, err := httpapi.NewRouter(routes, handlers, d.Verifier, d.AuthFailures, d.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("wiring: %w", err)
 	}

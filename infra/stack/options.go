@@ -42,6 +42,13 @@ const (
 	// CtxThrottleRate and CtxThrottleBurst set the stage's throttling.
 	CtxThrottleRate  = "throttleRate"
 	CtxThrottleBurst = "throttleBurst"
+	// CtxWAF ("true" or "false") attaches the WAF web ACL to the stage
+	// (default true, but false with local=true: LocalStack's community
+	// edition does not run WAF).
+	CtxWAF = "waf"
+	// CtxWAFRateLimit sets the WAF rule's requests per address per
+	// WAFWindowSeconds.
+	CtxWAFRateLimit = "wafRateLimit"
 )
 
 // Options configure the stack. DefaultOptions gives production values.
@@ -64,6 +71,12 @@ type Options struct {
 	// ThrottleRate (requests per second, steady) and ThrottleBurst limit
 	// every method of the stage.
 	ThrottleRate, ThrottleBurst float64
+	// WAF attaches an AWS WAF web ACL to the stage with a rate-based rule
+	// per client IP address.
+	WAF bool
+	// WAFRateLimit is how many requests one IP address may send per
+	// WAFWindowSeconds before WAF answers 429 (10 to 2,000,000,000).
+	WAFRateLimit int
 	// StageName is the API Gateway stage; URLs end in /<StageName>/.
 	StageName string
 	// Table is the table definition (dynamo.Spec()).
@@ -81,8 +94,14 @@ func DefaultOptions() Options {
 		// client cannot run up the Lambda and DynamoDB bill.
 		ThrottleRate:  50,
 		ThrottleBurst: 100,
-		StageName:     "prod",
-		Table:         dynamo.Spec(),
+		// 1500 requests per 5 minutes is 5 rps per address on average, a
+		// tenth of the stage's rate: one address cannot take the whole
+		// throttling budget, and a CI pipeline or the dashboard stays far
+		// below it.
+		WAF:          true,
+		WAFRateLimit: 1500,
+		StageName:    "prod",
+		Table:        dynamo.Spec(),
 	}
 }
 
@@ -152,6 +171,17 @@ func OptionsFromContext(node constructs.Node) (Options, error) {
 	}
 	boolOf(CtxThrowaway, &o.Throwaway)
 	boolOf(CtxLocal, &o.Local)
+	// LocalStack's community edition has no WAF: local turns it off
+	// unless -c waf=true asks for it (LocalStack Pro).
+	o.WAF = !o.Local
+	boolOf(CtxWAF, &o.WAF)
+	if s, ok := get(CtxWAFRateLimit); ok && err == nil {
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil {
+			err = fmt.Errorf("context %s=%q: want a whole number of requests", CtxWAFRateLimit, s)
+		}
+		o.WAFRateLimit = n
+	}
 	numOf(CtxThrottleRate, &o.ThrottleRate)
 	numOf(CtxThrottleBurst, &o.ThrottleBurst)
 	if s, ok := get(CtxAuthorizerCacheSeconds); ok && err == nil {
@@ -172,6 +202,8 @@ func (o Options) Validate() error {
 	switch {
 	case o.AuthorizerCacheSeconds < 0 || o.AuthorizerCacheSeconds > 3600:
 		return fmt.Errorf("authorizer cache TTL %d s: want 0 (off) to 3600", o.AuthorizerCacheSeconds)
+	case o.WAF && (o.WAFRateLimit < 10 || o.WAFRateLimit > 2_000_000_000):
+		return fmt.Errorf("WAF rate limit %d requests per %d s: want 10 to 2000000000", o.WAFRateLimit, WAFWindowSeconds)
 	case o.AssetsDir == "":
 		return fmt.Errorf("no assets folder")
 	case o.StageName == "":

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -47,6 +48,8 @@ type Stack struct {
 	Bucket     awss3.Bucket
 	// Distribution is nil with Options.Local.
 	Distribution awscloudfront.Distribution
+	// WebACL is the stage's WAF web ACL (nil without Options.WAF).
+	WebACL awswafv2.CfnWebACL
 }
 
 // New builds the stack into scope.
@@ -109,6 +112,9 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, o Opti
 	}
 
 	api := newAPI(s, o, dashboardURL)
+	if o.WAF {
+		newWAF(s, o)
+	}
 
 	// What the API's URL is, for the outputs and the dashboard's config.
 	apiURL := api.Url()

@@ -537,6 +537,137 @@ func TestApiSettings(t *testing.T) {
 	}
 }
 
+func TestAbuseLimits(t *testing.T) {
+	localOpts := stack.DefaultOptions()
+	localOpts.WAF = false
+	for name, c := range map[string]struct {
+		tp   tmpl
+		opts stack.Options
+	}{
+		"prod": {prodJSON, stack.DefaultOptions()}, "cached": {toJSON(cached), stack.DefaultOptions()},
+		"throwaway": {toJSON(throwaway), stack.DefaultOptions()}, "local": {toJSON(local), localOpts},
+	} {
+		for _, e := range checkAbuseLimits(c.tp, c.opts) {
+			t.Errorf("%s: %s", name, e)
+		}
+	}
+	opts := stack.DefaultOptions()
+	must(t, "waf", func() {
+		prod.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]any{
+			"Scope":         "REGIONAL",
+			"DefaultAction": map[string]any{"Allow": map[string]any{}},
+			"Rules": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Name": stack.WAFRuleName,
+				"Statement": map[string]any{"RateBasedStatement": map[string]any{
+					"AggregateKeyType": "IP", "Limit": opts.WAFRateLimit, "EvaluationWindowSec": stack.WAFWindowSeconds,
+				}},
+				"Action": map[string]any{"Block": map[string]any{"CustomResponse": assertions.Match_ObjectLike(&map[string]any{"ResponseCode": 429})}},
+			})}),
+		})
+		prod.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
+		local.ResourceCountIs(jsii.String("AWS::WAFv2::WebACL"), jsii.Number(0))
+		local.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(0))
+	})
+	// The WAF needs no permissions: no IAM statement names a wafv2 action.
+	for id, p := range prodJSON.ofType("AWS::IAM::Policy") {
+		if b, _ := json.Marshal(p); strings.Contains(string(b), "wafv2:") {
+			t.Errorf("%s grants WAF actions: %s", id, b)
+		}
+	}
+}
+
+func TestAbuseLimitChecksCatchRegressions(t *testing.T) {
+	opts := stack.DefaultOptions()
+	mutations := []struct {
+		name   string
+		mutate func(tmpl)
+		want   string
+	}{
+		{"stage throttling raised", func(m tmpl) {
+			for _, st := range m.ofType("AWS::ApiGateway::Stage") {
+				for _, ms := range list(st["MethodSettings"]) {
+					ms.(map[string]any)["ThrottlingRateLimit"] = 10000.0
+				}
+			}
+		}, "want every method throttled"},
+		{"rule keyed by a forwarding header", func(m tmpl) {
+			for _, acl := range m.ofType("AWS::WAFv2::WebACL") {
+				rb := list(acl["Rules"])[0].(map[string]any)["Statement"].(map[string]any)["RateBasedStatement"].(map[string]any)
+				rb["AggregateKeyType"] = "FORWARDED_IP"
+				rb["ForwardedIPConfig"] = map[string]any{"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"}
+			}
+		}, "want the source IP"},
+		{"limit raised", func(m tmpl) {
+			for _, acl := range m.ofType("AWS::WAFv2::WebACL") {
+				list(acl["Rules"])[0].(map[string]any)["Statement"].(map[string]any)["RateBasedStatement"].(map[string]any)["Limit"] = 2e9
+			}
+		}, "requests per 300 s"},
+		{"rule only counts", func(m tmpl) {
+			for _, acl := range m.ofType("AWS::WAFv2::WebACL") {
+				list(acl["Rules"])[0].(map[string]any)["Action"] = map[string]any{"Count": map[string]any{}}
+			}
+		}, "want Block with a 429"},
+		{"association dropped", func(m tmpl) {
+			rs := m["Resources"].(map[string]any)
+			for id := range m.ofType("AWS::WAFv2::WebACLAssociation") {
+				delete(rs, id)
+			}
+		}, "want 1 web ACL and 1 association"},
+	}
+	if errs := checkAbuseLimits(prodJSON, opts); len(errs) != 0 {
+		t.Fatalf("the unmutated template already fails: %v", errs)
+	}
+	for _, mu := range mutations {
+		bad := prodJSON.clone()
+		mu.mutate(bad)
+		if errs := strings.Join(checkAbuseLimits(bad, opts), "\n"); !strings.Contains(errs, mu.want) {
+			t.Errorf("%s: the check missed it (want %q); it said:\n%s", mu.name, mu.want, errs)
+		}
+		if mu.name != "association dropped" {
+			continue
+		}
+		// The assertions package sees it too.
+		mutated := assertions.Template_FromJSON((*map[string]any)(&bad), nil)
+		failed := false
+		func() {
+			defer func() { failed = recover() != nil }()
+			mutated.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
+		}()
+		if !failed {
+			t.Error("assertions did not notice the dropped association")
+		}
+	}
+}
+
+func TestWAFOptions(t *testing.T) {
+	tests := []struct {
+		ctx     map[string]any
+		waf     bool
+		limit   int
+		wantErr bool
+	}{
+		{map[string]any{}, true, stack.DefaultOptions().WAFRateLimit, false},
+		{map[string]any{stack.CtxLocal: "true"}, false, stack.DefaultOptions().WAFRateLimit, false},
+		{map[string]any{stack.CtxLocal: "true", stack.CtxWAF: "true"}, true, stack.DefaultOptions().WAFRateLimit, false},
+		{map[string]any{stack.CtxWAF: "false"}, false, stack.DefaultOptions().WAFRateLimit, false},
+		{map[string]any{stack.CtxWAFRateLimit: "300"}, true, 300, false},
+		{map[string]any{stack.CtxWAFRateLimit: "5"}, false, 0, true},
+		{map[string]any{stack.CtxWAFRateLimit: "lots"}, false, 0, true},
+		{map[string]any{stack.CtxWAF: "maybe"}, false, 0, true},
+	}
+	for _, tt := range tests {
+		ctx := tt.ctx
+		o, err := stack.OptionsFromContext(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}).Node())
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%v: err = %v, want error %v", tt.ctx, err, tt.wantErr)
+			continue
+		}
+		if err == nil && (o.WAF != tt.waf || o.WAFRateLimit != tt.limit) {
+			t.Errorf("%v: WAF %v limit %d, want %v %d", tt.ctx, o.WAF, o.WAFRateLimit, tt.waf, tt.limit)
+		}
+	}
+}
+
 func TestOptionsFromContext(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{stack.CtxAuthorizerCacheSeconds: "4000"}})
 	if _, err := stack.OptionsFromContext(app.Node()); err == nil {

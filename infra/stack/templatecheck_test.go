@@ -290,3 +290,95 @@ func checkRoutes(t tmpl, routes authz.Routes) []string {
 	sort.Strings(errs)
 	return errs
 }
+
+// checkAbuseLimits holds the stage and the WAF to the options: throttling
+// of every method at the options' rate and burst; with o.WAF exactly one
+// regional web ACL that allows by default and blocks, with a 429
+// rate_limited problem, any source IP (never a forwarding header) past
+// o.WAFRateLimit requests per stack.WAFWindowSeconds on every request
+// (no scope-down), associated with the stage; without o.WAF no WAF at all.
+func checkAbuseLimits(t tmpl, o stack.Options) []string {
+	var errs []string
+	stages := t.ofType("AWS::ApiGateway::Stage")
+	if len(stages) != 1 {
+		return []string{fmt.Sprintf("want 1 stage, found %d", len(stages))}
+	}
+	var stageID string
+	for id, st := range stages {
+		stageID = id
+		throttled := false
+		for _, ms := range list(st["MethodSettings"]) {
+			m, _ := ms.(map[string]any)
+			if m["HttpMethod"] == "*" && m["ResourcePath"] == "/*" &&
+				m["ThrottlingRateLimit"] == o.ThrottleRate && m["ThrottlingBurstLimit"] == o.ThrottleBurst {
+				throttled = true
+			}
+		}
+		if !throttled {
+			b, _ := json.Marshal(st["MethodSettings"])
+			errs = append(errs, fmt.Sprintf("stage: method settings %s, want every method throttled at %v rps, burst %v", b, o.ThrottleRate, o.ThrottleBurst))
+		}
+	}
+	acls, assocs := t.ofType("AWS::WAFv2::WebACL"), t.ofType("AWS::WAFv2::WebACLAssociation")
+	if !o.WAF {
+		if len(acls)+len(assocs) != 0 {
+			errs = append(errs, fmt.Sprintf("WAF is off but the template has %d web ACLs and %d associations", len(acls), len(assocs)))
+		}
+		return errs
+	}
+	if len(acls) != 1 || len(assocs) != 1 {
+		return append(errs, fmt.Sprintf("want 1 web ACL and 1 association, found %d and %d", len(acls), len(assocs)))
+	}
+	for id, acl := range acls {
+		if acl["Scope"] != "REGIONAL" {
+			errs = append(errs, fmt.Sprintf("web ACL scope %v, want REGIONAL", acl["Scope"]))
+		}
+		if def, _ := acl["DefaultAction"].(map[string]any); def["Allow"] == nil || def["Block"] != nil {
+			errs = append(errs, fmt.Sprintf("web ACL default action %v, want Allow", acl["DefaultAction"]))
+		}
+		rateRules := 0
+		for _, r := range list(acl["Rules"]) {
+			rule, _ := r.(map[string]any)
+			stmt, _ := rule["Statement"].(map[string]any)
+			rb, _ := stmt["RateBasedStatement"].(map[string]any)
+			if rb == nil {
+				continue
+			}
+			rateRules++
+			name := fmt.Sprint(rule["Name"])
+			if rb["AggregateKeyType"] != "IP" || rb["ForwardedIPConfig"] != nil || rb["CustomKeys"] != nil {
+				errs = append(errs, fmt.Sprintf("rule %s: aggregated by %v, want the source IP", name, rb["AggregateKeyType"]))
+			}
+			if rb["Limit"] != float64(o.WAFRateLimit) || rb["EvaluationWindowSec"] != float64(stack.WAFWindowSeconds) {
+				errs = append(errs, fmt.Sprintf("rule %s: %v requests per %v s, want %d per %d", name, rb["Limit"], rb["EvaluationWindowSec"], o.WAFRateLimit, stack.WAFWindowSeconds))
+			}
+			if rb["ScopeDownStatement"] != nil {
+				errs = append(errs, fmt.Sprintf("rule %s: scoped down, want every request counted", name))
+			}
+			action, _ := rule["Action"].(map[string]any)
+			block, _ := action["Block"].(map[string]any)
+			cr, _ := block["CustomResponse"].(map[string]any)
+			if cr["ResponseCode"] != float64(429) {
+				errs = append(errs, fmt.Sprintf("rule %s: action %v, want Block with a 429", name, rule["Action"]))
+				continue
+			}
+			bodies, _ := acl["CustomResponseBodies"].(map[string]any)
+			body, _ := bodies[fmt.Sprint(cr["CustomResponseBodyKey"])].(map[string]any)
+			var p map[string]any
+			if err := json.Unmarshal([]byte(fmt.Sprint(body["Content"])), &p); err != nil || p["code"] != "rate_limited" || p["status"] != float64(429) {
+				errs = append(errs, fmt.Sprintf("rule %s: 429 body %v, want a rate_limited problem", name, body["Content"]))
+			}
+		}
+		if rateRules != 1 {
+			errs = append(errs, fmt.Sprintf("web ACL has %d rate-based rules, want 1", rateRules))
+		}
+		for aid, a := range assocs {
+			if ref(a["WebACLArn"]) != id || !mentions(a["ResourceArn"], stageID) {
+				b, _ := json.Marshal(a)
+				errs = append(errs, fmt.Sprintf("association %s: %s, want web ACL %s on stage %s", aid, b, id, stageID))
+			}
+		}
+	}
+	sort.Strings(errs)
+	return errs
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -23,4 +24,7 @@ type Deps struct {
 	Now       func() time.Time
 	// Ping checks that the store answers (healthz).
 	Ping func(ctx context.Context) error
+	// AuthFailures limits failed authentications per client address (the
+	// guard's 401s, POST /v1/verify's failed decisions); nil limits none.
+	AuthFailures *ratelimit.Limiter
 }

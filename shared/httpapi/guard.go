@@ -4,10 +4,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -27,13 +30,22 @@ func BearerToken(header string) string {
 // again; otherwise the bearer token is verified with the same code as
 // POST /v1/verify and the authorizer, so a request is never anonymous. The
 // route's permission is then checked on the node its path names.
-func Guard(v *verify.Verifier, route authz.Route, logger *slog.Logger, next http.Handler) http.Handler {
+//
+// lim limits failed authentications per client address (nil: none): a
+// client whose budget is spent gets 429 before its token is read, even a
+// valid one, and every 401 spends one unit. A request that authenticates
+// never spends any.
+func Guard(v *verify.Verifier, lim *ratelimit.Limiter, route authz.Route, logger *slog.Logger, next http.Handler) http.Handler {
 	if route.Public() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := authz.FromContext(r.Context())
 		if !ok {
+			if wait := lim.RetryAfter(r.RemoteAddr); wait > 0 {
+				WriteRateLimited(w, r, logger, wait)
+				return
+			}
 			res, err := v.Authenticate(r.Context(), BearerToken(r.Header.Get("Authorization")))
 			if err != nil {
 				WriteError(w, r, logger, err)
@@ -44,6 +56,7 @@ func Guard(v *verify.Verifier, route authz.Route, logger *slog.Logger, next http
 				if res.Code == verify.CodeExpired {
 					msg = "the API key has expired"
 				}
+				lim.Failed(r.RemoteAddr)
 				WriteError(w, r, logger, fault.New(fault.CodeUnauthenticated, "%s", msg))
 				return
 			}
@@ -65,6 +78,14 @@ func Guard(v *verify.Verifier, route authz.Route, logger *slog.Logger, next http
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// WriteRateLimited answers 429 (code rate_limited) with a Retry-After header
+// in whole seconds, at least 1.
+func WriteRateLimited(w http.ResponseWriter, r *http.Request, logger *slog.Logger, wait time.Duration) {
+	secs := max(1, int64((wait+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	WriteError(w, r, logger, fault.New(fault.CodeRateLimited, "too many failed authentications from this address; retry in %d s", secs))
 }
 
 // Forbidden is the 403 naming the permission (and scope) that is missing.

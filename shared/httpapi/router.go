@@ -9,6 +9,7 @@ import (
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -21,7 +22,8 @@ type Router struct {
 // NewRouter mounts, for every route, the handler of its operation behind
 // its guard. Every route must have a handler and every handler a route:
 // a mismatch is a wiring mistake reported at start.
-func NewRouter(routes authz.Routes, handlers map[string]http.Handler, v *verify.Verifier, logger *slog.Logger) (*Router, error) {
+// lim limits failed authentications on the guarded routes (nil: none).
+func NewRouter(routes authz.Routes, handlers map[string]http.Handler, v *verify.Verifier, lim *ratelimit.Limiter, logger *slog.Logger) (*Router, error) {
 	mux := http.NewServeMux()
 	seen := map[string]bool{}
 	for _, rt := range routes {
@@ -30,7 +32,7 @@ func NewRouter(routes authz.Routes, handlers map[string]http.Handler, v *verify.
 			return nil, fmt.Errorf("httpapi: no handler for operation %s (%s %s)", rt.Operation, rt.Method, rt.Pattern)
 		}
 		seen[rt.Operation] = true
-		mux.Handle(rt.Method+" "+rt.Pattern, Guard(v, rt, logger, h))
+		mux.Handle(rt.Method+" "+rt.Pattern, Guard(v, lim, rt, logger, h))
 	}
 	for op := range handlers {
 		if !seen[op] {

@@ -546,3 +546,33 @@ func TestProblemCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestRateLimitedResponses: every route may answer 429 rate_limited (API
+// Gateway's throttling and WAF on AWS; in the single binary every route
+// that authenticates, POST /v1/verify included, after too many failed
+// authentications), with the Retry-After header the single binary sends.
+func TestRateLimitedResponses(t *testing.T) {
+	doc := load(t)
+	for _, r := range authz.NewRoutes() {
+		op := operation(doc, r)
+		if op == nil {
+			continue
+		}
+		resp := obj(obj(op, "responses"), "429")
+		if resp == nil {
+			t.Errorf("%s %s (%s) lacks a 429 response", r.Method, r.Pattern, r.Operation)
+			continue
+		}
+		rm := deref(t, doc, resp)
+		if d, _ := rm["description"].(string); !strings.HasPrefix(d, string(fault.CodeRateLimited)+":") {
+			t.Errorf("%s: 429 description %q does not name the rate_limited code", r.Operation, d)
+		}
+		ra := obj(obj(rm, "headers"), "Retry-After")
+		if typ, _ := obj(ra, "schema")["type"].(string); typ != "integer" {
+			t.Errorf("%s: 429 lacks an integer Retry-After header: %v", r.Operation, ra)
+		}
+	}
+	if httpapi.StatusOf(fault.CodeRateLimited) != http.StatusTooManyRequests {
+		t.Errorf("rate_limited maps to %d", httpapi.StatusOf(fault.CodeRateLimited))
+	}
+}

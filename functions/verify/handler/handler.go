@@ -24,9 +24,19 @@ func Handlers(d httpapi.Deps) map[string]http.Handler {
 // Verify answers the decision for a token, an optional permission and an
 // optional resource. Buffers come from a pool: the route is on every
 // request of the services that call it.
+//
+// Failed decisions (malformed, not_found, expired) spend the calling
+// address's budget of failed authentications (d.AuthFailures) and an
+// address that spent it gets 429 before its body is read: this route needs
+// no credential, so without the limit it would be the cheapest way to try
+// tokens. A valid token never spends anything.
 func Verify(d httpapi.Deps) http.HandlerFunc {
 	pool := sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 	return func(w http.ResponseWriter, r *http.Request) {
+		if wait := d.AuthFailures.RetryAfter(r.RemoteAddr); wait > 0 {
+			httpapi.WriteRateLimited(w, r, d.Logger, wait)
+			return
+		}
 		buf := pool.Get().(*[]byte)
 		defer func() { *buf = (*buf)[:0]; pool.Put(buf) }()
 		body, err := httpapi.ReadJSONBody(w, r, (*buf)[:0])
@@ -43,6 +53,9 @@ func Verify(d httpapi.Deps) http.HandlerFunc {
 		if err != nil {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
+		}
+		if !resp.Valid {
+			d.AuthFailures.Failed(r.RemoteAddr)
 		}
 		*buf = appendResponse(body[:0], resp)
 		httpapi.WriteJSONBytes(w, http.StatusOK, append(*buf, '\n'))
