@@ -149,6 +149,9 @@ func TestFirstStartSurvivesSIGKILL(t *testing.T) {
 // unacknowledged one is applied completely or not at all.
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	b := binary{t: t, flags: []string{"--data", t.TempDir()}}
+	// The checks verify hundreds of dead tokens from one address on
+	// purpose; the failed-authentication limit (tested on its own) is off.
+	serveFlags := append(append([]string(nil), serveFlags...), "--auth-failure-burst", "0")
 	_, _, owner := b.bootstrap("Crash")
 	var (
 		mu   sync.Mutex
