@@ -24,7 +24,7 @@ var (
 
 var nodeAtLevel = map[Level]Node{LevelOrganization: org, LevelTeam: t1, LevelProject: p1, LevelTarget: g1, LevelEnvironment: e1}
 
-// wantMax is product.md's catalog: every permission and the deepest level
+// wantMax is the catalog of docs/product.md: every permission and the deepest level
 // it can be scoped to.
 var wantMax = map[string]Level{
 	"secrets:read": LevelEnvironment, "secrets:write": LevelEnvironment, "secrets:decrypt": LevelEnvironment,
@@ -45,7 +45,7 @@ func TestCatalogIsProductMD(t *testing.T) {
 	c := NewCatalog()
 	got := c.PermissionNames()
 	if len(got) != len(wantMax) {
-		t.Fatalf("catalog has %d permissions, product.md %d: %v", len(got), len(wantMax), got)
+		t.Fatalf("catalog has %d permissions, docs/product.md %d: %v", len(got), len(wantMax), got)
 	}
 	for name, max := range wantMax {
 		p, ok := c.Permission(name)

@@ -171,7 +171,7 @@ func crud(noun string, max Level, withCreate bool) []actionSpec {
 	)
 }
 
-// NewCatalog returns the catalog of product.md.
+// NewCatalog returns the permissions catalog (docs/product.md, "Permissions").
 func NewCatalog() *Catalog {
 	env := LevelEnvironment
 	groups := []Group{

@@ -94,7 +94,7 @@ func (n Node) Consistent(named Node) bool {
 // Routes is the route table: every route of the HTTP API.
 type Routes []Route
 
-// NewRoutes returns the route table of http-api.md.
+// NewRoutes returns the route table (docs/http-api.md, "Routes").
 func NewRoutes() Routes {
 	const (
 		get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete

@@ -8,10 +8,10 @@ import (
 	"fmt"
 )
 
-// Code is a stable, machine-readable error code (http-api.md).
+// Code is a stable, machine-readable error code (docs/http-api.md, "Errors").
 type Code string
 
-// The codes of http-api.md.
+// The general codes (docs/http-api.md, "Errors").
 const (
 	CodeMalformedJSON        Code = "malformed_json"
 	CodeValidation           Code = "validation_failed"

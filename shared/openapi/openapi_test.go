@@ -527,7 +527,7 @@ func TestProblemCodes(t *testing.T) {
 		statuses[s] = true
 	}
 	if len(statuses) < 11 {
-		t.Errorf("Problem.code enum covers %d statuses, want the 11 of http-api.md", len(statuses))
+		t.Errorf("Problem.code enum covers %d statuses, want the 11 of docs/http-api.md", len(statuses))
 	}
 	for path, item := range obj(doc, "paths") {
 		for _, m := range httpMethods {

@@ -21,7 +21,7 @@ import (
 // Code is the outcome of a verification.
 type Code string
 
-// The outcomes of http-api.md.
+// The outcomes of a verification (docs/http-api.md, "Verify").
 const (
 	CodeOK        Code = "ok"
 	CodeMalformed Code = "malformed"

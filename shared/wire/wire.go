@@ -1,4 +1,4 @@
-// Package wire holds the JSON shapes of the HTTP API (http-api.md) and their
+// Package wire holds the JSON shapes of the HTTP API (docs/http-api.md) and their
 // conversion from and to the domain types, shared by every handler, the
 // tests and the load generator.
 package wire
@@ -70,7 +70,7 @@ func (s KeySpec) Spec() (keys.Spec, error) {
 	return out, nil
 }
 
-// Key is the key object of http-api.md. Token is set only in the responses
+// Key is the key object (docs/http-api.md). Token is set only in the responses
 // to create and rotate.
 type Key struct {
 	ID             string  `json:"id"`

@@ -1,5 +1,5 @@
-// Types of the HTTP contract (shared/spec/http-api.md and the backend team's
-// additions). Times are RFC 3339 UTC strings; ids are opaque prefixed strings.
+// Types of the HTTP contract (docs/http-api.md; docs/openapi.json is the
+// machine-readable one). Times are RFC 3339 UTC strings; ids are opaque prefixed strings.
 
 export type ScopeLevel = "team" | "project" | "target" | "environment";
 export type NodeLevel = "organization" | ScopeLevel;
