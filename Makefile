@@ -63,7 +63,7 @@ web-test: ## dashboard unit tests, type check, and the committed build matches t
 
 bench: ## benchmarks: Go micro-benchmarks and the HTTP load run (figures, not pass/fail; LOADGEN_FLAGS=-quick for a smoke run)
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/token ./shared/authz ./shared/verify ./shared/store/bolt
-	$(GO) run ./functions/edge/loadgen $(LOADGEN_FLAGS)
+	$(GO) run ./shared/loadgen $(LOADGEN_FLAGS)
 
 LOCALSTACK := docker compose -f localstack/docker-compose.yml
 .PHONY: localstack-up localstack-down e2e-local

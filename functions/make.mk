@@ -12,9 +12,9 @@
 GO ?= go
 LAMBDA_FUNCTIONS := create show edit rotate delete verify explore directory
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-LAMBDA_SOURCES := go.mod go.sum $(shell find functions shared -name '*.go' -not -name '*_test.go' -not -path 'functions/lambdatest/*' -not -path 'functions/edge/*' 2>/dev/null)
+LAMBDA_SOURCES := go.mod go.sum $(shell find functions shared -name '*.go' -not -name '*_test.go' -not -path 'shared/lambdatest/*' -not -path 'shared/proctest/*' -not -path 'shared/loadgen/*' -not -path 'functions/edge/*' 2>/dev/null)
 
-# The emulator's module and pinned version; functions/lambdatest builds the
+# The emulator's module and pinned version; shared/lambdatest builds the
 # same version (its tests check that the two agree).
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
@@ -42,4 +42,4 @@ $(RIE): functions/make.mk
 	@touch $@
 
 lambda-perf: functions functions-host rie ## measure bootstrap sizes, cold-start init and warm verify under the emulator into docs/lambda-performance.md
-	$(GO) run ./functions/lambdatest/lambdaperf -rie $(RIE) -host build/lambda-host -deploy build/lambda -out docs/lambda-performance.md
+	$(GO) run ./shared/lambdatest/lambdaperf -rie $(RIE) -host build/lambda-host -deploy build/lambda -out docs/lambda-performance.md

@@ -4,8 +4,9 @@
 package main
 
 import (
-	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/functions/directory/handler"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionDirectory) }
+func main() { lambdamain.Main(authz.FunctionDirectory, lambdamain.Plain(handler.Handlers)) }

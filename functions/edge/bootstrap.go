@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // bootstrap creates a new organization with an allow-all owner key and

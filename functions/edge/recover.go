@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // recoverKey mints a new allow-all, never-expiring "Recovery key" for an

@@ -12,14 +12,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
-	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/wiring"
 	"github.com/dotenv/apikeys/web"
 )
 
@@ -70,13 +70,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	api, err := wiring.Router(d, explorehandler.Config{BaseURL: *baseURL, Client: &http.Client{Timeout: 10 * time.Second}}, authz.Functions()...)
+	apiRouter, err := api.Router(d, explorehandler.Config{BaseURL: *baseURL, Client: &http.Client{Timeout: 10 * time.Second}})
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", api)
-	mux.Handle("/healthz", api)
+	mux.Handle("/v1/", apiRouter)
+	mux.Handle("/healthz", apiRouter)
 	mux.Handle("/", web.Handler(web.Dist(), web.Config{}))
 
 	srv := &http.Server{

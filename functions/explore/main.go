@@ -5,8 +5,16 @@
 package main
 
 import (
-	"github.com/dotenv/apikeys/functions/lambdamain"
+	"net/http"
+
+	"github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionExplore) }
+func main() {
+	lambdamain.Main(authz.FunctionExplore, func(d httpapi.Deps, cfg lambdamain.Config) authz.Handlers {
+		return handler.Handlers(d, handler.Config{BaseURL: cfg.APIBaseURL, Client: &http.Client{Timeout: lambdamain.ExploreTimeout}})
+	})
+}

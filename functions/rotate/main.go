@@ -4,8 +4,9 @@
 package main
 
 import (
-	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/functions/rotate/handler"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionRotate) }
+func main() { lambdamain.Main(authz.FunctionRotate, lambdamain.Plain(handler.Handlers)) }

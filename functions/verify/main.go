@@ -5,8 +5,9 @@
 package main
 
 import (
-	"github.com/dotenv/apikeys/functions/lambdamain"
+	"github.com/dotenv/apikeys/functions/verify/handler"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionVerify) }
+func main() { lambdamain.Main(authz.FunctionVerify, lambdamain.Plain(handler.Handlers)) }

@@ -24,6 +24,17 @@ func Functions() []Function {
 		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory}
 }
 
+// Operation is a route's OpenAPI operationId as a handler is keyed by it:
+// each handler package exports its handlers keyed by the operations it
+// serves (see Handlers).
+type Operation string
+
+// Handlers are the handlers of some operations, keyed by operation.
+type Handlers map[Operation]http.Handler
+
+// Op returns the route's operation as the typed id its handler is keyed by.
+func (r Route) Op() Operation { return Operation(r.Operation) }
+
 // Check says how a route's permission is checked against its node.
 type Check int
 

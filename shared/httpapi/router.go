@@ -23,15 +23,15 @@ type Router struct {
 // its guard. Every route must have a handler and every handler a route:
 // a mismatch is a wiring mistake reported at start.
 // lim limits failed authentications on the guarded routes (nil: none).
-func NewRouter(routes authz.Routes, handlers map[string]http.Handler, v *verify.Verifier, lim *ratelimit.Limiter, logger *slog.Logger) (*Router, error) {
+func NewRouter(routes authz.Routes, handlers authz.Handlers, v *verify.Verifier, lim *ratelimit.Limiter, logger *slog.Logger) (*Router, error) {
 	mux := http.NewServeMux()
-	seen := map[string]bool{}
+	seen := map[authz.Operation]bool{}
 	for _, rt := range routes {
-		h, ok := handlers[rt.Operation]
+		h, ok := handlers[rt.Op()]
 		if !ok {
 			return nil, fmt.Errorf("httpapi: no handler for operation %s (%s %s)", rt.Operation, rt.Method, rt.Pattern)
 		}
-		seen[rt.Operation] = true
+		seen[rt.Op()] = true
 		mux.Handle(rt.Method+" "+rt.Pattern, Guard(v, lim, rt, logger, h))
 	}
 	for op := range handlers {

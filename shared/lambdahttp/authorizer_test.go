@@ -11,12 +11,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // clock is a settable test clock.

@@ -5,15 +5,15 @@ package handler
 import (
 	"net/http"
 
+	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
-	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/wire"
 )
 
 // Handlers returns the create function's handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"createKey": d.Serve(Create(d))}
+func Handlers(d httpapi.Deps) authz.Handlers {
+	return authz.Handlers{"createKey": d.Serve(Create(d))}
 }
 
 // Create answers 201 with the new key and its token.
@@ -32,17 +32,6 @@ func Create(d httpapi.Deps) httpapi.Endpoint {
 			return 0, nil, err
 		}
 		w.Header().Set("Location", "/v1/api-keys/"+c.Key.ID)
-		return WithToken(w, r, d, caller, c, http.StatusCreated)
+		return answer.WithToken(w, r, d, caller, c, http.StatusCreated)
 	}
-}
-
-// WithToken answers a new or rotated key with its token, shown this once.
-func WithToken(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, c keys.Created, status int) (int, any, error) {
-	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), c.Key, d.Now())
-	if err != nil {
-		return 0, nil, err
-	}
-	out.Token = c.Token
-	w.Header().Set("ETag", wire.ETag(c.Key.Version))
-	return status, out, nil
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // Handlers returns the delete function's handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"deleteKey": d.Serve(Delete(d))}
+func Handlers(d httpapi.Deps) authz.Handlers {
+	return authz.Handlers{"deleteKey": d.Serve(Delete(d))}
 }
 
 // Delete answers 204; a key already deleted answers 404.

@@ -6,7 +6,7 @@ package handler
 import (
 	"net/http"
 
-	showhandler "github.com/dotenv/apikeys/functions/show/handler"
+	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/httpapi"
@@ -14,8 +14,8 @@ import (
 )
 
 // Handlers returns the directory function's handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	h := map[string]http.Handler{
+func Handlers(d httpapi.Deps) authz.Handlers {
+	h := authz.Handlers{
 		"getOrganization":    d.Serve(getOrganization(d)),
 		"updateOrganization": d.Serve(updateOrganization(d)),
 	}
@@ -23,11 +23,11 @@ func Handlers(d httpapi.Deps) map[string]http.Handler {
 		name  string
 		level authz.Level
 	}{{"Team", authz.LevelTeam}, {"Project", authz.LevelProject}, {"Target", authz.LevelTarget}, {"Environment", authz.LevelEnvironment}} {
-		h["list"+l.name+"s"] = d.Serve(list(d, l.level))
-		h["create"+l.name] = d.Serve(create(d, l.level))
-		h["get"+l.name] = d.Serve(get(d))
-		h["update"+l.name] = d.Serve(rename(d))
-		h["delete"+l.name] = d.Serve(remove(d))
+		h[authz.Operation("list"+l.name+"s")] = d.Serve(list(d, l.level))
+		h[authz.Operation("create"+l.name)] = d.Serve(create(d, l.level))
+		h[authz.Operation("get"+l.name)] = d.Serve(get(d))
+		h[authz.Operation("update"+l.name)] = d.Serve(rename(d))
+		h[authz.Operation("delete"+l.name)] = d.Serve(remove(d))
 	}
 	return h
 }
@@ -59,7 +59,7 @@ func updateOrganization(d httpapi.Deps) httpapi.Endpoint {
 // list answers the nodes of a level under the path's node.
 func list(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
-		opt, err := showhandler.ListOptions(r)
+		opt, err := answer.ListOptions(r)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -5,15 +5,15 @@ package handler
 import (
 	"net/http"
 
-	showhandler "github.com/dotenv/apikeys/functions/show/handler"
+	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
 )
 
 // Handlers returns the edit function's handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"updateKey": d.Serve(Update(d))}
+func Handlers(d httpapi.Deps) authz.Handlers {
+	return authz.Handlers{"updateKey": d.Serve(Update(d))}
 }
 
 // Update answers 200 with the edited key and its new ETag; a stale If-Match
@@ -36,6 +36,6 @@ func Update(d httpapi.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		return showhandler.KeyAnswer(w, r, d, caller, k)
+		return answer.Key(w, r, d, caller, k)
 	}
 }

@@ -42,7 +42,7 @@ const scrubSlack = 4 << 10
 const callTimeout = 10 * time.Second
 
 // Handlers returns the explore function's handlers by operation.
-func Handlers(d httpapi.Deps, cfg Config) map[string]http.Handler {
+func Handlers(d httpapi.Deps, cfg Config) authz.Handlers {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: callTimeout}
 	}
@@ -50,7 +50,7 @@ func Handlers(d httpapi.Deps, cfg Config) map[string]http.Handler {
 	client := *cfg.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e := &explorer{d: d, cfg: cfg, client: &client, paths: newPathMatcher(d.Routes), lists: listPermissions(d.Routes)}
-	return map[string]http.Handler{"exploreKey": d.Serve(e.serve)}
+	return authz.Handlers{"exploreKey": d.Serve(e.serve)}
 }
 
 // Request is the body of an explore call.

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
-	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 type fixture struct {
@@ -39,7 +39,7 @@ func setup(t testing.TB) *fixture {
 	d := wiring.NewDeps(st, wiring.Options{})
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	router, err := wiring.Router(d, explorehandler.Config{BaseURL: base, Client: &http.Client{}}, authz.Functions()...)
+	router, err := api.Router(d, explorehandler.Config{BaseURL: base, Client: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,15 +5,15 @@ package handler
 import (
 	"net/http"
 
-	createhandler "github.com/dotenv/apikeys/functions/create/handler"
+	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
 )
 
 // Handlers returns the rotate function's handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"rotateKey": d.Serve(Rotate(d))}
+func Handlers(d httpapi.Deps) authz.Handlers {
+	return authz.Handlers{"rotateKey": d.Serve(Rotate(d))}
 }
 
 // Rotate answers 200 with the key and its new token. It takes no body; an
@@ -28,6 +28,6 @@ func Rotate(d httpapi.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		return createhandler.WithToken(w, r, d, caller, c, http.StatusOK)
+		return answer.WithToken(w, r, d, caller, c, http.StatusOK)
 	}
 }

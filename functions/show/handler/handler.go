@@ -6,47 +6,26 @@ package handler
 import (
 	"net/http"
 
+	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/directory"
-	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/wire"
 )
 
 // Handlers returns the show function's handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{
+func Handlers(d httpapi.Deps) authz.Handlers {
+	return authz.Handlers{
 		"listKeys":        d.Serve(List(d)),
 		"getKey":          d.Serve(Get(d)),
 		"listPermissions": d.Serve(Permissions(d)),
 	}
 }
 
-// ListOptions reads ?limit= (1 to directory.MaxLimit) and ?cursor=
-// (httpapi.QueryInt, httpapi.QueryString), answering the errors of both at
-// once.
-func ListOptions(r *http.Request) (directory.ListOptions, error) {
-	q := r.URL.Query()
-	var fields fault.Fields
-	limit, _, err := httpapi.QueryInt(q, "limit", 1, directory.MaxLimit)
-	if err := fields.Check(err); err != nil {
-		return directory.ListOptions{}, err
-	}
-	cursor, err := httpapi.QueryString(q, "cursor", httpapi.MaxCursorBytes)
-	if err := fields.Check(err); err != nil {
-		return directory.ListOptions{}, err
-	}
-	if err := fields.Err(); err != nil {
-		return directory.ListOptions{}, err
-	}
-	return directory.ListOptions{Limit: limit, Cursor: cursor}, nil
-}
-
 // List answers a page of the caller's organization's keys.
 func List(d httpapi.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
-		opt, err := ListOptions(r)
+		opt, err := answer.ListOptions(r)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -78,18 +57,8 @@ func Get(d httpapi.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		return KeyAnswer(w, r, d, caller, k)
+		return answer.Key(w, r, d, caller, k)
 	}
-}
-
-// KeyAnswer answers a key (never its token) with its ETag.
-func KeyAnswer(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
-	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), k, d.Now())
-	if err != nil {
-		return 0, nil, err
-	}
-	w.Header().Set("ETag", wire.ETag(k.Version))
-	return http.StatusOK, out, nil
 }
 
 // Permissions answers the catalog, the presets and the route table.

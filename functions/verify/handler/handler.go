@@ -17,8 +17,8 @@ import (
 )
 
 // Handlers returns the verify function's proxy-event handlers by operation.
-func Handlers(d httpapi.Deps) map[string]http.Handler {
-	return map[string]http.Handler{"verifyToken": Verify(d), "health": Health(d)}
+func Handlers(d httpapi.Deps) authz.Handlers {
+	return authz.Handlers{"verifyToken": Verify(d), "health": Health(d)}
 }
 
 // Verify answers the decision for a token, an optional permission and an

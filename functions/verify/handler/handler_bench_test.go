@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
-	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // benchRouter is the production router on a bbolt store with one key, with
@@ -39,7 +39,7 @@ func benchRouterWith(b *testing.B, limits ratelimit.Config) (http.Handler, strin
 	b.Cleanup(func() { st.Close() })
 	d := wiring.NewDeps(st, wiring.Options{AuthFailures: limits})
 	d.AuthFailures.Failed(httptest.NewRequest("GET", "/", nil).RemoteAddr)
-	r, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1"}, authz.Functions()...)
+	r, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,14 +14,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/dotenv/apikeys/shared/proctest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 )
 
@@ -188,7 +186,7 @@ func motoCommand(port int) (*exec.Cmd, error) {
 func dynaliteCommand(port int) (*exec.Cmd, error) {
 	bin := os.Getenv(DynaliteEnv)
 	if bin == "" {
-		root, err := moduleRoot()
+		root, err := proctest.ModuleRoot()
 		if err != nil {
 			return nil, err
 		}
@@ -201,30 +199,12 @@ func dynaliteCommand(port int) (*exec.Cmd, error) {
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"), nil
 }
 
-// moduleRoot walks up from the working directory to go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("dynamotest: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", errors.New("dynamotest: go.mod not found above the working directory")
-		}
-		dir = up
-	}
-}
-
 // startLocal starts a server on a free port (a few tries, in case another
 // process takes the port first), waits until it answers and adds a table.
 func (e *Env) startLocal(ctx context.Context, name string, cmd command) error {
 	var lastErr error
 	for range 3 {
-		port, err := freePort()
+		port, err := proctest.FreePort()
 		if err != nil {
 			return fmt.Errorf("dynamotest: %s: %w", name, err)
 		}
@@ -251,7 +231,7 @@ func (e *Env) startLocal(ctx context.Context, name string, cmd command) error {
 // launch runs c in its own process group and waits until the server answers
 // ListTables.
 func (e *Env) launch(ctx context.Context, name string, port int, c *exec.Cmd) (*Backend, error) {
-	out := &tail{max: 4096}
+	out := proctest.NewTail(4096)
 	c.Stdout, c.Stderr = out, out
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := c.Start(); err != nil {
@@ -271,6 +251,11 @@ func (e *Env) launch(ctx context.Context, name string, port int, c *exec.Cmd) (*
 		_, err := client.ListTables(pctx, &dynamodb.ListTablesInput{})
 		cancel()
 		if err == nil {
+			// Another process may hold the port: then this server fails to
+			// bind and exits at once, while ListTables reached the other.
+			if proctest.ExitedAfterReady(p.done) {
+				return nil, fmt.Errorf("%s exited after answering on %s (%v), port taken?: %s", name, endpoint, p.err, out.String())
+			}
 			e.log.Info("dynamodb test server up", "server", name, "endpoint", endpoint, "pid", c.Process.Pid)
 			return &Backend{Name: name, Endpoint: endpoint, Client: client, proc: p}, nil
 		}
@@ -337,38 +322,3 @@ func stop(p *process) {
 		<-p.done
 	}
 }
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail keeps the last bytes a server printed, for error messages.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = t.buf[len(t.buf)-t.max:]
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
-}
-
-var _ io.Writer = (*tail)(nil)

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotenv/apikeys/functions/lambdatest"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/lambdatest"
 )
 
 // ownerPrincipal is the owner key as the store knows it, for setup.

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -23,13 +22,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // The environment variables the functions read.
@@ -50,8 +48,19 @@ const (
 // (configuration, AWS configuration, DynamoDB client, router).
 const InitMessage = "init done"
 
-// exploreTimeout bounds one call the explorer makes to the API.
-const exploreTimeout = 10 * time.Second
+// ExploreTimeout bounds one call the explorer makes to the API.
+const ExploreTimeout = 10 * time.Second
+
+// Build returns a function's handlers, keyed by operation, on the shared
+// dependencies and the function's configuration. Each functions/<op>/main.go
+// hands in its own handler package's, so a function links no other
+// operation's code.
+type Build func(d httpapi.Deps, cfg Config) authz.Handlers
+
+// Plain adapts a handler package's Handlers that needs no configuration.
+func Plain(handlers func(httpapi.Deps) authz.Handlers) Build {
+	return func(d httpapi.Deps, _ Config) authz.Handlers { return handlers(d) }
+}
 
 // Config is a function's configuration, read from the environment.
 type Config struct {
@@ -108,8 +117,9 @@ func checkBaseURL(raw string) error {
 // SDK's standard sources (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB),
 // one DynamoDB client, the DynamoDB store, the shared dependencies with
 // last-use written before answering (a function may be frozen right after
-// it answers) and the function's routes. It makes no request to AWS.
-func New(ctx context.Context, cfg Config, logger *slog.Logger) (*lambdahttp.Handler, error) {
+// it answers) and the function's routes with the handlers build returns. It
+// makes no request to AWS.
+func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*lambdahttp.Handler, error) {
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
@@ -119,11 +129,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*lambdahttp.Hand
 		Logger: logger,
 		Usage:  verify.SyncUsage{Store: st, Logger: logger},
 	})
-	var explore explorehandler.Config
-	if cfg.Function == authz.FunctionExplore {
-		explore = explorehandler.Config{BaseURL: cfg.APIBaseURL, Client: &http.Client{Timeout: exploreTimeout}}
-	}
-	router, err := wiring.Router(deps, explore, cfg.Function)
+	router, err := wiring.Router(deps, build(deps, cfg), cfg.Function)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: %s function: %w", cfg.Function, err)
 	}
@@ -135,10 +141,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*lambdahttp.Hand
 }
 
 // Main is the whole main of function f: it loads the configuration, builds
-// the handler, logs InitMessage and starts the Lambda runtime loop. A configuration error is
+// the handler with f's own handlers (build), logs InitMessage and starts the Lambda runtime loop. A configuration error is
 // printed to stderr with what to set, and the process exits with status 1
 // (Lambda reports it as an init failure).
-func Main(f authz.Function) {
+func Main(f authz.Function, build Build) {
 	start := time.Now()
 	cfg, err := LoadConfig(f, os.Getenv)
 	if err != nil {
@@ -148,7 +154,7 @@ func Main(f authz.Function) {
 	// Lambda sends stderr to CloudWatch Logs; JSON lines are searchable.
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", string(f))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	h, err := New(ctx, cfg, logger)
+	h, err := New(ctx, cfg, build, logger)
 	cancel()
 	if err != nil {
 		logger.Error("init failed", "error", err)

@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
-	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // clock is a settable test clock.
@@ -102,7 +102,7 @@ func newEnvOn(t testing.TB, st store.Store, opts ...func(*wiring.Options)) *env 
 	}
 	opt.Now = c.Now
 	d := wiring.NewDeps(st, opt)
-	router, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient}, authz.Functions()...)
+	router, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // TestScenarios runs every route of the API through the production router

@@ -20,11 +20,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dotenv/apikeys/functions/lambdatest"
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Targets of the issue.
@@ -53,7 +53,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.host, "host", "build/lambda-host", "folder of this machine's bootstraps (<function>/bootstrap)")
 	fs.StringVar(&o.deploy, "deploy", "build/lambda", "folder of the linux/arm64 bootstraps (<function>/bootstrap)")
 	fs.StringVar(&o.out, "out", "docs/lambda-performance.md", "markdown report to write")
-	fs.StringVar(&o.testdata, "testdata", "functions/lambdatest/testdata", "event templates")
+	fs.StringVar(&o.testdata, "testdata", "shared/lambdatest/testdata", "event templates")
 	fs.IntVar(&o.cold, "cold", 5, "cold starts per function")
 	fs.IntVar(&o.warm, "warm", 200, "warm invocations of verify per kind")
 	if err := fs.Parse(args); err != nil {
@@ -312,7 +312,7 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Lambda functions: size, cold start, warm verify\n\n")
-	p("Written by `make lambda-perf` (functions/lambdatest/lambdaperf) on %s, %s/%s, %d CPUs, %s; ",
+	p("Written by `make lambda-perf` (shared/lambdatest/lambdaperf) on %s, %s/%s, %d CPUs, %s; ",
 		r.when.Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	p("aws-lambda-rie %s; DynamoDB calls go to moto_server on loopback. ", lambdatest.RIEVersion)
 	p("Targets: each bootstrap at most %s, init at most %s.\n\n", mb(maxSize), ms(maxInit))

@@ -1,22 +1,15 @@
 // Package wiring builds every runtime's handlers the same way: the shared
-// dependencies from one store, and each function's handlers by operation.
-// The single binary mounts all functions; each Lambda mounts its own.
+// dependencies from one store, and a router over the routes of some
+// functions with the handlers their packages export. It links no handler
+// package: each Lambda hands in its own operation's handlers, and the single
+// binary (functions/edge/api) all of them.
 package wiring
 
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
-	createhandler "github.com/dotenv/apikeys/functions/create/handler"
-	deletehandler "github.com/dotenv/apikeys/functions/delete/handler"
-	directoryhandler "github.com/dotenv/apikeys/functions/directory/handler"
-	edithandler "github.com/dotenv/apikeys/functions/edit/handler"
-	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	rotatehandler "github.com/dotenv/apikeys/functions/rotate/handler"
-	showhandler "github.com/dotenv/apikeys/functions/show/handler"
-	verifyhandler "github.com/dotenv/apikeys/functions/verify/handler"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/httpapi"
@@ -72,38 +65,13 @@ func NewDeps(st store.Store, opt Options) httpapi.Deps {
 	}
 }
 
-// Handlers returns one function's handlers by operation.
-func Handlers(f authz.Function, d httpapi.Deps, explore explorehandler.Config) map[string]http.Handler {
-	switch f {
-	case authz.FunctionCreate:
-		return createhandler.Handlers(d)
-	case authz.FunctionShow:
-		return showhandler.Handlers(d)
-	case authz.FunctionEdit:
-		return edithandler.Handlers(d)
-	case authz.FunctionRotate:
-		return rotatehandler.Handlers(d)
-	case authz.FunctionDelete:
-		return deletehandler.Handlers(d)
-	case authz.FunctionVerify:
-		return verifyhandler.Handlers(d)
-	case authz.FunctionExplore:
-		return explorehandler.Handlers(d, explore)
-	case authz.FunctionDirectory:
-		return directoryhandler.Handlers(d)
-	}
-	return nil
-}
-
-// Router mounts the routes of the given functions with their handlers.
-func Router(d httpapi.Deps, explore explorehandler.Config, fs ...authz.Function) (*httpapi.Router, error) {
+// Router mounts the routes of the given functions with their handlers
+// (each function's handler package exports them keyed by operation). Every
+// route of fs needs a handler and every handler a route of fs.
+func Router(d httpapi.Deps, handlers authz.Handlers, fs ...authz.Function) (*httpapi.Router, error) {
 	var routes authz.Routes
-	handlers := map[string]http.Handler{}
 	for _, f := range fs {
 		routes = append(routes, d.Routes.ForFunction(f)...)
-		for op, h := range Handlers(f, d, explore) {
-			handlers[op] = h
-		}
 	}
 	r, err := httpapi.NewRouter(routes, handlers, d.Verifier, d.AuthFailures, d.Logger)
 	if err != nil {

@@ -26,11 +26,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 type orgFlag []struct {

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,11 +23,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // The emulator's Go module and the version this project pins; functions/make.mk
@@ -48,22 +47,7 @@ const RIEEnv = "AWS_LAMBDA_RIE"
 var BuildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
 
 // ModuleRoot walks up from the working directory to go.mod.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("lambdatest: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", errors.New("lambdatest: go.mod not found above the working directory")
-		}
-		dir = up
-	}
-}
+func ModuleRoot() (string, error) { return proctest.ModuleRoot() }
 
 // BuildFunctions builds the given functions with one `go build` (which
 // compiles and links them in parallel) as static binaries for goos/goarch
@@ -137,7 +121,7 @@ type Emulator struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
-	logs *logBuffer
+	logs *proctest.Tail
 }
 
 // EmulatorConfig says what to run.
@@ -180,7 +164,7 @@ func startEmulator(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdatest: %w", err)
 	}
-	ports, err := freePorts(2)
+	ports, err := proctest.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +176,7 @@ func startEmulator(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = append(os.Environ(), cfg.Env...)
-	logs := &logBuffer{}
+	logs := proctest.NewTail(maxLog)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -212,12 +196,10 @@ func startEmulator(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
 			c.Close()
 			// Another process may hold the port: then this emulator fails
 			// to bind and exits at once, while the dial reached the other.
-			select {
-			case <-e.done:
+			if proctest.ExitedAfterReady(e.done) {
 				return nil, fmt.Errorf("lambdatest: aws-lambda-rie for %s exited after start (%v), port %s taken?: %s", cfg.Bootstrap, e.err, invoke, logs.String())
-			case <-time.After(50 * time.Millisecond):
-				return e, nil
 			}
+			return e, nil
 		}
 		select {
 		case <-e.done:
@@ -359,68 +341,8 @@ func millis(s string) time.Duration {
 	return time.Duration(f * float64(time.Millisecond))
 }
 
-// handedOut holds every port freePorts has returned in this process. The
-// kernel may give a just-closed port out again; two emulators started on
-// one port would answer for each other (the second fails to bind, and the
-// readiness dial reaches the first), so a port is never handed out twice.
-// The port space is process-wide, so this record is too.
-var handedOut = struct {
-	sync.Mutex
-	ports map[int]bool
-}{ports: map[int]bool{}}
-
-// freePorts asks the kernel for n distinct free loopback ports that this
-// process has not handed out before.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	var ports []int
-	for len(ports) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("lambdatest: free port: %w", err)
-		}
-		ls = append(ls, l) // held until all are chosen: no duplicates among them
-		port := l.Addr().(*net.TCPAddr).Port
-		if handedOut.ports[port] {
-			continue
-		}
-		handedOut.ports[port] = true
-		ports = append(ports, port)
-	}
-	return ports, nil
-}
-
-// logBuffer collects a process's output, safe for concurrent use, keeping
-// at most the last 1 MiB.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
+// maxLog is how much of an emulator's output is kept (the last 1 MiB).
 const maxLog = 1 << 20
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > maxLog {
-		b.buf = b.buf[len(b.buf)-maxLog:]
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
 
 // placeholder matches {{name}} in an event template, and wholePlaceholder
 // one that is a whole JSON string.

@@ -3,11 +3,13 @@ package lambdamain_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/dotenv/apikeys/functions/lambdamain"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
 func getenv(m map[string]string) func(string) string {
@@ -78,8 +80,20 @@ func TestNewMakesNoRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := lambdamain.New(context.Background(), c, slog.New(slog.DiscardHandler)); err != nil {
+		if _, err := lambdamain.New(context.Background(), c, stubHandlers(f), slog.New(slog.DiscardHandler)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+// stubHandlers answers every operation of f with 204: New needs a handler
+// for each of the function's routes, and this test links no handler package.
+func stubHandlers(f authz.Function) lambdamain.Build {
+	return func(d httpapi.Deps, _ lambdamain.Config) authz.Handlers {
+		hs := authz.Handlers{}
+		for _, r := range d.Routes.ForFunction(f) {
+			hs[r.Op()] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+		}
+		return hs
 	}
 }

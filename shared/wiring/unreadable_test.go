@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
-	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // breakingStore answers one key as an engine answers a stored key it
@@ -69,7 +69,7 @@ func TestUnreadableKeyOverHTTP(t *testing.T) {
 	bs := &breakingStore{Store: st}
 	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	d := wiring.NewDeps(bs, wiring.Options{Now: c.Now})
-	router, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient}, authz.Functions()...)
+	router, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient})
 	if err != nil {
 		t.Fatal(err)
 	}

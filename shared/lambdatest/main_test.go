@@ -17,13 +17,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/lambdatest"
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // env is what TestMain set up once for every test: the functions under the
@@ -145,11 +146,11 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 
 	// The explorer calls "this API": every route on the same table, as API
 	// Gateway would route them.
-	api, err := wiring.Router(e.deps, explorehandler.Config{}, authz.Functions()...)
+	apiRouter, err := api.Router(e.deps, explorehandler.Config{})
 	if err != nil {
 		return nil, cleanup, err
 	}
-	apiServer := httptest.NewServer(api)
+	apiServer := httptest.NewServer(apiRouter)
 	closers = append(closers, apiServer.Close)
 
 	e.fnEnv = []string{

@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/functions/wiring"
-	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // countingStore counts key reads: the read every authentication attempt
@@ -55,7 +55,7 @@ func newLimitedAPI(t *testing.T) *limitedAPI {
 	st := &countingStore{Store: bs}
 	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	d := wiring.NewDeps(st, wiring.Options{Now: c.Now, AuthFailures: ratelimit.Config{Rate: 1, Burst: testBurst}})
-	router, err := wiring.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient}, authz.Functions()...)
+	router, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient})
 	if err != nil {
 		t.Fatal(err)
 	}

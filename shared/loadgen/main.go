@@ -18,7 +18,7 @@
 //
 // Tokens never appear in its output.
 //
-//	go run ./functions/edge/loadgen [-quick] [-rounds 5] [-duration 2s] [-conc 1,16]
+//	go run ./shared/loadgen [-quick] [-rounds 5] [-duration 2s] [-conc 1,16]
 package main
 
 import (
@@ -65,7 +65,7 @@ func main() {
 	var concFlag string
 	quick := flag.Bool("quick", false, "smoke run: one short round, small listing")
 	flag.StringVar(&o.bin, "bin", "", "edge binary to run (default: build ./functions/edge)")
-	flag.StringVar(&o.seedBin, "seed-bin", "", "seed helper binary (default: build ./functions/edge/loadgen/seed)")
+	flag.StringVar(&o.seedBin, "seed-bin", "", "seed helper binary (default: build ./shared/loadgen/seed)")
 	flag.IntVar(&o.rounds, "rounds", 5, "interleaved rounds of every verify/baseline cell")
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of one cell (one workload at one concurrency)")
 	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "untimed warm-up of each workload before the rounds")
@@ -176,7 +176,7 @@ func run(o options) error {
 	}
 	if o.seedBin == "" && o.listKeys > 0 {
 		o.seedBin = filepath.Join(tmp, "seed")
-		if err := goBuild(o.seedBin, "github.com/dotenv/apikeys/functions/edge/loadgen/seed"); err != nil {
+		if err := goBuild(o.seedBin, "github.com/dotenv/apikeys/shared/loadgen/seed"); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,57 @@
+// Package api composes the single binary's API: every operation's handlers
+// on the whole route table. It is the only package that links every handler
+// package; each Lambda function links its own (functions/<op>/main.go).
+package api
+
+import (
+	"fmt"
+
+	createhandler "github.com/dotenv/apikeys/functions/create/handler"
+	deletehandler "github.com/dotenv/apikeys/functions/delete/handler"
+	directoryhandler "github.com/dotenv/apikeys/functions/directory/handler"
+	edithandler "github.com/dotenv/apikeys/functions/edit/handler"
+	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	rotatehandler "github.com/dotenv/apikeys/functions/rotate/handler"
+	showhandler "github.com/dotenv/apikeys/functions/show/handler"
+	verifyhandler "github.com/dotenv/apikeys/functions/verify/handler"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/wiring"
+)
+
+// Handlers returns every operation's handler, keyed by operation; explore
+// configures the explorer.
+func Handlers(d httpapi.Deps, explore explorehandler.Config) (authz.Handlers, error) {
+	all := authz.Handlers{}
+	for _, hs := range []authz.Handlers{
+		createhandler.Handlers(d),
+		showhandler.Handlers(d),
+		edithandler.Handlers(d),
+		rotatehandler.Handlers(d),
+		deletehandler.Handlers(d),
+		verifyhandler.Handlers(d),
+		explorehandler.Handlers(d, explore),
+		directoryhandler.Handlers(d),
+	} {
+		for op, h := range hs {
+			if _, dup := all[op]; dup {
+				return nil, fmt.Errorf("api: two handlers for operation %s", op)
+			}
+			all[op] = h
+		}
+	}
+	return all, nil
+}
+
+// Router mounts every route of the route table with its handler.
+func Router(d httpapi.Deps, explore explorehandler.Config) (*httpapi.Router, error) {
+	hs, err := Handlers(d, explore)
+	if err != nil {
+		return nil, err
+	}
+	r, err := wiring.Router(d, hs, authz.Functions()...)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,57 @@
+// Package answer holds what several operations answer alike: a key with its
+// ETag, a new or rotated key with its token, and the ?limit=&cursor= of a
+// list. It sits below the handler packages so that no operation imports
+// another's (each Lambda links only its own operation).
+package answer
+
+import (
+	"net/http"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/wire"
+)
+
+// ListOptions reads ?limit= (1 to directory.MaxLimit) and ?cursor=
+// (httpapi.QueryInt, httpapi.QueryString), answering the errors of both at
+// once.
+func ListOptions(r *http.Request) (directory.ListOptions, error) {
+	q := r.URL.Query()
+	var fields fault.Fields
+	limit, _, err := httpapi.QueryInt(q, "limit", 1, directory.MaxLimit)
+	if err := fields.Check(err); err != nil {
+		return directory.ListOptions{}, err
+	}
+	cursor, err := httpapi.QueryString(q, "cursor", httpapi.MaxCursorBytes)
+	if err := fields.Check(err); err != nil {
+		return directory.ListOptions{}, err
+	}
+	if err := fields.Err(); err != nil {
+		return directory.ListOptions{}, err
+	}
+	return directory.ListOptions{Limit: limit, Cursor: cursor}, nil
+}
+
+// Key answers a key (never its token) with its ETag.
+func Key(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
+	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), k, d.Now())
+	if err != nil {
+		return 0, nil, err
+	}
+	w.Header().Set("ETag", wire.ETag(k.Version))
+	return http.StatusOK, out, nil
+}
+
+// WithToken answers a new or rotated key with its token, shown this once.
+func WithToken(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, c keys.Created, status int) (int, any, error) {
+	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), c.Key, d.Now())
+	if err != nil {
+		return 0, nil, err
+	}
+	out.Token = c.Token
+	w.Header().Set("ETag", wire.ETag(c.Key.Version))
+	return status, out, nil
+}
