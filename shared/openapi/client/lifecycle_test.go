@@ -85,6 +85,61 @@ func TestClientLifecycle(t *testing.T) {
 		}
 	}
 
+	// The rest of the directory's answers, each held to the document by
+	// contract: health, the organization, every list, show, rename, delete.
+	p, tg := prj.JSON201.Id, tgt.JSON201.Id
+	for _, call := range []struct {
+		what string
+		do   func() (int, error)
+		want int
+	}{
+		{"health", func() (int, error) { r, err := c.HealthWithResponse(ctx); return code(r, err) }, 200},
+		{"getOrganization", func() (int, error) { r, err := c.GetOrganizationWithResponse(ctx, asOwner); return code(r, err) }, 200},
+		{"listTeams", func() (int, error) { r, err := c.ListTeamsWithResponse(ctx, nil, asOwner); return code(r, err) }, 200},
+		{"listProjects", func() (int, error) { r, err := c.ListProjectsWithResponse(ctx, nil, asOwner); return code(r, err) }, 200},
+		{"listTargets", func() (int, error) { r, err := c.ListTargetsWithResponse(ctx, p, nil, asOwner); return code(r, err) }, 200},
+		{"listEnvironments", func() (int, error) {
+			r, err := c.ListEnvironmentsWithResponse(ctx, p, tg, nil, asOwner)
+			return code(r, err)
+		}, 200},
+		{"getTeam", func() (int, error) { r, err := c.GetTeamWithResponse(ctx, teamID, asOwner); return code(r, err) }, 200},
+		{"getEnvironment", func() (int, error) {
+			r, err := c.GetEnvironmentWithResponse(ctx, p, tg, prod, asOwner)
+			return code(r, err)
+		}, 200},
+		{"updateEnvironment", func() (int, error) {
+			r, err := c.UpdateEnvironmentWithResponse(ctx, p, tg, prod, client.NodeSpec{Name: "prod"}, asOwner)
+			return code(r, err)
+		}, 200},
+		{"updateEnvironment to a sibling's name", func() (int, error) {
+			s, err := c.CreateEnvironmentWithResponse(ctx, p, tg, client.NodeSpec{Name: "staging"}, asOwner)
+			if err != nil || s.JSON201 == nil {
+				return code(s, err)
+			}
+			r, err := c.UpdateEnvironmentWithResponse(ctx, p, tg, s.JSON201.Id, client.NodeSpec{Name: "prod"}, asOwner)
+			if err != nil || r.StatusCode() != 409 {
+				return code(r, err)
+			}
+			problem(t, r.ApplicationproblemJSON409, client.ProblemCodeConflict, 409)
+			d, err := c.DeleteEnvironmentWithResponse(ctx, p, tg, s.JSON201.Id, asOwner)
+			return code(d, err)
+		}, 204},
+		{"getTeam of no team", func() (int, error) {
+			r, err := c.GetTeamWithResponse(ctx, "team_0000000000000000", asOwner)
+			return code(r, err)
+		}, 404},
+		{"getOrganization with an unknown token", func() (int, error) {
+			r, err := c.GetOrganizationWithResponse(ctx, as("dotenv_"+strings.Repeat("0", 54)))
+			if err == nil && (r.Headers401 == nil || r.Headers401.WWWAuthenticate == "") {
+				t.Error("getOrganization 401: no WWW-Authenticate")
+			}
+			return code(r, err)
+		}, 401},
+	} {
+		got, err := call.do()
+		must(t, err, got, call.want, call.what)
+	}
+
 	// A scoped key: one grant organization-wide (no scope), one scoped.
 	name := "CI deploy"
 	expiration := client.KeySpecExpiration("30d")
@@ -565,4 +620,12 @@ func jsonType(v any) string {
 	default:
 		return "object"
 	}
+}
+
+// code returns an answer's status, or the call's error.
+func code(r interface{ StatusCode() int }, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	return r.StatusCode(), nil
 }
