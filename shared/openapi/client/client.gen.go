@@ -209,27 +209,69 @@ func (e KeyStatus) Valid() bool {
 	}
 }
 
+// Defines values for KeyCreateSpecExpiration.
+const (
+	KeyCreateSpecExpirationN1y   KeyCreateSpecExpiration = "1y"
+	KeyCreateSpecExpirationN30d  KeyCreateSpecExpiration = "30d"
+	KeyCreateSpecExpirationN60d  KeyCreateSpecExpiration = "60d"
+	KeyCreateSpecExpirationN90d  KeyCreateSpecExpiration = "90d"
+	KeyCreateSpecExpirationNever KeyCreateSpecExpiration = "never"
+)
+
+// Valid indicates whether the value is a known member of the KeyCreateSpecExpiration enum.
+func (e KeyCreateSpecExpiration) Valid() bool {
+	switch e {
+	case KeyCreateSpecExpirationN1y:
+		return true
+	case KeyCreateSpecExpirationN30d:
+		return true
+	case KeyCreateSpecExpirationN60d:
+		return true
+	case KeyCreateSpecExpirationN90d:
+		return true
+	case KeyCreateSpecExpirationNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KeyCreateSpecPreset.
+const (
+	KeyCreateSpecPresetReadOnly KeyCreateSpecPreset = "read-only"
+)
+
+// Valid indicates whether the value is a known member of the KeyCreateSpecPreset enum.
+func (e KeyCreateSpecPreset) Valid() bool {
+	switch e {
+	case KeyCreateSpecPresetReadOnly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KeySpecExpiration.
 const (
-	N1y   KeySpecExpiration = "1y"
-	N30d  KeySpecExpiration = "30d"
-	N60d  KeySpecExpiration = "60d"
-	N90d  KeySpecExpiration = "90d"
-	Never KeySpecExpiration = "never"
+	KeySpecExpirationN1y   KeySpecExpiration = "1y"
+	KeySpecExpirationN30d  KeySpecExpiration = "30d"
+	KeySpecExpirationN60d  KeySpecExpiration = "60d"
+	KeySpecExpirationN90d  KeySpecExpiration = "90d"
+	KeySpecExpirationNever KeySpecExpiration = "never"
 )
 
 // Valid indicates whether the value is a known member of the KeySpecExpiration enum.
 func (e KeySpecExpiration) Valid() bool {
 	switch e {
-	case N1y:
+	case KeySpecExpirationN1y:
 		return true
-	case N30d:
+	case KeySpecExpirationN30d:
 		return true
-	case N60d:
+	case KeySpecExpirationN60d:
 		return true
-	case N90d:
+	case KeySpecExpirationN90d:
 		return true
-	case Never:
+	case KeySpecExpirationNever:
 		return true
 	default:
 		return false
@@ -238,13 +280,13 @@ func (e KeySpecExpiration) Valid() bool {
 
 // Defines values for KeySpecPreset.
 const (
-	ReadOnly KeySpecPreset = "read-only"
+	KeySpecPresetReadOnly KeySpecPreset = "read-only"
 )
 
 // Valid indicates whether the value is a known member of the KeySpecPreset enum.
 func (e KeySpecPreset) Valid() bool {
 	switch e {
-	case ReadOnly:
+	case KeySpecPresetReadOnly:
 		return true
 	default:
 		return false
@@ -639,6 +681,33 @@ type Key struct {
 // KeyStatus expiring_soon: 7 days or less left.
 type KeyStatus string
 
+// KeyCreateSpec The body of createKey: KeySpec with name required (the service answers validation_failed, field code required, without it).
+type KeyCreateSpec struct {
+	// AllowAll true: every permission, organization-wide, including ones added later. Only an allow-all key can make one.
+	AllowAll   *bool                    `json:"allow_all,omitempty"`
+	Expiration *KeyCreateSpecExpiration `json:"expiration,omitempty"`
+
+	// ExpiresAt A future instant (RFC 3339, any offset; stored in UTC to the millisecond), at most 5 years after the request: a later one answers validation_failed on expires_at with field code out_of_range, naming the latest allowed instant.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+
+	// Name 1-100 printable characters, no leading or trailing spaces.
+	//
+	// Example: CI deploy
+	Name string `json:"name"`
+
+	// Permissions Normalized on the way in: duplicates and grants covered by another grant of the key (its group wildcard, or the same permission on an ancestor scope) are dropped, the rest sorted by permission, then scope level and id.
+	Permissions *[]GrantSpec `json:"permissions,omitempty"`
+
+	// Preset read-only: secrets:read, projects:read, targets:read, environments:read, organizations:read, organization-wide.
+	Preset *KeyCreateSpecPreset `json:"preset,omitempty"`
+}
+
+// KeyCreateSpecExpiration defines model for KeyCreateSpec.Expiration.
+type KeyCreateSpecExpiration string
+
+// KeyCreateSpecPreset read-only: secrets:read, projects:read, targets:read, environments:read, organizations:read, organization-wide.
+type KeyCreateSpecPreset string
+
 // KeyPage A page of keys, newest first.
 type KeyPage struct {
 	Items []Key `json:"items"`
@@ -804,6 +873,14 @@ type Problem struct {
 
 // ProblemCode Stable machine code: malformed_json 400, validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413, unsupported_media_type 415, rate_limited 429, internal 500, unavailable 503, last_owner_key 409, key_expired 409, key_quota_exceeded 409.
 type ProblemCode string
+
+// ProjectSpec The body of createProject: NodeSpec with team_id required (the service answers validation_failed, field code required, without it or with an empty one).
+type ProjectSpec struct {
+	Name string `json:"name"`
+
+	// TeamId Required to create a project, refused everywhere else (a project cannot move).
+	TeamId string `json:"team_id"`
+}
 
 // Resource The node a verification asks about; the ancestors of the deepest id given come from the directory.
 type Resource struct {
@@ -991,7 +1068,7 @@ type ListTeamsParams struct {
 }
 
 // CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
-type CreateKeyJSONRequestBody = KeySpec
+type CreateKeyJSONRequestBody = KeyCreateSpec
 
 // UpdateKeyJSONRequestBody defines body for UpdateKey for application/json ContentType.
 type UpdateKeyJSONRequestBody = KeySpec
@@ -1003,7 +1080,7 @@ type ExploreKeyJSONRequestBody = ExploreRequest
 type UpdateOrganizationJSONRequestBody = OrganizationSpec
 
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
-type CreateProjectJSONRequestBody = NodeSpec
+type CreateProjectJSONRequestBody = ProjectSpec
 
 // UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
 type UpdateProjectJSONRequestBody = NodeSpec

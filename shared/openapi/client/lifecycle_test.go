@@ -67,7 +67,7 @@ func TestClientLifecycle(t *testing.T) {
 	team, err := c.CreateTeamWithResponse(ctx, client.NodeSpec{Name: "platform"}, asOwner)
 	must(t, err, team.StatusCode(), 201, "createTeam")
 	teamID := team.JSON201.Id
-	prj, err := c.CreateProjectWithResponse(ctx, client.NodeSpec{Name: "billing", TeamId: &teamID}, asOwner)
+	prj, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "billing", TeamId: teamID}, asOwner)
 	must(t, err, prj.StatusCode(), 201, "createProject")
 	tgt, err := c.CreateTargetWithResponse(ctx, prj.JSON201.Id, client.NodeSpec{Name: "web"}, asOwner)
 	must(t, err, tgt.StatusCode(), 201, "createTarget")
@@ -142,12 +142,12 @@ func TestClientLifecycle(t *testing.T) {
 
 	// A scoped key: one grant organization-wide (no scope), one scoped.
 	name := "CI deploy"
-	expiration := client.KeySpecExpiration("30d")
+	expiration := client.KeyCreateSpecExpiration("30d")
 	grants := []client.GrantSpec{
 		{Permission: "projects:read"},
 		{Permission: "secrets:read", Scope: &client.Scope{Level: client.ScopeLevelEnvironment, Id: prod}},
 	}
-	created, err := c.CreateKeyWithResponse(ctx, client.KeySpec{Name: &name, Permissions: &grants, Expiration: &expiration}, asOwner)
+	created, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: name, Permissions: &grants, Expiration: &expiration}, asOwner)
 	must(t, err, created.StatusCode(), 201, "createKey")
 	id, tok := created.JSON201.Id, created.JSON201.Token
 	if !strings.HasPrefix(tok, "dotenv_") || len(tok) != 61 {
@@ -237,10 +237,10 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// List with paging: the owner key, the scoped key and two more.
-	preset := client.KeySpecPreset("read-only")
+	preset := client.KeyCreateSpecPreset("read-only")
 	for i := range 2 {
 		n := fmt.Sprintf("reader %d", i)
-		r, err := c.CreateKeyWithResponse(ctx, client.KeySpec{Name: &n, Preset: &preset, Expiration: &expiration}, asOwner)
+		r, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: n, Preset: &preset, Expiration: &expiration}, asOwner)
 		must(t, err, r.StatusCode(), 201, "createKey "+n)
 	}
 	var listed []string
@@ -268,20 +268,18 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// Error answers, decoded as Problem.
-	empty, err := c.CreateKeyWithResponse(ctx, client.KeySpec{}, asOwner)
-	must(t, err, empty.StatusCode(), 400, "createKey {}")
+	// The fields the create schemas require beyond the shared ones: an
+	// empty value is what a generated client sends when they are left out.
+	empty, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{}, asOwner)
+	must(t, err, empty.StatusCode(), 400, "createKey without a name")
 	problem(t, empty.ApplicationproblemJSON400, client.ProblemCodeValidationFailed, 400)
-	if p := empty.ApplicationproblemJSON400; p == nil || p.Errors == nil || len(*p.Errors) < 2 {
-		t.Errorf("createKey {}: want every missing field in errors, got %+v", p)
-	} else {
-		var fields []string
-		for _, fe := range *p.Errors {
-			fields = append(fields, fe.Field)
-		}
-		if !slices.Contains(fields, "name") {
-			t.Errorf("createKey {}: errors name %v, want name among them", fields)
-		}
-	}
+	fieldError(t, empty.ApplicationproblemJSON400, "name", client.FieldErrorCode("invalid"))
+	raw, err := c.CreateKeyWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{}`), asOwner)
+	must(t, err, raw.StatusCode(), 400, "createKey {}")
+	fieldError(t, raw.ApplicationproblemJSON400, "name", client.FieldErrorCode("required"))
+	noTeam, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "orphan"}, asOwner)
+	must(t, err, noTeam.StatusCode(), 400, "createProject without a team")
+	fieldError(t, noTeam.ApplicationproblemJSON400, "team_id", client.FieldErrorCode("required"))
 	anon, err := c.ListKeysWithResponse(ctx, nil)
 	must(t, err, anon.StatusCode(), 401, "listKeys without a token")
 	problem(t, anon.ApplicationproblemJSON401, client.ProblemCodeUnauthenticated, 401)
@@ -325,6 +323,23 @@ func problem(t *testing.T, p *client.Problem, code client.ProblemCode, status in
 	if p.Code != code || p.Status != status || p.Type != "https://docs.dotenv.org/errors/"+string(code) {
 		t.Errorf("problem = code %s status %d type %s, want %s %d", p.Code, p.Status, p.Type, code, status)
 	}
+}
+
+// fieldError checks that a 400 lists field with code among its errors.
+func fieldError(t *testing.T, p *client.Problem, field string, code client.FieldErrorCode) {
+	t.Helper()
+	if p == nil || p.Errors == nil {
+		t.Errorf("the 400 lists no errors, want %s %s", field, code)
+		return
+	}
+	var got []string
+	for _, fe := range *p.Errors {
+		if fe.Field == field && fe.Code == code {
+			return
+		}
+		got = append(got, fe.Field+":"+string(fe.Code))
+	}
+	t.Errorf("the 400 lists %v, want %s:%s among them", got, field, code)
 }
 
 // bootstrap runs `edge bootstrap` on data and returns the owner token.
