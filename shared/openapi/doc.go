@@ -1,5 +1,7 @@
 // Package openapi holds the project's OpenAPI 3.1 document of the HTTP API
 // to the code. The document lives at docs/openapi.json; this package's
 // tests fail when it and the route table (authz.NewRoutes), the JSON shapes
-// (package wire) or the error contract (httpapi.Problem) disagree.
+// (package wire) or the error contract (httpapi.Problem) disagree, when an
+// answer object is open or a header the server always sends is not
+// required. Package client below is a Go client generated from it.
 package openapi
