@@ -146,6 +146,9 @@ func (s *Store) CreateKeys(ctx context.Context, ks []*keys.Key) error {
 	slices.SortFunc(rs, func(a, b *keyRecord) int { return strings.Compare(a.ID, b.ID) })
 	var refusal error
 	err := s.db.Update(func(tx *bbolt.Tx) error {
+		// Pages split while appending in order may stay nearly full
+		// (bbolt's default leaves them half empty for random inserts).
+		tx.Bucket(bucketKeys).FillPercent = 0.9
 		for _, r := range rs {
 			res, err := createKey(tx, r)
 			if err != nil {
