@@ -261,6 +261,9 @@ func TestConcurrentCreates(t *testing.T) {
 	if wins.Load() != 1 {
 		t.Fatalf("%d racing creates of one id succeeded, want 1", wins.Load())
 	}
+	if n, _ := s.cache.stats(); n != 0 {
+		t.Fatalf("the cache holds %d keys after writes only, want 0 (writers never fill it)", n)
+	}
 	var all []*keys.Key
 	cursor := ""
 	for {
@@ -283,9 +286,6 @@ func TestConcurrentCreates(t *testing.T) {
 		if d := diskKey(t, s, k.ID); d == nil || d.Version != 1 {
 			t.Fatalf("key %s not on disk with version 1: %+v", k.ID, d)
 		}
-	}
-	if n, _ := s.cache.stats(); n != 0 {
-		t.Fatalf("the cache holds %d keys after writes only, want 0 (writers never fill it)", n)
 	}
 }
 

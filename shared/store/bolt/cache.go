@@ -46,6 +46,10 @@ type keyCache struct {
 	c    *otter.Cache[string, *keys.Key] // nil: nothing is cached
 	seed maphash.Seed
 	gens [genStripes]atomic.Uint64
+	// all is bumped with every stripe: a listing, which does not know its
+	// ids before its snapshot, adds what it read only if no key at all
+	// was written since (see epoch).
+	all atomic.Uint64
 }
 
 // newKeyCache returns a cache that holds keys weighing about maxBytes in
@@ -95,14 +99,25 @@ func (kc *keyCache) gen(id string) *atomic.Uint64 {
 // read transaction whose result it will add.
 func (kc *keyCache) stamp(id string) uint64 { return kc.gen(id).Load() }
 
+// epoch is stamp for a reader that does not know its ids yet (a listing):
+// the count of all writes applied.
+func (kc *keyCache) epoch() uint64 { return kc.all.Load() }
+
 // add caches k, read from a transaction begun after stamp(k.ID) returned
 // g, unless a write of its stripe has been applied since; a cached value
 // (read after the same generation) is kept.
-func (kc *keyCache) add(k *keys.Key, g uint64) {
+func (kc *keyCache) add(k *keys.Key, g uint64) { kc.addIf(k, kc.gen(k.ID), g) }
+
+// addListed is add for a key read from a transaction begun after epoch
+// returned e: refused if any key was written since.
+func (kc *keyCache) addListed(k *keys.Key, e uint64) { kc.addIf(k, &kc.all, e) }
+
+// addIf caches k unless gen has moved from g (checked under the key's lock,
+// which invalidate takes too) or k.ID is cached already.
+func (kc *keyCache) addIf(k *keys.Key, gen *atomic.Uint64, g uint64) {
 	if kc.c == nil {
 		return
 	}
-	gen := kc.gen(k.ID)
 	kc.c.Compute(k.ID, func(old *keys.Key, found bool) (*keys.Key, otter.ComputeOp) {
 		if found || gen.Load() != g {
 			return old, otter.CancelOp
@@ -116,6 +131,7 @@ func (kc *keyCache) add(k *keys.Key, g uint64) {
 // before the commit cannot add their value afterwards, then the entry.
 func (kc *keyCache) invalidate(id string) {
 	kc.gen(id).Add(1)
+	kc.all.Add(1)
 	if kc.c != nil {
 		kc.c.Invalidate(id)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 )
@@ -98,6 +99,14 @@ func TestKeyCacheAddRules(t *testing.T) {
 			c.add(old, g)         // a reader that read before the delete
 			c.add(newer, c.stamp("key_a"))
 		}, newer},
+		{"a listed key read with no write since the epoch is cached", func(c *keyCache) {
+			c.addListed(old, c.epoch())
+		}, old},
+		{"a listed key read before a write of any key is refused", func(c *keyCache) {
+			e := c.epoch()
+			c.invalidate("key_other")
+			c.addListed(old, e)
+		}, nil},
 		{"a cached value is not replaced by another reader's", func(c *keyCache) {
 			g := c.stamp("key_a")
 			c.add(newer, g)
@@ -246,8 +255,8 @@ func TestKeyWeightApproximatesMemory(t *testing.T) {
 }
 
 // TestCacheNoStaleReadNoResurrection races readers (mostly cold: the
-// cache holds about two keys), updaters, touchers and a deleter that
-// replaces the key it deletes with a new one, on three key slots. A read
+// cache holds about two keys), a lister, updaters, touchers and a deleter
+// that replaces the key it deletes with a new one, on three key slots. A read
 // that begins after a write was acknowledged must see that write or a
 // later one, and a key whose deletion was acknowledged must never be read
 // again. Run it with -race.
@@ -290,6 +299,7 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 		slots[i] = create()
 	}
 	slot := func(i int) *idState { mu.Lock(); defer mu.Unlock(); return slots[i] }
+
 	pick := func(rng *rand.Rand) *idState { mu.Lock(); defer mu.Unlock(); return all[rng.IntN(len(all))] }
 
 	d := 1500 * time.Millisecond
@@ -298,7 +308,7 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 	}
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
-	var reads, cold, writes, deletes, conflicts atomic.Int64
+	var reads, cold, writes, deletes, conflicts, lists atomic.Int64
 	for w := range 3 { // updaters
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 2))
@@ -358,6 +368,34 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 			}
 		}
 	})
+	wg.Go(func() { // a lister: what a listing shows obeys the same rules
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			acked := make(map[string]int64, len(all))
+			for _, st := range all {
+				acked[st.id] = st.acked.Load()
+			}
+			mu.Unlock()
+			p, err := s.ListKeys(ctx, "org_r", directory.ListOptions{Limit: 100})
+			if err != nil {
+				t.Errorf("ListKeys: %v", err)
+				return
+			}
+			for _, k := range p.Items {
+				a, known := acked[k.ID] // unknown: created after the map was made
+				switch {
+				case known && a == -1:
+					t.Errorf("key %s resurrected in a listing: its deletion was acknowledged, listed v%d", k.ID, k.Version)
+					return
+				case known && k.Version < a:
+					t.Errorf("stale listing of %s: v%d was acknowledged before the listing began, it shows v%d", k.ID, a, k.Version)
+					return
+				}
+			}
+			lists.Add(1)
+			runtime.Gosched()
+		}
+	})
 	for r := range 4 { // readers
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(r), 3))
@@ -390,7 +428,7 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("%d reads (%d cold), %d updates (%d refused), %d deletes", reads.Load(), cold.Load(), writes.Load(), conflicts.Load(), deletes.Load())
+	t.Logf("%d reads (%d cold), %d listings, %d updates (%d refused), %d deletes", reads.Load(), cold.Load(), lists.Load(), writes.Load(), conflicts.Load(), deletes.Load())
 	if t.Failed() {
 		return
 	}

@@ -292,6 +292,7 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 		after = c.pos
 	}
 	limit := opt.PageSize()
+	epoch := s.cache.epoch() // before the snapshot: see listedKey
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		idx := tx.Bucket(bucketKeyIndex).Bucket([]byte(org))
 		if idx == nil {
@@ -316,7 +317,7 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 				page.Next = cursor{kind: cursorKeys, org: org, pos: last}.encode()
 				break
 			}
-			key, err := s.listedKey(tx, k[tsLen:])
+			key, err := s.listedKey(tx, k[tsLen:], epoch)
 			if err != nil {
 				return err
 			}
@@ -332,9 +333,10 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 }
 
 // listedKey returns the key with id for a listing: from the cache, or, when
-// it is not cached, decoded from the snapshot (and not cached: a listing
-// does not push the keys being verified out of the cache).
-func (s *Store) listedKey(tx *bbolt.Tx, id []byte) (*keys.Key, error) {
+// it is not cached, decoded from the snapshot and offered to the cache,
+// which takes it only if no key was written since epoch was taken (before
+// the snapshot began).
+func (s *Store) listedKey(tx *bbolt.Tx, id []byte, epoch uint64) (*keys.Key, error) {
 	if k := s.cache.getBytes(id); k != nil {
 		return k, nil
 	}
@@ -342,5 +344,10 @@ func (s *Store) listedKey(tx *bbolt.Tx, id []byte) (*keys.Key, error) {
 	if v == nil {
 		return nil, fmt.Errorf("key index names the missing key %s", id)
 	}
-	return decodeKey(v)
+	k, err := decodeKey(v)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.addListed(k, epoch)
+	return k, nil
 }
