@@ -56,6 +56,47 @@ func TestOpenReadsNoKey(t *testing.T) {
 	}
 }
 
+// TestCreateKeysAllOrNone: a bulk create with an id that exists, or twice
+// the same id, stores none of its keys; one without stores them all, each
+// readable and listed.
+func TestCreateKeysAllOrNone(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	ks := makeKeys("org_b", 5)
+	if err := s.CreateKey(ctx, ks[2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		keys []*keys.Key
+	}{
+		{"an existing id", ks},
+		{"one id twice", []*keys.Key{ks[0], ks[1], ks[0]}},
+	} {
+		if err := s.CreateKeys(ctx, tc.keys); !errors.Is(err, fault.ErrConflict) {
+			t.Fatalf("%s: CreateKeys = %v, want a conflict", tc.name, err)
+		}
+		for _, k := range []*keys.Key{ks[0], ks[1], ks[3]} {
+			if _, err := s.GetKey(ctx, k.ID); !errors.Is(err, fault.ErrNotFound) {
+				t.Fatalf("%s: key %s after a refused CreateKeys: %v, want not found", tc.name, k.ID, err)
+			}
+		}
+	}
+	rest := []*keys.Key{ks[4], ks[0], ks[3], ks[1]}
+	if err := s.CreateKeys(ctx, rest); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range rest {
+		if got, err := s.GetKey(ctx, k.ID); err != nil || got.Version != 1 || got.Name != k.Name {
+			t.Fatalf("GetKey(%s) after CreateKeys = %v, %v", k.ID, got, err)
+		}
+	}
+	p, err := s.ListKeys(ctx, "org_b", directory.ListOptions{})
+	if err != nil || len(p.Items) != len(ks) {
+		t.Fatalf("ListKeys after CreateKeys: %d keys, %v; want %d", len(p.Items), err, len(ks))
+	}
+}
+
 func TestOpenRefusesNegativeKeyCacheBytes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "apikeys.db")
 	if s, err := Open(path, WithKeyCacheBytes(-1)); err == nil {

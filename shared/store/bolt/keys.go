@@ -123,7 +123,7 @@ func createKey(tx *bbolt.Tx, r *keyRecord) (opResult, error) {
 // CreateKeys stores new keys, each with Version 1, in one transaction of
 // its own: all or none (fault.ErrConflict if an id exists). It is for bulk
 // loads (benchmarks, imports), which it makes much faster than as many
-// CreateKeys; keep each call to some 10^4–10^5 keys.
+// CreateKey calls; keep each call to some 10^4–10^5 keys.
 func (s *Store) CreateKeys(ctx context.Context, ks []*keys.Key) error {
 	if err := ctx.Err(); err != nil {
 		return err
