@@ -61,7 +61,7 @@ web-test: ## dashboard unit tests, type check, and the committed build matches t
 	cd web && npm ci --no-audit --no-fund && npm run check && npm test && npm run build
 	@git diff --exit-code --stat -- web/dist || { echo "web/dist differs from a fresh build: run 'cd web && npm run build' and commit it"; exit 1; }
 
-bench: ## benchmarks: Go micro-benchmarks and the HTTP load run (figures, not pass/fail; LOADGEN_FLAGS=-quick for a smoke run)
+bench: ## benchmarks: Go micro-benchmarks, edge serve's memory by store size, the HTTP load run (figures, not pass/fail; LOADGEN_FLAGS=-quick for a smoke run; ~5 min)
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/token ./shared/authz ./shared/verify ./shared/store/bolt
 	$(GO) run ./shared/loadgen $(LOADGEN_FLAGS)
 

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/fault"
 )
 
 // FunctionTag is the tag every function of ours carries, valued with its
@@ -293,6 +294,10 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 		}
 		if g.Type == "UNAUTHORIZED" {
 			headers["WWW-Authenticate"] = jsii.String(`'Bearer realm="dotenv"'`)
+		}
+		if g.Code == fault.CodeRateLimited {
+			// The stage's throttle refills every second.
+			headers["Retry-After"] = jsii.String("'1'")
 		}
 		s.Api.AddGatewayResponse(jsii.String("Gw"+camel(g.Type)), &awsapigateway.GatewayResponseOptions{
 			Type:            awsapigateway.ResponseType_Of(jsii.String(g.Type)),

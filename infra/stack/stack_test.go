@@ -480,6 +480,9 @@ func TestGatewayResponses(t *testing.T) {
 		if params["gatewayresponse.header.Content-Type"] != "'application/problem+json'" {
 			t.Errorf("%s: Content-Type %v", typ, params["gatewayresponse.header.Content-Type"])
 		}
+		if ra := params["gatewayresponse.header.Retry-After"]; (typ == "THROTTLED" || typ == "QUOTA_EXCEEDED") != (ra == "'1'") {
+			t.Errorf("%s: Retry-After %v; want '1' exactly on the 429 answers", typ, ra)
+		}
 		if o := params["gatewayresponse.header.Access-Control-Allow-Origin"]; o == nil || o == "'*'" {
 			t.Errorf("%s: Access-Control-Allow-Origin %v, want the dashboard's origin", typ, o)
 		}

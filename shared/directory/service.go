@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, level auth
 	}
 	if level == authz.LevelProject {
 		if teamID == nil || *teamID == "" {
-			return nil, fault.Invalid("team_id", "is required: a project belongs to one team")
+			return nil, fault.InvalidAs("team_id", fault.FieldRequired, "is required: a project belongs to one team")
 		}
 		if !strings.HasPrefix(*teamID, authz.LevelTeam.IDPrefix()) {
 			return nil, fault.Invalid("team_id", "a team id starts with %q", authz.LevelTeam.IDPrefix())

@@ -15,10 +15,13 @@
 // lifecycle figures: creates/s and rotates/s at c=8 (durable: bbolt
 // fsyncs every group commit before answering) and the latency of the first
 // page of GET /v1/api-keys?limit=50 in an organization of 10^5 keys vs 100.
+// Before all that, the memory measurement (rss.go): the server's VmRSS and
+// anonymous memory after verifying keys of stores of 10^4, 10^5 and 10^6
+// keys.
 //
 // Tokens never appear in its output.
 //
-//	go run ./shared/loadgen [-quick] [-rounds 5] [-duration 2s] [-conc 1,16]
+//	go run ./shared/loadgen [-quick] [-rounds 5] [-duration 2s] [-conc 1,16] [-rss-keys 10000,100000,1000000] [-rss-only]
 package main
 
 import (
@@ -58,11 +61,17 @@ type options struct {
 	serverPID int
 	keep      bool
 	only      string
+	// The memory measurement (rss.go): store sizes, grants per key,
+	// verified keys per size at most, connections; rssOnly skips the rest.
+	rssKeys              []int
+	rssGrants, rssSample int
+	rssConc              int
+	rssOnly              bool
 }
 
 func main() {
 	var o options
-	var concFlag string
+	var concFlag, rssFlag string
 	quick := flag.Bool("quick", false, "smoke run: one short round, small listing")
 	flag.StringVar(&o.bin, "bin", "", "edge binary to run (default: build ./functions/edge)")
 	flag.StringVar(&o.seedBin, "seed-bin", "", "seed helper binary (default: build ./shared/loadgen/seed)")
@@ -82,12 +91,28 @@ func main() {
 	flag.IntVar(&o.serverCPU, "server-cpu", 0, "CPU of the server")
 	flag.IntVar(&o.clientCPU, "client-cpu", 1, "CPU of the generator")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	flag.StringVar(&rssFlag, "rss-keys", "10000,100000,1000000", "store sizes of the memory measurement (empty: skip it)")
+	flag.IntVar(&o.rssGrants, "rss-grants", 4, "grants of each key of the memory measurement")
+	flag.IntVar(&o.rssSample, "rss-sample", 200_000, "keys verified per size in the memory measurement at most (0: all)")
+	flag.IntVar(&o.rssConc, "rss-conc", 8, "connections verifying keys in the memory measurement")
+	flag.BoolVar(&o.rssOnly, "rss-only", false, "run the memory measurement only")
 	flag.StringVar(&o.only, "only", "", "comma-separated verify workloads besides the baseline (valid,unknown,malformed; default all), e.g. to profile one")
 	flag.Parse()
 	if *quick {
 		o.rounds, o.duration, o.warmup = 1, 300*time.Millisecond, 100*time.Millisecond
 		o.lifeDuration, o.lifeRounds = 500*time.Millisecond, 1
 		o.listKeys, o.listRequests, o.listRound = min(o.listKeys, 2000), 50, 1
+		rssFlag = "10000"
+	}
+	for _, f := range strings.Split(rssFlag, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 2 {
+			fatalf("-rss-keys: %q is not a number of keys ≥ 2", f)
+		}
+		o.rssKeys = append(o.rssKeys, n)
 	}
 	for _, f := range strings.Split(concFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -174,7 +199,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	if o.seedBin == "" && o.listKeys > 0 {
+	if o.seedBin == "" && (o.listKeys > 0 || len(o.rssKeys) > 0) {
 		o.seedBin = filepath.Join(tmp, "seed")
 		if err := goBuild(o.seedBin, "github.com/dotenv/apikeys/shared/loadgen/seed"); err != nil {
 			return err
@@ -182,6 +207,15 @@ func run(o options) error {
 	}
 	data := filepath.Join(tmp, "data")
 	printMachine(o)
+	if len(o.rssKeys) > 0 {
+		if err := runRSS(ctx, o, tmp); err != nil {
+			return err
+		}
+		fmt.Println()
+	}
+	if o.rssOnly {
+		return nil
+	}
 
 	var lists map[string]seeded
 	if o.listKeys > 0 {

@@ -50,8 +50,57 @@ func TestRequestSchemasRequireWhatTheDecoderRequires(t *testing.T) {
 		}
 		body := deref(t, doc, op["requestBody"])
 		s := obj(obj(obj(body, "content"), "application/json"), "schema")
-		checkRequestSchema(t, doc, r.Operation, s, typ)
+		checkRequestSchema(t, doc, r.Operation, serviceRequires(t, doc, r.Operation, s), typ)
 	}
+}
+
+// serviceRequired are the fields an operation's service (not the decoder)
+// requires: the body's Go type is shared with an operation where they are
+// optional, so the schema is allOf [that type's schema, {required}], and
+// a missing one answers validation_failed with field code required all
+// the same (TestClientLifecycle in shared/openapi/client sends them).
+var serviceRequired = map[string][]string{
+	"createKey":     {"name"},    // optional on updateKey
+	"createProject": {"team_id"}, // refused on every other node body
+}
+
+// serviceRequires checks that s is allOf [$ref, {required:
+// serviceRequired[op]}] when op has service-required fields (and a plain
+// schema when not), and returns the part the decoder's type describes.
+func serviceRequires(t *testing.T, doc object, op string, s object) any {
+	t.Helper()
+	want := serviceRequired[op]
+	all, isAll := deref(t, doc, s)["allOf"].([]any)
+	if !isAll {
+		if want != nil {
+			t.Errorf("%s: the body schema must be allOf [the shared schema, {required: %v}]", op, want)
+		}
+		return s
+	}
+	var base any
+	var extra []string
+	for _, part := range all {
+		p, _ := part.(object)
+		switch {
+		case p["$ref"] != nil && base == nil:
+			base = p
+		case len(p) == 1 && p["required"] != nil:
+			extra = append(extra, stringList(p["required"])...)
+		default:
+			t.Errorf("%s: an allOf part of the body schema may only be the shared $ref or {required: [...]}, got %v", op, keys(p))
+		}
+	}
+	sort.Strings(extra)
+	if !slices.Equal(extra, sorted(want)) {
+		t.Errorf("%s: the body schema adds required %v, want %v (serviceRequired)", op, extra, sorted(want))
+	}
+	props := obj(deref(t, doc, base), "properties")
+	for _, f := range extra {
+		if props[f] == nil {
+			t.Errorf("%s: requires %q, which its schema does not have", op, f)
+		}
+	}
+	return base
 }
 
 // checkRequestSchema compares schema s at path at with Go type typ, then

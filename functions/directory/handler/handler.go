@@ -5,6 +5,7 @@ package handler
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
@@ -81,7 +82,25 @@ func create(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, wire.NewNode(n), nil
+		out := wire.NewNode(n)
+		w.Header().Set("Location", location(level, out))
+		return http.StatusCreated, out, nil
+	}
+}
+
+// location is the path of a node's get route, the Location of the 201
+// that created it (docs/openapi.json requires it on every 201).
+func location(level authz.Level, n wire.Node) string {
+	esc := url.PathEscape
+	switch level {
+	case authz.LevelTeam:
+		return "/v1/teams/" + esc(n.ID)
+	case authz.LevelProject:
+		return "/v1/projects/" + esc(n.ID)
+	case authz.LevelTarget:
+		return "/v1/projects/" + esc(n.ProjectID) + "/targets/" + esc(n.ID)
+	default:
+		return "/v1/projects/" + esc(n.ProjectID) + "/targets/" + esc(n.TargetID) + "/environments/" + esc(n.ID)
 	}
 }
 

@@ -1,18 +1,24 @@
 // Command seed fills an embedded store with many keys fast, for the load
-// generator's listing measurement: it bootstraps organizations through the
-// key service (as `edge bootstrap` does) and then writes the other keys
-// straight into the store from many goroutines, so that bbolt's group
-// commit puts hundreds of keys in each transaction and fsync. The binary
-// cannot do this while it serves (it holds the file lock), so the load
-// generator runs seed first.
+// generator's listing and memory measurements: it bootstraps organizations
+// through the key service (as `edge bootstrap` does) and then writes the
+// other keys straight into the store with its bulk CreateKeys, in id order
+// and 50,000 keys per transaction, so that bbolt appends to the pages it
+// has just written (10^6 keys take well under a minute). The binary cannot
+// do this while it serves (it holds the file lock), so the load generator
+// runs seed first.
 //
-//	seed --data DIR --org NAME=N [--org NAME=N ...]
+//	seed --data DIR --org NAME=N [--org NAME=N ...] [--grants G] [--tokens FILE]
 //
-// It prints one JSON object on stdout: organization name → {"organization_id",
-// "token"} (the owner token: the caller must not print it).
+// Each seeded key has G grants (default 1: secrets:read on the whole
+// organization; more: secrets:read scoped to G distinct projects). With
+// --tokens, the seeded keys' tokens are written to FILE (mode 0600), one a
+// line. It prints one JSON object on stdout: organization name →
+// {"organization_id", "token", "keys"} (the owner token: the caller must
+// not print it).
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,10 +26,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -59,16 +64,21 @@ type seeded struct {
 	Keys           int    `json:"keys"`
 }
 
+// chunk is how many keys one CreateKeys transaction writes.
+const chunk = 50_000
+
 func main() {
 	data := flag.String("data", "", "data directory (the store is DIR/apikeys.db)")
 	var orgs orgFlag
 	flag.Var(&orgs, "org", "NAME=N: an organization with N keys (owner key included); repeatable")
+	grants := flag.Int("grants", 1, "grants of each seeded key (1: secrets:read organization-wide; more: scoped to as many projects)")
+	tokens := flag.String("tokens", "", "file to write the seeded keys' tokens to, one a line (mode 0600)")
 	flag.Parse()
-	if *data == "" || len(orgs) == 0 {
+	if *data == "" || len(orgs) == 0 || *grants < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	out, err := seed(context.Background(), filepath.Join(*data, "apikeys.db"), orgs)
+	out, err := seed(context.Background(), filepath.Join(*data, "apikeys.db"), orgs, *grants, *tokens)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "seed: %v\n", err)
 		os.Exit(1)
@@ -78,12 +88,19 @@ func main() {
 	}
 }
 
-func seed(ctx context.Context, path string, orgs orgFlag) (map[string]seeded, error) {
-	st, err := bolt.Open(path, bolt.WithMaxBatchSize(1000), bolt.WithBatchDelay(5*time.Millisecond))
+func seed(ctx context.Context, path string, orgs orgFlag, grants int, tokensPath string) (map[string]seeded, error) {
+	st, err := bolt.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	var tokens *os.File
+	if tokensPath != "" {
+		if tokens, err = os.OpenFile(tokensPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+			return nil, err
+		}
+		defer tokens.Close()
+	}
 	d := wiring.NewDeps(st, wiring.Options{})
 	gen := token.NewGenerator()
 	out := map[string]seeded{}
@@ -92,53 +109,61 @@ func seed(ctx context.Context, path string, orgs orgFlag) (map[string]seeded, er
 		if err != nil {
 			return nil, err
 		}
+		// The tokens first, sorted by key id, so that the keys go into the
+		// file in id order.
+		secs := make([]token.Secret, o.n-1)
+		for i := range secs {
+			if secs[i], err = gen.New(); err != nil {
+				return nil, err
+			}
+		}
+		slices.SortFunc(secs, func(a, b token.Secret) int { return strings.Compare(a.Selector, b.Selector) })
+		access := accessOf(grants)
 		// The other keys are older than the owner key, one millisecond
 		// apart, read-only, never expiring.
 		base := owner.Key.CreatedAt
-		ks := make([]*keys.Key, o.n-1)
-		for i := range ks {
-			sec, err := gen.New()
-			if err != nil {
+		w := bufio.NewWriterSize(tokens, 1<<20)
+		for start := 0; start < len(secs); start += chunk {
+			ks := make([]*keys.Key, min(chunk, len(secs)-start))
+			for j := range ks {
+				i := start + j
+				sec := secs[i]
+				at := base.Add(-time.Duration(len(secs)-i) * time.Millisecond)
+				ks[j] = &keys.Key{
+					ID: sec.KeyID(), OrganizationID: org.ID, Name: fmt.Sprintf("seeded %d", i),
+					Access:       access,
+					SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
+					CreatedAt: at, UpdatedAt: at, CreatedBy: owner.Key.ID, Version: 1,
+				}
+				if tokens != nil {
+					w.WriteString(sec.Token)
+					w.WriteByte('\n')
+				}
+			}
+			if err := st.CreateKeys(ctx, ks); err != nil {
 				return nil, err
 			}
-			at := base.Add(-time.Duration(len(ks)-i) * time.Millisecond)
-			ks[i] = &keys.Key{
-				ID: sec.KeyID(), OrganizationID: org.ID, Name: fmt.Sprintf("seeded %d", i),
-				Access:       authz.Access{Grants: []authz.Grant{{Permission: "secrets:read"}}},
-				SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
-				CreatedAt: at, UpdatedAt: at, CreatedBy: owner.Key.ID, Version: 1,
-			}
 		}
-		if err := createAll(ctx, st, ks); err != nil {
-			return nil, err
+		if tokens != nil {
+			if err := w.Flush(); err != nil {
+				return nil, fmt.Errorf("writing the tokens: %w", err)
+			}
 		}
 		out[o.name] = seeded{OrganizationID: org.ID, Token: owner.Token, Keys: o.n}
 	}
 	return out, nil
 }
 
-// createAll stores ks from 1000 goroutines.
-func createAll(ctx context.Context, st *bolt.Store, ks []*keys.Key) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var first error
-	var once sync.Once
-	for range min(1000, max(1, len(ks))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(ks) {
-					return
-				}
-				if err := st.CreateKey(ctx, ks[i]); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		}()
+// accessOf is what every seeded key may do: secrets:read on the whole
+// organization, or, for more than one grant, on that many projects.
+func accessOf(grants int) authz.Access {
+	if grants == 1 {
+		return authz.Access{Grants: []authz.Grant{{Permission: "secrets:read"}}}
 	}
-	wg.Wait()
-	return first
+	a := authz.Access{Grants: make([]authz.Grant, grants)}
+	for i := range a.Grants {
+		a.Grants[i] = authz.Grant{Permission: "secrets:read", Scope: authz.Node{
+			Team: fmt.Sprintf("team_seed%011d", i/10), Project: fmt.Sprintf("prj_seed%011d", i)}}
+	}
+	return a
 }

@@ -10,14 +10,17 @@
 // bbolt.DB.Batch: concurrent writers share one commit and one fsync (group
 // commit) while fsync stays on, so an acknowledged key survives a crash.
 //
-// The process that opens the file holds its lock and sees every write, so
-// the engine keeps every key in a write-through memory cache (id → *Key),
-// filled when the file is opened and updated after each committed write.
-// GetKey, the verification hot path, is a map lookup under a read lock: no
-// decoding and no allocation. Updates reach the cache in commit order: each
-// write takes a sequence number inside its transaction (under bbolt's writer
-// lock) and the cache only applies a change newer than the one it holds;
-// deleted keys leave a tombstone until no older write can still be applied.
+// Decoded keys are kept in a cache bounded by their approximate size in
+// memory (WithKeyCacheBytes, DefaultKeyCacheBytes by default), so the
+// store's memory does not grow with the number of keys. Open reads no key:
+// a key is decoded from bbolt, in a read transaction, the first time it is
+// asked for (a cold key) and then served from memory until it is evicted
+// or written. GetKey of a cached key, the verification hot path, is a
+// lookup with no decoding and no allocation. Writers invalidate the key
+// after their commit and before they answer; a reader only adds what it
+// read when no write of that key was applied since its read began (see
+// keyCache), so a read that starts after a write was acknowledged never
+// sees the older value, and a deleted key never comes back.
 //
 // # On-disk format (format version 1)
 //
@@ -91,12 +94,9 @@ var (
 type Store struct {
 	db     *bbolt.DB
 	cache  *keyCache
-	seq    atomic.Uint64 // taken inside write transactions: commit order
 	closed atomic.Bool
-	// broken holds the stored keys that do not decode (GetKey answers
-	// them with keys.UnreadableError).
-	broken brokenKeys
-	log    *slog.Logger
+	// log reports stored items that do not decode.
+	log *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -105,10 +105,11 @@ var _ store.Store = (*Store)(nil)
 type Option func(*config)
 
 type config struct {
-	lockTimeout  time.Duration
-	batchDelay   time.Duration
-	maxBatchSize int
-	log          *slog.Logger
+	lockTimeout   time.Duration
+	batchDelay    time.Duration
+	maxBatchSize  int
+	keyCacheBytes int64
+	log           *slog.Logger
 }
 
 // WithLogger sets the logger for stored items that cannot be decoded
@@ -134,12 +135,22 @@ func WithBatchDelay(d time.Duration) Option { return func(c *config) { c.batchDe
 // (bbolt's MaxBatchSize; default 256).
 func WithMaxBatchSize(n int) Option { return func(c *config) { c.maxBatchSize = n } }
 
+// WithKeyCacheBytes bounds the decoded keys kept in memory to about n
+// bytes, counted as their approximate size in memory (default
+// DefaultKeyCacheBytes). 0 keeps none: every GetKey reads the file.
+func WithKeyCacheBytes(n int64) Option { return func(c *config) { c.keyCacheBytes = n } }
+
 // Open opens the store in the file at path, creating the file and its
-// directory when missing, and loads every key into memory.
+// directory when missing. It reads no key: keys are decoded when first
+// read, so opening takes the same time whatever the number of keys.
 func Open(path string, opts ...Option) (*Store, error) {
-	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256, log: slog.Default()}
+	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256, keyCacheBytes: DefaultKeyCacheBytes, log: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	cache, err := newKeyCache(cfg.keyCacheBytes)
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
@@ -150,7 +161,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db.MaxBatchDelay = cfg.batchDelay
 	db.MaxBatchSize = cfg.maxBatchSize
-	s := &Store{db: db, log: cfg.log}
+	s := &Store{db: db, cache: cache, log: cfg.log}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
@@ -158,9 +169,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// init creates the buckets, checks the format and fills the cache.
+// init creates the buckets and checks the format.
 func (s *Store) init() error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
@@ -175,28 +186,6 @@ func (s *Store) init() error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	cache := newKeyCache()
-	err = s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketKeys).ForEach(func(id, v []byte) error {
-			k, err := decodeKey(v)
-			if err != nil {
-				// One broken document must not keep the store from
-				// opening: GetKey answers it as unreadable.
-				s.noteBrokenKey(string(id), v, err)
-				return nil
-			}
-			cache.m[k.ID] = cacheEntry{key: k}
-			return nil
-		})
-	})
-	if err != nil {
-		return err
-	}
-	s.cache = cache
-	return nil
 }
 
 // Ping answers nil while the store is open.

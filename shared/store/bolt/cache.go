@@ -1,121 +1,178 @@
 package bolt
 
 import (
-	"sync"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"sync/atomic"
+	"unsafe"
 
+	"github.com/maypok86/otter/v2"
+
+	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
 )
 
-// keyCache holds every stored key by id. Writers apply their change after
-// their transaction committed; since commits may finish in another order
-// than they happened, every change carries the sequence number its
-// transaction took under bbolt's writer lock, and an entry only ever moves
-// to a newer sequence. A deleted key leaves a tombstone (an entry without a
-// key) so that an older, late change cannot bring it back; tombstones are
-// dropped once every write that began before them has finished.
+// DefaultKeyCacheBytes is the default bound of the decoded keys the store
+// keeps in memory (see WithKeyCacheBytes).
+const DefaultKeyCacheBytes = 64 << 20
+
+// genStripes is the number of write generations; ids share them by hash.
+const genStripes = 1024
+
+// keyCache is a bounded read-through cache of decoded keys in front of
+// bbolt (otter, W-TinyLFU eviction), bounded by the approximate size in
+// memory of the keys it holds (keyWeight).
+//
+// Only readers fill it, and only writers empty it:
+//
+//   - a writer, once its transaction has committed (or failed) and before
+//     the write is acknowledged, bumps the write generation of the key's
+//     stripe and then invalidates the key;
+//   - a reader that misses takes the stripe's generation (stamp) before it
+//     begins its read transaction, decodes the key from that snapshot and
+//     adds it only if the generation has not moved since, checked under
+//     the key's lock inside the cache (otter's Compute), which Invalidate
+//     takes too.
+//
+// So a value read from a snapshot older than a committed write is either
+// added before that write's invalidation (which removes it) or refused
+// (the write's bump happened before the reader's check). A deleted key
+// needs no tombstone: writers never add values, so no late write can bring
+// one back, and a reader that read it before the delete is refused.
+// Stripes only make unrelated writes refuse some additions (a miss, never
+// a wrong answer).
 type keyCache struct {
-	mu sync.RWMutex
-	m  map[string]cacheEntry
-	// issued is the last ticket given to a write; open holds the tickets
-	// of writes that have not finished.
-	issued uint64
-	open   map[uint64]struct{}
-	// tombs counts tombstones; gcAt is the count that triggers a sweep.
-	tombs int
-	gcAt  int
+	c    *otter.Cache[string, *keys.Key] // nil: nothing is cached
+	seed maphash.Seed
+	gens [genStripes]atomic.Uint64
+	// all is bumped with every stripe: a listing, which does not know its
+	// ids before its snapshot, adds what it read only if no key at all
+	// was written since (see epoch).
+	all atomic.Uint64
 }
 
-// cacheEntry is one key (nil: deleted), the sequence number of the write
-// that set it and, for a tombstone, the last ticket issued when it was set.
-type cacheEntry struct {
-	key    *keys.Key
-	seq    uint64
-	ticket uint64
+// newKeyCache returns a cache that holds keys weighing about maxBytes in
+// all (0: none).
+func newKeyCache(maxBytes int64) (*keyCache, error) {
+	kc := &keyCache{seed: maphash.MakeSeed()}
+	if maxBytes < 0 {
+		return nil, fmt.Errorf("key cache bound %d is negative", maxBytes)
+	}
+	if maxBytes == 0 {
+		return kc, nil
+	}
+	c, err := otter.New(&otter.Options[string, *keys.Key]{
+		MaximumWeight: uint64(maxBytes),
+		Weigher:       func(_ string, k *keys.Key) uint32 { return uint32(min(keyWeight(k), math.MaxUint32)) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the key cache: %w", err)
+	}
+	kc.c = c
+	return kc, nil
 }
 
-// keyChange is what one committed write did to one key.
-type keyChange struct {
-	id  string
-	key *keys.Key // nil: deleted
-	seq uint64
+// get returns the cached key with id, or nil.
+func (kc *keyCache) get(id string) *keys.Key {
+	if kc.c == nil {
+		return nil
+	}
+	k, _ := kc.c.GetIfPresent(id)
+	return k
 }
 
-const minTombstoneSweep = 1024
-
-func newKeyCache() *keyCache {
-	return &keyCache{m: make(map[string]cacheEntry), open: make(map[uint64]struct{}), gcAt: minTombstoneSweep}
+// getBytes is get for an id held in a byte slice.
+func (kc *keyCache) getBytes(id []byte) *keys.Key {
+	if kc.c == nil {
+		return nil
+	}
+	return kc.get(string(id))
 }
 
-// get returns the key with id, or nil.
-func (c *keyCache) get(id string) *keys.Key {
-	c.mu.RLock()
-	e := c.m[id]
-	c.mu.RUnlock()
-	return e.key
+// gen returns the write generation of id's stripe.
+func (kc *keyCache) gen(id string) *atomic.Uint64 {
+	return &kc.gens[maphash.String(kc.seed, id)%genStripes]
 }
 
-// getBytes is get for an id held in a byte slice (no allocation).
-func (c *keyCache) getBytes(id []byte) *keys.Key {
-	c.mu.RLock()
-	e := c.m[string(id)]
-	c.mu.RUnlock()
-	return e.key
-}
+// stamp returns the generation a reader must take before it begins the
+// read transaction whose result it will add.
+func (kc *keyCache) stamp(id string) uint64 { return kc.gen(id).Load() }
 
-// begin registers a write about to start and returns its ticket.
-func (c *keyCache) begin() uint64 {
-	c.mu.Lock()
-	c.issued++
-	t := c.issued
-	c.open[t] = struct{}{}
-	c.mu.Unlock()
-	return t
-}
+// epoch is stamp for a reader that does not know its ids yet (a listing):
+// the count of all writes applied.
+func (kc *keyCache) epoch() uint64 { return kc.all.Load() }
 
-// finish applies the committed change ch of the write with ticket t (when
-// ch.id is not "") and ends the write.
-func (c *keyCache) finish(t uint64, ch keyChange) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.open, t)
-	if ch.id == "" {
+// add caches k, read from a transaction begun after stamp(k.ID) returned
+// g, unless a write of its stripe has been applied since; a cached value
+// (read after the same generation) is kept.
+func (kc *keyCache) add(k *keys.Key, g uint64) { kc.addIf(k, kc.gen(k.ID), g) }
+
+// addListed is add for a key read from a transaction begun after epoch
+// returned e: refused if any key was written since.
+func (kc *keyCache) addListed(k *keys.Key, e uint64) { kc.addIf(k, &kc.all, e) }
+
+// addIf caches k unless gen has moved from g (checked under the key's lock,
+// which invalidate takes too) or k.ID is cached already.
+func (kc *keyCache) addIf(k *keys.Key, gen *atomic.Uint64, g uint64) {
+	if kc.c == nil {
 		return
 	}
-	cur, ok := c.m[ch.id]
-	if ok && cur.seq >= ch.seq {
-		return // a newer change is already applied
-	}
-	wasTomb := ok && cur.key == nil
-	c.m[ch.id] = cacheEntry{key: ch.key, seq: ch.seq, ticket: c.issued}
-	switch {
-	case ch.key == nil && !wasTomb:
-		c.tombs++
-	case ch.key != nil && wasTomb:
-		c.tombs--
-	}
-	if c.tombs >= c.gcAt {
-		c.sweep()
-	}
-}
-
-// sweep drops the tombstones no unfinished write can be older than.
-func (c *keyCache) sweep() {
-	oldest := c.issued + 1
-	for t := range c.open {
-		oldest = min(oldest, t)
-	}
-	for id, e := range c.m {
-		if e.key == nil && e.ticket < oldest {
-			delete(c.m, id)
-			c.tombs--
+	kc.c.Compute(k.ID, func(old *keys.Key, found bool) (*keys.Key, otter.ComputeOp) {
+		if found || gen.Load() != g {
+			return old, otter.CancelOp
 		}
-	}
-	c.gcAt = max(minTombstoneSweep, 2*c.tombs)
+		return k, otter.WriteOp
+	})
 }
 
-// len returns the number of live keys (for tests).
-func (c *keyCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m) - c.tombs
+// invalidate drops id after a write of it committed (or failed), before the
+// write is acknowledged: first the generation, so that readers that read
+// before the commit cannot add their value afterwards, then the entry.
+func (kc *keyCache) invalidate(id string) {
+	kc.gen(id).Add(1)
+	kc.all.Add(1)
+	if kc.c != nil {
+		kc.c.Invalidate(id)
+	}
+}
+
+// stats returns how many keys the cache holds and their total weight,
+// after the pending evictions (for tests and benchmarks).
+func (kc *keyCache) stats() (n int, weight uint64) {
+	if kc.c == nil {
+		return 0, 0
+	}
+	kc.c.CleanUp()
+	return kc.c.EstimatedSize(), kc.c.WeightedSize()
+}
+
+// Approximate sizes of what a cached key holds besides its strings: the
+// keys.Key, the cache's node and hash table slot, one authz.Grant, and the
+// allocation slack of one string (the decoder allocates each on its own).
+const (
+	keyBytes       = int(unsafe.Sizeof(keys.Key{}))
+	entryBytes     = 112
+	grantBytes     = int(unsafe.Sizeof(authz.Grant{}))
+	stringOverhead = 8
+)
+
+// keyWeight is the approximate size of k in memory once cached, in bytes.
+func keyWeight(k *keys.Key) int {
+	w := keyBytes + entryBytes + cap(k.Grants)*grantBytes +
+		stringBytes(k.ID) + stringBytes(k.OrganizationID) + stringBytes(k.Name) + stringBytes(k.Hint) + stringBytes(k.CreatedBy)
+	for _, g := range k.Grants {
+		w += stringBytes(g.Permission) + stringBytes(g.Scope.Team) + stringBytes(g.Scope.Project) +
+			stringBytes(g.Scope.Target) + stringBytes(g.Scope.Environment)
+	}
+	return w
+}
+
+// stringBytes is the approximate memory a decoded string holds apart from
+// its header (an empty one holds none).
+func stringBytes(s string) int {
+	if s == "" {
+		return 0
+	}
+	return len(s) + stringOverhead
 }

@@ -54,12 +54,12 @@ func (s *Store) Initialize(ctx context.Context, org *directory.Organization, own
 	or := &orgRecord{ID: org.ID, Name: org.Name, CreatedAt: utc(org.CreatedAt), UpdatedAt: utc(org.UpdatedAt)}
 	kr := keyRecordOf(owner)
 	kr.Version = 1
-	v, stored, err := encodeKey(kr)
+	v, err := encodeKey(kr)
 	if err != nil {
 		return err
 	}
 	what := "initialize with organization " + org.ID
-	return s.writeKey(ctx, what, func(tx *bbolt.Tx, seq uint64) (opResult, error) {
+	return s.writeKey(ctx, what, func(tx *bbolt.Tx) (opResult, error) {
 		meta := tx.Bucket(bucketMeta)
 		if meta.Get(metaInitialized) != nil {
 			return refuse(fmt.Errorf("bolt: %s: already initialized: %w", what, fault.ErrConflict))
@@ -75,7 +75,7 @@ func (s *Store) Initialize(ctx context.Context, org *directory.Organization, own
 		}
 		// The keys bucket is empty, so createKey cannot refuse; if it did
 		// anyway, the error rolls back the organization written above.
-		res, err := createKey(tx, kr, v, stored, seq)
+		res, err := createKey(tx, kr, v)
 		if err != nil || res.refusal != nil {
 			return opResult{}, errors.Join(err, res.refusal)
 		}

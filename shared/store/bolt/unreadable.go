@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -43,16 +42,15 @@ func checkTimes(kind, id string, names []string, ts []time.Time) error {
 
 // encodeKey is the gate of every key write: it encodes r, decodes the
 // document with decodeKey (the reader of Open and ListKeys) and compares.
-// It returns the document and the decoded key (what the cache holds), or
-// the refusal.
-func encodeKey(r *keyRecord) ([]byte, *keys.Key, error) {
-	refuse := func(err error) ([]byte, *keys.Key, error) {
+// It returns the document, or the refusal.
+func encodeKey(r *keyRecord) ([]byte, error) {
+	refuse := func(err error) ([]byte, error) {
 		// Name the field when it is a time (the common case), else the item.
 		if terr := checkTimes("key", r.ID, []string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
 			[]time.Time{r.ExpiresAt, r.CreatedAt, r.UpdatedAt, r.RotatedAt, r.LastUsedAt}); terr != nil {
-			return nil, nil, terr
+			return nil, terr
 		}
-		return nil, nil, store.NotStorable("key", r.ID, "item", err)
+		return nil, store.NotStorable("key", r.ID, "item", err)
 	}
 	v, err := json.Marshal(r)
 	if err != nil {
@@ -63,9 +61,9 @@ func encodeKey(r *keyRecord) ([]byte, *keys.Key, error) {
 		return refuse(err)
 	}
 	if field := store.KeyDiff(r.key(), got); field != "" {
-		return nil, nil, store.NotStorable("key", r.ID, field, nil)
+		return nil, store.NotStorable("key", r.ID, field, nil)
 	}
-	return v, got, nil
+	return v, nil
 }
 
 // encodeNode is the gate of every node write.
@@ -140,41 +138,12 @@ func readKeyHeader(id string, v []byte) keyHeader {
 	return h
 }
 
-// brokenKeys holds the stored keys that cannot be decoded, by id, so that
-// GetKey answers them with a keys.UnreadableError (the cache holds only
-// keys that decode).
-type brokenKeys struct {
-	mu sync.RWMutex
-	m  map[string]*keys.UnreadableError
-}
-
-func (b *brokenKeys) get(id string) *keys.UnreadableError {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.m[id]
-}
-
-func (b *brokenKeys) put(e *keys.UnreadableError) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = make(map[string]*keys.UnreadableError)
-	}
-	b.m[e.ID] = e
-}
-
-func (b *brokenKeys) drop(id string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.m, id)
-}
-
-// noteBrokenKey records and logs a stored key document that does not
-// decode (at Open, or when a listing meets one).
+// noteBrokenKey logs a stored key document that does not decode (met by
+// GetKey or a listing) and returns the error GetKey answers for it, with
+// what can still be read of it.
 func (s *Store) noteBrokenKey(id string, v []byte, cause error) *keys.UnreadableError {
 	h := readKeyHeader(id, v)
 	e := keys.Unreadable(id, h.Org, h.Version, cause)
-	s.broken.put(e)
 	s.log.Error("bolt: stored key cannot be decoded", "id", id, "error", cause)
 	return e
 }

@@ -1,0 +1,646 @@
+package client_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/openapi/client"
+)
+
+// TestClientLifecycle builds the real binary, bootstraps an organization,
+// serves on a free loopback port and walks a key's whole life through the
+// generated client. Every answer also goes through contract, which holds
+// it to docs/openapi.json: a documented status, the required headers, and
+// a body the status's schema accepts (closed objects, required fields,
+// types, enums).
+func TestClientLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "edge")
+	build := exec.Command("go", "build", "-o", bin, "github.com/dotenv/apikeys/functions/edge")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building edge: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	owner := bootstrap(t, bin, data)
+	base := serve(t, bin, data)
+
+	check := &contract{t: t, doc: loadDocument(t), mux: routeMux()}
+	httpc := &http.Client{Transport: check, Timeout: 30 * time.Second}
+	c, err := client.NewClientWithResponses(base, client.WithHTTPClient(httpc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(tok string) client.RequestEditorFn {
+		return func(_ context.Context, r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer "+tok)
+			return nil
+		}
+	}
+	asOwner := as(owner)
+
+	// The permission catalog.
+	perms, err := c.ListPermissionsWithResponse(ctx, asOwner)
+	must(t, err, perms.StatusCode(), 200, "listPermissions")
+	if len(perms.JSON200.Groups) == 0 || len(perms.JSON200.Routes) == 0 {
+		t.Fatalf("listPermissions: %d groups, %d routes, want some", len(perms.JSON200.Groups), len(perms.JSON200.Routes))
+	}
+
+	// A directory branch; every 201 names the new node in Location.
+	team, err := c.CreateTeamWithResponse(ctx, client.NodeSpec{Name: "platform"}, asOwner)
+	must(t, err, team.StatusCode(), 201, "createTeam")
+	teamID := team.JSON201.Id
+	prj, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "billing", TeamId: teamID}, asOwner)
+	must(t, err, prj.StatusCode(), 201, "createProject")
+	tgt, err := c.CreateTargetWithResponse(ctx, prj.JSON201.Id, client.NodeSpec{Name: "web"}, asOwner)
+	must(t, err, tgt.StatusCode(), 201, "createTarget")
+	env, err := c.CreateEnvironmentWithResponse(ctx, prj.JSON201.Id, tgt.JSON201.Id, client.NodeSpec{Name: "production"}, asOwner)
+	must(t, err, env.StatusCode(), 201, "createEnvironment")
+	prod := env.JSON201.Id
+	for _, loc := range []struct{ got, want string }{
+		{team.Headers201.Location, "/v1/teams/" + teamID},
+		{prj.Headers201.Location, "/v1/projects/" + prj.JSON201.Id},
+		{tgt.Headers201.Location, "/v1/projects/" + prj.JSON201.Id + "/targets/" + tgt.JSON201.Id},
+		{env.Headers201.Location, "/v1/projects/" + prj.JSON201.Id + "/targets/" + tgt.JSON201.Id + "/environments/" + prod},
+	} {
+		if loc.got != loc.want {
+			t.Errorf("Location = %q, want %q", loc.got, loc.want)
+		}
+	}
+
+	// The rest of the directory's answers, each held to the document by
+	// contract: health, the organization, every list, show, rename, delete.
+	p, tg := prj.JSON201.Id, tgt.JSON201.Id
+	for _, call := range []struct {
+		what string
+		do   func() (int, error)
+		want int
+	}{
+		{"health", func() (int, error) { r, err := c.HealthWithResponse(ctx); return code(r, err) }, 200},
+		{"getOrganization", func() (int, error) { r, err := c.GetOrganizationWithResponse(ctx, asOwner); return code(r, err) }, 200},
+		{"listTeams", func() (int, error) { r, err := c.ListTeamsWithResponse(ctx, nil, asOwner); return code(r, err) }, 200},
+		{"listProjects", func() (int, error) { r, err := c.ListProjectsWithResponse(ctx, nil, asOwner); return code(r, err) }, 200},
+		{"listTargets", func() (int, error) { r, err := c.ListTargetsWithResponse(ctx, p, nil, asOwner); return code(r, err) }, 200},
+		{"listEnvironments", func() (int, error) {
+			r, err := c.ListEnvironmentsWithResponse(ctx, p, tg, nil, asOwner)
+			return code(r, err)
+		}, 200},
+		{"getTeam", func() (int, error) { r, err := c.GetTeamWithResponse(ctx, teamID, asOwner); return code(r, err) }, 200},
+		{"getEnvironment", func() (int, error) {
+			r, err := c.GetEnvironmentWithResponse(ctx, p, tg, prod, asOwner)
+			return code(r, err)
+		}, 200},
+		{"updateEnvironment", func() (int, error) {
+			r, err := c.UpdateEnvironmentWithResponse(ctx, p, tg, prod, client.NodeSpec{Name: "prod"}, asOwner)
+			return code(r, err)
+		}, 200},
+		{"updateEnvironment to a sibling's name", func() (int, error) {
+			s, err := c.CreateEnvironmentWithResponse(ctx, p, tg, client.NodeSpec{Name: "staging"}, asOwner)
+			if err != nil || s.JSON201 == nil {
+				return code(s, err)
+			}
+			r, err := c.UpdateEnvironmentWithResponse(ctx, p, tg, s.JSON201.Id, client.NodeSpec{Name: "prod"}, asOwner)
+			if err != nil || r.StatusCode() != 409 {
+				return code(r, err)
+			}
+			problem(t, r.ApplicationproblemJSON409, client.ProblemCodeConflict, 409)
+			d, err := c.DeleteEnvironmentWithResponse(ctx, p, tg, s.JSON201.Id, asOwner)
+			return code(d, err)
+		}, 204},
+		{"getTeam of no team", func() (int, error) {
+			r, err := c.GetTeamWithResponse(ctx, "team_0000000000000000", asOwner)
+			return code(r, err)
+		}, 404},
+		{"getOrganization with an unknown token", func() (int, error) {
+			r, err := c.GetOrganizationWithResponse(ctx, as("dotenv_"+strings.Repeat("0", 54)))
+			if err == nil && (r.Headers401 == nil || r.Headers401.WWWAuthenticate == "") {
+				t.Error("getOrganization 401: no WWW-Authenticate")
+			}
+			return code(r, err)
+		}, 401},
+	} {
+		got, err := call.do()
+		must(t, err, got, call.want, call.what)
+	}
+
+	// A scoped key: one grant organization-wide (no scope), one scoped.
+	name := "CI deploy"
+	expiration := client.KeyCreateSpecExpiration("30d")
+	grants := []client.GrantSpec{
+		{Permission: "projects:read"},
+		{Permission: "secrets:read", Scope: &client.Scope{Level: client.ScopeLevelEnvironment, Id: prod}},
+	}
+	created, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: name, Permissions: &grants, Expiration: &expiration}, asOwner)
+	must(t, err, created.StatusCode(), 201, "createKey")
+	id, tok := created.JSON201.Id, created.JSON201.Token
+	if !strings.HasPrefix(tok, "dotenv_") || len(tok) != 61 {
+		t.Fatalf("createKey: the token is not a dotenv_ token of 61 characters (length %d)", len(tok))
+	}
+	if got := created.Headers201.Location; got != "/v1/api-keys/"+id {
+		t.Errorf("createKey: Location = %q, want /v1/api-keys/%s", got, id)
+	}
+	if got := created.Headers201.ETag; got != `"1"` {
+		t.Errorf("createKey: ETag = %q, want \"1\"", got)
+	}
+	var orgWide, scoped bool
+	for _, g := range created.JSON201.Permissions {
+		switch {
+		case g.Permission == "projects:read" && g.Scope == nil:
+			orgWide = true
+		case g.Permission == "secrets:read" && g.Scope != nil && g.Scope.Id == prod && g.Scope.Path != nil && *g.Scope.Path != "":
+			scoped = true
+		}
+	}
+	if !orgWide || !scoped {
+		t.Errorf("createKey: permissions = %+v, want projects:read with scope null and secrets:read on %s with its path", created.JSON201.Permissions, prod)
+	}
+
+	// Show: the ETag, never the token.
+	shown, err := c.GetKeyWithResponse(ctx, id, asOwner)
+	must(t, err, shown.StatusCode(), 200, "getKey")
+	if shown.Headers200.ETag != `"1"` || shown.JSON200.Name != name {
+		t.Errorf("getKey: ETag %q, name %q, want \"1\" and %q", shown.Headers200.ETag, shown.JSON200.Name, name)
+	}
+	if bytes.Contains(shown.Body, []byte(tok)) {
+		t.Error("getKey answered the token")
+	}
+
+	// Edit with If-Match; the same If-Match again is stale: 409.
+	renamed := "CI deploy (web)"
+	ifMatch := shown.Headers200.ETag
+	edited, err := c.UpdateKeyWithResponse(ctx, id, &client.UpdateKeyParams{IfMatch: &ifMatch}, client.KeySpec{Name: &renamed}, asOwner)
+	must(t, err, edited.StatusCode(), 200, "updateKey")
+	if edited.Headers200.ETag != `"2"` || edited.JSON200.Name != renamed || edited.JSON200.Version != 2 {
+		t.Errorf("updateKey: ETag %q, name %q, version %d, want \"2\", %q, 2", edited.Headers200.ETag, edited.JSON200.Name, edited.JSON200.Version, renamed)
+	}
+	stale, err := c.UpdateKeyWithResponse(ctx, id, &client.UpdateKeyParams{IfMatch: &ifMatch}, client.KeySpec{Name: &name}, asOwner)
+	must(t, err, stale.StatusCode(), 409, "updateKey with a stale If-Match")
+	problem(t, stale.ApplicationproblemJSON409, client.ProblemCodeConflict, 409)
+
+	// Rotate: a new token, the old one dies.
+	rotated, err := c.RotateKeyWithResponse(ctx, id, nil, asOwner)
+	must(t, err, rotated.StatusCode(), 200, "rotateKey")
+	newTok := rotated.JSON200.Token
+	if newTok == tok || rotated.JSON200.Id != id || rotated.Headers200.ETag != `"3"` {
+		t.Errorf("rotateKey: want a new token for the same key with ETag \"3\", got ETag %q", rotated.Headers200.ETag)
+	}
+
+	// Verify: allowed, forbidden (with what is missing), and the old token.
+	readSecrets, writeSecrets := "secrets:read", "secrets:write"
+	res := &client.Resource{Environment: &prod}
+	for _, v := range []struct {
+		name          string
+		tok           string
+		perm          *string
+		valid, allows bool
+		code          client.VerifyResponseCode
+	}{
+		{"allowed", newTok, &readSecrets, true, true, "ok"},
+		{"forbidden", newTok, &writeSecrets, true, false, "forbidden"},
+		{"old token", tok, &readSecrets, false, false, "not_found"},
+	} {
+		r, err := c.VerifyTokenWithResponse(ctx, client.VerifyRequest{Token: v.tok, Permission: v.perm, Resource: res})
+		must(t, err, r.StatusCode(), 200, "verifyToken "+v.name)
+		if r.JSON200.Valid != v.valid || r.JSON200.Allowed != v.allows || r.JSON200.Code != v.code {
+			t.Errorf("verifyToken %s: valid %v allowed %v code %s, want %v %v %s", v.name, r.JSON200.Valid, r.JSON200.Allowed, r.JSON200.Code, v.valid, v.allows, v.code)
+		}
+		if v.code == "forbidden" && (r.JSON200.Missing == nil || r.JSON200.Missing.Permission != writeSecrets) {
+			t.Errorf("verifyToken forbidden: missing = %+v, want secrets:write", r.JSON200.Missing)
+		}
+	}
+
+	// Explore: the key's own call, and its access map.
+	explored, err := c.ExploreKeyWithResponse(ctx, id, client.ExploreRequest{Token: newTok, Method: "GET", Path: "/v1/projects"}, asOwner)
+	must(t, err, explored.StatusCode(), 200, "exploreKey")
+	if explored.JSON200.Response.Status != 200 || len(explored.JSON200.Access) == 0 {
+		t.Errorf("exploreKey: called route answered %d with %d access cells, want 200 and some", explored.JSON200.Response.Status, len(explored.JSON200.Access))
+	}
+	if bytes.Contains(explored.Body, []byte(newTok)) {
+		t.Error("exploreKey answered the token")
+	}
+
+	// List with paging: the owner key, the scoped key and two more.
+	preset := client.KeyCreateSpecPreset("read-only")
+	for i := range 2 {
+		n := fmt.Sprintf("reader %d", i)
+		r, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: n, Preset: &preset, Expiration: &expiration}, asOwner)
+		must(t, err, r.StatusCode(), 201, "createKey "+n)
+	}
+	var listed []string
+	limit := 1
+	params := &client.ListKeysParams{Limit: &limit}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("listKeys: more than 10 pages of 1 for 4 keys")
+		}
+		page, err := c.ListKeysWithResponse(ctx, params, asOwner)
+		must(t, err, page.StatusCode(), 200, "listKeys")
+		if len(page.JSON200.Items) > 1 {
+			t.Fatalf("listKeys limit 1 answered %d items", len(page.JSON200.Items))
+		}
+		for _, k := range page.JSON200.Items {
+			listed = append(listed, k.Id)
+		}
+		if page.JSON200.NextCursor == nil {
+			break
+		}
+		params = &client.ListKeysParams{Limit: &limit, Cursor: page.JSON200.NextCursor}
+	}
+	if len(listed) != 4 || !slices.Contains(listed, id) {
+		t.Errorf("listKeys paged through %d keys (with %s: %v), want 4 with it", len(listed), id, slices.Contains(listed, id))
+	}
+
+	// Error answers, decoded as Problem.
+	// The fields the create schemas require beyond the shared ones: an
+	// empty value is what a generated client sends when they are left out.
+	empty, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{}, asOwner)
+	must(t, err, empty.StatusCode(), 400, "createKey without a name")
+	problem(t, empty.ApplicationproblemJSON400, client.ProblemCodeValidationFailed, 400)
+	fieldError(t, empty.ApplicationproblemJSON400, "name", client.FieldErrorCode("invalid"))
+	raw, err := c.CreateKeyWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{}`), asOwner)
+	must(t, err, raw.StatusCode(), 400, "createKey {}")
+	fieldError(t, raw.ApplicationproblemJSON400, "name", client.FieldErrorCode("required"))
+	noTeam, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "orphan"}, asOwner)
+	must(t, err, noTeam.StatusCode(), 400, "createProject without a team")
+	fieldError(t, noTeam.ApplicationproblemJSON400, "team_id", client.FieldErrorCode("required"))
+	anon, err := c.ListKeysWithResponse(ctx, nil)
+	must(t, err, anon.StatusCode(), 401, "listKeys without a token")
+	problem(t, anon.ApplicationproblemJSON401, client.ProblemCodeUnauthenticated, 401)
+	if anon.Headers401 == nil || !strings.HasPrefix(anon.Headers401.WWWAuthenticate, "Bearer") {
+		t.Errorf("401: WWW-Authenticate = %+v, want Bearer", anon.Headers401)
+	}
+	denied, err := c.CreateTeamWithResponse(ctx, client.NodeSpec{Name: "not mine"}, as(newTok))
+	must(t, err, denied.StatusCode(), 403, "createTeam by the scoped key")
+	problem(t, denied.ApplicationproblemJSON403, client.ProblemCodeForbidden, 403)
+
+	// Delete, then the key is gone.
+	deleted, err := c.DeleteKeyWithResponse(ctx, id, asOwner)
+	must(t, err, deleted.StatusCode(), 204, "deleteKey")
+	gone, err := c.GetKeyWithResponse(ctx, id, asOwner)
+	must(t, err, gone.StatusCode(), 404, "getKey after delete")
+	problem(t, gone.ApplicationproblemJSON404, client.ProblemCodeNotFound, 404)
+
+	if n := check.count(); n < 25 {
+		t.Errorf("the contract checked %d answers, want every call's", n)
+	}
+}
+
+// must fails the test unless the call succeeded with status want.
+func must(t *testing.T, err error, got, want int, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if got != want {
+		t.Fatalf("%s answered %d, want %d", what, got, want)
+	}
+}
+
+// problem checks a decoded Problem's code and status.
+func problem(t *testing.T, p *client.Problem, code client.ProblemCode, status int) {
+	t.Helper()
+	if p == nil {
+		t.Errorf("the %d answer did not decode as a Problem", status)
+		return
+	}
+	if p.Code != code || p.Status != status || p.Type != "https://docs.dotenv.org/errors/"+string(code) {
+		t.Errorf("problem = code %s status %d type %s, want %s %d", p.Code, p.Status, p.Type, code, status)
+	}
+}
+
+// fieldError checks that a 400 lists field with code among its errors.
+func fieldError(t *testing.T, p *client.Problem, field string, code client.FieldErrorCode) {
+	t.Helper()
+	if p == nil || p.Errors == nil {
+		t.Errorf("the 400 lists no errors, want %s %s", field, code)
+		return
+	}
+	var got []string
+	for _, fe := range *p.Errors {
+		if fe.Field == field && fe.Code == code {
+			return
+		}
+		got = append(got, fe.Field+":"+string(fe.Code))
+	}
+	t.Errorf("the 400 lists %v, want %s:%s among them", got, field, code)
+}
+
+// bootstrap runs `edge bootstrap` on data and returns the owner token.
+func bootstrap(t *testing.T, bin, data string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "bootstrap", "--data", data, "--organization", "Client Org")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("edge bootstrap: %v\n%s", err, stderr.String())
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.Token == "" {
+		t.Fatalf("edge bootstrap did not print a JSON object with a token: %v", err)
+	}
+	return out.Token
+}
+
+// serve starts `edge serve` on a free loopback port and returns its base
+// URL; it is interrupted when the test ends.
+func serve(t *testing.T, bin, data string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("edge serve did not stop within 15s of SIGINT")
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "Listening on "); ok {
+				found <- strings.Fields(rest)[0]
+			}
+		}
+	}()
+	select {
+	case base := <-found:
+		return base
+	case <-time.After(30 * time.Second):
+		t.Fatalf("edge serve did not start:\n%s", stderr.String())
+		return ""
+	}
+}
+
+// lockedBuffer collects a process's output across goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// routeMux matches a request to its route pattern ("GET /v1/teams/{team}").
+func routeMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, r := range authz.NewRoutes() {
+		mux.Handle(r.Method+" "+r.Pattern, http.NotFoundHandler())
+	}
+	return mux
+}
+
+type object = map[string]any
+
+// loadDocument reads docs/openapi.json.
+func loadDocument(t *testing.T) object {
+	t.Helper()
+	b, err := os.ReadFile("../../../docs/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc object
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// contract is an http.RoundTripper that holds every answer to the
+// document. Its failures name the operation, status and location, never a
+// value (an answer may hold a token).
+type contract struct {
+	t   *testing.T
+	doc object
+	mux *http.ServeMux
+	mu  sync.Mutex
+	n   int
+}
+
+func (c *contract) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
+
+// RoundTrip sends req and checks the answer.
+func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	for _, p := range c.check(req, res, body) {
+		c.t.Errorf("contract: %s", p)
+	}
+	return res, nil
+}
+
+// check returns how the answer departs from the document.
+func (c *contract) check(req *http.Request, res *http.Response, body []byte) []string {
+	_, pattern := c.mux.Handler(req)
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return []string{fmt.Sprintf("%s %s matches no route", req.Method, req.URL.Path)}
+	}
+	at := fmt.Sprintf("%s %s %d", method, path, res.StatusCode)
+	op := obj(obj(obj(c.doc, "paths"), path), strings.ToLower(method))
+	resp := c.deref(obj(op, "responses")[fmt.Sprint(res.StatusCode)])
+	if resp == nil {
+		return []string{at + ": the document does not list this status"}
+	}
+	var out []string
+	for name, h := range obj(resp, "headers") {
+		if c.deref(h)["required"] == true && res.Header.Get(name) == "" {
+			out = append(out, fmt.Sprintf("%s: the required header %s is missing", at, name))
+		}
+	}
+	content := obj(resp, "content")
+	if len(content) == 0 {
+		if len(body) != 0 {
+			out = append(out, at+": a body where the document has none")
+		}
+		return out
+	}
+	mediaType, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
+	media := obj(content, mediaType)
+	if media == nil {
+		return append(out, fmt.Sprintf("%s: Content-Type %q is not documented", at, mediaType))
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return append(out, at+": the body is not JSON")
+	}
+	return append(out, c.validate(at+" body", media["schema"], v)...)
+}
+
+// deref follows $ref.
+func (c *contract) deref(v any) object {
+	m, _ := v.(object)
+	for i := 0; m != nil && i < 10; i++ {
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			return m
+		}
+		cur := c.doc
+		for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			cur = obj(cur, tok)
+		}
+		m = cur
+	}
+	return m
+}
+
+// obj returns v[key] as an object; key "" returns v itself.
+func obj(v any, key string) object {
+	m, _ := v.(object)
+	if key == "" {
+		return m
+	}
+	o, _ := m[key].(object)
+	return o
+}
+
+// validate checks v against schema s: the subset of JSON Schema the
+// document uses (type and type lists, enum, const, required, properties,
+// additionalProperties, items, oneOf, allOf).
+func (c *contract) validate(at string, s any, v any) []string {
+	m := c.deref(s)
+	if m == nil {
+		return nil
+	}
+	var out []string
+	if alts, ok := m["oneOf"].([]any); ok {
+		matched := 0
+		for _, a := range alts {
+			if len(c.validate(at, a, v)) == 0 {
+				matched++
+			}
+		}
+		if matched != 1 {
+			out = append(out, fmt.Sprintf("%s: matches %d of the oneOf alternatives, want 1", at, matched))
+		}
+	}
+	if all, ok := m["allOf"].([]any); ok {
+		for _, a := range all {
+			out = append(out, c.validate(at, a, v)...)
+		}
+	}
+	if e, ok := m["enum"].([]any); ok && !slices.Contains(e, v) {
+		out = append(out, at+": not one of the enum's values")
+	}
+	if cv, ok := m["const"]; ok && cv != v {
+		out = append(out, at+": not the const value")
+	}
+	var types []string
+	switch tt := m["type"].(type) {
+	case string:
+		types = []string{tt}
+	case []any:
+		for _, e := range tt {
+			s, _ := e.(string)
+			types = append(types, s)
+		}
+	}
+	if len(types) > 0 && !slices.Contains(types, jsonType(v)) && !(jsonType(v) == "integer" && slices.Contains(types, "number")) {
+		return append(out, fmt.Sprintf("%s: a %s, want %v", at, jsonType(v), types))
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		props := obj(m, "properties")
+		required, _ := m["required"].([]any)
+		for _, r := range required {
+			if _, ok := v[r.(string)]; !ok {
+				out = append(out, fmt.Sprintf("%s: the required field %s is missing", at, r))
+			}
+		}
+		for name, e := range v {
+			switch p, ok := props[name]; {
+			case ok:
+				out = append(out, c.validate(at+"."+name, p, e)...)
+			case m["additionalProperties"] == false:
+				out = append(out, fmt.Sprintf("%s: the field %s is not documented (additionalProperties: false)", at, name))
+			default:
+				out = append(out, c.validate(at+"."+name, m["additionalProperties"], e)...)
+			}
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, c.validate(fmt.Sprintf("%s[%d]", at, i), m["items"], e)...)
+		}
+	}
+	return out
+}
+
+// jsonType names the JSON Schema type of a decoded JSON value.
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		if v == float64(int64(v)) {
+			return "integer"
+		}
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// code returns an answer's status, or the call's error.
+func code(r interface{ StatusCode() int }, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	return r.StatusCode(), nil
+}
