@@ -9,12 +9,12 @@ import (
 
 	"github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdamain"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionExplore, func(d httpapi.Deps, cfg lambdamain.Config) authz.Handlers {
+	lambdamain.Main(authz.FunctionExplore, func(d wiring.Deps, cfg lambdamain.Config) authz.Handlers {
 		return handler.Handlers(d, handler.Config{BaseURL: cfg.APIBaseURL, Client: &http.Client{Timeout: lambdamain.ExploreTimeout}})
 	})
 }

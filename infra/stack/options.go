@@ -17,7 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
 
 // Context keys the app reads (`cdk synth -c key=value` or cdk.json).
@@ -79,8 +79,8 @@ type Options struct {
 	WAFRateLimit int
 	// StageName is the API Gateway stage; URLs end in /<StageName>/.
 	StageName string
-	// Table is the table definition (dynamo.Spec()).
-	Table dynamo.TableSpec
+	// Table is the table definition (schema.Spec()).
+	Table schema.TableSpec
 }
 
 // DefaultOptions returns the production configuration.
@@ -101,7 +101,7 @@ func DefaultOptions() Options {
 		WAF:          true,
 		WAFRateLimit: 1500,
 		StageName:    "prod",
-		Table:        dynamo.Spec(),
+		Table:        schema.Spec(),
 	}
 }
 

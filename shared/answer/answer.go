@@ -13,6 +13,7 @@ import (
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // ListOptions reads ?limit= (1 to directory.MaxLimit) and ?cursor=
@@ -36,7 +37,7 @@ func ListOptions(r *http.Request) (directory.ListOptions, error) {
 }
 
 // Key answers a key (never its token) with its ETag.
-func Key(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
+func Key(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
 	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), k, d.Now())
 	if err != nil {
 		return 0, nil, err
@@ -46,7 +47,7 @@ func Key(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Pr
 }
 
 // WithToken answers a new or rotated key with its token, shown this once.
-func WithToken(w http.ResponseWriter, r *http.Request, d httpapi.Deps, caller authz.Principal, c keys.Created, status int) (int, any, error) {
+func WithToken(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, c keys.Created, status int) (int, any, error) {
 	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), c.Key, d.Now())
 	if err != nil {
 		return 0, nil, err

@@ -9,8 +9,6 @@ import (
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
-	"github.com/dotenv/apikeys/shared/ratelimit"
-	"github.com/dotenv/apikeys/shared/verify"
 )
 
 // Router serves a set of routes from the route table.
@@ -20,10 +18,10 @@ type Router struct {
 }
 
 // NewRouter mounts, for every route, the handler of its operation behind
-// its guard. Every route must have a handler and every handler a route:
-// a mismatch is a wiring mistake reported at start.
-// lim limits failed authentications on the guarded routes (nil: none).
-func NewRouter(routes authz.Routes, handlers authz.Handlers, v *verify.Verifier, lim *ratelimit.Limiter, logger *slog.Logger) (*Router, error) {
+// its guard (guard wraps a route's handler: shared/gate's Guard
+// authenticates and authorizes). Every route must have a handler and every
+// handler a route: a mismatch is a wiring mistake reported at start.
+func NewRouter(routes authz.Routes, handlers authz.Handlers, guard func(authz.Route, http.Handler) http.Handler, logger *slog.Logger) (*Router, error) {
 	mux := http.NewServeMux()
 	seen := map[authz.Operation]bool{}
 	for _, rt := range routes {
@@ -32,7 +30,7 @@ func NewRouter(routes authz.Routes, handlers authz.Handlers, v *verify.Verifier,
 			return nil, fmt.Errorf("httpapi: no handler for operation %s (%s %s)", rt.Operation, rt.Method, rt.Pattern)
 		}
 		seen[rt.Op()] = true
-		mux.Handle(rt.Method+" "+rt.Pattern, Guard(v, lim, rt, logger, h))
+		mux.Handle(rt.Method+" "+rt.Pattern, guard(rt, h))
 	}
 	for op := range handlers {
 		if !seen[op] {

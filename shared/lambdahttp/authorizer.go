@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/gate"
 	"github.com/dotenv/apikeys/shared/httpapi"
-	"github.com/dotenv/apikeys/shared/verify"
 )
 
 // ErrUnauthorized is the authorizer's answer to a missing, malformed,
@@ -25,15 +24,15 @@ const (
 	EffectDeny  = "Deny"
 )
 
-// Authorizer returns the AuthorizeFunc of deps, for WithAuthorizer.
-func Authorizer(deps httpapi.Deps) AuthorizeFunc {
+// Authorizer returns the AuthorizeFunc of g, for WithAuthorizer.
+func Authorizer(g *gate.Gate, logger *slog.Logger) AuthorizeFunc {
 	return func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-		return Authorize(ctx, deps, req)
+		return Authorize(ctx, g, logger, req)
 	}
 }
 
-// Authorize answers a REST API REQUEST authorizer event with the same
-// verification code as POST /v1/verify and the single binary's middleware:
+// Authorize answers a REST API REQUEST authorizer event with the gate that
+// guards every route and decides POST /v1/verify:
 //
 //   - no bearer token, or a malformed, unknown or expired one: ErrUnauthorized
 //     (401);
@@ -42,7 +41,7 @@ func Authorizer(deps httpapi.Deps) AuthorizeFunc {
 //     parameters): an Allow policy for the method ARN;
 //   - a valid token on a node that is not in the key's organization (or a
 //     path that disagrees with the directory): Allow, so that the function,
-//     which checks the route again with the same code, answers 404 exactly
+//     which checks the route again with the same gate, answers 404 exactly
 //     as the single binary does: anything of another organization looks
 //     missing, never forbidden;
 //   - a valid token without the permission, or on a route the table does
@@ -51,26 +50,24 @@ func Authorizer(deps httpapi.Deps) AuthorizeFunc {
 // Allow and Deny carry the caller in the context (EncodePrincipal) and the
 // key id as principalId. A store failure is returned as an error (API
 // Gateway answers 500). The token is never logged nor returned.
-func Authorize(ctx context.Context, deps httpapi.Deps, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	tok := httpapi.BearerToken(header(req, "Authorization"))
-	res, err := deps.Verifier.Authenticate(ctx, tok)
-	if err != nil {
-		return events.APIGatewayCustomAuthorizerResponse{}, fmt.Errorf("lambdahttp: authorizer: %w", err)
-	}
-	if res.Code != verify.CodeOK {
-		deps.Logger.InfoContext(ctx, "authorizer: unauthorized", "code", string(res.Code), "method", req.HTTPMethod, "resource", req.Resource)
-		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
-	}
-	p := res.Principal()
-	effect, reason, err := decide(ctx, deps, p, req)
+func Authorize(ctx context.Context, g *gate.Gate, logger *slog.Logger, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	c := gate.Caller{Token: httpapi.BearerToken(header(req, "Authorization"))}
+	param := func(name string) string { return req.PathParameters[name] }
+	d, err := g.Resource(ctx, c, req.HTTPMethod, req.Resource, param)
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerResponse{}, fmt.Errorf("lambdahttp: authorizer: %s %s: %w", req.HTTPMethod, req.Resource, err)
 	}
+	if d.Outcome == gate.Unauthenticated || d.Outcome == gate.RateLimited {
+		logger.InfoContext(ctx, "authorizer: unauthorized", "code", string(d.Auth), "method", req.HTTPMethod, "resource", req.Resource)
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	effect, reason := policy(d)
+	p := d.Principal
 	pc, err := EncodePrincipal(p)
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
-	deps.Logger.InfoContext(ctx, "authorizer: decided", "effect", effect, "reason", reason,
+	logger.InfoContext(ctx, "authorizer: decided", "effect", effect, "reason", reason,
 		"key_id", p.KeyID, "organization_id", p.OrganizationID, "method", req.HTTPMethod, "resource", req.Resource)
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: p.KeyID,
@@ -86,25 +83,18 @@ func Authorize(ctx context.Context, deps httpapi.Deps, req events.APIGatewayCust
 	}, nil
 }
 
-// decide returns the policy effect for p on the event's route, and why.
-func decide(ctx context.Context, deps httpapi.Deps, p authz.Principal, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (effect, reason string, err error) {
-	route, ok := deps.Routes.Find(strings.ToUpper(req.HTTPMethod), req.Resource)
-	if !ok {
-		return EffectDeny, "unknown route", nil
-	}
-	named := authz.PathNode(func(name string) string { return req.PathParameters[name] })
-	d, err := deps.Verifier.Authorize(ctx, p, route.Permission, route.Check, named)
-	if errors.Is(err, fault.ErrNotFound) {
+// policy returns the policy effect of an authenticated decision, and why.
+func policy(d gate.Decision) (effect, reason string) {
+	switch d.Outcome {
+	case gate.Allowed:
+		return EffectAllow, d.Route.Operation
+	case gate.NotFound:
 		// The function's guard resolves the node again and answers 404.
-		return EffectAllow, "node not found: the function answers 404", nil
+		return EffectAllow, "node not found: the function answers 404"
+	case gate.Forbidden:
+		return EffectDeny, "missing " + d.Missing.String()
 	}
-	if err != nil {
-		return "", "", err
-	}
-	if !d.Allowed {
-		return EffectDeny, "missing " + d.Missing.String(), nil
-	}
-	return EffectAllow, route.Operation, nil
+	return EffectDeny, "unknown route"
 }
 
 // header returns the first value of a request header, whatever the letter

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/store/bolt"
@@ -30,7 +29,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 
 // world is an organization with a hierarchy and keys, on the embedded store.
 type world struct {
-	deps                   httpapi.Deps
+	deps                   wiring.Deps
 	clock                  *clock
 	owner                  authz.Principal
 	ownerToken             string
@@ -164,7 +163,7 @@ func TestAuthorizeDecisions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp, err := lambdahttp.Authorize(context.Background(), w.deps, c.req)
+			resp, err := lambdahttp.Authorize(context.Background(), w.deps.Gate, w.deps.Logger, c.req)
 			if c.want == unauthorized {
 				if !errors.Is(err, lambdahttp.ErrUnauthorized) || err.Error() != "Unauthorized" {
 					t.Fatalf("err = %v, want exactly Unauthorized (answer %+v)", err, resp)
@@ -204,7 +203,7 @@ func TestAuthorizeLifecycle(t *testing.T) {
 		return request("GET", "/v1/permissions", "/v1/permissions", nil, bearer(tok))
 	}
 	allowed := func(tok string) error {
-		resp, err := lambdahttp.Authorize(ctx, w.deps, route(tok))
+		resp, err := lambdahttp.Authorize(ctx, w.deps.Gate, w.deps.Logger, route(tok))
 		if err == nil && resp.PolicyDocument.Statement[0].Effect != lambdahttp.EffectAllow {
 			t.Fatalf("effect %s", resp.PolicyDocument.Statement[0].Effect)
 		}

@@ -55,11 +55,11 @@ const ExploreTimeout = 10 * time.Second
 // dependencies and the function's configuration. Each functions/<op>/main.go
 // hands in its own handler package's, so a function links no other
 // operation's code.
-type Build func(d httpapi.Deps, cfg Config) authz.Handlers
+type Build func(d wiring.Deps, cfg Config) authz.Handlers
 
 // Plain adapts a handler package's Handlers that needs no configuration.
-func Plain(handlers func(httpapi.Deps) authz.Handlers) Build {
-	return func(d httpapi.Deps, _ Config) authz.Handlers { return handlers(d) }
+func Plain(handlers func(wiring.Deps) authz.Handlers) Build {
+	return func(d wiring.Deps, _ Config) authz.Handlers { return handlers(d) }
 }
 
 // Config is a function's configuration, read from the environment.
@@ -135,7 +135,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*la
 	}
 	opts := []lambdahttp.Option{lambdahttp.WithLogger(logger)}
 	if cfg.Function == authz.FunctionVerify {
-		opts = append(opts, lambdahttp.WithAuthorizer(lambdahttp.Authorizer(deps)))
+		opts = append(opts, lambdahttp.WithAuthorizer(lambdahttp.Authorizer(deps.Gate, logger)))
 	}
 	return lambdahttp.NewHandler(httpapi.CORS(cfg.CORSOrigin, router), opts...), nil
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdamain"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 func getenv(m map[string]string) func(string) string {
@@ -89,7 +89,7 @@ func TestNewMakesNoRequest(t *testing.T) {
 // stubHandlers answers every operation of f with 204: New needs a handler
 // for each of the function's routes, and this test links no handler package.
 func stubHandlers(f authz.Function) lambdamain.Build {
-	return func(d httpapi.Deps, _ lambdamain.Config) authz.Handlers {
+	return func(d wiring.Deps, _ lambdamain.Config) authz.Handlers {
 		hs := authz.Handlers{}
 		for _, r := range d.Routes.ForFunction(f) {
 			hs[r.Op()] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })

@@ -20,7 +20,6 @@ import (
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
@@ -39,7 +38,7 @@ type lambdaEnv struct {
 	// fnEnv is the environment every function runs with.
 	fnEnv []string
 	// deps reach the same table directly, for setup and checks.
-	deps       httpapi.Deps
+	deps       wiring.Deps
 	org        string
 	ownerKey   string
 	ownerToken string

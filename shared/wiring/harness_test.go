@@ -15,7 +15,6 @@ import (
 
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
-	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
@@ -40,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	t      testing.TB
 	srv    *httptest.Server
-	deps   httpapi.Deps
+	deps   wiring.Deps
 	clock  *clock
 	owner  string // allow-all token of org A
 	orgA   string

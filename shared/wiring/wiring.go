@@ -12,6 +12,7 @@ import (
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/gate"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
@@ -40,7 +41,7 @@ type Options struct {
 }
 
 // NewDeps builds the handlers' dependencies on one store.
-func NewDeps(st store.Store, opt Options) httpapi.Deps {
+func NewDeps(st store.Store, opt Options) Deps {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -51,29 +52,33 @@ func NewDeps(st store.Store, opt Options) httpapi.Deps {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	catalog := authz.NewCatalog()
-	return httpapi.Deps{
-		Keys:      keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization}),
-		Directory: directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
-		Verifier:  verify.New(st, st, catalog, opt.Now, opt.Usage),
-		Catalog:   catalog,
-		Routes:    authz.NewRoutes(),
-		Logger:    opt.Logger,
-		Now:       opt.Now,
-		Ping:      st.Ping,
-		// The limiter lives as long as these Deps: one per process.
-		AuthFailures: ratelimit.New(opt.AuthFailures, opt.Now),
+	verifier := verify.New(st, st, catalog, opt.Now, opt.Usage)
+	routes := authz.NewRoutes()
+	// The limiter lives as long as these Deps: one per process.
+	limiter := ratelimit.New(opt.AuthFailures, opt.Now)
+	return Deps{
+		Keys:         keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization}),
+		Directory:    directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
+		Verifier:     verifier,
+		Catalog:      catalog,
+		Routes:       routes,
+		Logger:       opt.Logger,
+		Now:          opt.Now,
+		Ping:         st.Ping,
+		Gate:         gate.New(verifier, routes, limiter),
+		AuthFailures: limiter,
 	}
 }
 
 // Router mounts the routes of the given functions with their handlers
 // (each function's handler package exports them keyed by operation). Every
 // route of fs needs a handler and every handler a route of fs.
-func Router(d httpapi.Deps, handlers authz.Handlers, fs ...authz.Function) (*httpapi.Router, error) {
+func Router(d Deps, handlers authz.Handlers, fs ...authz.Function) (*httpapi.Router, error) {
 	var routes authz.Routes
 	for _, f := range fs {
 		routes = append(routes, d.Routes.ForFunction(f)...)
 	}
-	r, err := httpapi.NewRouter(routes, handlers, d.Verifier, d.AuthFailures, d.Logger)
+	r, err := httpapi.NewRouter(routes, handlers, d.Gate.Guard(d.Logger), d.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("wiring: %w", err)
 	}

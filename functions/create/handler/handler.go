@@ -9,15 +9,16 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the create function's handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"createKey": d.Serve(Create(d))}
 }
 
 // Create answers 201 with the new key and its token.
-func Create(d httpapi.Deps) httpapi.Endpoint {
+func Create(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		body, err := httpapi.Decode[wire.KeySpec](w, r)
 		if err != nil {

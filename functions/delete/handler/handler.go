@@ -6,15 +6,16 @@ import (
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the delete function's handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"deleteKey": d.Serve(Delete(d))}
 }
 
 // Delete answers 204; a key already deleted answers 404.
-func Delete(d httpapi.Deps) httpapi.Endpoint {
+func Delete(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		return http.StatusNoContent, nil, d.Keys.Delete(r.Context(), caller, r.PathValue("id"))
 	}

@@ -12,10 +12,11 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the directory function's handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	h := authz.Handlers{
 		"getOrganization":    d.Serve(getOrganization(d)),
 		"updateOrganization": d.Serve(updateOrganization(d)),
@@ -33,7 +34,7 @@ func Handlers(d httpapi.Deps) authz.Handlers {
 	return h
 }
 
-func getOrganization(d httpapi.Deps) httpapi.Endpoint {
+func getOrganization(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		o, err := d.Directory.Organization(r.Context(), caller)
 		if err != nil {
@@ -43,7 +44,7 @@ func getOrganization(d httpapi.Deps) httpapi.Endpoint {
 	}
 }
 
-func updateOrganization(d httpapi.Deps) httpapi.Endpoint {
+func updateOrganization(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		body, err := httpapi.Decode[wire.OrganizationSpec](w, r)
 		if err != nil {
@@ -58,7 +59,7 @@ func updateOrganization(d httpapi.Deps) httpapi.Endpoint {
 }
 
 // list answers the nodes of a level under the path's node.
-func list(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
+func list(d wiring.Deps, level authz.Level) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		opt, err := answer.ListOptions(r)
 		if err != nil {
@@ -72,7 +73,7 @@ func list(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
 	}
 }
 
-func create(d httpapi.Deps, level authz.Level) httpapi.Endpoint {
+func create(d wiring.Deps, level authz.Level) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		body, err := httpapi.Decode[wire.NodeSpec](w, r)
 		if err != nil {
@@ -104,7 +105,7 @@ func location(level authz.Level, n wire.Node) string {
 	}
 }
 
-func get(d httpapi.Deps) httpapi.Endpoint {
+func get(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		n, err := d.Directory.Get(r.Context(), caller, authz.PathNode(r.PathValue))
 		if err != nil {
@@ -114,7 +115,7 @@ func get(d httpapi.Deps) httpapi.Endpoint {
 	}
 }
 
-func rename(d httpapi.Deps) httpapi.Endpoint {
+func rename(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		body, err := httpapi.Decode[wire.NodeSpec](w, r)
 		if err != nil {
@@ -131,7 +132,7 @@ func rename(d httpapi.Deps) httpapi.Endpoint {
 	}
 }
 
-func remove(d httpapi.Deps) httpapi.Endpoint {
+func remove(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		return http.StatusNoContent, nil, d.Directory.Delete(r.Context(), caller, authz.PathNode(r.PathValue))
 	}

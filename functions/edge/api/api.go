@@ -21,7 +21,7 @@ import (
 
 // Handlers returns every operation's handler, keyed by operation; explore
 // configures the explorer.
-func Handlers(d httpapi.Deps, explore explorehandler.Config) (authz.Handlers, error) {
+func Handlers(d wiring.Deps, explore explorehandler.Config) (authz.Handlers, error) {
 	all := authz.Handlers{}
 	for _, hs := range []authz.Handlers{
 		createhandler.Handlers(d),
@@ -44,7 +44,7 @@ func Handlers(d httpapi.Deps, explore explorehandler.Config) (authz.Handlers, er
 }
 
 // Router mounts every route of the route table with its handler.
-func Router(d httpapi.Deps, explore explorehandler.Config) (*httpapi.Router, error) {
+func Router(d wiring.Deps, explore explorehandler.Config) (*httpapi.Router, error) {
 	hs, err := Handlers(d, explore)
 	if err != nil {
 		return nil, err

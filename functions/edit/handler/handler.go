@@ -9,16 +9,17 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the edit function's handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"updateKey": d.Serve(Update(d))}
 }
 
 // Update answers 200 with the edited key and its new ETag; a stale If-Match
 // answers 409.
-func Update(d httpapi.Deps) httpapi.Endpoint {
+func Update(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		expected, err := wire.ParseIfMatch(r.Header.Get("If-Match"))
 		if err != nil {

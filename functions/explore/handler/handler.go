@@ -20,6 +20,7 @@ import (
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Config is what the explorer needs beyond the shared dependencies.
@@ -42,7 +43,7 @@ const scrubSlack = 4 << 10
 const callTimeout = 10 * time.Second
 
 // Handlers returns the explore function's handlers by operation.
-func Handlers(d httpapi.Deps, cfg Config) authz.Handlers {
+func Handlers(d wiring.Deps, cfg Config) authz.Handlers {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: callTimeout}
 	}
@@ -92,7 +93,7 @@ type Result struct {
 }
 
 type explorer struct {
-	d      httpapi.Deps
+	d      wiring.Deps
 	cfg    Config
 	client *http.Client
 	paths  *pathMatcher

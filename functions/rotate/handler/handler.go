@@ -9,16 +9,17 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the rotate function's handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"rotateKey": d.Serve(Rotate(d))}
 }
 
 // Rotate answers 200 with the key and its new token. It takes no body; an
 // If-Match makes it conditional on the version the caller saw.
-func Rotate(d httpapi.Deps) httpapi.Endpoint {
+func Rotate(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		expected, err := wire.ParseIfMatch(r.Header.Get("If-Match"))
 		if err != nil {

@@ -11,10 +11,11 @@ import (
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the show function's handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{
 		"listKeys":        d.Serve(List(d)),
 		"getKey":          d.Serve(Get(d)),
@@ -23,7 +24,7 @@ func Handlers(d httpapi.Deps) authz.Handlers {
 }
 
 // List answers a page of the caller's organization's keys.
-func List(d httpapi.Deps) httpapi.Endpoint {
+func List(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		opt, err := answer.ListOptions(r)
 		if err != nil {
@@ -51,7 +52,7 @@ func List(d httpapi.Deps) httpapi.Endpoint {
 }
 
 // Get answers one key with its ETag.
-func Get(d httpapi.Deps) httpapi.Endpoint {
+func Get(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		k, err := d.Keys.Get(r.Context(), caller, r.PathValue("id"))
 		if err != nil {
@@ -62,7 +63,7 @@ func Get(d httpapi.Deps) httpapi.Endpoint {
 }
 
 // Permissions answers the catalog, the presets and the route table.
-func Permissions(d httpapi.Deps) httpapi.Endpoint {
+func Permissions(d wiring.Deps) httpapi.Endpoint {
 	cat := wire.NewCatalog(d.Catalog, d.Routes)
 	return func(http.ResponseWriter, *http.Request, authz.Principal) (int, any, error) {
 		return http.StatusOK, cat, nil

@@ -5,19 +5,21 @@ package handler
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/gate"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/shared/wire"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // Handlers returns the verify function's proxy-event handlers by operation.
-func Handlers(d httpapi.Deps) authz.Handlers {
+func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"verifyToken": Verify(d), "health": Health(d)}
 }
 
@@ -26,14 +28,14 @@ func Handlers(d httpapi.Deps) authz.Handlers {
 // request of the services that call it.
 //
 // Failed decisions (malformed, not_found, expired) spend the calling
-// address's budget of failed authentications (d.AuthFailures) and an
-// address that spent it gets 429 before its body is read: this route needs
-// no credential, so without the limit it would be the cheapest way to try
+// address's budget of failed authentications (the gate's) and an address
+// that spent it gets 429 before its body is read: this route needs no
+// credential, so without the limit it would be the cheapest way to try
 // tokens. A valid token never spends anything.
-func Verify(d httpapi.Deps) http.HandlerFunc {
+func Verify(d wiring.Deps) http.HandlerFunc {
 	pool := sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if wait := d.AuthFailures.RetryAfter(r.RemoteAddr); wait > 0 {
+		if wait := d.Gate.RetryAfter(r.RemoteAddr); wait > 0 {
 			httpapi.WriteRateLimited(w, r, d.Logger, wait)
 			return
 		}
@@ -49,13 +51,14 @@ func Verify(d httpapi.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		resp, err := Decide(r.Context(), d, req)
+		resp, wait, err := decide(r.Context(), d, r.RemoteAddr, req)
 		if err != nil {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		if !resp.Valid {
-			d.AuthFailures.Failed(r.RemoteAddr)
+		if wait > 0 {
+			httpapi.WriteRateLimited(w, r, d.Logger, wait)
+			return
 		}
 		*buf = appendResponse(body[:0], resp)
 		httpapi.WriteJSONBytes(w, http.StatusOK, append(*buf, '\n'))
@@ -63,50 +66,52 @@ func Verify(d httpapi.Deps) http.HandlerFunc {
 }
 
 // Decide verifies a request; errors are only bad requests and store
-// failures.
-func Decide(ctx context.Context, d httpapi.Deps, req wire.VerifyRequest) (wire.VerifyResponse, error) {
+// failures. It spends no client's budget (Verify does, for its caller).
+func Decide(ctx context.Context, d wiring.Deps, req wire.VerifyRequest) (wire.VerifyResponse, error) {
+	resp, _, err := decide(ctx, d, "", req)
+	return resp, err
+}
+
+// decide is Decide with the gate counting a failed authentication for
+// client; wait > 0 when client's budget is spent (another request of it
+// spent the last unit since Verify checked).
+func decide(ctx context.Context, d wiring.Deps, client string, req wire.VerifyRequest) (_ wire.VerifyResponse, wait time.Duration, _ error) {
 	named := req.Resource.Node()
 	if req.Permission != "" {
 		if _, ok := d.Catalog.Permission(req.Permission); !ok {
-			return wire.VerifyResponse{}, fault.Invalid("permission", "unknown permission %q", req.Permission)
+			return wire.VerifyResponse{}, 0, fault.Invalid("permission", "unknown permission %q", req.Permission)
 		}
 	} else if named.Level() != authz.LevelOrganization {
-		return wire.VerifyResponse{}, fault.Invalid("resource", "name the permission to check on the resource")
+		return wire.VerifyResponse{}, 0, fault.Invalid("resource", "name the permission to check on the resource")
 	}
-	res, err := d.Verifier.Authenticate(ctx, req.Token)
+	g, err := d.Gate.Permission(ctx, gate.Caller{Token: req.Token, Client: client}, req.Permission, named)
 	if err != nil {
-		return wire.VerifyResponse{}, err
+		return wire.VerifyResponse{}, 0, err
 	}
-	if res.Code != verify.CodeOK {
-		return wire.VerifyResponse{Code: string(res.Code)}, nil
+	switch g.Outcome {
+	case gate.RateLimited:
+		return wire.VerifyResponse{}, g.RetryAfter, nil
+	case gate.Unauthenticated:
+		return wire.VerifyResponse{Code: string(g.Auth)}, 0, nil
 	}
-	k := res.Key
+	k := g.Key
 	out := wire.VerifyResponse{Valid: true, Allowed: true, Code: string(verify.CodeOK),
 		Key: &wire.VerifiedKey{ID: k.ID, OrganizationID: k.OrganizationID, Name: k.Name, ExpiresAt: wire.OptTime(k.ExpiresAt)}}
-	if req.Permission == "" {
-		return out, nil
+	if g.Outcome == gate.Allowed {
+		return out, 0, nil
 	}
-	// The resource is always resolved, even for an organization-wide key,
-	// so that another organization's resource is never "allowed".
-	node, err := d.Verifier.Resolve(ctx, k.OrganizationID, named)
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		node = named
-	case err != nil:
-		return wire.VerifyResponse{}, err
-	case k.Allows(d.Catalog, req.Permission, node):
-		return out, nil
-	}
+	// Forbidden, or NotFound: another organization's resource (or one that
+	// does not exist) is never allowed.
 	out.Allowed, out.Code = false, string(verify.CodeForbidden)
 	out.Missing = &wire.Grant{Permission: req.Permission}
 	if l := named.Level(); l != authz.LevelOrganization {
 		out.Missing.Scope = &wire.Scope{Level: l.String(), ID: named.ID()}
 	}
-	return out, nil
+	return out, 0, nil
 }
 
 // Health answers 200 when the store answers, 503 otherwise.
-func Health(d httpapi.Deps) http.HandlerFunc {
+func Health(d wiring.Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := d.Ping(r.Context()); err != nil {
 			httpapi.WriteError(w, r, d.Logger, fault.Wrap(err, fault.CodeUnavailable, "the store does not answer"))

@@ -12,67 +12,40 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
 
-// Attribute names of the table's key schema, its indexes and its TTL. They
-// are the single definition that the store, its tests, `edge --create-table`
-// and the CDK stack share (docs/dynamodb.md describes the items).
+// The table's definition lives in shared/store/dynamo/schema (no domain
+// imports, so the CDK stack links it without the store); these names keep
+// the store's own.
 const (
 	// AttrPK is the table's partition key (string).
-	AttrPK = "PK"
+	AttrPK = schema.AttrPK
 	// AttrSK is the table's sort key (string).
-	AttrSK = "SK"
-	// AttrGSI1PK and AttrGSI1SK key GSI1: an organization's keys by
-	// creation (newest first) and its nodes of one level (oldest first).
-	AttrGSI1PK = "GSI1PK"
-	AttrGSI1SK = "GSI1SK"
-	// AttrGSI2PK and AttrGSI2SK key GSI2: the children of one node (or
-	// the teams of the organization) by creation.
-	AttrGSI2PK = "GSI2PK"
-	AttrGSI2SK = "GSI2SK"
-	// AttrTTL holds an expiring key's expiry in epoch seconds; the table's
-	// TTL is enabled on it.
-	AttrTTL = "ttl"
+	AttrSK = schema.AttrSK
+	// AttrGSI1PK and AttrGSI1SK key GSI1 (schema.AttrGSI1PK).
+	AttrGSI1PK = schema.AttrGSI1PK
+	AttrGSI1SK = schema.AttrGSI1SK
+	// AttrGSI2PK and AttrGSI2SK key GSI2 (schema.AttrGSI2PK).
+	AttrGSI2PK = schema.AttrGSI2PK
+	AttrGSI2SK = schema.AttrGSI2SK
+	// AttrTTL holds an expiring key's expiry in epoch seconds.
+	AttrTTL = schema.AttrTTL
+	// IndexGSI1 is the by-organization listing index.
+	IndexGSI1 = schema.IndexGSI1
+	// IndexGSI2 is the by-parent listing index.
+	IndexGSI2 = schema.IndexGSI2
 )
 
-// Index names.
-const (
-	// IndexGSI1 is the by-organization listing index (keys, nodes by level).
-	IndexGSI1 = "GSI1"
-	// IndexGSI2 is the by-parent listing index (children of a node).
-	IndexGSI2 = "GSI2"
-)
+// GSISpec describes one global secondary index (schema.GSISpec).
+type GSISpec = schema.GSISpec
 
-// GSISpec describes one global secondary index: string partition and sort
-// keys, all attributes projected.
-type GSISpec struct {
-	Name         string
-	PartitionKey string
-	SortKey      string
-}
+// TableSpec is the table's definition as plain data (schema.TableSpec).
+type TableSpec = schema.TableSpec
 
-// TableSpec is the table's definition as plain data, for the store and for
-// the CDK stack: string partition and sort keys, the global secondary
-// indexes (projection ALL), the TTL attribute, on-demand billing.
-type TableSpec struct {
-	PartitionKey string
-	SortKey      string
-	GSIs         []GSISpec
-	TTLAttribute string
-}
-
-// Spec returns the table's definition.
-func Spec() TableSpec {
-	return TableSpec{
-		PartitionKey: AttrPK,
-		SortKey:      AttrSK,
-		GSIs: []GSISpec{
-			{Name: IndexGSI1, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK},
-			{Name: IndexGSI2, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK},
-		},
-		TTLAttribute: AttrTTL,
-	}
-}
+// Spec returns the table's definition (schema.Spec).
+func Spec() TableSpec { return schema.Spec() }
 
 // CreateTableInput returns the CreateTable request for a table called name:
 // on-demand billing, the key schema and the GSIs of Spec. TTL cannot be set
