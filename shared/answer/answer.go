@@ -38,20 +38,21 @@ func ListOptions(r *http.Request) (directory.ListOptions, error) {
 
 // Key answers a key (never its token) with its ETag.
 func Key(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
-	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), k, d.Now())
+	names, err := d.Keys.Names(r.Context(), caller.OrganizationID, k)
 	if err != nil {
 		return 0, nil, err
 	}
 	w.Header().Set("ETag", wire.ETag(k.Version))
-	return http.StatusOK, out, nil
+	return http.StatusOK, wire.KeyOf(k, names, d.Now()), nil
 }
 
 // WithToken answers a new or rotated key with its token, shown this once.
 func WithToken(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, c keys.Created, status int) (int, any, error) {
-	out, err := wire.NewNamer(d.Directory.Store(), caller.OrganizationID).Key(r.Context(), c.Key, d.Now())
+	names, err := d.Keys.Names(r.Context(), caller.OrganizationID, c.Key)
 	if err != nil {
 		return 0, nil, err
 	}
+	out := wire.KeyOf(c.Key, names, d.Now())
 	out.Token = c.Token
 	w.Header().Set("ETag", wire.ETag(c.Key.Version))
 	return status, out, nil

@@ -4,7 +4,6 @@
 package wire
 
 import (
-	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -147,60 +146,9 @@ func OptTime(t time.Time) *string {
 	return &s
 }
 
-// Namer turns scopes into human paths by reading node names from the
-// directory, remembering what it read for the length of one request.
-type Namer struct {
-	dir   directory.Store
-	org   string
-	names map[string]string
-}
-
-// NewNamer returns a Namer for one organization and one request.
-func NewNamer(dir directory.Store, org string) *Namer {
-	return &Namer{dir: dir, org: org, names: map[string]string{}}
-}
-
-// name returns a node's name, "(deleted)" when it no longer exists.
-func (n *Namer) name(ctx context.Context, id string) (string, error) {
-	if v, ok := n.names[id]; ok {
-		return v, nil
-	}
-	node, err := n.dir.GetNode(ctx, n.org, id)
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		n.names[id] = "(deleted)"
-	case err != nil:
-		return "", err
-	default:
-		n.names[id] = node.Name
-	}
-	return n.names[id], nil
-}
-
-// Path names a node: the team's name for a team, otherwise the names from
-// the project down ("billing / web / production").
-func (n *Namer) Path(ctx context.Context, node authz.Node) (string, error) {
-	l := node.Level()
-	if l == authz.LevelOrganization {
-		return "", nil
-	}
-	from := authz.LevelProject
-	if l == authz.LevelTeam {
-		from = authz.LevelTeam
-	}
-	parts := make([]string, 0, 3)
-	for lv := from; lv <= l; lv++ {
-		nm, err := n.name(ctx, node.At(lv))
-		if err != nil {
-			return "", err
-		}
-		parts = append(parts, nm)
-	}
-	return strings.Join(parts, " / "), nil
-}
-
-// Key converts a key, naming its scopes.
-func (n *Namer) Key(ctx context.Context, k *keys.Key, now time.Time) (Key, error) {
+// KeyOf shapes a key for an answer, its scopes named from names (the
+// service's keys.Service.Names: wire reads nothing).
+func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 	out := Key{
 		ID: k.ID, Name: k.Name, OrganizationID: k.OrganizationID, AllowAll: k.AllowAll,
 		Permissions: make([]Grant, 0, len(k.Grants)),
@@ -215,15 +163,11 @@ func (n *Namer) Key(ctx context.Context, k *keys.Key, now time.Time) (Key, error
 	for _, g := range k.Grants {
 		wg := Grant{Permission: g.Permission}
 		if l := g.Scope.Level(); l != authz.LevelOrganization {
-			p, err := n.Path(ctx, g.Scope)
-			if err != nil {
-				return Key{}, err
-			}
-			wg.Scope = &Scope{Level: l.String(), ID: g.Scope.ID(), Path: p}
+			wg.Scope = &Scope{Level: l.String(), ID: g.Scope.ID(), Path: names.Path(g.Scope)}
 		}
 		out.Permissions = append(out.Permissions, wg)
 	}
-	return out, nil
+	return out
 }
 
 // ETag is the entity tag of a key version.

@@ -34,15 +34,14 @@ func List(d wiring.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		namer := wire.NewNamer(d.Directory.Store(), caller.OrganizationID)
+		names, err := d.Keys.Names(r.Context(), caller.OrganizationID, page.Items...)
+		if err != nil {
+			return 0, nil, err
+		}
 		now := d.Now()
 		out := wire.Page[wire.Key]{Items: make([]wire.Key, 0, len(page.Items)), Unreadable: wire.NewUnreadable(page.Unreadable, keys.UnreadableMessage)}
 		for _, k := range page.Items {
-			wk, err := namer.Key(r.Context(), k, now)
-			if err != nil {
-				return 0, nil, err
-			}
-			out.Items = append(out.Items, wk)
+			out.Items = append(out.Items, wire.KeyOf(k, names, now))
 		}
 		if page.Next != "" {
 			out.NextCursor = &page.Next

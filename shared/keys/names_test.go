@@ -1,0 +1,108 @@
+package keys_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/token"
+)
+
+func TestNamesPath(t *testing.T) {
+	names := keys.Names{"team_1": "platform", "proj_1": "billing", "tgt_1": "web", "env_1": "production"}
+	for _, tc := range []struct {
+		name string
+		node authz.Node
+		want string
+	}{
+		{"organization", authz.Node{}, ""},
+		{"team", authz.Node{Team: "team_1"}, "platform"},
+		{"project", authz.Node{Project: "proj_1"}, "billing"},
+		{"environment from the project down", authz.Node{Project: "proj_1", Target: "tgt_1", Environment: "env_1"}, "billing / web / production"},
+		{"a node no longer there", authz.Node{Project: "proj_1", Target: "tgt_2"}, "billing / " + keys.DeletedName},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := names.Path(tc.node); got != tc.want {
+				t.Errorf("Path(%+v) = %q, want %q", tc.node, got, tc.want)
+			}
+		})
+	}
+}
+
+// countingDir counts the directory's node reads.
+type countingDir struct {
+	*bolt.Store
+	reads map[string]int
+}
+
+func (c *countingDir) GetNode(ctx context.Context, org, id string) (*directory.Node, error) {
+	c.reads[id]++
+	return c.Store.GetNode(ctx, org, id)
+}
+
+// TestServiceNamesReadsEachNodeOnce: the names of every scope of a page of
+// keys come from one read per node, whatever the number of keys and grants
+// naming it; a deleted node is named, not an error.
+func TestServiceNamesReadsEachNodeOnce(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	cat := authz.NewCatalog()
+	tokens := token.NewGenerator()
+	svc := keys.NewService(st, st, cat, tokens, now, keys.Limits{})
+	dirs := directory.NewService(st, cat, tokens, keys.ValidateName, now)
+	ctx := context.Background()
+	_, owner, err := svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	str := func(s string) *string { return &s }
+	team, err := dirs.Create(ctx, caller, authz.LevelTeam, authz.Node{}, str("platform"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := dirs.Create(ctx, caller, authz.LevelProject, authz.Node{}, str("billing"), &team.Path.Team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := dirs.Create(ctx, caller, authz.LevelTarget, project.Path, str("web"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := target.Path
+	env.Environment = "env_gone"
+	grant := func(n authz.Node) authz.Grant { return authz.Grant{Permission: "secrets:read", Scope: n} }
+	ks := []*keys.Key{
+		{Access: authz.Access{Grants: []authz.Grant{grant(target.Path), grant(project.Path)}}},
+		{Access: authz.Access{Grants: []authz.Grant{grant(target.Path), grant(team.Path), grant(authz.Node{})}}},
+		{Access: authz.Access{Grants: []authz.Grant{grant(env)}}},
+	}
+	counting := &countingDir{Store: st, reads: map[string]int{}}
+	names, err := keys.NewService(st, counting, cat, tokens, now, keys.Limits{}).Names(ctx, caller.OrganizationID, ks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range counting.reads {
+		if n != 1 {
+			t.Errorf("node %s read %d times, want 1", id, n)
+		}
+	}
+	if len(counting.reads) != 4 {
+		t.Errorf("read %d nodes (%v), want 4: team, project, target, the deleted environment", len(counting.reads), counting.reads)
+	}
+	if got, want := names.Path(env), "billing / web / "+keys.DeletedName; got != want {
+		t.Errorf("deleted environment named %q, want %q", got, want)
+	}
+	if got := names.Path(team.Path); got != "platform" {
+		t.Errorf("team named %q, want platform", got)
+	}
+}
