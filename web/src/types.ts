@@ -68,6 +68,16 @@ export interface CatalogPermission {
   action: string;
   label: string;
   description: string;
+  /** False when it can only be granted organization-wide. */
+  scopable: boolean;
+  /** The levels it may be scoped to, root first; a scoped group wildcard covers it only at these levels. */
+  scope_levels: ScopeLevel[] | null;
+}
+
+/** A group's wildcard grant ("projects:*") and how deep it may be scoped. */
+export interface CatalogWildcard {
+  name: string;
+  scopable: boolean;
   scope_levels: ScopeLevel[];
 }
 
@@ -75,6 +85,7 @@ export interface CatalogGroup {
   name: string;
   label: string;
   area: string;
+  wildcard: CatalogWildcard;
   permissions: CatalogPermission[];
 }
 

@@ -21,8 +21,8 @@ import {
   formatUtc,
   groupState,
   groupsByArea,
+  includedByWildcard,
   isSelected,
-  isWildcard,
   newForm,
   permissionLabel,
   scopeErrorKey,
@@ -449,7 +449,7 @@ function PermissionRow({ permission, label, description, catalog, form, dir, err
   const own = form.grants[permission];
   const levels = scopeLevelsFor(catalog, permission);
   const serverError = errors[`perm:${permission}`];
-  const coveredByWildcard = !own && !isWildcard(permission) && !!form.grants[wildcardOf(permission.split(":")[0])];
+  const coveredByWildcard = includedByWildcard(form, catalog, permission);
   return (
     <div class={checked ? "perm perm-on" : "perm"} data-testid={`perm-row-${permission}`}>
       <label class="check">
