@@ -153,7 +153,7 @@ export function KeyForm({ id }: { id?: string }) {
         setConflict(true);
       } else if (err instanceof ApiError && err.fieldErrors().length) {
         const mapped: FormErrors = {};
-        const unplaced: { field: string; message: string }[] = [];
+        const unplaced: { field: string; code: string; message: string }[] = [];
         for (const f of err.fieldErrors()) {
           const k = fieldToFormKey(f.field, grantOrder);
           if (k === "form") unplaced.push(f);
