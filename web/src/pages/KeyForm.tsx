@@ -1,5 +1,5 @@
 // Create (/dashboard/organizations/api-keys/create) and edit
-// (/api-keys/{id}/edit) a key. The rules live in ../rules.ts.
+// (/dashboard/organizations/api-keys/{id}/edit) a key. The rules live in ../rules.ts.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { useSession } from "../app";
