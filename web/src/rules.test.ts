@@ -244,6 +244,14 @@ describe("validation", () => {
     expect(validateForm({ ...f, name: "x".repeat(100) }, catalog, now)).toEqual({});
   });
 
+  it("accepts a group wildcard scoped as deep as its deepest scopable permission", () => {
+    // Editing a key that holds projects:* on a team: the server allows it, so must the form.
+    const f = form({ name: "k", grants: { "projects:*": [{ level: "team", id: "team_1" }] } });
+    expect(validateForm(f, catalog, now)).toEqual({});
+    const deeper = form({ name: "k", grants: { "projects:*": [{ level: "target", id: "tgt_1" }] } });
+    expect(Object.keys(validateForm(deeper, catalog, now))).toEqual([scopeErrorKey("projects:*", 0)]);
+  });
+
   it("needs a node for a chosen level and refuses levels the permission does not allow", () => {
     let f = togglePermission(form(), catalog, "projects:read", true);
     f = setScopes(f, "projects:read", [{ level: "project", id: "" }, { level: "environment", id: "env_1" }]);
