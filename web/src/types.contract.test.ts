@@ -92,6 +92,7 @@ const cases: [string, string, "answer" | "names" | "subset"][] = [
   ["ApiKeyWithToken", "KeyWithToken", "answer"],
   ["GrantInput", "GrantSpec", "answer"],
   ["KeyRequest", "KeySpec", "answer"],
+  ["KeyRequest", "KeyCreateSpec", "names"],
   ["Page", "KeyPage", "answer"],
   ["Page", "NodePage", "answer"],
   ["Page.unreadable", "Unreadable", "answer"],
