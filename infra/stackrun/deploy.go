@@ -326,7 +326,9 @@ func dashboard(a *Assembly, res *Resolver) (http.Handler, error) {
 				}
 				rel, _ := filepath.Rel(dir, p)
 				if len(pairs) > 0 {
-					b = []byte(rep.Replace(string(b)))
+					// The filled-in URLs name public hosts: the local
+					// servers answer for them.
+					b = []byte(res.hosts.Replace(rep.Replace(string(b))))
 				}
 				files["/"+filepath.ToSlash(rel)] = b
 				return nil
