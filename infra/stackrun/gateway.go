@@ -11,7 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -509,8 +509,7 @@ func evaluate(doc events.APIGatewayCustomAuthorizerPolicy, arn string) string {
 		}
 		resOK := false
 		for _, res := range st.Resource {
-			ok, _ := path.Match(res, arn)
-			resOK = resOK || ok || res == "*"
+			resOK = resOK || globMatch(res, arn)
 		}
 		if !actionOK || !resOK {
 			continue
@@ -526,6 +525,26 @@ func evaluate(doc events.APIGatewayCustomAuthorizerPolicy, arn string) string {
 		return "Allow"
 	}
 	return "Deny"
+}
+
+// globMatch matches an IAM resource pattern: * stands for any characters
+// ('/' included), ? for one.
+func globMatch(pattern, s string) bool {
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	ok, _ := regexp.MatchString(b.String(), s)
+	return ok
 }
 
 func (g *Gateway) proxyEvent(r *http.Request, ex *Exchange, n *node, params map[string]string, body []byte, authCtx map[string]any) events.APIGatewayProxyRequest {

@@ -432,5 +432,13 @@ func TestStackRuns(t *testing.T) {
 	if err := lifecycle(t.Context(), d, bootstrap(t, d)); err != nil {
 		t.Fatal(err)
 	}
+	if len(d.Functions) != len(authz.Functions()) {
+		t.Errorf("%d functions ran, want the %d the API integrates", len(d.Functions), len(authz.Functions()))
+	}
+	for id, em := range d.Functions {
+		if tokenPattern.MatchString(em.Logs()) {
+			t.Errorf("the %s function logged a token", id)
+		}
+	}
 	t.Logf("deploy and lifecycle took %v", time.Since(start).Round(time.Millisecond))
 }
