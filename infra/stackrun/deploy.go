@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -126,14 +128,11 @@ func Deploy(ctx context.Context, cfg DeployConfig) (_ *Deployment, err error) {
 	// The functions the API reaches.
 	wanted := map[string]bool{}
 	lambdas := t.OfType("AWS::Lambda::Function")
-	probe := &Gateway{res: res, fns: map[string]Invoker{}}
-	for id := range lambdas {
-		probe.fns[id] = nil
-	}
+	ids := slices.Collect(maps.Keys(lambdas))
 	for _, m := range t.OfType("AWS::ApiGateway::Method") {
 		integ, _ := m["Integration"].(map[string]any)
 		if integ["Type"] == "AWS_PROXY" {
-			fn, err := probe.lambdaOf(integ["Uri"])
+			fn, err := functionOf(res, ids, integ["Uri"])
 			if err != nil {
 				return nil, err
 			}
@@ -141,7 +140,7 @@ func Deploy(ctx context.Context, cfg DeployConfig) (_ *Deployment, err error) {
 		}
 	}
 	for id, a := range t.OfType("AWS::ApiGateway::Authorizer") {
-		fn, err := probe.lambdaOf(a["AuthorizerUri"])
+		fn, err := functionOf(res, ids, a["AuthorizerUri"])
 		if err != nil {
 			return nil, fmt.Errorf("stackrun: authorizer %s: %w", id, err)
 		}

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,11 +213,17 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	return g, nil
 }
 
-// lambdaOf returns the logical id of the function an API Gateway Lambda
-// URI (arn:…:apigateway:…:lambda:path/2015-03-31/functions/<ARN>/invocations)
-// invokes.
+// lambdaOf returns the logical id of the function a Lambda integration
+// URI invokes.
 func (g *Gateway) lambdaOf(uri any) (string, error) {
-	s, err := g.res.String(uri)
+	return functionOf(g.res, slices.Collect(maps.Keys(g.fns)), uri)
+}
+
+// functionOf returns which of the functions (logical ids) an API Gateway
+// Lambda URI (arn:…:apigateway:…:lambda:path/2015-03-31/functions/<ARN>/invocations)
+// invokes.
+func functionOf(res *Resolver, ids []string, uri any) (string, error) {
+	s, err := res.String(uri)
 	if err != nil {
 		return "", err
 	}
@@ -224,8 +232,8 @@ func (g *Gateway) lambdaOf(uri any) (string, error) {
 	if !ok || !ok2 {
 		return "", fmt.Errorf("stackrun: %q is not a Lambda invocation URI", s)
 	}
-	for id := range g.fns {
-		if arn, _ := g.res.String(map[string]any{"Fn::GetAtt": []any{id, "Arn"}}); arn == fnArn {
+	for _, id := range ids {
+		if arn, _ := res.String(map[string]any{"Fn::GetAtt": []any{id, "Arn"}}); arn == fnArn {
 			return id, nil
 		}
 	}

@@ -157,22 +157,6 @@ func (a *Assembly) AssetDir(objectKey string) (string, error) {
 	return as.path, nil
 }
 
-// ref returns the logical id of {"Ref": id} or {"Fn::GetAtt": [id, ...]}.
-func ref(v any) string {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ""
-	}
-	if r, ok := m["Ref"].(string); ok {
-		return r
-	}
-	if g, ok := m["Fn::GetAtt"].([]any); ok && len(g) > 0 {
-		s, _ := g[0].(string)
-		return s
-	}
-	return ""
-}
-
 // list turns a CloudFormation "one or many" value into a slice.
 func list(v any) []any {
 	if l, ok := v.([]any); ok {
