@@ -102,7 +102,7 @@ func TestStackMutationsFail(t *testing.T) {
 			tpl := env.asm.Template.Clone()
 			mu.mutate(t, tpl)
 			d := deploy(t, tpl)
-			err := lifecycle(t.Context(), d, bootstrap(t, d))
+			err := lifecycle(t.Context(), d, tpl, bootstrap(t, d))
 			if err == nil {
 				t.Fatalf("the lifecycle passed on the mutated template; want a failure with %q", mu.want)
 			}
