@@ -6,6 +6,9 @@
 #                       (no AWS credentials needed)
 #   make cdk-bootstrap  once per AWS account and region: the CDK toolkit stack
 #   make deploy         build and deploy to the AWS account of your credentials
+#   make stack-run      the synthesized stack served locally (functions under
+#                       the Lambda emulator, table on moto) and the key
+#                       lifecycle through it (go test ./infra/stackrun)
 #   make deploy-local   the same app on LocalStack (make localstack-up first):
 #                       -c local=true -c throwaway=true, then the dashboard
 #                       and its config.json uploaded by infra/local-dashboard.sh
@@ -33,7 +36,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 # The CLI's anonymous usage reporting: off.
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 
-.PHONY: cdk-install synth cdk-bootstrap deploy deploy-local
+.PHONY: cdk-install synth stack-run cdk-bootstrap deploy deploy-local
 
 cdk-install: $(CDK) ## install the pinned CDK CLI and cdklocal (npm ci in infra/cli)
 $(CDK): $(CDK_CLI_DIR)/package-lock.json
@@ -43,6 +46,9 @@ $(CDK): $(CDK_CLI_DIR)/package-lock.json
 synth: functions cdk-install ## build the functions and synthesize the CDK app into cdk.out (no AWS credentials needed)
 	$(CDK) synth --quiet $(CDK_ARGS)
 	@echo "synthesized: cdk.out/DotEnvApiKeys.template.json"
+
+stack-run: ## run the synthesized stack locally (Lambda emulator, moto) and the key lifecycle through it; no AWS, no Docker
+	$(GO) test -count=1 ./infra/stackrun/
 
 cdk-bootstrap: cdk-install ## once per AWS account/region: deploy the CDK toolkit stack
 	$(CDK) bootstrap $(CDK_ARGS)

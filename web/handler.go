@@ -52,21 +52,26 @@ const (
 	cacheRevalidate = "no-cache"
 )
 
-// appPrefixes are the client-side routes answered with index.html.
-var appPrefixes = []string{"/dashboard", "/api-keys"}
+// AppPrefix is where every page of the dashboard lives (the list, create,
+// /dashboard/organizations/api-keys/{id}, .../{id}/edit, .../{id}/explore).
+const AppPrefix = "/dashboard/organizations/api-keys"
+
+// legacyPrefix is the old address of the key and edit pages
+// (/api-keys/{id}[/edit]); they are redirected under AppPrefix.
+const legacyPrefix = "/api-keys"
 
 // IsAppPath reports whether p is a path of the dashboard's client-side router
-// ("/", "/sign-in", "/dashboard/...", "/api-keys/...").
+// ("/", "/sign-in", "/dashboard/...").
 func IsAppPath(p string) bool {
-	if p == "/" || p == "/sign-in" {
-		return true
+	return p == "/" || p == "/sign-in" || p == "/dashboard" || strings.HasPrefix(p, "/dashboard/")
+}
+
+// legacyTarget answers where an old address (/api-keys[/...]) now lives.
+func legacyTarget(p string) (string, bool) {
+	if p != legacyPrefix && !strings.HasPrefix(p, legacyPrefix+"/") {
+		return "", false
 	}
-	for _, pre := range appPrefixes {
-		if p == pre || strings.HasPrefix(p, pre+"/") {
-			return true
-		}
-	}
-	return false
+	return AppPrefix + strings.TrimPrefix(p, legacyPrefix), true
 }
 
 var contentTypes = map[string]string{
@@ -122,6 +127,8 @@ type handler struct {
 //   - /config.json : the runtime configuration {"apiBaseUrl": ...};
 //   - the router's paths (see IsAppPath) : index.html, revalidated on every
 //     load (no-cache);
+//   - the old addresses /api-keys/{id}[/edit] : a permanent redirect (308)
+//     to the same page under AppPrefix, query kept;
 //   - other files at the top of dist (favicon.svg, ...) : no-cache;
 //   - anything else : 404.
 //
@@ -198,6 +205,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clean := path.Clean(p)
+	if to, ok := legacyTarget(clean); ok {
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Cache-Control", cacheRevalidate)
+		http.Redirect(w, r, to, http.StatusPermanentRedirect)
+		return
+	}
 	switch {
 	case clean == "/config.json":
 		w.Header().Set("Cache-Control", cacheRevalidate)

@@ -48,8 +48,8 @@ func TestHandlerRoutes(t *testing.T) {
 		{"list page", "GET", "/dashboard/organizations/api-keys", 200, "text/html; charset=utf-8", "no-cache", index},
 		{"create page", "GET", "/dashboard/organizations/api-keys/create", 200, "text/html; charset=utf-8", "no-cache", index},
 		{"explorer page", "GET", "/dashboard/organizations/api-keys/key_abc/explore", 200, "text/html; charset=utf-8", "no-cache", index},
-		{"key page", "GET", "/api-keys/key_abc", 200, "text/html; charset=utf-8", "no-cache", index},
-		{"edit page", "GET", "/api-keys/key_abc/edit", 200, "text/html; charset=utf-8", "no-cache", index},
+		{"key page", "GET", "/dashboard/organizations/api-keys/key_abc", 200, "text/html; charset=utf-8", "no-cache", index},
+		{"edit page", "GET", "/dashboard/organizations/api-keys/key_abc/edit", 200, "text/html; charset=utf-8", "no-cache", index},
 		{"trailing slash", "GET", "/dashboard/organizations/api-keys/", 200, "text/html; charset=utf-8", "no-cache", index},
 		{"sign-in", "GET", "/sign-in", 200, "text/html; charset=utf-8", "no-cache", index},
 		{"index.html itself", "GET", "/index.html", 200, "text/html; charset=utf-8", "no-cache", index},
@@ -64,7 +64,7 @@ func TestHandlerRoutes(t *testing.T) {
 		{"unknown top-level file", "GET", "/robots.txt", 404, "text/plain; charset=utf-8", "no-store", ""},
 		{"api paths are not the app", "GET", "/v1/api-keys", 404, "text/plain; charset=utf-8", "no-store", ""},
 		{"lookalike prefix", "GET", "/dashboardx", 404, "text/plain; charset=utf-8", "no-store", ""},
-		{"HEAD of the app", "HEAD", "/api-keys/key_abc", 200, "text/html; charset=utf-8", "no-cache", ""},
+		{"HEAD of the app", "HEAD", "/dashboard/organizations/api-keys/key_abc", 200, "text/html; charset=utf-8", "no-cache", ""},
 		{"POST refused", "POST", "/dashboard/organizations/api-keys", 405, "text/plain; charset=utf-8", "no-store", ""},
 		{"config", "GET", "/config.json", 200, "application/json", "no-cache", `{"apiBaseUrl":""}`},
 	}
@@ -90,6 +90,35 @@ func TestHandlerRoutes(t *testing.T) {
 				t.Errorf("Allow = %q", rec.Header().Get("Allow"))
 			}
 		})
+	}
+}
+
+// The key and edit pages used to live at /api-keys/{id}[/edit]; those
+// addresses (bookmarks, links in old messages) redirect permanently to the
+// same page under /dashboard/organizations/api-keys, query kept, and never
+// anywhere else.
+func TestLegacyAddressesRedirect(t *testing.T) {
+	h := Handler(testDist(), Config{})
+	for _, tc := range []struct {
+		method, path, location string
+	}{
+		{"GET", "/api-keys/key_abc", "/dashboard/organizations/api-keys/key_abc"},
+		{"GET", "/api-keys/key_abc/edit", "/dashboard/organizations/api-keys/key_abc/edit"},
+		{"GET", "/api-keys/key_abc/", "/dashboard/organizations/api-keys/key_abc"},
+		{"GET", "/api-keys", "/dashboard/organizations/api-keys"},
+		{"GET", "/api-keys/key_abc?tab=grants", "/dashboard/organizations/api-keys/key_abc?tab=grants"},
+		{"GET", "/api-keys//evil.example/x", "/dashboard/organizations/api-keys/evil.example/x"},
+		{"HEAD", "/api-keys/key_abc/edit", "/dashboard/organizations/api-keys/key_abc/edit"},
+	} {
+		rec := do(t, h, tc.method, tc.path, nil)
+		if rec.Code != http.StatusPermanentRedirect || rec.Header().Get("Location") != tc.location {
+			t.Errorf("%s %s: %d Location %q, want 308 to %q", tc.method, tc.path, rec.Code, rec.Header().Get("Location"), tc.location)
+		}
+	}
+	for _, p := range []string{"/api-keysx", "/v1/api-keys/key_abc"} {
+		if rec := do(t, h, "GET", p, nil); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, rec.Code)
+		}
 	}
 }
 
@@ -158,7 +187,7 @@ func TestConditionalRequests(t *testing.T) {
 	if etag == "" {
 		t.Fatal("no ETag on index.html")
 	}
-	again := do(t, h, "GET", "/api-keys/key_1", map[string]string{"If-None-Match": etag})
+	again := do(t, h, "GET", "/dashboard/organizations/api-keys/key_1", map[string]string{"If-None-Match": etag})
 	if again.Code != http.StatusNotModified {
 		t.Errorf("revalidation status = %d, want 304", again.Code)
 	}

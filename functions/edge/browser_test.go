@@ -109,8 +109,8 @@ func TestBrowserDashboard(t *testing.T) {
 	)
 	loc := value(b, "read the key page's address", chromedp.Location())
 	id := loc[strings.LastIndex(loc, "/")+1:]
-	if !strings.HasPrefix(loc, base+"/api-keys/") || id == "" {
-		b.fail("read the key page's address", fmt.Errorf("after closing the dialog the page is %s, want /api-keys/{id}", loc))
+	if !strings.HasPrefix(loc, base+"/dashboard/organizations/api-keys/") || id == "" {
+		b.fail("read the key page's address", fmt.Errorf("after closing the dialog the page is %s, want /dashboard/organizations/api-keys/{id}", loc))
 	}
 	b.noSecret("after closing the dialog", tok, owner)
 	created := c.must(200, "GET", "/v1/api-keys/"+id, owner, "")
@@ -140,6 +140,9 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.WaitVisible(tid("key-form")),
 		chromedp.WaitVisible(tid("expiry-keep")),
 	)
+	if loc := value(b, "read the edit page's address", chromedp.Location()); loc != base+"/dashboard/organizations/api-keys/"+id+"/edit" {
+		t.Errorf("the edit page is at %s, want /dashboard/organizations/api-keys/%s/edit", loc, id)
+	}
 	if name := value(b, "read the name field", chromedp.Value(tid("key-name"))); name != "CI deploy" {
 		t.Errorf("the edit form shows the name %q, want CI deploy", name)
 	}
@@ -205,10 +208,14 @@ func TestBrowserDashboard(t *testing.T) {
 	b.shot("explorer-forbidden")
 
 	// 8. Delete from the key page, typing its name; the token dies.
+	// Through its old address, which redirects to the one URL scheme.
 	b.do("open the key page",
 		chromedp.Navigate(base+"/api-keys/"+id),
 		chromedp.WaitVisible(tid("delete-key")),
 	)
+	if loc := value(b, "read the redirected address", chromedp.Location()); loc != base+"/dashboard/organizations/api-keys/"+id {
+		t.Errorf("the old key address landed on %s, want /dashboard/organizations/api-keys/%s", loc, id)
+	}
 	b.noSecret("after leaving the explorer", tok2, owner)
 	b.do("open the delete dialog",
 		chromedp.Click(tid("delete-key")),

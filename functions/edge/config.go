@@ -32,6 +32,8 @@ type storeFlags struct {
 	table       string
 	createTable bool
 	logLevel    string
+	// keyCacheMiB bounds the embedded store's decoded keys in memory.
+	keyCacheMiB int
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -40,6 +42,7 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.table, "table", "", "DynamoDB table name (with --store dynamodb)")
 	fs.BoolVar(&f.createTable, "create-table", false, "create the DynamoDB table and enable TTL when missing")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.IntVar(&f.keyCacheMiB, "key-cache-mib", bolt.DefaultKeyCacheBytes>>20, "MiB of decoded keys the embedded store keeps in memory (0: none)")
 }
 
 func (f *storeFlags) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -136,7 +139,10 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store
 		return dynamo.New(client, f.table), nil
 	}
 	path := filepath.Join(f.data, "apikeys.db")
-	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout))
+	if f.keyCacheMiB < 0 {
+		return nil, fmt.Errorf("--key-cache-mib must be 0 or more (got %d)", f.keyCacheMiB)
+	}
+	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout), bolt.WithKeyCacheBytes(int64(f.keyCacheMiB)<<20), bolt.WithLogger(logger))
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("the data folder %s is in use by another edge process (a running `edge serve` or `make run`): stop it first, or pass another --data folder (%w)", f.data, err)
 	}

@@ -125,6 +125,10 @@ func (g Group) MaxScopedLevel() Level {
 	return max
 }
 
+// ScopeLevels returns the levels a scoped group wildcard may have, root
+// first (none when no permission of the group is scopable).
+func (g Group) ScopeLevels() []Level { return scopeLevels[:g.MaxScopedLevel()] }
+
 // Preset is a named set of permissions offered as a shortcut.
 type Preset struct {
 	Name        string

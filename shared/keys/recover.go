@@ -10,7 +10,6 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
-	"github.com/dotenv/apikeys/shared/token"
 )
 
 // Names of the keys minted for operators rather than by another key. Their
@@ -44,16 +43,11 @@ type Initializer interface {
 // token that was never shown is never stored, and the next start simply
 // initializes again.
 func (s *Service) Initialize(ctx context.Context, st Initializer, orgName string, announce func(*directory.Organization, Created) error) (*directory.Organization, Created, error) {
-	if err := ValidateName("organization", orgName); err != nil {
+	org, now, err := s.newOrganization(orgName)
+	if err != nil {
 		return nil, Created{}, err
 	}
-	id, err := s.tokens.RandomID(authz.LevelOrganization.IDPrefix(), 16)
-	if err != nil {
-		return nil, Created{}, fmt.Errorf("keys: organization id: %w", err)
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	org := &directory.Organization{ID: id, Name: orgName, CreatedAt: now, UpdatedAt: now}
-	c, err := s.operatorKey(org.ID, OwnerKeyName, now)
+	c, err := s.mint(org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
 	if err != nil {
 		return nil, Created{}, err
 	}
@@ -84,19 +78,4 @@ func (s *Service) Recover(ctx context.Context, orgID string) (Created, error) {
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	return s.insert(ctx, orgID, "", RecoveryKeyName, authz.Access{AllowAll: true}, now)
-}
-
-// operatorKey builds (without storing) an allow-all key that never expires
-// for org, with a fresh token.
-func (s *Service) operatorKey(org, name string, now time.Time) (Created, error) {
-	sec, err := s.tokens.New()
-	if err != nil {
-		return Created{}, fmt.Errorf("keys: generating token: %w", err)
-	}
-	k := &Key{
-		ID: sec.KeyID(), OrganizationID: org, Name: name, Access: authz.Access{AllowAll: true},
-		SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
-		CreatedAt: now, UpdatedAt: now, Version: 1,
-	}
-	return Created{Key: k, Token: sec.Token}, nil
 }

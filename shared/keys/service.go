@@ -140,24 +140,47 @@ func (s *Service) checkQuota(ctx context.Context, org string) error {
 // (astronomically unlikely) collision of selectors.
 func (s *Service) insert(ctx context.Context, org, createdBy, name string, access authz.Access, now time.Time) (Created, error) {
 	for attempt := 0; ; attempt++ {
-		sec, err := s.tokens.New()
+		c, err := s.mint(org, createdBy, name, access, now)
 		if err != nil {
-			return Created{}, fmt.Errorf("keys: generating token: %w", err)
+			return Created{}, err
 		}
-		k := &Key{
-			ID: sec.KeyID(), OrganizationID: org, Name: name, Access: access,
-			SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
-			CreatedAt: now, UpdatedAt: now, CreatedBy: createdBy, Version: 1,
-		}
-		err = s.keys.CreateKey(ctx, k)
+		err = s.keys.CreateKey(ctx, c.Key)
 		if errors.Is(err, fault.ErrConflict) && attempt == 0 {
 			continue
 		}
 		if err != nil {
 			return Created{}, fmt.Errorf("keys: creating key: %w", err)
 		}
-		return Created{Key: k, Token: sec.Token}, nil
+		return c, nil
 	}
+}
+
+// mint builds (without storing) a new key, version 1, with a fresh token.
+func (s *Service) mint(org, createdBy, name string, access authz.Access, now time.Time) (Created, error) {
+	sec, err := s.tokens.New()
+	if err != nil {
+		return Created{}, fmt.Errorf("keys: generating token: %w", err)
+	}
+	k := &Key{
+		ID: sec.KeyID(), OrganizationID: org, Name: name, Access: access,
+		SecretDigest: sec.Digest(), Hint: token.Hint(sec.Parsed, sec.Token),
+		CreatedAt: now, UpdatedAt: now, CreatedBy: createdBy, Version: 1,
+	}
+	return Created{Key: k, Token: sec.Token}, nil
+}
+
+// newOrganization validates a name and builds (without storing) a new
+// organization created at the current time, which it also returns.
+func (s *Service) newOrganization(name string) (*directory.Organization, time.Time, error) {
+	if err := ValidateName("organization", name); err != nil {
+		return nil, time.Time{}, err
+	}
+	id, err := s.tokens.RandomID(authz.LevelOrganization.IDPrefix(), 16)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("keys: organization id: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	return &directory.Organization{ID: id, Name: name, CreatedAt: now, UpdatedAt: now}, now, nil
 }
 
 // Get returns one of the caller's organization's keys; another
@@ -482,19 +505,14 @@ func checkEscalation(c *authz.Catalog, caller authz.Principal, wanted authz.Acce
 // Bootstrap creates a new organization with an allow-all owner key that
 // never expires, and returns both with the owner token.
 func (s *Service) Bootstrap(ctx context.Context, orgName string) (*directory.Organization, Created, error) {
-	if err := ValidateName("organization", orgName); err != nil {
+	org, now, err := s.newOrganization(orgName)
+	if err != nil {
 		return nil, Created{}, err
 	}
-	id, err := s.tokens.RandomID(authz.LevelOrganization.IDPrefix(), 16)
-	if err != nil {
-		return nil, Created{}, fmt.Errorf("keys: organization id: %w", err)
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	org := &directory.Organization{ID: id, Name: orgName, CreatedAt: now, UpdatedAt: now}
 	if err := s.dir.CreateOrganization(ctx, org); err != nil {
 		return nil, Created{}, fmt.Errorf("keys: creating organization: %w", err)
 	}
-	c, err := s.insert(ctx, org.ID, "", "Owner key", authz.Access{AllowAll: true}, now)
+	c, err := s.insert(ctx, org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
 	if err != nil {
 		return nil, Created{}, err
 	}

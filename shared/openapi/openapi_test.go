@@ -499,6 +499,7 @@ func TestSchemasMatchWire(t *testing.T) {
 		"Catalog":             reflect.TypeFor[wire.Catalog](),
 		"CatalogGroup":        reflect.TypeFor[wire.CatalogGroup](),
 		"CatalogPermission":   reflect.TypeFor[wire.CatalogPermission](),
+		"CatalogWildcard":     reflect.TypeFor[wire.CatalogWildcard](),
 		"CatalogPreset":       reflect.TypeFor[wire.CatalogPreset](),
 		"CatalogRoute":        reflect.TypeFor[wire.CatalogRoute](),
 		"ExploreRequest":      reflect.TypeFor[explorehandler.Request](),

@@ -4,10 +4,27 @@ import "github.com/dotenv/apikeys/shared/authz"
 
 // CatalogPermission is one permission of the catalog.
 type CatalogPermission struct {
-	Name        string   `json:"name"`
-	Action      string   `json:"action"`
-	Label       string   `json:"label"`
-	Description string   `json:"description"`
+	Name        string `json:"name"`
+	Action      string `json:"action"`
+	Label       string `json:"label"`
+	Description string `json:"description"`
+	// Scopable is false for a permission that can only be granted
+	// organization-wide (create permissions, API keys, billing).
+	Scopable bool `json:"scopable"`
+	// ScopeLevels are the levels a grant of it may be scoped to, root first;
+	// empty when it is not scopable. A scoped group wildcard covers the
+	// permission only when the wildcard's level is one of these.
+	ScopeLevels []string `json:"scope_levels"`
+}
+
+// CatalogWildcard is a group's wildcard grant ("secrets:*") and how deep it
+// may be scoped: as deep as the group's deepest scopable permission
+// (docs/design.md, "Group wildcards").
+type CatalogWildcard struct {
+	Name string `json:"name"`
+	// Scopable is false when no permission of the group is scopable.
+	Scopable bool `json:"scopable"`
+	// ScopeLevels are the levels the wildcard may be scoped to, root first.
 	ScopeLevels []string `json:"scope_levels"`
 }
 
@@ -16,6 +33,7 @@ type CatalogGroup struct {
 	Name        string              `json:"name"`
 	Label       string              `json:"label"`
 	Area        string              `json:"area"`
+	Wildcard    CatalogWildcard     `json:"wildcard"`
 	Permissions []CatalogPermission `json:"permissions"`
 }
 
@@ -46,11 +64,15 @@ type Catalog struct {
 func NewCatalog(c *authz.Catalog, routes authz.Routes) Catalog {
 	out := Catalog{Levels: levelNames(authz.ScopeLevels())}
 	for _, g := range c.Groups() {
-		wg := CatalogGroup{Name: g.Name, Label: g.Label, Area: g.Area}
+		wg := CatalogGroup{Name: g.Name, Label: g.Label, Area: g.Area, Wildcard: CatalogWildcard{
+			Name:        g.Wildcard(),
+			Scopable:    g.MaxScopedLevel() > authz.LevelOrganization,
+			ScopeLevels: levelNames(g.ScopeLevels()),
+		}}
 		for _, p := range g.Permissions {
 			wg.Permissions = append(wg.Permissions, CatalogPermission{
 				Name: p.Name, Action: p.Action, Label: p.Label, Description: p.Description,
-				ScopeLevels: levelNames(p.ScopeLevels()),
+				Scopable: p.Scopable(), ScopeLevels: levelNames(p.ScopeLevels()),
 			})
 		}
 		out.Groups = append(out.Groups, wg)

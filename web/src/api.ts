@@ -31,7 +31,7 @@ export class ApiError extends Error {
   }
 
   /** Messages for one field ("name", "permissions[2].scope", ...). */
-  fieldErrors(): { field: string; message: string }[] {
+  fieldErrors(): { field: string; code: string; message: string }[] {
     return this.problem.errors ?? [];
   }
 

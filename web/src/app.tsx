@@ -10,7 +10,7 @@ import { KeyDetail } from "./pages/KeyDetail";
 import { KeyForm } from "./pages/KeyForm";
 import { KeyList } from "./pages/KeyList";
 import { SignIn } from "./pages/SignIn";
-import { Link, match, navigate, paths, usePath } from "./router";
+import { Link, legacyRedirect, match, navigate, paths, patterns, usePath } from "./router";
 import { clearToken, loadToken, saveToken } from "./session";
 
 export interface Session {
@@ -119,7 +119,9 @@ function Shell() {
   const path = usePath();
   const page = useMemo(() => route(path), [path]);
   useEffect(() => {
-    if (path === "/" || path === "/sign-in" || path === "/dashboard" || path === "/dashboard/organizations")
+    const moved = legacyRedirect(path);
+    if (moved) navigate(moved + window.location.search, { replace: true });
+    else if (path === "/" || path === "/sign-in" || path === "/dashboard" || path === "/dashboard/organizations")
       navigate(paths.list, { replace: true });
   }, [path]);
   useEffect(() => {
@@ -156,13 +158,18 @@ function Shell() {
 
 function route(path: string) {
   let m: Record<string, string> | null;
-  if (match(paths.list, path)) return <KeyList />;
-  if (match(paths.create, path)) return <KeyForm />;
-  if ((m = match("/dashboard/organizations/api-keys/:id/explore", path))) return <Explorer key={m.id} id={m.id} />;
-  if ((m = match("/dashboard/organizations/api-keys/:id", path))) return <KeyDetail key={m.id} id={m.id} />;
-  if ((m = match("/api-keys/:id/edit", path))) return <KeyForm key={`edit-${m.id}`} id={m.id} />;
-  if ((m = match("/api-keys/:id", path))) return <KeyDetail key={m.id} id={m.id} />;
-  if (path === "/" || path === "/sign-in" || path === "/dashboard" || path === "/dashboard/organizations")
+  if (match(patterns.list, path)) return <KeyList />;
+  if (match(patterns.create, path)) return <KeyForm />;
+  if ((m = match(patterns.explore, path))) return <Explorer key={m.id} id={m.id} />;
+  if ((m = match(patterns.edit, path))) return <KeyForm key={`edit-${m.id}`} id={m.id} />;
+  if ((m = match(patterns.key, path))) return <KeyDetail key={m.id} id={m.id} />;
+  if (
+    legacyRedirect(path) ||
+    path === "/" ||
+    path === "/sign-in" ||
+    path === "/dashboard" ||
+    path === "/dashboard/organizations"
+  )
     return <Loading what="your keys" />;
   return (
     <section>

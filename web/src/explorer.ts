@@ -2,7 +2,7 @@
 // which calls need a confirmation.
 import type { Directory, DirNode } from "./directory";
 import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ExploreHidden, ScopeLevel } from "./types";
-import { groupOf, wildcardOf } from "./rules";
+import { grantAllows, type PlacedGrant } from "./rules";
 
 const PLACEHOLDER = /\{([a-zA-Z_]+)\}/g;
 
@@ -55,15 +55,18 @@ export function defaultValues(
   return values;
 }
 
-/** Does a key's grant cover `permission` on `node` (organization when node is null)? */
-function covers(key: ApiKey, permission: string, node: DirNode | null): boolean {
+/** A key's grants with their scopes' lineage (a scope missing from the directory is its own lineage). */
+export function placedGrants(key: ApiKey, dir: Directory): PlacedGrant[] {
+  return (key.permissions ?? []).map((g) => ({
+    permission: g.permission,
+    scope: g.scope ? { level: g.scope.level, id: g.scope.id, lineage: dir.byId.get(g.scope.id)?.lineage ?? [g.scope.id] } : null,
+  }));
+}
+
+/** Does one of a key's grants allow `permission` on `node` (organization when node is null)? */
+function covers(key: ApiKey, grants: PlacedGrant[], catalog: Catalog, permission: string, node: DirNode | null): boolean {
   if (key.allow_all) return true;
-  return (key.permissions ?? []).some((g) => {
-    if (g.permission !== permission && g.permission !== wildcardOf(groupOf(permission)) && g.permission !== "*")
-      return false;
-    if (!g.scope) return true;
-    return node !== null && node.lineage.includes(g.scope.id);
-  });
+  return grants.some((g) => grantAllows(catalog, g, permission, node ? node.lineage : null));
 }
 
 /**
@@ -72,16 +75,17 @@ function covers(key: ApiKey, permission: string, node: DirNode | null): boolean 
  */
 export function estimateAccess(key: ApiKey, catalog: Catalog, dir: Directory): ExploreAccess[] {
   const out: ExploreAccess[] = [];
+  const grants = placedGrants(key, dir);
   for (const g of catalog.groups) {
     for (const p of g.permissions) {
       out.push({
         permission: p.name,
         node: { level: "organization", id: key.organization_id, path: "Organization" },
-        allowed: covers(key, p.name, null),
+        allowed: covers(key, grants, catalog, p.name, null),
       });
       for (const n of dir.nodes) {
         if (!p.scope_levels?.includes(n.level)) continue;
-        out.push({ permission: p.name, node: { level: n.level, id: n.id, path: n.path }, allowed: covers(key, p.name, n) });
+        out.push({ permission: p.name, node: { level: n.level, id: n.id, path: n.path }, allowed: covers(key, grants, catalog, p.name, n) });
       }
     }
   }

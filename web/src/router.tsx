@@ -29,7 +29,7 @@ export function usePath(): string {
   return path;
 }
 
-/** Matches "/api-keys/:id/edit" against a path; answers the params or null. */
+/** Matches a pattern such as patterns.edit against a path; answers the params or null. */
 export function match(pattern: string, path: string): Record<string, string> | null {
   const p = pattern.split("/").filter(Boolean);
   const s = path.replace(/\/+$/, "").split("/").filter(Boolean);
@@ -62,10 +62,33 @@ export function Link({ href, children, ...rest }: LinkProps) {
   );
 }
 
+/** The prefix of every dashboard page. */
+export const BASE = "/dashboard/organizations/api-keys";
+
+/** Every page of the dashboard lives under BASE. */
 export const paths = {
-  list: "/dashboard/organizations/api-keys",
-  create: "/dashboard/organizations/api-keys/create",
-  key: (id: string) => `/api-keys/${encodeURIComponent(id)}`,
-  edit: (id: string) => `/api-keys/${encodeURIComponent(id)}/edit`,
-  explore: (id: string) => `/dashboard/organizations/api-keys/${encodeURIComponent(id)}/explore`,
+  list: BASE,
+  create: `${BASE}/create`,
+  key: (id: string) => `${BASE}/${encodeURIComponent(id)}`,
+  edit: (id: string) => `${BASE}/${encodeURIComponent(id)}/edit`,
+  explore: (id: string) => `${BASE}/${encodeURIComponent(id)}/explore`,
 };
+
+/** The route patterns of the pages, for match(). */
+export const patterns = {
+  list: BASE,
+  create: `${BASE}/create`,
+  key: `${BASE}/:id`,
+  edit: `${BASE}/:id/edit`,
+  explore: `${BASE}/:id/explore`,
+};
+
+/**
+ * Where an address of the old scheme now lives: /api-keys/{id}[/edit] moved
+ * under BASE (the Go handler web/handler.go redirects them the same way);
+ * null for any other path.
+ */
+export function legacyRedirect(path: string): string | null {
+  if (path !== "/api-keys" && !path.startsWith("/api-keys/")) return null;
+  return "/dashboard/organizations" + path.replace(/\/+$/, "");
+}

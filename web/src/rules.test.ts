@@ -12,6 +12,7 @@ import {
   formFromKey,
   groupState,
   groupsByArea,
+  includedByWildcard,
   isSelected,
   newForm,
   parseCustomExpiry,
@@ -79,15 +80,25 @@ describe("scope levels", () => {
     expect(scopeLevelsFor(catalog, "nope:read")).toEqual([]);
   });
 
-  it("never scopes a create permission even if the catalog lists levels", () => {
+  it("decides only from what the catalog publishes", () => {
     const c = structuredClone(catalog);
-    findGroup(c, "projects")!.permissions[0].scope_levels = ["team"];
-    expect(scopeLevelsFor(c, "projects:create")).toEqual([]);
+    const billing = findGroup(c, "billing")!;
+    billing.permissions[0].scopable = true;
+    billing.permissions[0].scope_levels = ["team"];
+    billing.wildcard = { name: "billing:*", scopable: true, scope_levels: ["team"] };
+    expect(scopeLevelsFor(c, "billing:read")).toEqual(["team"]);
+    expect(scopeLevelsFor(c, "billing:*")).toEqual(["team"]);
+    const projects = findGroup(c, "projects")!;
+    projects.wildcard.scopable = false;
+    expect(scopeLevelsFor(c, "projects:*")).toEqual([]);
   });
 
-  it("gives a wildcard the levels common to its group", () => {
+  it("scopes a wildcard as deep as its group's deepest scopable permission", () => {
     expect(scopeLevelsFor(catalog, "secrets:*")).toEqual(["team", "project", "target", "environment"]);
-    expect(scopeLevelsFor(catalog, "projects:*")).toEqual([]);
+    // projects:create is never scopable, yet projects:* may be scoped to a team or a project.
+    expect(scopeLevelsFor(catalog, "projects:*")).toEqual(["team", "project"]);
+    expect(scopeLevelsFor(catalog, "members:*")).toEqual(["team"]);
+    expect(scopeLevelsFor(catalog, "billing:*")).toEqual([]);
   });
 
   it("puts encryption keys under Secrets and keeps the areas in order", () => {
@@ -147,6 +158,20 @@ describe("group toggles", () => {
       ["secrets:decrypt", "secrets:history", "secrets:read", "secrets:restore", "secrets:write"].sort(),
     );
     expect(f.grants["secrets:read"]).toEqual([{ level: "project", id: "prj_1" }]);
+  });
+
+  it("never widens a scoped wildcard into a permission it did not grant", () => {
+    let f = form({ grants: { "projects:*": [{ level: "team", id: "team_1" }] } });
+    expect(includedByWildcard(f, catalog, "projects:read")).toBe(true);
+    expect(includedByWildcard(f, catalog, "projects:create")).toBe(false);
+    f = togglePermission(f, catalog, "projects:delete", false);
+    expect(Object.keys(f.grants).sort()).toEqual(["projects:read", "projects:update"]);
+    expect(f.grants["projects:read"]).toEqual([{ level: "team", id: "team_1" }]);
+    const org = form({ grants: { "projects:*": [{ level: "", id: "" }] } });
+    expect(includedByWildcard(org, catalog, "projects:create")).toBe(true);
+    expect(togglePermission(org, catalog, "projects:delete", false).grants["projects:create"]).toEqual([
+      { level: "", id: "" },
+    ]);
   });
 
   it("marks every group full under allow all", () => {
@@ -217,6 +242,14 @@ describe("validation", () => {
     expect(validateForm(f, catalog, now).name).toMatch(/100/);
     expect(validateForm({ ...f, name: "a\u0007b" }, catalog, now).name).toMatch(/printable/);
     expect(validateForm({ ...f, name: "x".repeat(100) }, catalog, now)).toEqual({});
+  });
+
+  it("accepts a group wildcard scoped as deep as its deepest scopable permission", () => {
+    // Editing a key that holds projects:* on a team: the server allows it, so must the form.
+    const f = form({ name: "k", grants: { "projects:*": [{ level: "team", id: "team_1" }] } });
+    expect(validateForm(f, catalog, now)).toEqual({});
+    const deeper = form({ name: "k", grants: { "projects:*": [{ level: "target", id: "tgt_1" }] } });
+    expect(Object.keys(validateForm(deeper, catalog, now))).toEqual([scopeErrorKey("projects:*", 0)]);
   });
 
   it("needs a node for a chosen level and refuses levels the permission does not allow", () => {

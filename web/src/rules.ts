@@ -93,34 +93,74 @@ export function groupsByArea(catalog: Catalog): { area: string; groups: CatalogG
     .filter((a) => a.groups.length > 0);
 }
 
-function sortLevels(levels: Iterable<ScopeLevel>): ScopeLevel[] {
-  const set = new Set(levels);
-  return LEVEL_ORDER.filter((l) => set.has(l));
+/** The group a permission or group wildcard belongs to, from the catalog. */
+export function groupFor(catalog: Catalog, permission: string): CatalogGroup | undefined {
+  return catalog.groups.find((g) => g.wildcard.name === permission || g.permissions.some((p) => p.name === permission));
+}
+
+/** Whether the name is a group wildcard of the catalog ("projects:*"). */
+export function isCatalogWildcard(catalog: Catalog, permission: string): boolean {
+  return catalog.groups.some((g) => g.wildcard.name === permission);
 }
 
 /**
- * The scope levels a permission may be narrowed to, from the catalog's
- * `scope_levels`. Create permissions are never scopable. A group wildcard
- * allows only the levels every permission of the group allows.
+ * The scope levels a permission or group wildcard may be narrowed to, as
+ * GET /v1/permissions publishes them (`scope_levels` of the permission or of
+ * the group's `wildcard`); none for an unknown name.
  */
 export function scopeLevelsFor(catalog: Catalog, permission: string): ScopeLevel[] {
-  if (isWildcard(permission)) {
-    const g = findGroup(catalog, groupOf(permission));
-    if (!g || g.permissions.length === 0) return [];
-    let common: ScopeLevel[] | null = null;
-    for (const p of g.permissions) {
-      const lv = scopeLevelsFor(catalog, p.name);
-      common = common === null ? lv : common.filter((l) => lv.includes(l));
-    }
-    return sortLevels(common ?? []);
-  }
-  const p = findPermission(catalog, permission);
-  if (!p || p.action === "create") return [];
-  return sortLevels((p.scope_levels ?? []).filter((l) => LEVEL_ORDER.includes(l)));
+  const g = groupFor(catalog, permission);
+  if (!g) return [];
+  if (g.wildcard.name === permission) return g.wildcard.scopable ? [...g.wildcard.scope_levels] : [];
+  const p = g.permissions.find((x) => x.name === permission);
+  return p?.scopable ? [...(p.scope_levels ?? [])] : [];
 }
 
 export function isScopable(catalog: Catalog, permission: string): boolean {
   return scopeLevelsFor(catalog, permission).length > 0;
+}
+
+/** A grant with its scope's lineage (the ids from the team down to the scope itself). */
+export interface PlacedGrant {
+  permission: string;
+  /** null: organization-wide. */
+  scope: { level: ScopeLevel; id: string; lineage: string[] } | null;
+}
+
+/** Whether a grant's permission names `permission`: the same name, or the wildcard of its group. */
+function names(catalog: Catalog, grant: string, permission: string): boolean {
+  return grant === permission || groupFor(catalog, permission)?.wildcard.name === grant;
+}
+
+/**
+ * Whether a grant scoped to `level` ("" organization-wide) applies to
+ * `permission`: a scoped group wildcard covers only the permissions that may
+ * themselves be scoped to its level (projects:* on a team never allows
+ * projects:create).
+ */
+export function scopeApplies(catalog: Catalog, level: ScopeLevel | "", permission: string): boolean {
+  return level === "" || !groupFor(catalog, permission) || scopeLevelsFor(catalog, permission).includes(level);
+}
+
+/**
+ * Does the grant allow `permission` on the node with this lineage (null: the
+ * organization itself)? The server's rule (shared/authz Access.Allows).
+ */
+export function grantAllows(catalog: Catalog, grant: PlacedGrant, permission: string, lineage: string[] | null): boolean {
+  if (!names(catalog, grant.permission, permission)) return false;
+  if (!grant.scope) return true;
+  return lineage !== null && lineage.includes(grant.scope.id) && scopeApplies(catalog, grant.scope.level, permission);
+}
+
+/**
+ * May a key holding `holder` give `wanted` (the no-escalation rule)? The
+ * holder's scope must include the wanted one; a group wildcard is only
+ * covered by the same wildcard (it also grants permissions added later).
+ */
+export function grantCovers(catalog: Catalog, holder: PlacedGrant, wanted: PlacedGrant): boolean {
+  if (holder.scope && !(wanted.scope && wanted.scope.lineage.includes(holder.scope.id))) return false;
+  if (isCatalogWildcard(catalog, wanted.permission)) return holder.permission === wanted.permission;
+  return names(catalog, holder.permission, wanted.permission) && scopeApplies(catalog, holder.scope?.level ?? "", wanted.permission);
 }
 
 /** Display label of a permission, e.g. "Read secrets" or "All Secrets permissions". */
@@ -164,6 +204,24 @@ export function isSelected(form: FormState, permission: string): boolean {
   return form.allowAll || !!form.grants[permission] || !!form.grants[wildcardOf(groupOf(permission))];
 }
 
+/** A form scope as a placed grant (its lineage is only known to hold its own id). */
+function placed(permission: string, s: ScopeChoice): PlacedGrant {
+  return { permission, scope: s.level ? { level: s.level, id: s.id, lineage: [s.id] } : null };
+}
+
+/**
+ * Whether the selected group wildcard gives this (unselected) permission on
+ * at least one of the wildcard's scopes: a wildcard scoped to a team does not
+ * include projects:create.
+ */
+export function includedByWildcard(form: FormState, catalog: Catalog, permission: string): boolean {
+  const g = groupFor(catalog, permission);
+  if (!g || g.wildcard.name === permission || form.grants[permission]) return false;
+  return (form.grants[g.wildcard.name] ?? []).some((s) =>
+    grantCovers(catalog, placed(g.wildcard.name, s), placed(permission, s)),
+  );
+}
+
 /** Switches a whole group on (each permission, organization-wide) or off. */
 export function toggleGroup(form: FormState, catalog: Catalog, groupName: string, on: boolean): FormState {
   const g = findGroup(catalog, groupName);
@@ -173,7 +231,9 @@ export function toggleGroup(form: FormState, catalog: Catalog, groupName: string
   delete grants[wildcardOf(groupName)];
   for (const p of g.permissions) {
     if (on) {
-      if (!grants[p.name]) grants[p.name] = wildcard ? keepAllowed(catalog, p.name, wildcard) : [{ ...ORG_WIDE }];
+      if (grants[p.name]) continue;
+      const kept = wildcard ? keepAllowed(catalog, p.name, wildcard) : [];
+      grants[p.name] = kept.length ? kept : [{ ...ORG_WIDE }];
     } else {
       delete grants[p.name];
     }
@@ -181,10 +241,9 @@ export function toggleGroup(form: FormState, catalog: Catalog, groupName: string
   return { ...form, grants };
 }
 
+/** The wildcard's scopes that apply to the permission (none: the wildcard did not grant it anywhere). */
 function keepAllowed(catalog: Catalog, permission: string, scopes: ScopeChoice[]): ScopeChoice[] {
-  const levels = scopeLevelsFor(catalog, permission);
-  const kept = scopes.filter((s) => s.level === "" || levels.includes(s.level));
-  return kept.length ? kept.map((s) => ({ ...s })) : [{ ...ORG_WIDE }];
+  return scopes.filter((s) => scopeApplies(catalog, s.level, permission)).map((s) => ({ ...s }));
 }
 
 /**
@@ -201,7 +260,10 @@ export function togglePermission(form: FormState, catalog: Catalog, permission: 
     if (wildcard && !isWildcard(permission)) {
       delete grants[wc];
       for (const p of findGroup(catalog, groupOf(permission))?.permissions ?? []) {
-        if (p.name !== permission && !grants[p.name]) grants[p.name] = keepAllowed(catalog, p.name, wildcard);
+        if (p.name === permission || grants[p.name]) continue;
+        // A scoped wildcard never granted what cannot be scoped to its level.
+        const kept = keepAllowed(catalog, p.name, wildcard);
+        if (kept.length) grants[p.name] = kept;
       }
     }
     delete grants[permission];

@@ -61,6 +61,8 @@ export interface KeyRequest {
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
+  /** Present only when the page skipped stored items that could not be read. */
+  unreadable?: { id: string; message: string }[];
 }
 
 export interface CatalogPermission {
@@ -68,6 +70,16 @@ export interface CatalogPermission {
   action: string;
   label: string;
   description: string;
+  /** False when it can only be granted organization-wide. */
+  scopable: boolean;
+  /** The levels it may be scoped to, root first; a scoped group wildcard covers it only at these levels. */
+  scope_levels: ScopeLevel[] | null;
+}
+
+/** A group's wildcard grant ("projects:*") and how deep it may be scoped. */
+export interface CatalogWildcard {
+  name: string;
+  scopable: boolean;
   scope_levels: ScopeLevel[];
 }
 
@@ -75,6 +87,7 @@ export interface CatalogGroup {
   name: string;
   label: string;
   area: string;
+  wildcard: CatalogWildcard;
   permissions: CatalogPermission[];
 }
 
@@ -133,7 +146,7 @@ export interface VerifyResponse {
   valid: boolean;
   allowed: boolean;
   code: "ok" | "malformed" | "not_found" | "expired" | "forbidden" | string;
-  key?: { id: string; organization_id: string; name: string; expires_at: string | null };
+  key: { id: string; organization_id: string; name: string; expires_at: string | null } | null;
   missing?: unknown;
 }
 
@@ -162,12 +175,12 @@ export interface ExploreHidden {
 }
 
 export interface ExploreResult {
-  request: { method: string; path: string; headers: Record<string, string | string[]>; body: unknown };
-  response: { status: number; headers: Record<string, string | string[]>; body: unknown };
+  request: { method: string; url: string; path: string; headers: Record<string, string | string[]>; body: unknown };
+  response: { status: number; headers: Record<string, string | string[]>; body: unknown; truncated: boolean };
   duration_ms: number;
   snippets: { curl: string; go: string; javascript: string; python: string };
   access: ExploreAccess[];
-  access_hidden?: ExploreHidden[];
+  access_hidden: ExploreHidden[];
 }
 
 /** RFC 9457 problem details as the API sends them. */
@@ -177,5 +190,5 @@ export interface Problem {
   status?: number;
   detail?: string;
   code?: string;
-  errors?: { field: string; message: string }[];
+  errors?: { field: string; code: string; message: string }[];
 }

@@ -116,6 +116,30 @@ func (e CatalogPermissionScopeLevels) Valid() bool {
 	}
 }
 
+// Defines values for CatalogWildcardScopeLevels.
+const (
+	CatalogWildcardScopeLevelsEnvironment CatalogWildcardScopeLevels = "environment"
+	CatalogWildcardScopeLevelsProject     CatalogWildcardScopeLevels = "project"
+	CatalogWildcardScopeLevelsTarget      CatalogWildcardScopeLevels = "target"
+	CatalogWildcardScopeLevelsTeam        CatalogWildcardScopeLevels = "team"
+)
+
+// Valid indicates whether the value is a known member of the CatalogWildcardScopeLevels enum.
+func (e CatalogWildcardScopeLevels) Valid() bool {
+	switch e {
+	case CatalogWildcardScopeLevelsEnvironment:
+		return true
+	case CatalogWildcardScopeLevelsProject:
+		return true
+	case CatalogWildcardScopeLevelsTarget:
+		return true
+	case CatalogWildcardScopeLevelsTeam:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExploreRequestMethod.
 const (
 	DELETE ExploreRequestMethod = "DELETE"
@@ -483,6 +507,9 @@ type CatalogGroup struct {
 	// Name Example: secrets
 	Name        string              `json:"name"`
 	Permissions []CatalogPermission `json:"permissions"`
+
+	// Wildcard A group's wildcard grant and how deep it may be scoped: as deep as the group's deepest scopable permission (docs/design.md, Group wildcards). A wildcard covers every permission of its group, including ones added later, and is only covered by the same wildcard.
+	Wildcard CatalogWildcard `json:"wildcard"`
 }
 
 // CatalogPermission defines model for CatalogPermission.
@@ -494,8 +521,11 @@ type CatalogPermission struct {
 	// Name Example: secrets:read
 	Name string `json:"name"`
 
-	// ScopeLevels The levels it may be scoped to; empty or null = organization-wide only.
-	ScopeLevels *[]CatalogPermissionScopeLevels `json:"scope_levels"`
+	// Scopable False when the permission can only be granted organization-wide (create permissions, API keys, billing): it is never scopable.
+	Scopable bool `json:"scopable"`
+
+	// ScopeLevels The levels it may be scoped to, root first; empty when it is not scopable. A scoped group wildcard covers this permission only when the wildcard's level is one of these.
+	ScopeLevels []CatalogPermissionScopeLevels `json:"scope_levels"`
 }
 
 // CatalogPermissionScopeLevels defines model for CatalogPermission.ScopeLevels.
@@ -521,6 +551,21 @@ type CatalogRoute struct {
 	// Permission Empty when any valid token may call it.
 	Permission string `json:"permission"`
 }
+
+// CatalogWildcard A group's wildcard grant and how deep it may be scoped: as deep as the group's deepest scopable permission (docs/design.md, Group wildcards). A wildcard covers every permission of its group, including ones added later, and is only covered by the same wildcard.
+type CatalogWildcard struct {
+	// Name Example: projects:*
+	Name string `json:"name"`
+
+	// Scopable False when no permission of the group is scopable.
+	Scopable bool `json:"scopable"`
+
+	// ScopeLevels The levels the wildcard may be scoped to, root first.
+	ScopeLevels []CatalogWildcardScopeLevels `json:"scope_levels"`
+}
+
+// CatalogWildcardScopeLevels defines model for CatalogWildcard.ScopeLevels.
+type CatalogWildcardScopeLevels string
 
 // ExploreCallRequest The request as sent to this API's own base URL, with the token replaced by the placeholder $DOTENV_API_KEY wherever it appears (Authorization, path, query, header values, body).
 type ExploreCallRequest struct {

@@ -1,12 +1,8 @@
 package dynamo_test
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,21 +22,7 @@ import (
 var env *dynamotest.Env
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e, err := dynamotest.Start(ctx, dynamotest.Options{Moto: true, Dynalite: true, Logger: logger})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: cannot start the DynamoDB-compatible test servers: %v\n", err)
-		os.Exit(1)
-	}
-	env = e
-	code := m.Run()
-	if err := env.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		code = 1
-	}
-	os.Exit(code)
+	os.Exit(dynamotest.Main(m, func(e *dynamotest.Env) { env = e }))
 }
 
 // each runs f once per backend, as a subtest named after it.

@@ -1,4 +1,4 @@
-// /api-keys/{id}: everything about one key, and its actions.
+// /dashboard/organizations/api-keys/{id}: everything about one key, and its actions.
 import { useEffect, useState } from "preact/hooks";
 import { useSession } from "../app";
 import { setFlash, takeFlash } from "../carry";

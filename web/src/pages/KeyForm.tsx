@@ -1,5 +1,5 @@
 // Create (/dashboard/organizations/api-keys/create) and edit
-// (/api-keys/{id}/edit) a key. The rules live in ../rules.ts.
+// (/dashboard/organizations/api-keys/{id}/edit) a key. The rules live in ../rules.ts.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { useSession } from "../app";
@@ -21,8 +21,8 @@ import {
   formatUtc,
   groupState,
   groupsByArea,
+  includedByWildcard,
   isSelected,
-  isWildcard,
   newForm,
   permissionLabel,
   scopeErrorKey,
@@ -153,7 +153,7 @@ export function KeyForm({ id }: { id?: string }) {
         setConflict(true);
       } else if (err instanceof ApiError && err.fieldErrors().length) {
         const mapped: FormErrors = {};
-        const unplaced: { field: string; message: string }[] = [];
+        const unplaced: { field: string; code: string; message: string }[] = [];
         for (const f of err.fieldErrors()) {
           const k = fieldToFormKey(f.field, grantOrder);
           if (k === "form") unplaced.push(f);
@@ -449,7 +449,7 @@ function PermissionRow({ permission, label, description, catalog, form, dir, err
   const own = form.grants[permission];
   const levels = scopeLevelsFor(catalog, permission);
   const serverError = errors[`perm:${permission}`];
-  const coveredByWildcard = !own && !isWildcard(permission) && !!form.grants[wildcardOf(permission.split(":")[0])];
+  const coveredByWildcard = includedByWildcard(form, catalog, permission);
   return (
     <div class={checked ? "perm perm-on" : "perm"} data-testid={`perm-row-${permission}`}>
       <label class="check">

@@ -1,0 +1,115 @@
+package stackrun_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dotenv/apikeys/infra/stack"
+	"github.com/dotenv/apikeys/infra/stackrun"
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+// functionIDs maps each authz.Function to its Lambda logical id, found by
+// the stack.FunctionTag tag.
+func functionIDs(t stackrun.Template) map[authz.Function]string {
+	out := map[authz.Function]string{}
+	for id, p := range t.OfType("AWS::Lambda::Function") {
+		tags, _ := p["Tags"].([]any)
+		for _, tag := range tags {
+			m, _ := tag.(map[string]any)
+			if m["Key"] == stack.FunctionTag {
+				out[authz.Function(fmt.Sprint(m["Value"]))] = id
+			}
+		}
+	}
+	return out
+}
+
+// method returns the properties of the AWS::ApiGateway::Method for verb
+// on the resource whose full path is path.
+func method(t *testing.T, tpl stackrun.Template, verb, path string) map[string]any {
+	t.Helper()
+	res := tpl.OfType("AWS::ApiGateway::Resource")
+	var pathOf func(id string) string
+	pathOf = func(id string) string {
+		r, ok := res[id]
+		if !ok {
+			return "" // the root
+		}
+		parent, _ := r["ParentId"].(map[string]any)
+		p, _ := parent["Ref"].(string)
+		return pathOf(p) + "/" + fmt.Sprint(r["PathPart"])
+	}
+	for _, m := range tpl.OfType("AWS::ApiGateway::Method") {
+		rid, _ := m["ResourceId"].(map[string]any)
+		p, _ := rid["Ref"].(string)
+		if m["HttpMethod"] == verb && pathOf(p) == path {
+			return m
+		}
+	}
+	t.Fatalf("no method %s %s in the template", verb, path)
+	return nil
+}
+
+func variables(tpl stackrun.Template, fn string) map[string]any {
+	p := tpl.OfType("AWS::Lambda::Function")[fn]
+	e, _ := p["Environment"].(map[string]any)
+	v, _ := e["Variables"].(map[string]any)
+	return v
+}
+
+// TestStackMutationsFail holds the run to the template: each mutation of
+// the synthesized template (the kind of regression a stack change could
+// bring) must make the lifecycle fail, at the step that shows it.
+func TestStackMutationsFail(t *testing.T) {
+	fns := functionIDs(env.asm.Template)
+	if len(fns) != len(authz.Functions()) {
+		t.Fatalf("found %d tagged functions, want %d", len(fns), len(authz.Functions()))
+	}
+	mutations := []struct {
+		name   string
+		mutate func(t *testing.T, tpl stackrun.Template)
+		want   string
+	}{
+		{"DELETE /v1/api-keys/{id} loses its authorizer", func(t *testing.T, tpl stackrun.Template) {
+			m := method(t, tpl, "DELETE", "/v1/api-keys/{id}")
+			m["AuthorizationType"] = "NONE"
+			delete(m, "AuthorizerId")
+		}, "delete: DELETE /v1/api-keys/{id}: the gateway ran no authorizer"},
+		{"the rotate function's TABLE_NAME names another table", func(t *testing.T, tpl stackrun.Template) {
+			variables(tpl, fns[authz.FunctionRotate])["TABLE_NAME"] = "apikeys"
+		}, "rotate: POST /v1/api-keys/"},
+		{"explore's API_BASE_URL names another stage", func(t *testing.T, tpl stackrun.Template) {
+			v := variables(tpl, fns[authz.FunctionExplore])
+			join := v["API_BASE_URL"].(map[string]any)["Fn::Join"].([]any)
+			parts := join[1].([]any)
+			parts[len(parts)-1] = "/v1"
+		}, "explore: the explored call answered 404"},
+		{"the directory function points at the show asset", func(t *testing.T, tpl stackrun.Template) {
+			lambdas := tpl.OfType("AWS::Lambda::Function")
+			lambdas[fns[authz.FunctionDirectory]]["Code"] = lambdas[fns[authz.FunctionShow]]["Code"]
+		}, "create team: POST /v1/teams answered"},
+		{"the authorizer caches decisions for 300 s", func(t *testing.T, tpl stackrun.Template) {
+			for _, a := range tpl.OfType("AWS::ApiGateway::Authorizer") {
+				a["AuthorizerResultTtlInSeconds"] = 300.0
+				a["IdentitySource"] = "method.request.header.Authorization,context.httpMethod,context.resourcePath,context.path"
+			}
+		}, "old token after rotate: GET /v1/projects/"},
+	}
+	for _, mu := range mutations {
+		t.Run(mu.name, func(t *testing.T) {
+			tpl := env.asm.Template.Clone()
+			mu.mutate(t, tpl)
+			d := deploy(t, tpl)
+			err := lifecycle(t.Context(), d, tpl, bootstrap(t, d))
+			if err == nil {
+				t.Fatalf("the lifecycle passed on the mutated template; want a failure with %q", mu.want)
+			}
+			if !strings.Contains(err.Error(), mu.want) {
+				t.Fatalf("the lifecycle failed, but not where the mutation shows (want %q): %v", mu.want, err)
+			}
+			t.Logf("failed as expected: %v", err)
+		})
+	}
+}
