@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dotenv/apikeys/functions/lambdatest"
+	"github.com/dotenv/apikeys/shared/lambdatest"
 )
 
 // DeployConfig is what Deploy needs.

@@ -21,7 +21,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/dotenv/apikeys/functions/lambdatest"
+	"github.com/dotenv/apikeys/shared/lambdatest"
 )
 
 // Invoker invokes one Lambda function with an event and returns its answer;

@@ -18,13 +18,13 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dotenv/apikeys/functions/lambdatest"
-	"github.com/dotenv/apikeys/functions/wiring"
 	"github.com/dotenv/apikeys/infra/stack"
 	"github.com/dotenv/apikeys/infra/stackrun"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+	"github.com/dotenv/apikeys/shared/wiring"
 )
 
 // env is what TestMain prepared once: the synthesized assembly, the
