@@ -383,9 +383,12 @@ type server struct {
 
 func startServer(o options, data string) (*server, error) {
 	// The failed-authentication limit stays on (so every cell pays its
-	// lookup) with a budget the unknown and malformed cells never spend.
+	// lookup) with a budget the unknown and malformed cells never spend;
+	// the lifecycle cell creates keys by the thousand in one organization,
+	// far past the default key quota, which it does not measure.
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn",
-		"--auth-failure-rate", "1e9", "--auth-failure-burst", "1000000000"}
+		"--auth-failure-rate", "1e9", "--auth-failure-burst", "1000000000",
+		"--max-keys-per-organization", "1000000000"}
 	var cmd *exec.Cmd
 	if o.pin {
 		cmd = exec.Command("taskset", append([]string{"-c", strconv.Itoa(o.serverCPU), o.bin}, args...)...)
