@@ -36,9 +36,11 @@ func ListOptions(r *http.Request) (directory.ListOptions, error) {
 	return directory.ListOptions{Limit: limit, Cursor: cursor}, nil
 }
 
-// Key answers a key (never its token) with its ETag.
-func Key(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, k *keys.Key) (int, any, error) {
-	names, err := d.Keys.Names(r.Context(), caller.OrganizationID, k)
+// Key answers a key (never its token) with its ETag; known holds the names
+// of scope nodes the service call already read (nil: none), which are not
+// read again.
+func Key(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, k *keys.Key, known keys.Names) (int, any, error) {
+	names, err := d.Keys.Complete(r.Context(), caller.OrganizationID, known, k)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -48,7 +50,7 @@ func Key(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Pri
 
 // WithToken answers a new or rotated key with its token, shown this once.
 func WithToken(w http.ResponseWriter, r *http.Request, d wiring.Deps, caller authz.Principal, c keys.Created, status int) (int, any, error) {
-	names, err := d.Keys.Names(r.Context(), caller.OrganizationID, c.Key)
+	names, err := d.Keys.Complete(r.Context(), caller.OrganizationID, c.Names, c.Key)
 	if err != nil {
 		return 0, nil, err
 	}

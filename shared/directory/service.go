@@ -34,8 +34,32 @@ func NewService(s Store, c *authz.Catalog, ids IDSource, validate NameValidator,
 	return &Service{store: s, catalog: c, ids: ids, validate: validate, now: now}
 }
 
-// Store returns the underlying store.
-func (s *Service) Store() Store { return s.store }
+// Hierarchy returns the organization's nodes, teams first, then projects,
+// targets and environments (each level oldest first), at most max of them.
+// It filters nothing: it is for a caller that applies a key's visibility
+// itself (the explorer's access map, which names only what the explored key
+// may list).
+func (s *Service) Hierarchy(ctx context.Context, org string, max int) ([]*Node, error) {
+	var nodes []*Node
+	for _, l := range authz.ScopeLevels() {
+		cursor := ""
+		for len(nodes) < max {
+			page, err := s.store.ListNodes(ctx, org, l, "", ListOptions{Limit: MaxLimit, Cursor: cursor})
+			if err != nil {
+				return nil, mapErr("listing "+l.String()+"s", err)
+			}
+			nodes = append(nodes, page.Items...)
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+	}
+	if len(nodes) > max {
+		nodes = nodes[:max]
+	}
+	return nodes, nil
+}
 
 // readPermission is the permission that reads nodes of a level.
 func readPermission(l authz.Level) string {

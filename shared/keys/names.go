@@ -45,7 +45,17 @@ func (n Names) Path(node authz.Node) string {
 // once), in organization org. The answers of the key routes show them; the
 // wire layer only shapes them.
 func (s *Service) Names(ctx context.Context, org string, ks ...*Key) (Names, error) {
-	names := Names{}
+	return s.Complete(ctx, org, nil, ks...)
+}
+
+// Complete is Names for an answer whose service call already read some of
+// the nodes (Created.Names, Update's names): those in known are not read
+// again. known is not changed.
+func (s *Service) Complete(ctx context.Context, org string, known Names, ks ...*Key) (Names, error) {
+	names := make(Names, len(known))
+	for id, n := range known {
+		names[id] = n
+	}
 	for _, k := range ks {
 		for _, g := range k.Grants {
 			l := g.Scope.Level()

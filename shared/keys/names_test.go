@@ -106,3 +106,70 @@ func TestServiceNamesReadsEachNodeOnce(t *testing.T) {
 		t.Errorf("team named %q, want platform", got)
 	}
 }
+
+// TestCreateAndEditAnswersReadEachScopeOnce: the node a grant's scope names
+// is read once while the request is validated, and the answer's names reuse
+// that read (Created.Names, Update's names through Complete): a create or
+// edit with one target-scoped grant reads the target once and the project
+// once, never the target twice.
+func TestCreateAndEditAnswersReadEachScopeOnce(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	cat := authz.NewCatalog()
+	tokens := token.NewGenerator()
+	counting := &countingDir{Store: st, reads: map[string]int{}}
+	svc := keys.NewService(st, counting, cat, tokens, now, keys.Limits{})
+	dirs := directory.NewService(st, cat, tokens, keys.ValidateName, now)
+	ctx := context.Background()
+	_, owner, err := svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	str := func(s string) *string { return &s }
+	team, err := dirs.Create(ctx, caller, authz.LevelTeam, authz.Node{}, str("platform"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := dirs.Create(ctx, caller, authz.LevelProject, authz.Node{}, str("billing"), &team.Path.Team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := dirs.Create(ctx, caller, authz.LevelTarget, project.Path, str("web"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants := []keys.GrantInput{{Permission: "secrets:read", Scope: &keys.ScopeInput{Level: "target", ID: target.Path.Target}}}
+	answer := func(what string, k *keys.Key, known keys.Names) {
+		t.Helper()
+		names, err := svc.Complete(ctx, caller.OrganizationID, known, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names.Path(k.Grants[0].Scope); got != "billing / web" {
+			t.Errorf("%s: scope named %q, want billing / web", what, got)
+		}
+		want := map[string]int{target.Path.Target: 1, project.Path.Project: 1}
+		if len(counting.reads) != len(want) || counting.reads[target.Path.Target] != 1 || counting.reads[project.Path.Project] != 1 {
+			t.Errorf("%s read the directory %v, want %v", what, counting.reads, want)
+		}
+	}
+
+	counting.reads = map[string]int{}
+	c, err := svc.Create(ctx, caller, keys.Spec{Name: str("ci"), Permissions: grants, PermissionsSet: true, Expiration: str("30d")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer("create", c.Key, c.Names)
+
+	counting.reads = map[string]int{}
+	k, names, err := svc.Update(ctx, caller, c.Key.ID, keys.Spec{Permissions: grants, PermissionsSet: true, Name: str("ci 2")}, keys.AnyVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer("edit", k, names)
+}

@@ -50,6 +50,9 @@ func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *t
 type Created struct {
 	Key   *Key
 	Token string
+	// Names holds the names of scope nodes the service read while
+	// validating the request, for the answer (see Service.Complete).
+	Names Names
 }
 
 // Create makes a new key in the caller's organization. Every field error
@@ -63,7 +66,8 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	} else {
 		_ = fe.Check(ValidateName("name", *spec.Name))
 	}
-	access, err := s.requestedAccess(ctx, caller.OrganizationID, spec, true, &fe)
+	names := Names{}
+	access, err := s.requestedAccess(ctx, caller.OrganizationID, spec, true, &fe, names)
 	if err != nil {
 		return Created{}, err
 	}
@@ -85,13 +89,16 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	if err := s.checkQuota(ctx, caller.OrganizationID); err != nil {
 		return Created{}, err
 	}
-	return s.insert(ctx, caller.OrganizationID, caller.KeyID, *spec.Name, access, now)
+	c, err := s.insert(ctx, caller.OrganizationID, caller.KeyID, *spec.Name, access, now)
+	c.Names = names
+	return c, err
 }
 
 // requestedAccess validates a spec's choice among permissions, preset and
-// allow-all and resolves it, recording field errors in fe. For create one
-// choice is required; for edit none may be given (the zero Access).
-func (s *Service) requestedAccess(ctx context.Context, org string, spec Spec, required bool, fe *fault.Fields) (authz.Access, error) {
+// allow-all and resolves it, recording field errors in fe and the names of
+// the scope nodes it reads in names. For create one choice is required;
+// for edit none may be given (the zero Access).
+func (s *Service) requestedAccess(ctx context.Context, org string, spec Spec, required bool, fe *fault.Fields, names Names) (authz.Access, error) {
 	n, err := spec.accessChoice()
 	if err != nil {
 		return authz.Access{}, fe.Check(err)
@@ -102,7 +109,7 @@ func (s *Service) requestedAccess(ctx context.Context, org string, spec Spec, re
 		}
 		return authz.Access{}, nil
 	}
-	return s.access(ctx, org, spec, fe)
+	return s.access(ctx, org, spec, fe, names)
 }
 
 // hasField reports whether fe already holds an error on one of fields.
@@ -213,26 +220,28 @@ const AnyVersion int64 = -1
 // conflict; without, the change is applied to the current version, retried
 // when a concurrent writer wins, so no update is ever lost. Every field
 // error of the request is answered at once; an edit that changes nothing
-// writes nothing and keeps the version.
-func (s *Service) Update(ctx context.Context, caller authz.Principal, id string, spec Spec, expected int64) (*Key, error) {
+// writes nothing and keeps the version. It also returns the names of the
+// scope nodes it read, for the answer (see Service.Complete).
+func (s *Service) Update(ctx context.Context, caller authz.Principal, id string, spec Spec, expected int64) (*Key, Names, error) {
 	var fe fault.Fields
 	spec.addInvalid(&fe)
 	if spec.Name != nil {
 		_ = fe.Check(ValidateName("name", *spec.Name))
 	}
-	access, err := s.requestedAccess(ctx, caller.OrganizationID, spec, false, &fe)
+	names := Names{}
+	access, err := s.requestedAccess(ctx, caller.OrganizationID, spec, false, &fe, names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	setsAccess := spec.PermissionsSet || spec.Preset != nil || (spec.AllowAll != nil && *spec.AllowAll)
 	_, _, err = spec.expiry(s.now().UTC().Truncate(time.Millisecond))
 	if err = fe.Check(err); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := fe.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.change(ctx, caller, id, expected, expected == AnyVersion, func(k *Key, now time.Time) error {
+	k, err := s.change(ctx, caller, id, expected, expected == AnyVersion, func(k *Key, now time.Time) error {
 		if spec.Name != nil {
 			k.Name = *spec.Name
 		}
@@ -251,6 +260,7 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 		}
 		return nil
 	})
+	return k, names, err
 }
 
 // Rotate gives a key a new secret; the old token stops working at once. Of
@@ -428,7 +438,7 @@ func (s *Service) checkOwner(ctx context.Context, cur, next *Key, now time.Time)
 // validating every grant against the catalog and the directory and
 // recording every refusal in fe. Only a failure to read the directory is
 // returned.
-func (s *Service) access(ctx context.Context, org string, spec Spec, fe *fault.Fields) (authz.Access, error) {
+func (s *Service) access(ctx context.Context, org string, spec Spec, fe *fault.Fields, names Names) (authz.Access, error) {
 	switch {
 	case spec.AllowAll != nil && *spec.AllowAll:
 		return authz.Access{AllowAll: true}, nil
@@ -466,28 +476,31 @@ func (s *Service) access(ctx context.Context, org string, spec Spec, fe *fault.F
 			if err = fe.Check(err); err != nil {
 				return authz.Access{}, err
 			}
-			g.Scope = node
+			if node != nil {
+				g.Scope = node.Path
+				names[node.ID] = node.Name
+			}
 		}
 		grants = append(grants, g)
 	}
 	return authz.Access{Grants: grants}, nil
 }
 
-// resolveScope reads a scope's node from the directory and returns its full
-// path; a node missing from the organization is a validation error.
-func (s *Service) resolveScope(ctx context.Context, org string, i int, named authz.Node) (authz.Node, error) {
+// resolveScope reads a scope's node from the directory (its full path and
+// name); a node missing from the organization is a validation error.
+func (s *Service) resolveScope(ctx context.Context, org string, i int, named authz.Node) (*directory.Node, error) {
 	level, id := named.Level(), named.ID()
 	if !strings.HasPrefix(id, level.IDPrefix()) {
-		return authz.Node{}, fault.Invalid(grantField(i, ".scope.id"), "a %s id starts with %q", level, level.IDPrefix())
+		return nil, fault.Invalid(grantField(i, ".scope.id"), "a %s id starts with %q", level, level.IDPrefix())
 	}
 	n, err := s.dir.GetNode(ctx, org, id)
 	if errors.Is(err, fault.ErrNotFound) || (err == nil && n.Level() != level) {
-		return authz.Node{}, fault.Invalid(grantField(i, ".scope.id"), "no %s %q in this organization", level, id)
+		return nil, fault.Invalid(grantField(i, ".scope.id"), "no %s %q in this organization", level, id)
 	}
 	if err != nil {
-		return authz.Node{}, fmt.Errorf("keys: resolving scope: %w", err)
+		return nil, fmt.Errorf("keys: resolving scope: %w", err)
 	}
-	return n.Path, nil
+	return n, nil
 }
 
 // checkEscalation maps the no-escalation rule's refusal to a 403 naming the

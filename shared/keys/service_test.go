@@ -65,7 +65,7 @@ func TestNoOpEditWritesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := cs.updates.Load()
-			k, err := svc.Update(ctx, caller, c.Key.ID, tt.spec, keys.AnyVersion)
+			k, _, err := svc.Update(ctx, caller, c.Key.ID, tt.spec, keys.AnyVersion)
 			if err != nil {
 				t.Fatal(err)
 			}

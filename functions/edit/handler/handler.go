@@ -33,10 +33,10 @@ func Update(d wiring.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		k, err := d.Keys.Update(r.Context(), caller, r.PathValue("id"), spec, expected)
+		k, names, err := d.Keys.Update(r.Context(), caller, r.PathValue("id"), spec, expected)
 		if err != nil {
 			return 0, nil, err
 		}
-		return answer.Key(w, r, d, caller, k)
+		return answer.Key(w, r, d, caller, k, names)
 	}
 }

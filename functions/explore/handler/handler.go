@@ -357,30 +357,18 @@ func listPermissions(routes authz.Routes) map[authz.Level]string {
 	return out
 }
 
-// hierarchy lists the organization's nodes, root first, up to maxMapNodes.
+// hierarchy lists the organization's nodes, root first, up to maxMapNodes,
+// with their names by id.
 func (e *explorer) hierarchy(ctx context.Context, org string) ([]authz.Node, map[string]string, error) {
-	var nodes []authz.Node
-	names := map[string]string{}
-	st := e.d.Directory.Store()
-	for _, l := range authz.ScopeLevels() {
-		cursor := ""
-		for len(nodes) < maxMapNodes {
-			page, err := st.ListNodes(ctx, org, l, "", listOpts(cursor))
-			if err != nil {
-				return nil, nil, fmt.Errorf("explore: listing %ss: %w", l, err)
-			}
-			for _, n := range page.Items {
-				nodes = append(nodes, n.Path)
-				names[n.ID] = n.Name
-			}
-			if page.Next == "" {
-				break
-			}
-			cursor = page.Next
-		}
+	all, err := e.d.Directory.Hierarchy(ctx, org, maxMapNodes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("explore: %w", err)
 	}
-	if len(nodes) > maxMapNodes {
-		nodes = nodes[:maxMapNodes]
+	nodes := make([]authz.Node, 0, len(all))
+	names := make(map[string]string, len(all))
+	for _, n := range all {
+		nodes = append(nodes, n.Path)
+		names[n.ID] = n.Name
 	}
 	return nodes, names, nil
 }

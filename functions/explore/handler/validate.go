@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 )
 
@@ -154,8 +153,4 @@ func fieldValue(v string) bool {
 		}
 	}
 	return true
-}
-
-func listOpts(cursor string) directory.ListOptions {
-	return directory.ListOptions{Limit: directory.MaxLimit, Cursor: cursor}
 }

@@ -57,7 +57,7 @@ func Get(d wiring.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		return answer.Key(w, r, d, caller, k)
+		return answer.Key(w, r, d, caller, k, nil)
 	}
 }
 
