@@ -26,18 +26,21 @@ const genStripes = 1024
 //
 // Only readers fill it, and only writers empty it:
 //
-//   - a writer, once its transaction has committed (or failed) and before
-//     the write is acknowledged, bumps the write generation of the key's
-//     stripe and then invalidates the key;
+//   - a writer marks its key's stripe busy before its transaction (begin)
+//     and, once the transaction has committed (or failed) and before the
+//     write is acknowledged, bumps the stripe's write generation,
+//     invalidates the key and only then marks the stripe free (end);
 //   - a reader that misses takes the stripe's generation (stamp) before it
 //     begins its read transaction, decodes the key from that snapshot and
-//     adds it only if the generation has not moved since, checked under
-//     the key's lock inside the cache (otter's Compute), which Invalidate
-//     takes too.
+//     adds it only if the generation has not moved since and no write of
+//     the stripe is in flight, checked under the key's lock inside the
+//     cache (otter's Compute), which Invalidate takes too.
 //
 // So a value read from a snapshot older than a committed write is either
-// added before that write's invalidation (which removes it) or refused
-// (the write's bump happened before the reader's check). A deleted key
+// added before that write's invalidation (which removes it) or refused:
+// the write was in flight, or its bump happened before the reader's check.
+// No stale value is ever visible, not even between a commit and its
+// acknowledgement (which would cost concurrent writers retries). A deleted key
 // needs no tombstone: writers never add values, so no late write can bring
 // one back, and a reader that read it before the delete is refused.
 // Stripes only make unrelated writes refuse some additions (a miss, never
@@ -46,6 +49,9 @@ type keyCache struct {
 	c    *otter.Cache[string, *keys.Key] // nil: nothing is cached
 	seed maphash.Seed
 	gens [genStripes]atomic.Uint64
+	// busy counts the writes in flight per stripe, allBusy in all.
+	busy    [genStripes]atomic.Int64
+	allBusy atomic.Int64
 	// all is bumped with every stripe: a listing, which does not know its
 	// ids before its snapshot, adds what it read only if no key at all
 	// was written since (see epoch).
@@ -90,10 +96,11 @@ func (kc *keyCache) getBytes(id []byte) *keys.Key {
 	return kc.get(string(id))
 }
 
+// stripe returns the stripe of id.
+func (kc *keyCache) stripe(id string) uint64 { return maphash.String(kc.seed, id) % genStripes }
+
 // gen returns the write generation of id's stripe.
-func (kc *keyCache) gen(id string) *atomic.Uint64 {
-	return &kc.gens[maphash.String(kc.seed, id)%genStripes]
-}
+func (kc *keyCache) gen(id string) *atomic.Uint64 { return &kc.gens[kc.stripe(id)] }
 
 // stamp returns the generation a reader must take before it begins the
 // read transaction whose result it will add.
@@ -106,29 +113,49 @@ func (kc *keyCache) epoch() uint64 { return kc.all.Load() }
 // add caches k, read from a transaction begun after stamp(k.ID) returned
 // g, unless a write of its stripe has been applied since; a cached value
 // (read after the same generation) is kept.
-func (kc *keyCache) add(k *keys.Key, g uint64) { kc.addIf(k, kc.gen(k.ID), g) }
+func (kc *keyCache) add(k *keys.Key, g uint64) {
+	i := kc.stripe(k.ID)
+	kc.addIf(k, &kc.gens[i], g, &kc.busy[i])
+}
 
 // addListed is add for a key read from a transaction begun after epoch
 // returned e: refused if any key was written since.
-func (kc *keyCache) addListed(k *keys.Key, e uint64) { kc.addIf(k, &kc.all, e) }
+func (kc *keyCache) addListed(k *keys.Key, e uint64) { kc.addIf(k, &kc.all, e, &kc.allBusy) }
 
-// addIf caches k unless gen has moved from g (checked under the key's lock,
-// which invalidate takes too) or k.ID is cached already.
-func (kc *keyCache) addIf(k *keys.Key, gen *atomic.Uint64, g uint64) {
+// addIf caches k unless gen has moved from g or a write counted by busy
+// is in flight (checked under the key's lock, which invalidate takes too)
+// or k.ID is cached already.
+func (kc *keyCache) addIf(k *keys.Key, gen *atomic.Uint64, g uint64, busy *atomic.Int64) {
 	if kc.c == nil {
 		return
 	}
 	kc.c.Compute(k.ID, func(old *keys.Key, found bool) (*keys.Key, otter.ComputeOp) {
-		if found || gen.Load() != g {
+		if found || gen.Load() != g || busy.Load() > 0 {
 			return old, otter.CancelOp
 		}
 		return k, otter.WriteOp
 	})
 }
 
-// invalidate drops id after a write of it committed (or failed), before the
-// write is acknowledged: first the generation, so that readers that read
-// before the commit cannot add their value afterwards, then the entry.
+// begin marks a write of id in flight, before its transaction: until end,
+// no reader adds a key of its stripe (nor a listing any key).
+func (kc *keyCache) begin(id string) {
+	kc.busy[kc.stripe(id)].Add(1)
+	kc.allBusy.Add(1)
+}
+
+// end finishes the write begun by begin(id), after its transaction
+// committed (or failed) and before it is acknowledged: it invalidates id,
+// then lets readers add again.
+func (kc *keyCache) end(id string) {
+	kc.invalidate(id)
+	kc.busy[kc.stripe(id)].Add(-1)
+	kc.allBusy.Add(-1)
+}
+
+// invalidate drops id after a write of it: first the generation, so that
+// readers that read before the write cannot add their value afterwards,
+// then the entry.
 func (kc *keyCache) invalidate(id string) {
 	kc.gen(id).Add(1)
 	kc.all.Add(1)

@@ -59,7 +59,7 @@ func (s *Store) Initialize(ctx context.Context, org *directory.Organization, own
 		return err
 	}
 	what := "initialize with organization " + org.ID
-	return s.writeKey(ctx, what, func(tx *bbolt.Tx) (opResult, error) {
+	return s.writeKey(ctx, owner.ID, what, func(tx *bbolt.Tx) (opResult, error) {
 		meta := tx.Bucket(bucketMeta)
 		if meta.Get(metaInitialized) != nil {
 			return refuse(fmt.Errorf("bolt: %s: already initialized: %w", what, fault.ErrConflict))

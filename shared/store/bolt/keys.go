@@ -16,37 +16,32 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 )
 
-// keyOp is one key write run inside a transaction. Its result names the
-// key it changed, whose cached copy goes once the transaction is over
-// (empty id: nothing changed), or holds a refusal (a fault for the caller;
-// the op must not have written anything). An error is an engine failure
-// that rolls the transaction back.
+// keyOp is one key write run inside a transaction. Its result may hold a
+// refusal (a fault for the caller; the op must not have written anything).
+// An error is an engine failure that rolls the transaction back.
 type keyOp func(tx *bbolt.Tx) (opResult, error)
 
 // opResult is the outcome of a keyOp that did not fail.
 type opResult struct {
-	ch      keyChange
 	refusal error
-}
-
-// keyChange names the key a committed write changed.
-type keyChange struct {
-	id string
 }
 
 // refuse is the result of a keyOp that refuses the write.
 func refuse(err error) (opResult, error) { return opResult{refusal: err}, nil }
 
-// writeKey runs op in a group commit and, before answering, invalidates
-// the cached copy of the key it changed (committed or not: invalidating is
-// always safe).
-func (s *Store) writeKey(ctx context.Context, what string, op keyOp) error {
+// writeKey runs op, a write of key id, in a group commit: the key's cache
+// stripe is marked busy for the whole write, and the cached copy is
+// invalidated before answering (committed or not: invalidating is always
+// safe).
+func (s *Store) writeKey(ctx context.Context, id, what string, op keyOp) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if s.closed.Load() {
 		return unavailable(what, bolterrors.ErrDatabaseNotOpen)
 	}
+	s.cache.begin(id)
+	defer s.cache.end(id)
 	var res opResult
 	// Batch may run the function more than once (when another function of
 	// the same batch fails); every run starts from scratch.
@@ -55,22 +50,15 @@ func (s *Store) writeKey(ctx context.Context, what string, op keyOp) error {
 		res, err = op(tx)
 		return err
 	})
-	if res.ch.id != "" {
-		s.cache.invalidate(res.ch.id)
-	}
 	if err != nil {
 		return unavailable(what, err)
 	}
 	return res.refusal
 }
 
-// putKey stores the document v of key id (from encodeKey, the gate) and
-// returns the change.
-func putKey(tx *bbolt.Tx, id string, v []byte) (keyChange, error) {
-	if err := tx.Bucket(bucketKeys).Put([]byte(id), v); err != nil {
-		return keyChange{}, err
-	}
-	return keyChange{id: id}, nil
+// putKey stores the document v of key id (from encodeKey, the gate).
+func putKey(tx *bbolt.Tx, id string, v []byte) error {
+	return tx.Bucket(bucketKeys).Put([]byte(id), v)
 }
 
 // loadKey reads the stored record of id (nil when missing).
@@ -97,7 +85,7 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 	if err != nil {
 		return err
 	}
-	return s.writeKey(ctx, "create key "+k.ID, func(tx *bbolt.Tx) (opResult, error) {
+	return s.writeKey(ctx, k.ID, "create key "+k.ID, func(tx *bbolt.Tx) (opResult, error) {
 		return createKey(tx, r, v)
 	})
 }
@@ -116,8 +104,7 @@ func createKey(tx *bbolt.Tx, r *keyRecord, v []byte) (opResult, error) {
 	if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
 		return opResult{}, err
 	}
-	ch, err := putKey(tx, r.ID, v)
-	return opResult{ch: ch}, err
+	return opResult{}, putKey(tx, r.ID, v)
 }
 
 // CreateKeys stores new keys, each with Version 1, in one transaction of
@@ -151,6 +138,9 @@ func (s *Store) CreateKeys(ctx context.Context, ks []*keys.Key) error {
 	// In id order, bbolt appends to the pages it just wrote.
 	slices.SortFunc(rs, func(a, b *keyRecord) int { return strings.Compare(a.ID, b.ID) })
 	var refusal error
+	for _, r := range rs {
+		s.cache.begin(r.ID)
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		// Pages split while appending in order may stay nearly full
 		// (bbolt's default leaves them half empty for random inserts).
@@ -168,7 +158,7 @@ func (s *Store) CreateKeys(ctx context.Context, ks []*keys.Key) error {
 		return nil
 	})
 	for _, r := range rs {
-		s.cache.invalidate(r.ID)
+		s.cache.end(r.ID)
 	}
 	if refusal != nil {
 		return refusal
@@ -227,7 +217,7 @@ func (s *Store) readKey(id string) (*keys.Key, error) {
 // organization, LastUsedAt, CreatedAt and CreatedBy stay as stored.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
 	in := keyRecordOf(k)
-	return s.writeKey(ctx, "update key "+k.ID, func(tx *bbolt.Tx) (opResult, error) {
+	return s.writeKey(ctx, k.ID, "update key "+k.ID, func(tx *bbolt.Tx) (opResult, error) {
 		cur, err := loadKey(tx, in.ID)
 		switch {
 		case err != nil:
@@ -243,15 +233,14 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		if err != nil {
 			return refuse(err)
 		}
-		ch, err := putKey(tx, next.ID, v)
-		return opResult{ch: ch}, err
+		return opResult{}, putKey(tx, next.ID, v)
 	})
 }
 
 // DeleteKey removes the key when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
 func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
-	return s.writeKey(ctx, "delete key "+id, func(tx *bbolt.Tx) (opResult, error) {
+	return s.writeKey(ctx, id, "delete key "+id, func(tx *bbolt.Tx) (opResult, error) {
 		cur, err := loadKey(tx, id)
 		if err != nil {
 			return deleteBrokenKey(tx, id, expectedVersion)
@@ -270,7 +259,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 				return opResult{}, err
 			}
 		}
-		return opResult{ch: keyChange{id: id}}, nil
+		return opResult{}, nil
 	})
 }
 
@@ -287,7 +276,7 @@ func deleteBrokenKey(tx *bbolt.Tx, id string, expectedVersion int64) (opResult, 
 	if err := deleteKeyIndexOf(tx, h.Org, id); err != nil {
 		return opResult{}, err
 	}
-	return opResult{ch: keyChange{id: id}}, nil
+	return opResult{}, nil
 }
 
 // TouchKey sets LastUsedAt to now when the stored LastUsedAt still equals
@@ -295,7 +284,7 @@ func deleteBrokenKey(tx *bbolt.Tx, id string, expectedVersion int64) (opResult, 
 // error. The Version does not change.
 func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (bool, error) {
 	wrote := false
-	err := s.writeKey(ctx, "touch key "+id, func(tx *bbolt.Tx) (opResult, error) {
+	err := s.writeKey(ctx, id, "touch key "+id, func(tx *bbolt.Tx) (opResult, error) {
 		wrote = false
 		cur, err := loadKey(tx, id)
 		if err != nil || cur == nil || !cur.LastUsedAt.Equal(utc(prev)) {
@@ -306,9 +295,9 @@ func (s *Store) TouchKey(ctx context.Context, id string, prev, now time.Time) (b
 		if err != nil {
 			return refuse(err)
 		}
-		ch, err := putKey(tx, cur.ID, v)
+		err = putKey(tx, cur.ID, v)
 		wrote = err == nil
-		return opResult{ch: ch}, err
+		return opResult{}, err
 	})
 	return wrote && err == nil, err
 }
