@@ -100,9 +100,12 @@ export function KeyList() {
     // While narrowed, typing in the search box filters the keys already read.
   }, [narrowed, narrowed ? "" : cursor, reloads]);
 
-  const change = (next: ListState, replace = true) => setQuery(listStateQuery(next), { replace });
+  // Each change starts from the address as it is now, not from the last
+  // render: two quick clicks must both count.
+  const change = (update: (s: ListState) => ListState, replace = true) =>
+    setQuery(listStateQuery(update(parseListState(window.location.search))), { replace });
   const toggle = (f: FilterId, on: boolean) =>
-    change({ ...state, filters: on ? [...state.filters, f] : state.filters.filter((x) => x !== f) });
+    change((s) => ({ ...s, filters: on ? [...s.filters, f] : s.filters.filter((x) => x !== f) }));
   const reload = () => setReloads((n) => n + 1);
 
   // The keys read may be those of the previous state until the new ones arrive:
@@ -132,7 +135,6 @@ export function KeyList() {
         </p>
       )}
       <ErrorBanner error={error} />
-      {!current && !error && <Loading what="API keys" />}
       {firstPageEmpty && (
         <div class="empty" data-testid="empty-state">
           <h2>No API keys yet</h2>
@@ -147,8 +149,10 @@ export function KeyList() {
         </div>
       )}
       {(loaded || narrowed) && !firstPageEmpty && (
-        <ListControls state={state} onSearch={(q) => change({ ...state, q })} onToggle={toggle} />
+        <ListControls state={state} onSearch={(q) => change((s) => ({ ...s, q }))} onToggle={toggle} />
       )}
+      {/* Below the controls, so that they do not move while keys load. */}
+      {!current && !error && <Loading what="API keys" />}
       {current && !firstPageEmpty && (
         <>
           {narrowed && (
@@ -162,7 +166,7 @@ export function KeyList() {
           {shown.length === 0 ? (
             <div class="empty" data-testid="no-match">
               <p>No API key matches{state.q.trim() ? ` “${state.q.trim()}”` : ""} with these filters.</p>
-              <button type="button" class="button" data-testid="clear-filters" onClick={() => change({ ...state, q: "", filters: [] })}>
+              <button type="button" class="button" data-testid="clear-filters" onClick={() => change((s) => ({ ...s, q: "", filters: [] }))}>
                 Clear search and filters
               </button>
             </div>
@@ -183,7 +187,7 @@ export function KeyList() {
                 class="button"
                 disabled={state.cursors.length === 0}
                 data-testid="page-prev"
-                onClick={() => change({ ...state, cursors: state.cursors.slice(0, -1) }, false)}
+                onClick={() => change((s) => ({ ...s, cursors: s.cursors.slice(0, -1) }), false)}
               >
                 Previous
               </button>
@@ -195,7 +199,10 @@ export function KeyList() {
                 class="button"
                 disabled={!current.next}
                 data-testid="page-next"
-                onClick={() => current.next && change({ ...state, cursors: [...state.cursors, current.next] }, false)}
+                onClick={() => {
+                  const next = current.next;
+                  if (next) change((s) => ({ ...s, cursors: [...s.cursors, next] }), false);
+                }}
               >
                 Next
               </button>
