@@ -42,6 +42,7 @@ func TestBrowserList(t *testing.T) {
 	b := startBrowser(t, chrome, base)
 	list := base + "/dashboard/organizations/api-keys"
 	b.do("sign in",
+		chromedp.EmulateViewport(1400, 900),
 		chromedp.Navigate(list),
 		chromedp.WaitVisible(tid("signin-token")),
 		chromedp.SendKeys(tid("signin-token"), owner),
@@ -55,6 +56,9 @@ func TestBrowserList(t *testing.T) {
 		t.Errorf("the first page shows %d keys, want 20", len(page1))
 	}
 	b.shot("list-1400")
+	b.do("phone width", chromedp.EmulateViewport(390, 844))
+	b.shot("list-390")
+	b.do("desktop width", chromedp.EmulateViewport(1400, 900))
 
 	// The pager's cursor is in the address: a reload stays on page 2.
 	b.do("open page 2", chromedp.Click(tid("page-next")), chromedp.WaitVisible(chromedp.CSS(`[data-testid="page-number"]`)))
@@ -127,9 +131,12 @@ func TestBrowserList(t *testing.T) {
 		}
 	}
 
-	// Search and filters survive a reload, and a shared link opens the same list.
-	b.do("tick active", chromedp.Click(tid("filter-active")))
+	// Search and filters survive a reload, and a shared link opens the same
+	// list. Keyboard only: from the search box, Tab to a filter and tick it with Space.
 	b.search("ci")
+	b.do("focus the search box", chromedp.Focus(tid("key-search")))
+	b.tabTo("filter-active", 3, true)
+	b.do("tick active with Space", chromedp.KeyEvent(" "))
 	b.rows("active keys named ci", []string{"CI deploy"})
 	shared := b.location()
 	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(tid("key-table")))
