@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { catalog } from "./fixtures/catalog";
 import {
   applyListState,
+  canChange,
   capabilityDetail,
   capabilityLine,
   listStateQuery,
@@ -168,5 +169,15 @@ describe("applyListState", () => {
     { name: "search and filter", s: { q: "ci", filters: ["active"] }, want: ["CI deploy"] },
   ])("$name", ({ s, want }) => {
     expect(names(s)).toEqual(want);
+  });
+});
+
+describe("canChange", () => {
+  it.each([
+    { status: "active", want: true },
+    { status: "expiring_soon", want: true },
+    { status: "expired", want: false },
+  ] as const)("a key $status: edit and rotate offered = $want", ({ status, want }) => {
+    expect(canChange({ status } as ApiKey)).toBe(want);
   });
 });
