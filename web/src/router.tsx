@@ -29,6 +29,25 @@ export function usePath(): string {
   return path;
 }
 
+/** The query string of the address ("?q=ci" or ""), updated on navigation and on setQuery. */
+export function useSearch(): string {
+  const [search, setSearch] = useState(window.location.search);
+  useEffect(() => {
+    const l = () => setSearch(window.location.search);
+    listeners.add(l);
+    return () => void listeners.delete(l);
+  }, []);
+  return search;
+}
+
+/** Changes the query string of the current page ("" drops it); replace does not add a history entry. */
+export function setQuery(search: string, opts: { replace?: boolean } = {}): void {
+  const to = window.location.pathname + search;
+  if (opts.replace) window.history.replaceState(null, "", to);
+  else window.history.pushState(null, "", to);
+  emit();
+}
+
 /** Matches a pattern such as patterns.edit against a path; answers the params or null. */
 export function match(pattern: string, path: string): Record<string, string> | null {
   const p = pattern.split("/").filter(Boolean);

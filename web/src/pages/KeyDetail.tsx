@@ -185,7 +185,8 @@ export function KeyDetail({ id }: { id: string }) {
   );
 }
 
-function RotateDialog({
+/** Asks before rotating a key; shows the server's refusal in the dialog. Also used by the key list's row action. */
+export function RotateDialog({
   keyData,
   onCancel,
   onRotated,
@@ -230,7 +231,20 @@ function RotateDialog({
   );
 }
 
-function DeleteDialog({ keyData, onCancel }: { keyData: ApiKey; onCancel: () => void }) {
+/**
+ * Asks for the key's name before deleting it; shows the server's refusal
+ * (e.g. the organization's last allow-all key) in the dialog. After a delete
+ * it calls onDeleted, or else goes to the list with a flash message.
+ */
+export function DeleteDialog({
+  keyData,
+  onCancel,
+  onDeleted,
+}: {
+  keyData: ApiKey;
+  onCancel: () => void;
+  onDeleted?: () => void;
+}) {
   const { session } = useSession();
   const [typed, setTyped] = useState("");
   const [busy, setBusy] = useState(false);
@@ -246,6 +260,10 @@ function DeleteDialog({ keyData, onCancel }: { keyData: ApiKey; onCancel: () => 
     setError(null);
     try {
       await session.client.deleteKey(keyData.id);
+      if (onDeleted) {
+        onDeleted();
+        return;
+      }
       setFlash(`API key “${keyData.name}” deleted. Its token no longer works.`);
       navigate(paths.list);
     } catch (err) {
