@@ -77,7 +77,7 @@ export function tokenSnippets(token: string): Snippet[] {
 
 /** How a node of the organization is named everywhere in the explorer. */
 export function nodeLabel(node: { level: NodeLevel; path?: string; id: string }, orgName: string): string {
-  if (node.level === "organization") return `Organization (whole): ${orgName}`;
+  if (node.level === "organization") return `Whole organization (${orgName})`;
   return node.path || node.id;
 }
 
@@ -119,28 +119,28 @@ export function buildCheck(
 
 export interface Verdict {
   allowed: boolean;
-  /** One sentence: what the server decided and why. */
+  /** Why, in one sentence (the page prefixes "Allowed." or "Denied."). */
   reason: string;
 }
 
 /** Words for the server's answer to a check. */
 export function verdict(r: VerifyResponse): Verdict {
-  if (r.allowed) return { allowed: true, reason: "Allowed: one of the key's grants covers this permission here." };
+  if (r.allowed) return { allowed: true, reason: "One of the key's grants covers this permission here." };
   switch (r.code) {
     case "expired":
-      return { allowed: false, reason: "Denied: the key has expired." };
+      return { allowed: false, reason: "The key has expired." };
     case "not_found":
-      return { allowed: false, reason: "Denied: the token is not this organization's (deleted key or superseded token)." };
+      return { allowed: false, reason: "The token matches no key (deleted key or superseded token)." };
     case "malformed":
-      return { allowed: false, reason: "Denied: the token is malformed." };
+      return { allowed: false, reason: "The token is malformed." };
     case "forbidden": {
-      const m = r.missing as { permission?: string; scope?: { level?: string; id?: string; path?: string } | null } | undefined;
+      const m = r.missing as { permission?: string; scope?: Scope | null } | undefined;
       if (m?.permission) {
         const where = m.scope ? `${m.scope.level} ${m.scope.path || m.scope.id}` : "the whole organization";
-        return { allowed: false, reason: `Denied: the key lacks ${m.permission} on ${where}.` };
+        return { allowed: false, reason: `The key lacks ${m.permission} on ${where}.` };
       }
-      return { allowed: false, reason: "Denied: no grant of the key covers this permission here." };
+      return { allowed: false, reason: "No grant of the key covers this permission here." };
     }
   }
-  return { allowed: false, reason: `Denied (${r.code}).` };
+  return { allowed: false, reason: `The server answered ${r.code}.` };
 }
