@@ -196,6 +196,7 @@ func TestBrowserKey(t *testing.T) {
 	b.do("check production",
 		chromedp.Click(tid("can-check-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="can-check-result"][data-allowed="true"]`)),
+		chromedp.ScrollIntoView(tid("can-check-result")),
 	)
 	b.shotWidths("explorer-check-allowed")
 	b.chooseOption("choose the whole organization", "can-node", "organization", "")
@@ -216,6 +217,7 @@ func TestBrowserKey(t *testing.T) {
 		chromedp.Click(tid("can-check-submit")),
 		chromedp.WaitVisible(tid("can-permission-error")),
 		chromedp.WaitNotPresent(tid("can-check-result")),
+		chromedp.ScrollIntoView(tid("can-check")),
 	)
 	b.shotWidths("explorer-check-invalid")
 	html := value(b, "read the explorer's HTML", chromedp.Evaluate[string](`document.documentElement.outerHTML + document.body.innerText`))
