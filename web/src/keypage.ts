@@ -3,7 +3,7 @@
 import { findPermission } from "./rules";
 import type { ApiKey, Catalog, NodeLevel, Scope, ScopeLevel, VerifyResponse } from "./types";
 
-/** The name the server gives a node that no longer exists (shared/wire Namer). */
+/** The name the server gives a node that no longer exists (shared/keys DeletedName). */
 export const DELETED_NAME = "(deleted)";
 
 /** True when a grant's scope names a node (or an ancestor) that was deleted. */
