@@ -104,6 +104,9 @@ func TestBrowserDashboard(t *testing.T) {
 	// 4. Close the dialog, then reload: the token is nowhere.
 	b.do("close the token dialog",
 		chromedp.Click(tid("close-token-dialog")),
+		// Not copied: the dialog asks once before closing.
+		chromedp.WaitVisible(tid("close-confirm")),
+		chromedp.Click(tid("confirm-close-token")),
 		chromedp.WaitNotPresent(tid("token-dialog")),
 		chromedp.WaitVisible(tid("key-name-heading")),
 	)
@@ -338,6 +341,9 @@ func (b *browserTab) keyboardCreate(c client, owner string) {
 	}
 	tok := value(b, "read the token", chromedp.Value(tid("token-value")))
 	b.do("close the dialog with Escape",
+		chromedp.KeyEvent(kb.Escape),
+		// Not copied: the first Escape asks, the second closes.
+		chromedp.WaitVisible(tid("close-confirm")),
 		chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotPresent(tid("token-dialog")),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="key-name-heading"]')?.textContent.trim() === "Keyboard key"`),

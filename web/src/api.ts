@@ -139,8 +139,12 @@ export class ApiClient {
     return s ? `?${s}` : "";
   }
 
-  async verify(token: string): Promise<VerifyResponse> {
-    return (await this.request<VerifyResponse>("POST", "/v1/verify", { body: { token }, auth: false })).data;
+  /** Verifies a token; with a check, whether it may use a permission on a node. */
+  async verify(
+    token: string,
+    check?: { permission: string; resource?: Record<string, string> },
+  ): Promise<VerifyResponse> {
+    return (await this.request<VerifyResponse>("POST", "/v1/verify", { body: { token, ...check }, auth: false })).data;
   }
 
   async organization(): Promise<Organization> {

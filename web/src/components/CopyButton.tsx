@@ -1,7 +1,20 @@
 import { useEffect, useState } from "preact/hooks";
 
 /** Copies text to the clipboard and says so (politely) to screen readers. */
-export function CopyButton({ text, label = "Copy", testId }: { text: string; label?: string; testId?: string }) {
+export function CopyButton({
+  text,
+  label = "Copy",
+  testId,
+  onCopied,
+  describedBy,
+}: {
+  text: string;
+  label?: string;
+  testId?: string;
+  /** Called once the text is on the clipboard. */
+  onCopied?: () => void;
+  describedBy?: string;
+}) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   useEffect(() => {
     if (state === "idle") return;
@@ -10,17 +23,20 @@ export function CopyButton({ text, label = "Copy", testId }: { text: string; lab
   }, [state]);
 
   const copy = async () => {
+    let ok: boolean;
     try {
       await navigator.clipboard.writeText(text);
-      setState("copied");
+      ok = true;
     } catch {
-      setState(fallbackCopy(text) ? "copied" : "failed");
+      ok = fallbackCopy(text);
     }
+    setState(ok ? "copied" : "failed");
+    if (ok) onCopied?.();
   };
 
   return (
     <span class="copy">
-      <button type="button" class="button" data-testid={testId} onClick={copy}>
+      <button type="button" class="button" data-testid={testId} onClick={copy} aria-describedby={describedBy}>
         {label}
       </button>
       <span role="status" class="copy-status" data-testid={testId ? `${testId}-status` : undefined}>

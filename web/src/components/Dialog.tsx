@@ -9,7 +9,8 @@ const FOCUSABLE =
 
 interface Props {
   title: string;
-  onClose: () => void;
+  /** Asked to close (button, Escape); answering false keeps the dialog open. */
+  onClose: () => void | boolean;
   children: ComponentChildren;
   testId?: string;
   /** CSS selector of the element focused first (defaults to the first focusable one). */
@@ -28,7 +29,7 @@ export function Dialog({ title, onClose, children, testId, initialFocus, wide }:
   closeRef.current = () => {
     if (closed.current) return;
     closed.current = true;
-    onClose();
+    if (onClose() === false) closed.current = false;
   };
 
   useEffect(() => {

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { useSession } from "../app";
 import { takeToken } from "../carry";
+import { CanCheck } from "../components/CanCheck";
 import { CopyButton } from "../components/CopyButton";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, FieldError, Loading } from "../components/Errors";
@@ -25,6 +26,7 @@ import {
   pretty,
   routeAccess,
 } from "../explorer";
+import { nodeLabel } from "../keypage";
 import { Link, paths } from "../router";
 import { LEVEL_LABEL, groupOf } from "../rules";
 import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ExploreResult } from "../types";
@@ -181,6 +183,8 @@ export function Explorer({ id }: { id: string }) {
     setFieldErrors(errs);
     setError(null);
     if (Object.keys(errs).length) {
+      // The previous answer belongs to another request: do not leave it on screen.
+      setResult(null);
       window.setTimeout(() => document.querySelector<HTMLElement>('main [aria-invalid="true"]')?.focus(), 0);
       return;
     }
@@ -205,6 +209,7 @@ export function Explorer({ id }: { id: string }) {
         }
         setFieldErrors(fe);
       }
+      setResult(null);
       setError(e);
     } finally {
       setBusy(false);
@@ -429,6 +434,16 @@ export function Explorer({ id }: { id: string }) {
 
       <ErrorBanner error={error} testId="explorer-error" />
 
+      <CanCheck
+        client={client}
+        catalog={catalog}
+        dir={dir}
+        keyId={key.id}
+        orgId={key.organization_id}
+        orgName={session.organizationName}
+        token={token}
+      />
+
       {result && (
         <section class="result" aria-labelledby="result-title" data-testid="explorer-result">
           <h2 id="result-title">Response</h2>
@@ -568,8 +583,8 @@ export function Explorer({ id }: { id: string }) {
             <tbody>
               {nodes.map((n) => (
                 <tr key={n.id}>
-                  <th scope="row">
-                    <span class="muted">{n.level}</span> {n.path || n.id}
+                  <th scope="row" data-testid="access-node">
+                    {n.level !== "organization" && <span class="muted">{n.level}</span>} {nodeLabel(n, session.organizationName)}
                   </th>
                   {accessPerms.map((p) => {
                     const a = access.find((x) => x.permission === p.name && x.node.id === n.id);

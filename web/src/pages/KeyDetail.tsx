@@ -7,6 +7,8 @@ import { Dialog } from "../components/Dialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
 import { TokenDialog } from "../components/TokenDialog";
+import { formatDate } from "../format";
+import { expiredBanner, keyActions, scopeDeleted, selfWarning } from "../keypage";
 import { Link, navigate, paths } from "../router";
 import { permissionLabel } from "../rules";
 import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
@@ -44,6 +46,9 @@ export function KeyDetail({ id }: { id: string }) {
   if (!key) return <Loading what="the API key" />;
 
   const label = (p: string) => (catalog ? permissionLabel(catalog, p) : p);
+  const can = keyActions(key);
+  const expired = expiredBanner(key, formatDate);
+  const orphans = key.permissions.filter((g) => scopeDeleted(g.scope)).length;
 
   return (
     <section>
@@ -61,14 +66,29 @@ export function KeyDetail({ id }: { id: string }) {
           {flash}
         </p>
       )}
+      {expired && (
+        <p class="banner banner-warning" data-testid="key-expired-banner">
+          {expired} <Link href={paths.create}>Create a new key</Link>.
+        </p>
+      )}
+      {orphans > 0 && (
+        <p class="banner banner-warning" data-testid="key-deleted-scope-banner">
+          {orphans === 1 ? "One grant is" : `${orphans} grants are`} scoped to a node that was deleted: such a grant
+          allows nothing. {can.edit ? "Edit the key to remove or re-scope it." : ""}
+        </p>
+      )}
       <ErrorBanner error={error} />
       <div class="actions">
-        <Link href={paths.edit(key.id)} class="button" data-testid="edit-key">
-          Edit
-        </Link>
-        <button type="button" class="button" data-testid="rotate-key" onClick={() => setDialog("rotate")}>
-          Rotate
-        </button>
+        {can.edit && (
+          <Link href={paths.edit(key.id)} class="button" data-testid="edit-key">
+            Edit
+          </Link>
+        )}
+        {can.rotate && (
+          <button type="button" class="button" data-testid="rotate-key" onClick={() => setDialog("rotate")}>
+            Rotate
+          </button>
+        )}
         <Link href={paths.explore(key.id)} class="button" data-testid="explore-key">
           Explore
         </Link>
@@ -138,10 +158,15 @@ export function KeyDetail({ id }: { id: string }) {
                   <td>
                     {label(g.permission)} <code class="perm-name">{g.permission}</code>
                   </td>
-                  <td data-testid="grant-scope">
+                  <td data-testid="grant-scope" data-deleted={scopeDeleted(g.scope) ? "true" : undefined}>
                     {g.scope ? (
                       <>
                         <span class="muted">{g.scope.level}:</span> {g.scope.path ?? g.scope.id}
+                        {scopeDeleted(g.scope) && (
+                          <span class="badge badge-warn" data-testid="grant-scope-deleted">
+                            deleted: allows nothing
+                          </span>
+                        )}
                       </>
                     ) : (
                       "Whole organization"
@@ -198,6 +223,7 @@ export function RotateDialog({
   const { session } = useSession();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const self = selfWarning("rotate", keyData.id, session.keyId);
   const rotate = async () => {
     setBusy(true);
     setError(null);
@@ -214,6 +240,11 @@ export function RotateDialog({
         Rotating creates a new token for this key. <strong>The current token stops working at once</strong>: every
         integration using it fails until you give it the new token. The new token is shown once.
       </p>
+      {self && (
+        <p class="banner banner-warning" data-testid="rotate-self-warning">
+          <strong>{self}</strong>
+        </p>
+      )}
       {error && (
         <p class="field-error" role="alert" data-testid="rotate-error">
           {error}
@@ -247,6 +278,7 @@ export function DeleteDialog({
 }) {
   const { session } = useSession();
   const [typed, setTyped] = useState("");
+  const self = selfWarning("delete", keyData.id, session.keyId);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const matches = typed === keyData.name;
@@ -278,6 +310,11 @@ export function DeleteDialog({
           Deleting <strong>revokes the key at once</strong>: its token stops working immediately, everywhere. This cannot
           be undone.
         </p>
+        {self && (
+          <p class="banner banner-warning" data-testid="delete-self-warning">
+            <strong>{self}</strong>
+          </p>
+        )}
         <label class="label" for="delete-confirm-name">
           Type <strong class="mono">{keyData.name}</strong> to confirm
         </label>

@@ -1,0 +1,146 @@
+// Rules of the key page, the token dialog and the explorer's "Can this key…?"
+// checker that do not need the page: kept here so Vitest can hold them.
+import { findPermission } from "./rules";
+import type { ApiKey, Catalog, NodeLevel, Scope, ScopeLevel, VerifyResponse } from "./types";
+
+/** The name the server gives a node that no longer exists (shared/keys DeletedName). */
+export const DELETED_NAME = "(deleted)";
+
+/** True when a grant's scope names a node (or an ancestor) that was deleted. */
+export function scopeDeleted(scope: Scope | null | undefined): boolean {
+  if (!scope?.path) return false;
+  return scope.path.split(" / ").some((part) => part.trim() === DELETED_NAME);
+}
+
+/**
+ * What the key page offers for a key: an expired key can only be viewed,
+ * explored or deleted (the server refuses to edit or rotate it: key_expired).
+ */
+export function keyActions(key: Pick<ApiKey, "status">): { edit: boolean; rotate: boolean; remove: boolean } {
+  const live = key.status !== "expired";
+  return { edit: live, rotate: live, remove: true };
+}
+
+/** The banner of an expired key (the page adds the "Create a new key" link), or null. */
+export function expiredBanner(key: Pick<ApiKey, "status" | "expires_at">, format: (iso: string) => string): string | null {
+  if (key.status !== "expired") return null;
+  const when = key.expires_at ? ` on ${format(key.expires_at)}` : "";
+  return `This key expired${when}: it can only be viewed or deleted.`;
+}
+
+/** The warning shown before rotating or deleting the key the dashboard is signed in with. */
+export function selfWarning(action: "rotate" | "delete", keyId: string, sessionKeyId: string): string | null {
+  if (keyId !== sessionKeyId) return null;
+  return action === "rotate"
+    ? "You are signed in with this key: rotating it signs you out, and you sign in again with the new token."
+    : "You are signed in with this key: deleting it signs you out of the dashboard at once.";
+}
+
+/** The variable name the snippets store the token under. */
+export const TOKEN_VARIABLE = "DOTENV_API_KEY";
+
+/** What the token looks like on screen in a snippet (the token itself is shown once, above). */
+export const TOKEN_PLACEHOLDER = "<your token>";
+
+export interface Snippet {
+  id: "github" | "gitlab" | "dotenv";
+  label: string;
+  /** The command as shown: a placeholder where the token goes. */
+  shown: string;
+  /** The command the copy button puts on the clipboard, with the token. */
+  copied: string;
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Ready-to-paste commands for the common CI secret stores. Only `copied`
+ * holds the token, and it goes to the clipboard only; `shown` never does.
+ */
+export function tokenSnippets(token: string): Snippet[] {
+  const make = (id: Snippet["id"], label: string, cmd: (t: string) => string): Snippet => ({
+    id,
+    label,
+    shown: cmd(TOKEN_PLACEHOLDER),
+    copied: cmd(token),
+  });
+  return [
+    make("github", "GitHub Actions secret", (t) =>
+      `gh secret set ${TOKEN_VARIABLE} --body ${t === TOKEN_PLACEHOLDER ? `"${t}"` : shellQuote(t)}`,
+    ),
+    make("gitlab", "GitLab CI masked variable", (t) =>
+      `glab variable set ${TOKEN_VARIABLE} --masked --value ${t === TOKEN_PLACEHOLDER ? `"${t}"` : shellQuote(t)}`,
+    ),
+    make("dotenv", ".env line", (t) => `${TOKEN_VARIABLE}=${t}`),
+  ];
+}
+
+/** How a node of the organization is named everywhere in the explorer. */
+export function nodeLabel(node: { level: NodeLevel; path?: string; id: string }, orgName: string): string {
+  if (node.level === "organization") return `Whole organization (${orgName})`;
+  return node.path || node.id;
+}
+
+/** A node the checker can ask about: the organization, or one node of the directory. */
+export interface CheckNode {
+  level: NodeLevel;
+  id: string;
+}
+
+/** The body of POST /v1/verify for "Can this key <permission> on <node>?" (token added by the caller). */
+export interface CheckRequest {
+  permission: string;
+  resource?: Partial<Record<ScopeLevel, string>>;
+}
+
+/**
+ * Checks the checker's fields against the catalog and builds the request, or
+ * answers every field error at once (permission, node).
+ */
+export function buildCheck(
+  catalog: Catalog,
+  permission: string,
+  node: CheckNode | null,
+): { request?: CheckRequest; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const p = permission ? findPermission(catalog, permission) : undefined;
+  if (!permission) errors.permission = "Choose a permission.";
+  else if (!p) errors.permission = `${permission} is not a permission of the catalog.`;
+  if (!node) errors.node = "Choose where: the whole organization or one node.";
+  else if (p && node.level !== "organization" && !(p.scope_levels ?? []).includes(node.level as ScopeLevel))
+    errors.node = `${p.name} applies ${
+      p.scope_levels?.length ? `only at these levels: organization, ${p.scope_levels.join(", ")}` : "to the whole organization only"
+    }.`;
+  if (Object.keys(errors).length || !node || !p) return { errors };
+  if (node.level === "organization") return { request: { permission: p.name }, errors };
+  // The server reads the ancestors of the deepest id from the directory.
+  return { request: { permission: p.name, resource: { [node.level as ScopeLevel]: node.id } }, errors };
+}
+
+export interface Verdict {
+  allowed: boolean;
+  /** Why, in one sentence (the page prefixes "Allowed." or "Denied."). */
+  reason: string;
+}
+
+/** Words for the server's answer to a check. */
+export function verdict(r: VerifyResponse): Verdict {
+  if (r.allowed) return { allowed: true, reason: "One of the key's grants covers this permission here." };
+  switch (r.code) {
+    case "expired":
+      return { allowed: false, reason: "The key has expired." };
+    case "not_found":
+      return { allowed: false, reason: "The token matches no key (deleted key or superseded token)." };
+    case "malformed":
+      return { allowed: false, reason: "The token is malformed." };
+    case "forbidden": {
+      const m = r.missing as { permission?: string; scope?: Scope | null } | undefined;
+      if (m?.permission) {
+        const where = m.scope ? `${m.scope.level} ${m.scope.path || m.scope.id}` : "the whole organization";
+        return { allowed: false, reason: `The key lacks ${m.permission} on ${where}.` };
+      }
+      return { allowed: false, reason: "No grant of the key covers this permission here." };
+    }
+  }
+  return { allowed: false, reason: `The server answered ${r.code}.` };
+}
