@@ -602,7 +602,7 @@ function AreaBox({ area, catalog, form, dir, where, holder, search, errors, open
           const wc = wildcardOf(g.name);
           return (
             <fieldset class="group" data-testid={`group-${g.name}`} key={g.name}>
-              <legend>{g.label}</legend>
+              <legend class={g.label === area.label ? "sr-only" : undefined}>{g.label}</legend>
               <ul class="perm-list">
                 {form.grants[wc] && !form.allowAll && (
                   <li>
