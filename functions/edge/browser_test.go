@@ -64,12 +64,14 @@ func TestBrowserDashboard(t *testing.T) {
 	b.do("open the create form",
 		chromedp.Click(tid("create-key")),
 		chromedp.WaitVisible(tid("key-form")),
-		chromedp.WaitVisible(tid("perm-secrets:read")),
+		chromedp.WaitVisible(tid("area-secrets-custom")),
 	)
 	b.shot("create")
 	b.do("fill in the create form",
 		chromedp.SendKeys(tid("key-name"), "CI deploy"),
+		chromedp.Click(tid("area-secrets-custom")),
 		chromedp.Click(tid("perm-secrets:read")),
+		chromedp.Click(chromedp.CSS(`[data-testid="scope-override-secrets:read"] summary`)),
 		chromedp.WaitVisible(tid("scope-level-secrets:read-0")),
 	)
 	b.chooseOption("choose the environment level", "scope-level-secrets:read-0", "environment", "")
@@ -288,7 +290,7 @@ func (b *browserTab) keyboardCreate(c client, owner string) {
 	b.do("open the create form",
 		chromedp.Navigate(b.base+"/dashboard/organizations/api-keys/create"),
 		chromedp.WaitVisible(tid("key-form")),
-		chromedp.WaitVisible(tid("perm-projects:read")),
+		chromedp.WaitVisible(tid("area-projects-none")),
 	)
 	b.checkLabels("empty create form")
 	b.do("show the custom date", chromedp.Click(tid("expiry-custom")), chromedp.WaitVisible(tid("expiry-custom-date")))
@@ -296,12 +298,12 @@ func (b *browserTab) keyboardCreate(c client, owner string) {
 	b.do("start again",
 		chromedp.Reload(),
 		chromedp.WaitVisible(tid("key-form")),
-		chromedp.WaitVisible(tid("perm-projects:read")),
+		chromedp.WaitVisible(tid("area-projects-none")),
 	)
 
 	// Tab through the whole form: every control reached has a name.
 	visited := b.tabTo("submit-key", 400, true)
-	for _, want := range []string{"key-name", "preset-read-only", "allow-all", "permission-search", "perm-secrets:read", "expiry-30d", "submit-key"} {
+	for _, want := range []string{"key-name", "preset-read-only", "allow-all", "permission-search", "area-secrets-none", "expiry-30d", "submit-key"} {
 		found := false
 		for _, f := range visited {
 			found = found || f.TestID == want
@@ -316,10 +318,12 @@ func (b *browserTab) keyboardCreate(c client, owner string) {
 	b.do("start again",
 		chromedp.Reload(),
 		chromedp.WaitVisible(tid("key-form")),
-		chromedp.WaitVisible(tid("perm-projects:read")),
+		chromedp.WaitVisible(tid("area-projects-none")),
 	)
 	b.tabTo("key-name", 40, false)
 	b.do("type the name", chromedp.KeyEvent("Keyboard key"))
+	b.tabTo("permission-search", 200, false)
+	b.do("search for the permission", chromedp.KeyEvent("Read projects"), chromedp.WaitVisible(tid("perm-projects:read")))
 	b.tabTo("perm-projects:read", 200, false)
 	b.do("check projects:read with Space", chromedp.KeyEvent(" "))
 	if !value(b, "read the checkbox", chromedp.Evaluate[bool](`document.querySelector('[data-testid="perm-projects:read"]').checked`)) {

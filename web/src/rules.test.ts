@@ -257,7 +257,7 @@ describe("validation", () => {
     f = setScopes(f, "projects:read", [{ level: "project", id: "" }, { level: "environment", id: "env_1" }]);
     const e = validateForm(f, catalog, now);
     expect(e[scopeErrorKey("projects:read", 0)]).toMatch(/Choose the project/);
-    expect(e[scopeErrorKey("projects:read", 1)]).toMatch(/cannot be scoped to a environment/);
+    expect(e[scopeErrorKey("projects:read", 1)]).toMatch(/cannot be scoped to an environment/);
   });
 
   it("accepts allow all without permissions", () => {

@@ -43,7 +43,8 @@ export interface ScopeChoice {
   path?: string;
 }
 
-export type ExpiryChoice = Expiration | "custom" | "keep";
+/** "until": the signed-in key's own expiry (FormState.untilExpiry), sent as expires_at. */
+export type ExpiryChoice = Expiration | "custom" | "keep" | "until";
 
 export interface FormState {
   name: string;
@@ -55,6 +56,8 @@ export interface FormState {
   expiry: ExpiryChoice;
   /** Value of the custom date-time input, "YYYY-MM-DDTHH:MM" in local time. */
   customExpiry: string;
+  /** The signed-in key's expiry (RFC 3339) when expiry is "until". */
+  untilExpiry?: string;
 }
 
 export const ORG_WIDE: ScopeChoice = { level: "", id: "" };
@@ -348,8 +351,14 @@ export type ExpiryResult = { ok: true; at: Date | null } | { ok: false; error: s
  * When a key made now with this choice expires (null: never). "1y" is one
  * calendar year later (UTC); custom dates must lie in the future.
  */
-export function computeExpiry(choice: ExpiryChoice, now: Date, custom = ""): ExpiryResult {
+export function computeExpiry(choice: ExpiryChoice, now: Date, custom = "", until = ""): ExpiryResult {
   switch (choice) {
+    case "until": {
+      const at = until ? new Date(until) : null;
+      if (!at || Number.isNaN(at.getTime())) return { ok: false, error: "Your key's expiry is not known." };
+      if (at.getTime() <= now.getTime()) return { ok: false, error: "Your key has already expired." };
+      return { ok: true, at };
+    }
     case "never":
       return { ok: true, at: null };
     case "30d":
@@ -380,6 +389,11 @@ export function formatUtc(d: Date): string {
 
 // ------------------------------------------------------------ validation
 
+/** "a" or "an" before a word ("an environment"). */
+export function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? "an" : "a";
+}
+
 export type FormErrors = Record<string, string>;
 
 export const scopeErrorKey = (permission: string, index: number) => `scope:${permission}:${index}`;
@@ -400,13 +414,13 @@ export function validateForm(form: FormState, catalog: Catalog, now: Date): Form
       scopes.forEach((s, i) => {
         if (s.level === "") return;
         if (!levels.includes(s.level))
-          errors[scopeErrorKey(perm, i)] = `${permissionLabel(catalog, perm)} cannot be scoped to a ${s.level}.`;
+          errors[scopeErrorKey(perm, i)] = `${permissionLabel(catalog, perm)} cannot be scoped to ${article(s.level)} ${s.level}.`;
         else if (!s.id) errors[scopeErrorKey(perm, i)] = `Choose the ${s.level} or make it organization-wide.`;
       });
     }
   }
   if (form.expiry !== "keep") {
-    const r = computeExpiry(form.expiry, now, form.customExpiry);
+    const r = computeExpiry(form.expiry, now, form.customExpiry, form.untilExpiry);
     if (!r.ok) errors.expiry = r.error;
   }
   return errors;
@@ -481,8 +495,8 @@ export function buildRequest(
 
   if (form.expiry !== "keep" || !original) {
     const choice = form.expiry === "keep" ? "30d" : form.expiry;
-    if (choice === "custom") {
-      const r = computeExpiry("custom", now, form.customExpiry);
+    if (choice === "custom" || choice === "until") {
+      const r = computeExpiry(choice, now, form.customExpiry, form.untilExpiry);
       if (r.ok && r.at) body.expires_at = r.at.toISOString().replace(/\.\d{3}Z$/, "Z");
     } else {
       body.expiration = choice;
@@ -538,7 +552,7 @@ export function summarize(
   if (form.expiry === "keep") {
     lines.push(currentExpiry ? `Keeps its expiry: ${formatUtc(new Date(currentExpiry))}.` : "Keeps its expiry: never.");
   } else {
-    const r = computeExpiry(form.expiry, now, form.customExpiry);
+    const r = computeExpiry(form.expiry, now, form.customExpiry, form.untilExpiry);
     if (r.ok && r.at === null) lines.push("Never expires.");
     else if (r.ok && r.at) {
       const days = Math.round((r.at.getTime() - now.getTime()) / DAY_MS);

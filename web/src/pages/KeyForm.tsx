@@ -1,6 +1,24 @@
 // Create (/dashboard/organizations/api-keys/create) and edit
 // (/dashboard/organizations/api-keys/{id}/edit) a key. The rules live in ../rules.ts.
 import { useEffect, useMemo, useState } from "preact/hooks";
+import {
+  applyAreaChoice,
+  applyWhere,
+  areaChoiceOf,
+  choiceDisabled,
+  expiryDisabled,
+  formAreas,
+  holderFromKey,
+  permissionDisabled,
+  scopesFor,
+  setPermission,
+  whereOf,
+  type AreaChoice,
+  type FormArea,
+  type Holder,
+  type Where,
+} from "../areas";
+import "./KeyForm.css";
 import { ApiError } from "../api";
 import { useSession } from "../app";
 import { setFlash } from "../carry";
@@ -19,8 +37,7 @@ import {
   filterPermissions,
   formFromKey,
   formatUtc,
-  groupState,
-  groupsByArea,
+  article,
   includedByWildcard,
   isSelected,
   newForm,
@@ -29,7 +46,6 @@ import {
   scopeLevelsFor,
   setScopes,
   summarize,
-  toggleGroup,
   togglePermission,
   validateForm,
   wildcardOf,
@@ -38,9 +54,16 @@ import {
   type FormState,
   type ScopeChoice,
 } from "../rules";
-import type { ApiKey, ApiKeyWithToken, Catalog, CatalogGroup, ScopeLevel } from "../types";
+import type { ApiKey, ApiKeyWithToken, Catalog, ScopeLevel } from "../types";
 
 const safeId = (s: string) => s.replace(/[^a-zA-Z0-9_-]/g, "-");
+
+const CHOICES: { value: AreaChoice; label: string }[] = [
+  { value: "none", label: "No access" },
+  { value: "read", label: "Read" },
+  { value: "write", label: "Read & write" },
+  { value: "custom", label: "Custom" },
+];
 
 function localInputValue(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
@@ -65,6 +88,11 @@ export function KeyForm({ id }: { id?: string }) {
   const [search, setSearch] = useState("");
   const [created, setCreated] = useState<ApiKeyWithToken | null>(null);
   const [focusTick, setFocusTick] = useState(0);
+  const [holderKey, setHolderKey] = useState<ApiKey | null>(null);
+  const [where, setWhere] = useState<Where>([]);
+  const [whereMode, setWhereMode] = useState<"org" | "nodes">("org");
+  const [customOpen, setCustomOpen] = useState<Record<string, boolean>>({});
+  const [summaryOpen, setSummaryOpen] = useState(false);
 
   const loadKey = async () => {
     if (!id) return;
@@ -85,11 +113,27 @@ export function KeyForm({ id }: { id?: string }) {
         setCatalog(c);
         if (k) {
           setOriginal(k);
-          setForm(formFromKey(k.key));
+          const f = formFromKey(k.key);
+          setForm(f);
+          const w = whereOf(f);
+          setWhere(w);
+          setWhereMode(w.length ? "nodes" : "org");
         }
       })
       .catch((e) => live && setLoadError(e));
     loadDirectory(client).then((d) => live && setDir(d));
+    // The signed-in key bounds what the form offers; without api_tokens:read
+    // it stays unknown and the server alone refuses an escalation.
+    client
+      .getKey(session.keyId)
+      .then((r) => {
+        if (!live) return;
+        setHolderKey(r.key);
+        const exp = r.key.expires_at;
+        if (!id && exp && new Date(exp).getTime() < Date.now() + 30 * 86400000)
+          setForm((f) => (f.expiry === "30d" ? { ...f, expiry: "until", untilExpiry: exp } : f));
+      })
+      .catch(() => undefined);
     return () => {
       live = false;
     };
@@ -176,6 +220,13 @@ export function KeyForm({ id }: { id?: string }) {
     }
   };
 
+  const holder: Holder | null = holderKey ? holderFromKey(holderKey, dir) : null;
+  const changeWhere = (mode: "org" | "nodes", w: Where) => {
+    const next = mode === "org" ? [] : w;
+    update(applyWhere(form, catalog, where, next));
+    setWhere(next);
+    setWhereMode(mode);
+  };
   const mode = accessMode(form, catalog);
   const summary = summarize(form, catalog, dir, new Date(), original?.key.expires_at ?? null);
   const title = editing ? `Edit “${original!.key.name}”` : "Create API key";
@@ -200,6 +251,29 @@ export function KeyForm({ id }: { id?: string }) {
         </div>
       )}
       <ErrorBanner error={bannerError} testId="form-error" />
+      <div class="form-layout">
+      <aside
+        class={summaryOpen ? "summary form-summary open" : "summary form-summary"}
+        aria-labelledby="summary-title"
+        data-testid="summary"
+      >
+        <h2 id="summary-title">What this key will be able to do</h2>
+        <button
+          type="button"
+          class="button button-small summary-toggle"
+          aria-expanded={summaryOpen ? "true" : "false"}
+          aria-controls="summary-lines"
+          onClick={() => setSummaryOpen(!summaryOpen)}
+          data-testid="summary-toggle"
+        >
+          {summaryOpen ? "Hide" : "Show"} the summary ({summary.length} lines)
+        </button>
+        <ul id="summary-lines">
+          {summary.map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      </aside>
       <form class="key-form" onSubmit={submit} noValidate data-testid="key-form">
         <div class="field">
           <label class="label" for="key-name">
@@ -232,6 +306,8 @@ export function KeyForm({ id }: { id?: string }) {
                 type="button"
                 class="button"
                 data-testid={`preset-${p.name}`}
+                disabled={p.permissions.some((x) => !!permissionDisabled(catalog, holder, x, [], dir))}
+                title={p.permissions.map((x) => permissionDisabled(catalog, holder, x, [], dir)).find(Boolean) ?? undefined}
                 onClick={() => update(applyPreset(form, catalog, p.name))}
               >
                 {p.label} preset
@@ -260,18 +336,32 @@ export function KeyForm({ id }: { id?: string }) {
                 type="checkbox"
                 id="allow-all"
                 checked={form.allowAll}
+                disabled={!!holder && !holder.allowAll && !form.allowAll}
                 onChange={(e) => update({ ...form, allowAll: (e.currentTarget as HTMLInputElement).checked })}
                 aria-describedby="allow-all-warning"
                 data-testid="allow-all"
               />
               Allow all: full access to everything in the organization
             </label>
+            {holder && !holder.allowAll && (
+              <p class="hint" data-testid="allow-all-disabled">
+                Your key does not have allow all, so it cannot give it.
+              </p>
+            )}
             <p id="allow-all-warning" class={form.allowAll ? "warning strong" : "warning"} data-testid="allow-all-warning">
               {form.allowAll
                 ? "This key will be able to do everything, everywhere in the organization, including permissions added later and managing other keys. Use it sparingly: anyone holding the token has full control."
                 : "Full access including future permissions. Use it sparingly; prefer picking permissions below."}
             </p>
           </div>
+
+          <WhereField
+            mode={whereMode}
+            where={where}
+            dir={dir}
+            disabled={form.allowAll}
+            onChange={changeWhere}
+          />
 
           <div class="field">
             <label class="label" for="permission-search">
@@ -286,18 +376,27 @@ export function KeyForm({ id }: { id?: string }) {
               onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)}
               data-testid="permission-search"
             />
+            <p class="hint">Searching opens the matching permissions of every area.</p>
           </div>
 
           <fieldset class="permissions" disabled={form.allowAll} data-testid="permission-list">
-            <legend class="sr-only">Permissions by area</legend>
-            <PermissionAreas
-              catalog={catalog}
-              form={form}
-              dir={dir}
-              search={search}
-              errors={errors}
-              onChange={update}
-            />
+            <legend class="sr-only">Access by area</legend>
+            {formAreas(catalog).map((area) => (
+              <AreaBox
+                key={area.id}
+                area={area}
+                catalog={catalog}
+                form={form}
+                dir={dir}
+                where={where}
+                holder={holder}
+                search={search}
+                errors={errors}
+                open={!!customOpen[area.id]}
+                setOpen={(o) => setCustomOpen({ ...customOpen, [area.id]: o })}
+                onChange={update}
+              />
+            ))}
           </fieldset>
           {dir === null && <p class="hint">Loading your organization's teams, projects, targets and environments…</p>}
           {dir?.partial && (
@@ -305,16 +404,7 @@ export function KeyForm({ id }: { id?: string }) {
           )}
         </fieldset>
 
-        <ExpiryField form={form} errors={errors} original={original?.key ?? null} onChange={update} />
-
-        <section class="summary" aria-labelledby="summary-title" data-testid="summary">
-          <h2 id="summary-title">What this key will be able to do</h2>
-          <ul>
-            {summary.map((line) => (
-              <li key={line}>{line}</li>
-            ))}
-          </ul>
-        </section>
+        <ExpiryField form={form} errors={errors} original={original?.key ?? null} holder={holder} onChange={update} />
 
         <div class="actions">
           <button type="submit" class="button button-primary" disabled={busy} data-testid="submit-key">
@@ -325,6 +415,7 @@ export function KeyForm({ id }: { id?: string }) {
           </Link>
         </div>
       </form>
+      </div>
       {created && (
         <TokenDialog
           token={created.token}
@@ -341,93 +432,214 @@ export function KeyForm({ id }: { id?: string }) {
   );
 }
 
-interface AreaProps {
-  catalog: Catalog;
-  form: FormState;
+function WhereField({
+  mode,
+  where,
+  dir,
+  disabled,
+  onChange,
+}: {
+  mode: "org" | "nodes";
+  where: Where;
   dir: Directory | null;
-  search: string;
-  errors: FormErrors;
-  onChange: (f: FormState) => void;
-}
-
-function PermissionAreas(props: AreaProps) {
-  const { catalog, search } = props;
-  const areas = groupsByArea(catalog)
-    .map((a) => ({ ...a, groups: a.groups.filter((g) => filterPermissions(g, search).length > 0) }))
-    .filter((a) => a.groups.length > 0);
-  if (areas.length === 0)
-    return (
-      <p class="muted" data-testid="no-permission-match">
-        No permission matches “{search}”.
-      </p>
-    );
+  disabled: boolean;
+  onChange: (mode: "org" | "nodes", w: Where) => void;
+}) {
+  const [query, setQuery] = useState("");
+  const q = query.trim().toLowerCase();
+  const chosen = new Set(where.map((w) => w.id));
+  const nodes = (dir?.nodes ?? []).filter((n) => !q || n.path.toLowerCase().includes(q));
+  // Tree order: each node right after its parent.
+  const tree = [...nodes].sort((a, b) => {
+    const pa = a.lineage.map((id) => dir?.byId.get(id)?.name ?? id).join("\u0000");
+    const pb = b.lineage.map((id) => dir?.byId.get(id)?.name ?? id).join("\u0000");
+    return pa < pb ? -1 : pa > pb ? 1 : 0;
+  });
+  const toggle = (id: string, on: boolean) => {
+    const n = dir?.byId.get(id);
+    if (!n) return;
+    onChange("nodes", on ? [...where, { level: n.level, id: n.id, path: n.path }] : where.filter((w) => w.id !== id));
+  };
   return (
-    <>
-      {areas.map((a) =>
-        a.groups.length === 1 && a.groups[0].label === a.area ? (
-          <GroupBox key={a.area} group={a.groups[0]} {...props} />
+    <fieldset class="where" disabled={disabled} data-testid="where">
+      <legend>Where</legend>
+      <p class="hint">One place for the whole key; a permission can get its own scope under Custom.</p>
+      <div class="radios">
+        <label class="check">
+          <input
+            type="radio"
+            name="where"
+            checked={mode === "org"}
+            onChange={() => onChange("org", [])}
+            data-testid="where-org"
+          />
+          Whole organization
+        </label>
+        <label class="check">
+          <input
+            type="radio"
+            name="where"
+            checked={mode === "nodes"}
+            onChange={() => onChange("nodes", where)}
+            data-testid="where-nodes"
+          />
+          Only in chosen teams, projects, targets or environments
+        </label>
+      </div>
+      {mode === "nodes" &&
+        (dir && dir.nodes.length === 0 ? (
+          <p class="muted" data-testid="where-empty">
+            Your organization has no teams, projects, targets or environments yet, so there is nothing to choose. Keep
+            the whole organization, or create them first.
+          </p>
         ) : (
-          <section class="area" key={a.area} aria-labelledby={`area-${safeId(a.area)}`}>
-            <h3 id={`area-${safeId(a.area)}`}>{a.area}</h3>
-            {a.groups.map((g) => (
-              <GroupBox key={g.name} group={g} {...props} />
-            ))}
-          </section>
-        ),
-      )}
-    </>
+          <div class="where-tree">
+            <label class="label-small" for="where-search">
+              Search teams, projects, targets and environments
+            </label>
+            <input
+              id="where-search"
+              class="input"
+              type="search"
+              value={query}
+              onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+              data-testid="where-search"
+            />
+            {dir === null ? (
+              <p class="hint">Loading…</p>
+            ) : (
+              <ul class="tree" aria-label="Teams, projects, targets and environments">
+                {tree.map((n) => (
+                  <li key={n.id} class={`tree-${n.level}`}>
+                    <label class="check">
+                      <input
+                        type="checkbox"
+                        checked={chosen.has(n.id)}
+                        onChange={(e) => toggle(n.id, (e.currentTarget as HTMLInputElement).checked)}
+                        data-testid={`where-node-${n.id}`}
+                        data-path={n.path}
+                      />
+                      <span>
+                        {n.name} <span class="muted">({LEVEL_LABEL[n.level].toLowerCase()})</span>
+                      </span>
+                    </label>
+                  </li>
+                ))}
+                {tree.length === 0 && <li class="muted">Nothing matches “{query}”.</li>}
+              </ul>
+            )}
+            {where.length === 0 && <p class="hint">Nothing chosen yet: the key stays organization-wide.</p>}
+          </div>
+        ))}
+    </fieldset>
   );
 }
 
-function GroupBox({ group, catalog, form, dir, search, errors, onChange }: AreaProps & { group: CatalogGroup }) {
-  const state = groupState(form, group);
-  const wc = wildcardOf(group.name);
-  const perms = filterPermissions(group, search);
+interface AreaProps {
+  area: FormArea;
+  catalog: Catalog;
+  form: FormState;
+  dir: Directory | null;
+  where: Where;
+  holder: Holder | null;
+  search: string;
+  errors: FormErrors;
+  open: boolean;
+  setOpen: (open: boolean) => void;
+  onChange: (f: FormState) => void;
+}
+
+function AreaBox({ area, catalog, form, dir, where, holder, search, errors, open, setOpen, onChange }: AreaProps) {
+  const derived = form.allowAll ? "write" : areaChoiceOf(form, catalog, area, where);
+  const searching = search.trim() !== "";
+  const groups = area.groups.filter((g) => filterPermissions(g, search).length > 0);
+  if (searching && groups.length === 0) return null;
+  const choice: AreaChoice = open || searching ? "custom" : derived;
+  const names = new Set(area.groups.flatMap((g) => [g.wildcard.name, ...g.permissions.map((p) => p.name)]));
+  const areaErrors = Object.entries(errors)
+    .filter(([k]) => {
+      const m = /^(?:perm|scope):(.+?)(?::\d+)?$/.exec(k);
+      return m && names.has(m[1]);
+    })
+    .map(([, v]) => v);
+  const errId = `area-error-${area.id}`;
   return (
-    <fieldset class="group" data-testid={`group-${group.name}`}>
-      <legend>{group.label}</legend>
-      <label class="check group-toggle">
-        <input
-          type="checkbox"
-          checked={state === "all"}
-          indeterminate={state === "some"}
-          onChange={(e) => onChange(toggleGroup(form, catalog, group.name, (e.currentTarget as HTMLInputElement).checked))}
-          data-testid={`group-toggle-${group.name}`}
-          aria-describedby={`group-hint-${group.name}`}
-        />
-        All {group.label.toLowerCase()} permissions
-      </label>
-      <span class="sr-only" id={`group-hint-${group.name}`}>
-        Turns every permission of this group on or off.
-      </span>
-      {form.grants[wc] && !form.allowAll && (
-        <PermissionRow
-          permission={wc}
-          label={`${permissionLabel(catalog, wc)}, including ones added later`}
-          description="Granted as a group wildcard."
-          catalog={catalog}
-          form={form}
-          dir={dir}
-          errors={errors}
-          onChange={onChange}
-        />
-      )}
-      <ul class="perm-list">
-        {perms.map((p) => (
-          <li key={p.name}>
-            <PermissionRow
-              permission={p.name}
-              label={p.label}
-              description={p.description}
-              catalog={catalog}
-              form={form}
-              dir={dir}
-              errors={errors}
-              onChange={onChange}
-            />
-          </li>
-        ))}
-      </ul>
+    <fieldset class="area-box" data-testid={`area-${area.id}`} aria-describedby={areaErrors.length ? errId : undefined}>
+      <legend>{area.label}</legend>
+      <div class="choices" role="radiogroup" aria-label={`Access to ${area.label}`}>
+        {CHOICES.map((c) => {
+          const why =
+            c.value === "read" || c.value === "write" ? choiceDisabled(catalog, holder, area, c.value, where, dir) : null;
+          const whyId = `area-why-${area.id}-${c.value}`;
+          return (
+            <label class={why ? "check choice disabled" : "check choice"} key={c.value}>
+              <input
+                type="radio"
+                name={`area-${area.id}`}
+                value={c.value}
+                checked={choice === c.value}
+                disabled={!!why}
+                aria-describedby={why ? whyId : undefined}
+                onChange={() => {
+                  setOpen(c.value === "custom");
+                  onChange(applyAreaChoice(form, catalog, area, c.value, where));
+                }}
+                data-testid={`area-${area.id}-${c.value}`}
+              />
+              {c.label}
+              {why && (
+                <span class="why" id={whyId} data-testid={`area-why-${area.id}-${c.value}`}>
+                  {why}
+                </span>
+              )}
+            </label>
+          );
+        })}
+      </div>
+      {areaErrors.length > 0 && <FieldError id={errId} message={areaErrors.join(" ")} />}
+      {choice === "custom" &&
+        groups.map((g) => {
+          const wc = wildcardOf(g.name);
+          return (
+            <fieldset class="group" data-testid={`group-${g.name}`} key={g.name}>
+              <legend class={g.label === area.label ? "sr-only" : undefined}>{g.label}</legend>
+              <ul class="perm-list">
+                {form.grants[wc] && !form.allowAll && (
+                  <li>
+                    <PermissionRow
+                      permission={wc}
+                      label={`${permissionLabel(catalog, wc)}, including ones added later`}
+                      description="Granted as a group wildcard."
+                      catalog={catalog}
+                      form={form}
+                      dir={dir}
+                      where={where}
+                      holder={holder}
+                      errors={errors}
+                      onChange={onChange}
+                    />
+                  </li>
+                )}
+                {filterPermissions(g, search).map((p) => (
+                  <li key={p.name}>
+                    <PermissionRow
+                      permission={p.name}
+                      label={p.label}
+                      description={p.description}
+                      catalog={catalog}
+                      form={form}
+                      dir={dir}
+                      where={where}
+                      holder={holder}
+                      errors={errors}
+                      onChange={onChange}
+                    />
+                  </li>
+                ))}
+              </ul>
+            </fieldset>
+          );
+        })}
     </fieldset>
   );
 }
@@ -439,24 +651,39 @@ interface RowProps {
   catalog: Catalog;
   form: FormState;
   dir: Directory | null;
+  where: Where;
+  holder: Holder | null;
   errors: FormErrors;
   onChange: (f: FormState) => void;
 }
 
-function PermissionRow({ permission, label, description, catalog, form, dir, errors, onChange }: RowProps) {
+function PermissionRow({ permission, label, description, catalog, form, dir, where, holder, errors, onChange }: RowProps) {
   const sid = safeId(permission);
   const checked = isSelected(form, permission);
   const own = form.grants[permission];
   const levels = scopeLevelsFor(catalog, permission);
   const serverError = errors[`perm:${permission}`];
   const coveredByWildcard = includedByWildcard(form, catalog, permission);
+  const why = checked ? null : permissionDisabled(catalog, holder, permission, where, dir);
+  const orgOnly = where.length > 0 && scopesFor(catalog, permission, where).length === 0;
+  const scopeText = (own ?? [])
+    .map((x) => (x.level ? (dir?.byId.get(x.id)?.path ?? x.path ?? `no ${x.level} chosen`) : "whole organization"))
+    .join("; ");
   return (
     <div class={checked ? "perm perm-on" : "perm"} data-testid={`perm-row-${permission}`}>
       <label class="check">
         <input
           type="checkbox"
           checked={checked}
-          onChange={(e) => onChange(togglePermission(form, catalog, permission, (e.currentTarget as HTMLInputElement).checked))}
+          disabled={!!why}
+          onChange={(e) => {
+            const on = (e.currentTarget as HTMLInputElement).checked;
+            onChange(
+              on || form.grants[permission]
+                ? setPermission(form, catalog, permission, on, where)
+                : togglePermission(form, catalog, permission, on),
+            );
+          }}
           aria-describedby={`perm-desc-${sid}${serverError ? ` perm-error-${sid}` : ""}`}
           aria-invalid={serverError ? "true" : undefined}
           data-testid={`perm-${permission}`}
@@ -472,9 +699,13 @@ function PermissionRow({ permission, label, description, catalog, form, dir, err
             ? " Organization-wide: create permissions cannot be scoped."
             : " Organization-wide only.")}
         {coveredByWildcard && " Included by the group wildcard."}
+        {orgOnly && ` Cannot be narrowed to the chosen places: given organization-wide.`}
+        {why && <span class="why" data-testid={`perm-why-${permission}`}> {why}</span>}
       </p>
       <FieldError id={`perm-error-${sid}`} message={serverError} />
       {own && !form.allowAll && levels.length > 0 && (
+        <details class="scope-override" data-testid={`scope-override-${permission}`}>
+          <summary>Scope: {scopeText} (change for this permission only)</summary>
         <ScopeEditor
           permission={permission}
           label={label}
@@ -484,6 +715,7 @@ function PermissionRow({ permission, label, description, catalog, form, dir, err
           errors={errors}
           onChange={(scopes) => onChange(setScopes(form, permission, scopes))}
         />
+        </details>
       )}
     </div>
   );
@@ -551,7 +783,9 @@ function ScopeEditor({ permission, label, scopes, levels, dir, errors, onChange 
                   aria-describedby={err ? errId : undefined}
                   data-testid={`scope-node-${permission}-${i}`}
                 >
-                  <option value="">Choose a {s.level}…</option>
+                  <option value="">
+                    Choose {article(s.level)} {s.level}…
+                  </option>
                   {nodes.map((n) => (
                     <option key={n.id} value={n.id}>
                       {n.path}
@@ -591,13 +825,16 @@ function ExpiryField({
   form,
   errors,
   original,
+  holder,
   onChange,
 }: {
   form: FormState;
   errors: FormErrors;
   original: ApiKey | null;
+  holder: Holder | null;
   onChange: (f: FormState) => void;
 }) {
+  const now = new Date();
   const options: { value: ExpiryChoice; label: string }[] = original
     ? [
         {
@@ -607,8 +844,13 @@ function ExpiryField({
         ...EXPIRY_OPTIONS,
       ]
     : EXPIRY_OPTIONS;
+  if (holder?.expiresAt && new Date(holder.expiresAt).getTime() > now.getTime())
+    options.splice(original ? 1 : 0, 0, {
+      value: "until",
+      label: `Until my key expires (${formatUtc(new Date(holder.expiresAt))})`,
+    });
   const choose = (value: ExpiryChoice) => {
-    const f = { ...form, expiry: value };
+    const f = { ...form, expiry: value, untilExpiry: value === "until" ? (holder?.expiresAt ?? undefined) : undefined };
     if (value === "custom" && !form.customExpiry) f.customExpiry = localInputValue(new Date(Date.now() + 7 * 86400000));
     onChange(f);
   };
@@ -619,19 +861,29 @@ function ExpiryField({
         We suggest 30 days. Prefer an expiry over “never”, and rotate before the key lapses.
       </p>
       <div class="radios">
-        {options.map((o) => (
-          <label class="check" key={o.value}>
-            <input
-              type="radio"
-              name="expiry"
-              value={o.value}
-              checked={form.expiry === o.value}
-              onChange={() => choose(o.value)}
-              data-testid={`expiry-${o.value}`}
-            />
-            {o.label}
-          </label>
-        ))}
+        {options.map((o) => {
+          const why = o.value === "custom" ? null : expiryDisabled(holder, o.value, now);
+          return (
+            <label class={why ? "check disabled" : "check"} key={o.value}>
+              <input
+                type="radio"
+                name="expiry"
+                value={o.value}
+                checked={form.expiry === o.value}
+                disabled={!!why && form.expiry !== o.value}
+                aria-describedby={why ? `expiry-why-${o.value}` : undefined}
+                onChange={() => choose(o.value)}
+                data-testid={`expiry-${o.value}`}
+              />
+              {o.label}
+              {why && (
+                <span class="why" id={`expiry-why-${o.value}`} data-testid={`expiry-why-${o.value}`}>
+                  {why}
+                </span>
+              )}
+            </label>
+          );
+        })}
       </div>
       {form.expiry === "custom" && (
         <div class="field">
@@ -644,6 +896,7 @@ function ExpiryField({
             type="datetime-local"
             min={localInputValue(new Date())}
             value={form.customExpiry}
+            max={holder?.expiresAt ? localInputValue(new Date(holder.expiresAt)) : undefined}
             onInput={(e) => onChange({ ...form, customExpiry: (e.currentTarget as HTMLInputElement).value })}
             aria-invalid={errors.expiry ? "true" : undefined}
             aria-describedby={errors.expiry ? "expiry-error" : undefined}
@@ -655,6 +908,11 @@ function ExpiryField({
         <p class="warning strong" data-testid="never-warning">
           A key that never expires stays usable forever if it leaks. Choose an expiry unless you really need this, and
           rotate the key regularly.
+        </p>
+      )}
+      {form.expiry === "custom" && expiryDisabled(holder, "custom", now, form.customExpiry) && (
+        <p class="warning" data-testid="expiry-custom-why">
+          {expiryDisabled(holder, "custom", now, form.customExpiry)}
         </p>
       )}
       <FieldError id="expiry-error" message={errors.expiry} />
