@@ -82,6 +82,9 @@ func TestBrowserForm(t *testing.T) {
 		chromedp.Click(tid("submit-key")),
 		chromedp.WaitVisible(tid("token-dialog")),
 		chromedp.Click(tid("close-token-dialog")),
+		// Not copied: the dialog asks once before closing.
+		chromedp.WaitVisible(tid("close-confirm")),
+		chromedp.Click(tid("confirm-close-token")),
 		chromedp.WaitVisible(tid("key-name-heading")),
 	)
 	loc := value(b, "read the key page's address", chromedp.Location())

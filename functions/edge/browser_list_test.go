@@ -162,6 +162,9 @@ func TestBrowserList(t *testing.T) {
 		chromedp.Click(tid("confirm-rotate")),
 		chromedp.WaitVisible(tid("token-dialog")),
 		chromedp.Click(tid("close-token-dialog")),
+		// Not copied: the dialog asks once before closing.
+		chromedp.WaitVisible(tid("close-confirm")),
+		chromedp.Click(tid("confirm-close-token")),
 		chromedp.WaitNotPresent(tid("token-dialog")),
 	)
 	if got := c.must(200, "GET", "/v1/api-keys/"+deploy, owner, "").body["rotated_at"]; got == nil {
