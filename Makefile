@@ -7,7 +7,7 @@ ADDR ?= 127.0.0.1:8080
 DATA ?= ./data
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: run build test test-go lint web-test web-check tools system-tools dynalite bench help
+.PHONY: run build test test-go lint web-deps web-test web-check tools system-tools dynalite bench help
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -24,7 +24,7 @@ build: ## build the single binary into bin/edge
 test: tools lint test-go web-test ## run every test (what CI runs); installs what it needs first (see `make tools`)
 	@echo "==> make test: all green"
 
-test-go: ## Go tests: unit, store conformance (bbolt, moto, dynalite), HTTP, Lambda (RIE), CDK synth, browser
+test-go: web-deps ## Go tests: unit, store conformance (bbolt, moto, dynalite), HTTP, Lambda (RIE), CDK synth, browser
 	@echo "==> Go tests (the first run downloads modules and compiles the AWS SDK and CDK bindings: a few minutes)"
 	$(GO) test -count=1 -timeout 20m ./...
 
@@ -55,6 +55,10 @@ $(DYNALITE): localstack/tools/package-lock.json
 	@echo "==> installing dynalite from npm (localstack/tools, pinned by its lockfile)"
 	cd localstack/tools && npm ci --no-audit --no-fund
 	@touch $@
+
+web-deps: ## install the dashboard's pinned npm packages (the browser tests inject web/node_modules/axe-core)
+	@echo "==> dashboard dependencies: npm ci in web/ (the browser tests read axe-core from web/node_modules)"
+	cd web && npm ci --no-audit --no-fund
 
 web-test: ## dashboard unit tests, type check, and the committed build matches the source
 	@echo "==> dashboard: npm ci, type check, unit tests, build (web/dist must match the committed one)"

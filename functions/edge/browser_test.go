@@ -490,15 +490,21 @@ func screenshotDir(t *testing.T) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// Drop the previous run's pictures and failure dumps.
-	for _, pattern := range []string{"*.png", "*.html"} {
-		old, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, f := range old {
-			_ = os.Remove(f)
+	// Drop the previous run's pictures and failure dumps, once per run: the
+	// browser tests of one run all write here.
+	wipeScreenshots.Do(func() {
+		for _, pattern := range []string{"*.png", "*.html"} {
+			old, _ := filepath.Glob(filepath.Join(dir, pattern))
+			for _, f := range old {
+				_ = os.Remove(f)
+			}
 		}
-	}
+	})
 	return dir
 }
+
+// wipeScreenshots empties testoutput/screenshots once per test run.
+var wipeScreenshots sync.Once
 
 // tid selects the element with a data-testid.
 func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
