@@ -132,10 +132,33 @@ func (b *browserTab) shotWidths(name string, dialog bool) {
 		if w < 600 {
 			o := value(b, "measure "+name, chromedp.Evaluate[overflow](`(() => {
 				const el = document.scrollingElement, iw = window.innerWidth;
+				// clipped: a scrolling or clipping ancestor holds it in; an
+				// absolutely positioned element escapes the ones inside its
+				// containing block's ancestor chain (as .sr-only text in a
+				// table cell escapes an unpositioned .table-wrap).
+				const clipped = (e) => {
+					let pos = getComputedStyle(e).position;
+					if (pos === "fixed") return false;
+					for (let a = e.parentElement; a; a = a.parentElement) {
+						const st = getComputedStyle(a);
+						if (pos === "absolute" && st.position === "static") continue;
+						pos = st.position === "static" || st.position === "relative" || st.position === "sticky" ? "static" : st.position;
+						if (st.overflowX !== "visible") return true;
+					}
+					return false;
+				};
 				const wide = [...document.querySelectorAll("body *")]
 					.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > iw + 1; })
+					.filter(e => !clipped(e))
 					.slice(0, 8)
 					.map(e => e.tagName.toLowerCase() + (e.dataset.testid ? '[data-testid="' + e.dataset.testid + '"]' : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") + " (right " + Math.round(e.getBoundingClientRect().right) + ")");
+				const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+				for (let n = walk.nextNode(); n && wide.length < 8; n = walk.nextNode()) {
+					const r = document.createRange(); r.selectNodeContents(n);
+					const box = r.getBoundingClientRect();
+					if (box.width === 0 || box.right <= iw + 1) continue;
+					if (!clipped(n.parentElement) && getComputedStyle(n.parentElement).overflowX === "visible") wide.push("text " + JSON.stringify(n.textContent.trim().slice(0, 40)) + " in " + n.parentElement.tagName.toLowerCase() + (n.parentElement.className ? "." + String(n.parentElement.className).trim().split(/\s+/).join(".") : "") + " (right " + Math.round(box.right) + ")");
+				}
 				return {scrollWidth: el.scrollWidth, innerWidth: iw, wide};
 			})()`))
 			if o.ScrollWidth > o.InnerWidth {
@@ -259,7 +282,7 @@ func TestBrowserQuality(t *testing.T) {
 		chromedp.WaitVisible(tid("token-value")),
 	)
 	tok := value(b, "read the token", chromedp.Value(tid("token-value")))
-	b.quality("token-dialog", "CI deploy · API key · DotEnv", axe, true)
+	b.quality("token-dialog", "Create API key · DotEnv", axe, true)
 	b.do("close the token dialog",
 		chromedp.Click(tid("close-token-dialog")),
 		chromedp.WaitNotPresent(tid("token-dialog")),

@@ -12,6 +12,7 @@ import { KeyList } from "./pages/KeyList";
 import { SignIn } from "./pages/SignIn";
 import { Link, legacyRedirect, match, navigate, paths, patterns, usePath } from "./router";
 import { clearToken, loadToken, saveToken } from "./session";
+import { useTitle } from "./title";
 
 export interface Session {
   client: ApiClient;
@@ -171,6 +172,11 @@ function route(path: string) {
     path === "/dashboard/organizations"
   )
     return <Loading what="your keys" />;
+  return <NotFound />;
+}
+
+function NotFound() {
+  useTitle("Page not found");
   return (
     <section>
       <h1 tabIndex={-1}>Page not found</h1>

@@ -29,6 +29,7 @@ import {
 import { nodeLabel } from "../keypage";
 import { Link, paths } from "../router";
 import { LEVEL_LABEL, groupOf } from "../rules";
+import { useTitle } from "../title";
 import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ExploreResult } from "../types";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -77,6 +78,7 @@ export function Explorer({ id }: { id: string }) {
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [dir, setDir] = useState<Directory | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
+  useTitle("Explorer", key?.name, "API key");
 
   const [operation, setOperation] = useState("");
   const [values, setValues] = useState<Record<string, string>>({});

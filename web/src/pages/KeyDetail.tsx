@@ -11,6 +11,7 @@ import { formatDate } from "../format";
 import { expiredBanner, keyActions, scopeDeleted, selfWarning } from "../keypage";
 import { Link, navigate, paths } from "../router";
 import { permissionLabel } from "../rules";
+import { useTitle } from "../title";
 import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
 import { When } from "./KeyList";
 
@@ -23,6 +24,7 @@ export function KeyDetail({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [dialog, setDialog] = useState<"rotate" | "delete" | null>(null);
   const [rotated, setRotated] = useState<ApiKeyWithToken | null>(null);
+  useTitle(key?.name, "API key");
 
   const load = () =>
     client

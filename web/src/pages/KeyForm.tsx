@@ -26,6 +26,7 @@ import { ErrorBanner, FieldError, Loading } from "../components/Errors";
 import { TokenDialog } from "../components/TokenDialog";
 import { loadDirectory, nodesAt, type Directory } from "../directory";
 import { Link, navigate, paths } from "../router";
+import { useTitle } from "../title";
 import {
   EXPIRY_OPTIONS,
   LEVEL_LABEL,
@@ -88,6 +89,7 @@ export function KeyForm({ id }: { id?: string }) {
   const [search, setSearch] = useState("");
   const [created, setCreated] = useState<ApiKeyWithToken | null>(null);
   const [focusTick, setFocusTick] = useState(0);
+  useTitle(...(editing ? [original ? `Edit ${original.key.name}` : "Edit", "API key"] : ["Create API key"]));
   const [holderKey, setHolderKey] = useState<ApiKey | null>(null);
   const [where, setWhere] = useState<Where>([]);
   const [whereMode, setWhereMode] = useState<"org" | "nodes">("org");

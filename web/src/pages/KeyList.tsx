@@ -27,6 +27,7 @@ import {
   type ListState,
 } from "../keylist";
 import { Link, paths, setQuery, useSearch } from "../router";
+import { useTitle } from "../title";
 import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
 import { DeleteDialog, RotateDialog } from "./KeyDetail";
 import "./KeyList.css";
@@ -68,8 +69,8 @@ export function KeyList() {
   const [dialog, setDialog] = useState<{ kind: "rotate" | "delete"; key: ApiKey } | null>(null);
   const [rotated, setRotated] = useState<ApiKeyWithToken | null>(null);
 
+  useTitle("API keys");
   useEffect(() => {
-    document.title = "API keys · DotEnv";
     client.permissions().then(setCatalog, () => setCatalog(null));
   }, []);
 

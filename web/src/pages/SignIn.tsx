@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { errorText } from "../components/Errors";
+import { useTitle } from "../title";
 
 interface Props {
   onSignIn: (token: string) => Promise<void>;
@@ -7,6 +8,7 @@ interface Props {
 }
 
 export function SignIn({ onSignIn, notice }: Props) {
+  useTitle("Sign in");
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
