@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -99,6 +103,31 @@ func (b *browserTab) checkAxe(page, axe string) {
 	b.t.Logf("%s: axe-core found %d violations, %d serious or critical", page, len(found), bad)
 }
 
+// colorScheme makes the page use its light or dark colors
+// (prefers-color-scheme), as a system setting would.
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+}
+
+// checkAxeSchemes runs checkAxe in the light colors, then in the dark ones
+// (styles.css has both), and leaves the page light.
+func (b *browserTab) checkAxeSchemes(page, axe string) {
+	b.t.Helper()
+	b.do("light colors on "+page, colorScheme("light"))
+	b.checkAxe(page, axe)
+	b.do("dark colors on "+page, colorScheme("dark"))
+	if !value(b, "read the color scheme of "+page, chromedp.Evaluate[bool](`matchMedia("(prefers-color-scheme: dark)").matches`)) {
+		b.fail("dark colors on "+page, errors.New("the page does not see prefers-color-scheme: dark"))
+	}
+	b.checkAxe(page+" (dark)", axe)
+	b.do("light colors again on "+page, colorScheme("light"))
+}
+
 // checkTitle waits a little for document.title to become want.
 func (b *browserTab) checkTitle(page, want string) {
 	b.t.Helper()
@@ -179,12 +208,12 @@ func (b *browserTab) shotWidths(name string, dialog bool) {
 	b.do("restore the window size after "+name, chromedp.ResetViewport())
 }
 
-// quality checks the page (or open dialog) shown: its title, axe-core at
-// both widths' layouts, and screenshots at both widths.
+// quality checks the page (or open dialog) shown: its title, axe-core in
+// the light and dark colors, and screenshots at both widths.
 func (b *browserTab) quality(name, title, axe string, dialog bool) {
 	b.t.Helper()
 	b.checkTitle(name, title)
-	b.checkAxe(name, axe)
+	b.checkAxeSchemes(name, axe)
 	b.shotWidths(name, dialog)
 }
 
