@@ -19,7 +19,7 @@ import (
 // The quality bar of issue 13 (docs: web/README.md), as helpers any browser
 // test can call on the page it shows: checkAxe (axe-core, injected into the
 // real headless Chromium), checkTitle (each page's own document.title),
-// shotWidths (screenshots at a phone's and a desktop's width, with no
+// shotAtWidths (screenshots at a phone's and a desktop's width, with no
 // horizontal overflow on the phone) and quality, which runs all three.
 
 // screenshotWidths are the window widths every page is pictured at: a phone
@@ -147,11 +147,11 @@ type overflow struct {
 	Wide        []string `json:"wide"`
 }
 
-// shotWidths saves a screenshot of the page (of the window only, with
+// shotAtWidths saves a screenshot of the page (of the window only, with
 // dialog: a modal dialog covers it) at each of screenshotWidths into
 // testoutput/screenshots/<name>-<width>.png, and fails when the page is
 // wider than a phone's window at 390 px. The window gets its size back.
-func (b *browserTab) shotWidths(name string, dialog bool) {
+func (b *browserTab) shotAtWidths(name string, dialog bool) {
 	b.t.Helper()
 	for _, w := range screenshotWidths {
 		b.do(fmt.Sprintf("resize to %d px for %s", w, name),
@@ -177,7 +177,7 @@ func (b *browserTab) shotWidths(name string, dialog bool) {
 					return false;
 				};
 				const wide = [...document.querySelectorAll("body *")]
-					.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > iw + 1; })
+					.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > iw + 0.5; })
 					.filter(e => !clipped(e))
 					.slice(0, 8)
 					.map(e => e.tagName.toLowerCase() + (e.dataset.testid ? '[data-testid="' + e.dataset.testid + '"]' : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") + " (right " + Math.round(e.getBoundingClientRect().right) + ")");
@@ -185,8 +185,18 @@ func (b *browserTab) shotWidths(name string, dialog bool) {
 				for (let n = walk.nextNode(); n && wide.length < 8; n = walk.nextNode()) {
 					const r = document.createRange(); r.selectNodeContents(n);
 					const box = r.getBoundingClientRect();
-					if (box.width === 0 || box.right <= iw + 1) continue;
+					if (box.width === 0 || box.right <= iw + 0.5) continue;
 					if (!clipped(n.parentElement) && getComputedStyle(n.parentElement).overflowX === "visible") wide.push("text " + JSON.stringify(n.textContent.trim().slice(0, 40)) + " in " + n.parentElement.tagName.toLowerCase() + (n.parentElement.className ? "." + String(n.parentElement.className).trim().split(/\s+/).join(".") : "") + " (right " + Math.round(box.right) + ")");
+				}
+				if (el.scrollWidth > iw && wide.length === 0) {
+					// Nothing sticks out by its box: name the widest boxes
+					// reaching the edge, margins included.
+					for (const e of document.querySelectorAll("body *")) {
+						const r = e.getBoundingClientRect(), st = getComputedStyle(e);
+						const right = r.right + (parseFloat(st.marginRight) || 0);
+						if (r.width > 0 && right > iw + 0.5 && !clipped(e) && wide.length < 8)
+							wide.push(e.tagName.toLowerCase() + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") + " (right " + Math.round(r.right) + " + margin " + st.marginRight + ")");
+					}
 				}
 				return {scrollWidth: el.scrollWidth, innerWidth: iw, wide};
 			})()`))
@@ -214,7 +224,7 @@ func (b *browserTab) quality(name, title, axe string, dialog bool) {
 	b.t.Helper()
 	b.checkTitle(name, title)
 	b.checkAxeSchemes(name, axe)
-	b.shotWidths(name, dialog)
+	b.shotAtWidths(name, dialog)
 }
 
 // focusReturns opens a dialog by pressing Enter on the focused button,
@@ -282,12 +292,14 @@ func TestBrowserQuality(t *testing.T) {
 	b.do("open the create form",
 		chromedp.Click(tid("create-key")),
 		chromedp.WaitVisible(tid("key-form")),
-		chromedp.WaitVisible(tid("perm-secrets:read")),
+		chromedp.WaitVisible(tid("area-secrets-custom")),
 	)
 	b.quality("create", "Create API key · DotEnv", axe, false)
 	b.do("fill in the create form",
 		chromedp.SendKeys(tid("key-name"), "CI deploy"),
+		chromedp.Click(tid("area-secrets-custom")),
 		chromedp.Click(tid("perm-secrets:read")),
+		chromedp.Click(chromedp.CSS(`[data-testid="scope-override-secrets:read"] summary`)),
 		chromedp.WaitVisible(tid("scope-level-secrets:read-0")),
 	)
 	b.chooseOption("choose the environment level", "scope-level-secrets:read-0", "environment", "")
@@ -314,6 +326,11 @@ func TestBrowserQuality(t *testing.T) {
 	b.quality("token-dialog", "Create API key · DotEnv", axe, true)
 	b.do("close the token dialog",
 		chromedp.Click(tid("close-token-dialog")),
+		chromedp.WaitVisible(tid("close-confirm")),
+	)
+	b.quality("token-dialog-close-confirm", "Create API key · DotEnv", axe, true)
+	b.do("confirm closing the token dialog",
+		chromedp.Click(tid("confirm-close-token")),
 		chromedp.WaitNotPresent(tid("token-dialog")),
 		chromedp.WaitVisible(tid("key-name-heading")),
 		chromedp.WaitVisible(tid("grant-scope")),
