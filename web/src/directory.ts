@@ -116,3 +116,52 @@ export async function loadDirectory(client: ApiClient): Promise<Directory> {
   );
   return buildDirectory(teams, projects, targets, envLists.flat(), partial);
 }
+
+/** One node of the directory as a tree, with its children sorted by name. */
+export interface TreeNode {
+  node: DirNode;
+  /** "platform / billing / web / production": every name from the team down. */
+  fullPath: string;
+  children: TreeNode[];
+}
+
+/** The level a node's children have; null for an environment (a leaf). */
+export function childLevel(level: ScopeLevel): ScopeLevel | null {
+  const next: Record<ScopeLevel, ScopeLevel | null> = {
+    team: "project",
+    project: "target",
+    target: "environment",
+    environment: null,
+  };
+  return next[level];
+}
+
+/**
+ * The directory as a tree of teams ⊃ projects ⊃ targets ⊃ environments, each
+ * level sorted by name. A node whose parent is not in the directory (a list
+ * the key cannot read) becomes a root, so nothing readable is hidden.
+ */
+export function buildTree(dir: Directory): TreeNode[] {
+  const made = new Map<string, TreeNode>();
+  for (const n of dir.nodes) made.set(n.id, { node: n, fullPath: n.name, children: [] });
+  const roots: TreeNode[] = [];
+  for (const n of dir.nodes) {
+    const t = made.get(n.id)!;
+    const parentId = n.lineage.length > 1 ? n.lineage[n.lineage.length - 2] : null;
+    const parent = parentId ? made.get(parentId) : undefined;
+    if (parent && parent.node.level !== n.level) parent.children.push(t);
+    else roots.push(t);
+  }
+  const order: Record<ScopeLevel, number> = { team: 0, project: 1, target: 2, environment: 3 };
+  const sortAndName = (list: TreeNode[], prefix: string) => {
+    list.sort((a, b) => order[a.node.level] - order[b.node.level] || byName(a.node, b.node) || byId(a.node, b.node));
+    for (const t of list) {
+      t.fullPath = prefix ? `${prefix} / ${t.node.name}` : t.node.name;
+      sortAndName(t.children, t.fullPath);
+    }
+  };
+  sortAndName(roots, "");
+  return roots;
+}
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
