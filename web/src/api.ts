@@ -14,6 +14,7 @@ import type {
   Page,
   Problem,
   Project,
+  ScopeLevel,
   Target,
   Team,
   VerifyResponse,
@@ -206,6 +207,22 @@ export class ApiClient {
     ).data;
   }
 
+  /** Creates a team, project, target or environment under parent (null for a team). */
+  async createNode(level: ScopeLevel, name: string, parent: NodeRef | null): Promise<Team> {
+    const r = createNodeRequest(level, name, parent);
+    return (await this.request<Team>("POST", r.path, { body: r.body })).data;
+  }
+
+  /** Renames a directory node (unique among its siblings, or 409). */
+  async renameNode(node: NodeRef, name: string): Promise<Team> {
+    return (await this.request<Team>("PATCH", nodePath(node), { body: { name } })).data;
+  }
+
+  /** Deletes a directory node (409 while it has children). */
+  async deleteNode(node: NodeRef): Promise<void> {
+    await this.request<null>("DELETE", nodePath(node));
+  }
+
   async listEnvironments(project: string, target: string, l: Listing = {}): Promise<Page<Environment>> {
     return (
       await this.request<Page<Environment>>(
@@ -213,6 +230,47 @@ export class ApiClient {
         `/v1/projects/${encodeURIComponent(project)}/targets/${encodeURIComponent(target)}/environments${ApiClient.query(l)}`,
       )
     ).data;
+  }
+}
+
+/** Where a directory node lives: enough ids to build its address. */
+export interface NodeRef {
+  level: ScopeLevel;
+  id: string;
+  projectId?: string | null;
+  targetId?: string | null;
+}
+
+/** The API path of a directory node (/v1/teams/{id}, /v1/projects/{p}/targets/{t}, ...). */
+export function nodePath(n: NodeRef): string {
+  const e = encodeURIComponent;
+  switch (n.level) {
+    case "team":
+      return `/v1/teams/${e(n.id)}`;
+    case "project":
+      return `/v1/projects/${e(n.id)}`;
+    case "target":
+      return `/v1/projects/${e(n.projectId ?? "")}/targets/${e(n.id)}`;
+    case "environment":
+      return `/v1/projects/${e(n.projectId ?? "")}/targets/${e(n.targetId ?? "")}/environments/${e(n.id)}`;
+  }
+}
+
+/**
+ * The API path and body that create a node of level under parent (null for a
+ * team): teams and projects are top-level collections (a project names its
+ * team in the body), targets and environments nest under their parents.
+ */
+export function createNodeRequest(level: ScopeLevel, name: string, parent: NodeRef | null): { path: string; body: Record<string, string> } {
+  switch (level) {
+    case "team":
+      return { path: "/v1/teams", body: { name } };
+    case "project":
+      return { path: "/v1/projects", body: { name, team_id: parent?.id ?? "" } };
+    case "target":
+      return { path: `${nodePath({ level: "project", id: parent?.id ?? "" })}/targets`, body: { name } };
+    case "environment":
+      return { path: `${nodePath({ ...(parent ?? { id: "" }), level: "target" })}/environments`, body: { name } };
   }
 }
 

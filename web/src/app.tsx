@@ -5,6 +5,7 @@ import { useCallback, useContext, useEffect, useMemo, useState } from "preact/ho
 import { ApiClient, ApiError } from "./api";
 import { Loading } from "./components/Errors";
 import type { RuntimeConfig } from "./config";
+import { DirectoryPage } from "./pages/Directory";
 import { Explorer } from "./pages/Explorer";
 import { KeyDetail } from "./pages/KeyDetail";
 import { KeyForm } from "./pages/KeyForm";
@@ -138,6 +139,18 @@ function Shell() {
         <Link href={paths.list} class="brand">
           DotEnv <span>API Keys</span>
         </Link>
+        <nav class="app-nav" aria-label="Dashboard">
+          <Link href={paths.list} aria-current={path === paths.list ? "page" : undefined} data-testid="nav-keys">
+            API keys
+          </Link>
+          <Link
+            href={paths.directory}
+            aria-current={path === paths.directory ? "page" : undefined}
+            data-testid="nav-directory"
+          >
+            Directory
+          </Link>
+        </nav>
         <div class="who" data-testid="signed-in-as">
           <span class="org" data-testid="org-name">
             {session.organizationName}
@@ -161,6 +174,7 @@ function route(path: string) {
   let m: Record<string, string> | null;
   if (match(patterns.list, path)) return <KeyList />;
   if (match(patterns.create, path)) return <KeyForm />;
+  if (match(patterns.directory, path)) return <DirectoryPage />;
   if ((m = match(patterns.explore, path))) return <Explorer key={m.id} id={m.id} />;
   if ((m = match(patterns.edit, path))) return <KeyForm key={`edit-${m.id}`} id={m.id} />;
   if ((m = match(patterns.key, path))) return <KeyDetail key={m.id} id={m.id} />;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import catalog from "./fixtures/catalog.json";
+import { catalog } from "./fixtures/catalog";
 import { article, midSentence, plural, sentenceCase, withArticle } from "./grammar";
 
 describe("article", () => {

@@ -88,6 +88,7 @@ export const BASE = "/dashboard/organizations/api-keys";
 export const paths = {
   list: BASE,
   create: `${BASE}/create`,
+  directory: `${BASE}/directory`,
   key: (id: string) => `${BASE}/${encodeURIComponent(id)}`,
   edit: (id: string) => `${BASE}/${encodeURIComponent(id)}/edit`,
   explore: (id: string) => `${BASE}/${encodeURIComponent(id)}/explore`,
@@ -97,6 +98,7 @@ export const paths = {
 export const patterns = {
   list: BASE,
   create: `${BASE}/create`,
+  directory: `${BASE}/directory`,
   key: `${BASE}/:id`,
   edit: `${BASE}/:id/edit`,
   explore: `${BASE}/:id/explore`,

@@ -2,6 +2,7 @@
 // group toggles, presets, expiry, validation, the summary and the request
 // body. No DOM here, so Vitest covers them directly.
 import type { Directory } from "./directory";
+import { article } from "./grammar";
 import type {
   ApiKey,
   Catalog,
@@ -389,10 +390,8 @@ export function formatUtc(d: Date): string {
 
 // ------------------------------------------------------------ validation
 
-/** "a" or "an" before a word ("an environment"). */
-export function article(word: string): string {
-  return /^[aeiou]/i.test(word) ? "an" : "a";
-}
+/** "a" or "an" before a word ("an environment"): the dashboard's one helper, in grammar.ts. */
+export { article };
 
 export type FormErrors = Record<string, string>;
 

@@ -10,6 +10,7 @@ import { CopyButton } from "../components/CopyButton";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, FieldError, Loading } from "../components/Errors";
 import { loadDirectory, type Directory } from "../directory";
+import { withArticle } from "../grammar";
 import {
   candidates,
   defaultValues,
@@ -318,7 +319,7 @@ export function Explorer({ id }: { id: string }) {
                     onChange={(e) => setParam(name, (e.currentTarget as HTMLSelectElement).value)}
                     data-testid={`explorer-param-${name}`}
                   >
-                    <option value="">Choose a {name}…</option>
+                    <option value="">Choose {withArticle(name)}…</option>
                     {dir &&
                       candidates(dir, name, values).map((n) => (
                         <option key={n.id} value={n.id}>

@@ -491,8 +491,8 @@ function WhereField({
       {mode === "nodes" &&
         (dir && dir.nodes.length === 0 ? (
           <p class="muted" data-testid="where-empty">
-            Your organization has no teams, projects, targets or environments yet, so there is nothing to choose. Keep
-            the whole organization, or create them first.
+            No teams, projects, targets or environments yet: create them in the{" "}
+            <Link href={paths.directory}>directory</Link>, or keep the whole organization.
           </p>
         ) : (
           <div class="where-tree">
