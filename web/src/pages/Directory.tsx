@@ -336,7 +336,13 @@ function ConfirmDelete({
     }
   };
   return (
-    <div class="dir-confirm" data-testid="dir-confirm">
+    <div
+      class="dir-confirm"
+      data-testid="dir-confirm"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onCancel();
+      }}
+    >
       <p>Delete {what}? This cannot be undone.</p>
       <div class="dir-form-row">
         <button
@@ -354,7 +360,6 @@ function ConfirmDelete({
           type="button"
           class="button button-small"
           onClick={onCancel}
-          onKeyDown={(e) => e.key === "Escape" && onCancel()}
           data-testid="dir-cancel"
         >
           Cancel
