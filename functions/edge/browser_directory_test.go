@@ -125,6 +125,9 @@ func TestBrowserDirectory(t *testing.T) {
 	b.shotWidths("directory-duplicate")
 	b.do("cancel with Escape", chromedp.Focus(tid("dir-name-input")), chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotPresent(tid("dir-form")))
+	if f := b.active(); f.TestID != "dir-add" || f.Name != "Add an environment to target web" {
+		t.Errorf("after Escape the focus is on %+v, want back on the button that opened the form", f)
+	}
 
 	// 6. Deleting a node with children is refused with the server's message.
 	teams := c.must(200, "GET", "/v1/teams", owner, "")

@@ -3,7 +3,7 @@
 // deleted. Every rule (unique sibling names, no deleting a node with
 // children, name length) is the server's: its answer is shown next to the
 // field concerned.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type NodeRef } from "../api";
 import { useSession } from "../app";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
@@ -37,8 +37,30 @@ export function DirectoryPage() {
   const [dir, setDir] = useState<Directory | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
-  const [editing, setEditing] = useState<Editing | null>(null);
+  const [editing, setEditingState] = useState<Editing | null>(null);
   const [status, setStatus] = useState("");
+  // The button that opened the editor gets the focus back when it closes
+  // (the page's heading when that button is gone, after a delete).
+  // It is found again by its node's id and its data-testid, since renaming
+  // re-renders the row.
+  const opener = useRef<string | null>(null);
+  const setEditing = (e: Editing | null) => {
+    if (e && !editing) {
+      const el = document.activeElement as HTMLElement | null;
+      const nodeId = el?.closest<HTMLElement>("[data-node-id]")?.dataset.nodeId;
+      const testId = el?.dataset.testid;
+      opener.current = testId
+        ? `${nodeId ? `[data-node-id="${nodeId}"] > .dir-row ` : ""}[data-testid="${testId}"]`
+        : "main h1";
+    }
+    setEditingState(e);
+  };
+  useLayoutEffect(() => {
+    if (editing || !opener.current) return;
+    const sel = opener.current;
+    opener.current = null;
+    (document.querySelector<HTMLElement>(sel) ?? document.querySelector<HTMLElement>("main h1"))?.focus();
+  }, [editing]);
 
   useEffect(() => {
     const previous = document.title;
@@ -75,6 +97,7 @@ export function DirectoryPage() {
   };
   const remove = async (node: DirNode) => {
     await client.deleteNode(refOf(node));
+    opener.current = "main h1";
     done(`Deleted ${lower(node.level)} ${node.name}.`);
   };
 
@@ -159,7 +182,13 @@ function Node({ tree, ctx }: { tree: TreeNode; ctx: NodeCtx }) {
     (editing.kind === "add" ? editing.parent?.id === node.id : editing.node.id === node.id);
   const counts = child ? `${children.length} ${children.length === 1 ? lower(child) : `${lower(child)}s`}` : "";
   return (
-    <li class={`dir-node dir-${node.level}`} data-testid="dir-node" data-level={node.level} data-path={fullPath}>
+    <li
+      class={`dir-node dir-${node.level}`}
+      data-testid="dir-node"
+      data-node-id={node.id}
+      data-level={node.level}
+      data-path={fullPath}
+    >
       <div class="dir-row">
         <span class="badge dir-level">{LEVEL_LABEL[node.level]}</span>
         {mine("rename") ? (
