@@ -283,7 +283,9 @@ function NameForm({
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
+  // A layout effect: the field has the focus as soon as it shows, so
+  // nothing typed right away is lost or selected over.
+  useLayoutEffect(() => {
     input.current?.focus();
     input.current?.select();
   }, []);
@@ -351,7 +353,7 @@ function ConfirmDelete({
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const confirm = useRef<HTMLButtonElement>(null);
-  useEffect(() => confirm.current?.focus(), []);
+  useLayoutEffect(() => confirm.current?.focus(), []);
   const errId = `dir-delete-error-${node.id}`;
   const go = async () => {
     setBusy(true);
