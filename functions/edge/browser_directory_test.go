@@ -36,16 +36,30 @@ func TestBrowserDirectory(t *testing.T) {
 		chromedp.WaitVisible(tid("key-table")),
 	)
 
-	// 1. A new organization: the scope picker is empty and says where to go.
+	// 1. A new organization: the key's "where" and a permission's own scope
+	// picker are empty and say where to go.
 	b.do("open the create form",
 		chromedp.Click(tid("create-key")),
+		chromedp.WaitVisible(tid("where-nodes")),
+		chromedp.Click(tid("where-nodes")),
+		chromedp.WaitVisible(tid("where-empty")),
+	)
+	if got := value(b, "read the where's empty state", chromedp.Text(tid("where-empty"))); !strings.Contains(got, "create them in the directory") {
+		t.Errorf("the empty where says %q", got)
+	}
+	if href := value(b, "read the where's link", chromedp.Evaluate[string](`document.querySelector('[data-testid="where-empty"] a')?.getAttribute("href") ?? ""`)); href != "/dashboard/organizations/api-keys/directory" {
+		t.Errorf("the empty where links to %q", href)
+	}
+	b.do("ask for a permission's own scope",
+		chromedp.Click(tid("area-secrets-custom")),
 		chromedp.WaitVisible(tid("perm-secrets:read")),
 		chromedp.Click(tid("perm-secrets:read")),
 		chromedp.WaitVisible(tid("scope-level-secrets:read-0")),
 	)
 	b.chooseOption("choose the environment level", "scope-level-secrets:read-0", "environment", "")
-	b.do("wait for the empty state", chromedp.WaitVisible(tid("scope-empty-secrets:read-0")))
-	if got := value(b, "read the empty state", chromedp.Text(tid("scope-empty-secrets:read-0"))); got != "No environments yet: create them in the directory." {
+	// The per-permission picker sits in a closed <details>: read its text.
+	b.do("wait for the empty state", chromedp.WaitReady(tid("scope-empty-secrets:read-0")))
+	if got := value(b, "read the empty state", chromedp.Evaluate[string](`document.querySelector('[data-testid="scope-empty-secrets:read-0"]').textContent`)); got != "No environments yet: create them in the directory." {
 		t.Errorf("the empty scope picker says %q", got)
 	}
 	if got := value(b, "read the picker's prompt", chromedp.Evaluate[string](`document.querySelector('[data-testid="scope-node-secrets:read-0"]').options[0].textContent`)); got != "Choose an environment…" {
@@ -56,7 +70,7 @@ func TestBrowserDirectory(t *testing.T) {
 	}
 	b.shot("directory-empty-picker")
 	b.do("follow the empty state's link",
-		chromedp.Click(chromedp.CSS(`[data-testid="scope-empty-secrets:read-0"] a`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="where-empty"] a`)),
 		chromedp.WaitVisible(tid("dir-empty")),
 	)
 	if loc := value(b, "read the address", chromedp.Location()); loc != base+"/dashboard/organizations/api-keys/directory" {
@@ -68,7 +82,7 @@ func TestBrowserDirectory(t *testing.T) {
 	if cur := value(b, "read the nav", chromedp.Evaluate[string](`document.querySelector('[aria-current="page"]')?.dataset.testid ?? ""`)); cur != "nav-directory" {
 		t.Errorf("the navigation marks %q as the current page, want nav-directory", cur)
 	}
-	b.shotWidths("directory-empty")
+	b.shotPageWidths("directory-empty")
 
 	// 2. The first team with the keyboard only: Tab to "Add team", Enter,
 	// type, Enter.
@@ -91,7 +105,7 @@ func TestBrowserDirectory(t *testing.T) {
 	b.dirAdd("platform / billing / web", "production")
 	b.dirAdd("platform / billing / web", "staging")
 	b.checkLabels("directory with a tree")
-	b.shotWidths("directory-tree")
+	b.shotPageWidths("directory-tree")
 	dir := c.must(200, "GET", "/v1/projects", owner, "")
 	if !strings.Contains(dir.raw, `"name":"billing"`) {
 		t.Fatalf("the project created in the UI is not listed by the API: %s", dir.raw)
@@ -102,7 +116,7 @@ func TestBrowserDirectory(t *testing.T) {
 	b.dirType("preview")
 	b.do("save the new name", chromedp.Click(tid("dir-save")),
 		chromedp.WaitVisible(chromedp.CSS(dirNode("platform / billing / web / preview"))))
-	if n := b.count(dirNode("platform / billing / web / staging")); n != 0 {
+	if n := b.dirCount(dirNode("platform / billing / web / staging")); n != 0 {
 		t.Errorf("after renaming, staging is still shown")
 	}
 	if s := value(b, "read the status", chromedp.Evaluate[string](`document.querySelector('[data-testid="dir-status"]').textContent`)); !strings.Contains(s, "Renamed environment staging to preview") {
@@ -110,19 +124,19 @@ func TestBrowserDirectory(t *testing.T) {
 	}
 
 	// 5. A duplicate sibling name: the server's message, next to the field.
-	prj := firstID(t, dir, "billing")
+	prj := dirID(t, dir, "billing")
 	tgts := c.must(200, "GET", "/v1/projects/"+prj+"/targets", owner, "")
-	tgt := firstID(t, tgts, "web")
+	tgt := dirID(t, tgts, "web")
 	envs := "/v1/projects/" + prj + "/targets/" + tgt + "/environments"
-	want := problemText(t, c.call("POST", envs, owner, `{"name":"production"}`), 409)
+	want := dirProblem(t, c.call("POST", envs, owner, `{"name":"production"}`), 409)
 	b.dirAct("platform / billing / web", "dir-add")
 	b.dirType("production")
 	b.do("submit the duplicate", chromedp.Click(tid("dir-save")), chromedp.WaitVisible(tid("dir-error")))
 	if got := value(b, "read the duplicate's message", chromedp.Text(tid("dir-error"))); got != want {
 		t.Errorf("the duplicate name shows %q, want the server's %q", got, want)
 	}
-	b.checkDescribed("the duplicate name", "dir-name-input", "dir-error")
-	b.shotWidths("directory-duplicate")
+	b.dirDescribed("the duplicate name", "dir-name-input", "dir-error")
+	b.shotPageWidths("directory-duplicate")
 	b.do("cancel with Escape", chromedp.Focus(tid("dir-name-input")), chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotPresent(tid("dir-form")))
 	if f := b.active(); f.TestID != "dir-add" || f.Name != "Add an environment to target web" {
@@ -131,17 +145,17 @@ func TestBrowserDirectory(t *testing.T) {
 
 	// 6. Deleting a node with children is refused with the server's message.
 	teams := c.must(200, "GET", "/v1/teams", owner, "")
-	team := firstID(t, teams, "platform")
-	wantDel := problemText(t, c.call("DELETE", "/v1/teams/"+team, owner, ""), 409)
+	team := dirID(t, teams, "platform")
+	wantDel := dirProblem(t, c.call("DELETE", "/v1/teams/"+team, owner, ""), 409)
 	b.dirAct("platform", "dir-delete")
 	b.do("confirm the delete", chromedp.WaitVisible(tid("dir-confirm")), chromedp.Click(tid("dir-confirm-delete")),
 		chromedp.WaitVisible(tid("dir-error")))
 	if got := value(b, "read the refusal", chromedp.Text(tid("dir-error"))); got != wantDel {
 		t.Errorf("deleting a team with projects shows %q, want the server's %q", got, wantDel)
 	}
-	b.checkDescribed("the refused delete", "dir-confirm-delete", "dir-error")
+	b.dirDescribed("the refused delete", "dir-confirm-delete", "dir-error")
 	b.shot("directory-delete-refused")
-	if n := b.count(dirNode("platform")); n != 1 {
+	if n := b.dirCount(dirNode("platform")); n != 1 {
 		t.Errorf("after a refused delete the team is shown %d times", n)
 	}
 	b.do("cancel the delete", chromedp.Click(chromedp.CSS(`[data-testid="dir-confirm"] [data-testid="dir-cancel"]`)),
@@ -156,18 +170,22 @@ func TestBrowserDirectory(t *testing.T) {
 		t.Errorf("after deleting preview in the UI the API lists %s", left.raw)
 	}
 
-	// 8. The key form's scope picker now offers the environment.
+	// 8. The key form's "where" tree and scope picker now offer the environment.
 	b.do("open the create form again",
 		chromedp.Click(tid("nav-keys")),
 		chromedp.WaitVisible(tid("create-key")),
 		chromedp.Click(tid("create-key")),
+		chromedp.WaitVisible(tid("where-nodes")),
+		chromedp.Click(tid("where-nodes")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid^="where-node-"][data-path="billing / web / production"]`)),
+		chromedp.Click(tid("area-secrets-custom")),
 		chromedp.WaitVisible(tid("perm-secrets:read")),
 		chromedp.Click(tid("perm-secrets:read")),
 		chromedp.WaitVisible(tid("scope-level-secrets:read-0")),
 	)
 	b.chooseOption("choose the environment level", "scope-level-secrets:read-0", "environment", "")
 	b.chooseOption("choose production", "scope-node-secrets:read-0", "", "billing / web / production")
-	if n := b.count(`[data-testid="scope-empty-secrets:read-0"]`); n != 0 {
+	if n := b.dirCount(`[data-testid="scope-empty-secrets:read-0"]`); n != 0 {
 		t.Errorf("the scope picker still says it is empty")
 	}
 	b.shot("directory-picker-filled")
@@ -211,14 +229,14 @@ func (b *browserTab) dirAdd(path, name string) {
 	b.do("add "+name, chromedp.Click(tid("dir-save")), chromedp.WaitVisible(chromedp.CSS(dirNode(path+" / "+name))))
 }
 
-// count answers how many elements match a CSS selector.
-func (b *browserTab) count(css string) int {
+// dirCount answers how many elements match a CSS selector.
+func (b *browserTab) dirCount(css string) int {
 	b.t.Helper()
 	return value(b, "count "+css, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, css)))
 }
 
-// checkDescribed checks that the control's aria-describedby names the message.
-func (b *browserTab) checkDescribed(when, control, message string) {
+// dirDescribed checks that the control's aria-describedby names the message.
+func (b *browserTab) dirDescribed(when, control, message string) {
 	b.t.Helper()
 	ok := value(b, "check the description of "+control, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
 		const c = document.querySelector('[data-testid="%s"]'), m = document.querySelector('[data-testid="%s"]');
@@ -229,9 +247,9 @@ func (b *browserTab) checkDescribed(when, control, message string) {
 	}
 }
 
-// shotWidths saves full-page screenshots at 1400 px and at 390 px (a phone),
+// shotPageWidths saves full-page screenshots at 1400 px and at 390 px (a phone),
 // then restores the test's window size.
-func (b *browserTab) shotWidths(name string) {
+func (b *browserTab) shotPageWidths(name string) {
 	b.t.Helper()
 	for _, w := range []int64{1400, 390} {
 		b.do(fmt.Sprintf("resize to %d px", w), chromedp.EmulateViewport(w, 900))
@@ -246,9 +264,9 @@ func (b *browserTab) shotWidths(name string) {
 	b.do("restore the window", chromedp.EmulateViewport(1280, 900))
 }
 
-// problemText is what the dashboard shows for a refused request: the
+// dirProblem is what the dashboard shows for a refused request: the
 // message of the name field's error when there is one, else the detail.
-func problemText(t *testing.T, r reply, status int) string {
+func dirProblem(t *testing.T, r reply, status int) string {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("want HTTP %d, got %d: %s", status, r.status, r.raw)
@@ -265,8 +283,8 @@ func problemText(t *testing.T, r reply, status int) string {
 	return r.s("detail")
 }
 
-// firstID answers the id of the item named name in a listing.
-func firstID(t *testing.T, r reply, name string) string {
+// dirID answers the id of the item named name in a listing.
+func dirID(t *testing.T, r reply, name string) string {
 	t.Helper()
 	items, _ := r.body["items"].([]any)
 	for _, it := range items {

@@ -25,6 +25,7 @@ import { setFlash } from "../carry";
 import { ErrorBanner, FieldError, Loading } from "../components/Errors";
 import { TokenDialog } from "../components/TokenDialog";
 import { loadDirectory, nodesAt, type Directory } from "../directory";
+import { plural } from "../grammar";
 import { Link, navigate, paths } from "../router";
 import { useTitle } from "../title";
 import {
@@ -795,6 +796,11 @@ function ScopeEditor({ permission, label, scopes, levels, dir, errors, onChange 
                   ))}
                   {s.id && !dir?.byId.has(s.id) && <option value={s.id}>{s.path ?? s.id}</option>}
                 </select>
+                {dir && nodes.length === 0 && (
+                  <p class="hint" data-testid={`scope-empty-${permission}-${i}`}>
+                    No {plural(s.level)} yet: create them in the <Link href={paths.directory}>directory</Link>.
+                  </p>
+                )}
               </div>
             )}
             {scopes.length > 1 && (
