@@ -17,7 +17,8 @@ import (
 // renamed, a duplicate sibling name and deleting a node with children are
 // refused with the server's message next to the field, a leaf is deleted,
 // and the new environment is then offered by the key form's scope picker.
-// Screenshots at 1400 and 390 px land in testoutput/screenshots.
+// Each state of the page passes the quality bar (title, axe-core, 390 and
+// 1400 px screenshots in testoutput/screenshots).
 func TestBrowserDirectory(t *testing.T) {
 	started := time.Now()
 	chrome := findChromium(t)
@@ -28,6 +29,7 @@ func TestBrowserDirectory(t *testing.T) {
 	c := client{t: t, base: base}
 
 	b := startBrowser(t, chrome, base)
+	axe := axeSource(t)
 	b.do("sign in",
 		chromedp.Navigate(base+"/dashboard/organizations/api-keys"),
 		chromedp.WaitVisible(tid("signin-token")),
@@ -76,13 +78,13 @@ func TestBrowserDirectory(t *testing.T) {
 	if loc := value(b, "read the address", chromedp.Location()); loc != base+"/dashboard/organizations/api-keys/directory" {
 		t.Errorf("the empty state's link leads to %s", loc)
 	}
-	if title := value(b, "read the title", chromedp.Title()); title != "Directory · API Keys · DotEnv" {
+	if title := value(b, "read the title", chromedp.Title()); title != "Directory · DotEnv" {
 		t.Errorf("the directory page's title is %q", title)
 	}
 	if cur := value(b, "read the nav", chromedp.Evaluate[string](`document.querySelector('[aria-current="page"]')?.dataset.testid ?? ""`)); cur != "nav-directory" {
 		t.Errorf("the navigation marks %q as the current page, want nav-directory", cur)
 	}
-	b.shotPageWidths("directory-empty")
+	b.quality("directory-empty", "Directory · DotEnv", axe, false)
 
 	// 2. The first team with the keyboard only: Tab to "Add team", Enter,
 	// type, Enter.
@@ -105,7 +107,7 @@ func TestBrowserDirectory(t *testing.T) {
 	b.dirAdd("platform / billing / web", "production")
 	b.dirAdd("platform / billing / web", "staging")
 	b.checkLabels("directory with a tree")
-	b.shotPageWidths("directory-tree")
+	b.quality("directory-tree", "Directory · DotEnv", axe, false)
 	dir := c.must(200, "GET", "/v1/projects", owner, "")
 	if !strings.Contains(dir.raw, `"name":"billing"`) {
 		t.Fatalf("the project created in the UI is not listed by the API: %s", dir.raw)
@@ -136,10 +138,10 @@ func TestBrowserDirectory(t *testing.T) {
 		t.Errorf("the duplicate name shows %q, want the server's %q", got, want)
 	}
 	b.dirDescribed("the duplicate name", "dir-name-input", "dir-error")
-	b.shotPageWidths("directory-duplicate")
+	b.quality("directory-duplicate", "Directory · DotEnv", axe, false)
 	b.do("cancel with Escape", chromedp.Focus(tid("dir-name-input")), chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotPresent(tid("dir-form")))
-	if f := b.active(); f.TestID != "dir-add" || f.Name != "Add an environment to target web" {
+	if f := b.active(); f.TestID != "dir-add" || f.Name != "Add environment to target web" {
 		t.Errorf("after Escape the focus is on %+v, want back on the button that opened the form", f)
 	}
 
@@ -154,7 +156,7 @@ func TestBrowserDirectory(t *testing.T) {
 		t.Errorf("deleting a team with projects shows %q, want the server's %q", got, wantDel)
 	}
 	b.dirDescribed("the refused delete", "dir-confirm-delete", "dir-error")
-	b.shot("directory-delete-refused")
+	b.quality("directory-delete-refused", "Directory · DotEnv", axe, false)
 	if n := b.dirCount(dirNode("platform")); n != 1 {
 		t.Errorf("after a refused delete the team is shown %d times", n)
 	}
@@ -245,23 +247,6 @@ func (b *browserTab) dirDescribed(when, control, message string) {
 	if !ok {
 		b.t.Errorf("%s: %s is not described by its message %s", when, control, message)
 	}
-}
-
-// shotPageWidths saves full-page screenshots at 1400 px and at 390 px (a phone),
-// then restores the test's window size.
-func (b *browserTab) shotPageWidths(name string) {
-	b.t.Helper()
-	for _, w := range []int64{1400, 390} {
-		b.do(fmt.Sprintf("resize to %d px", w), chromedp.EmulateViewport(w, 900))
-		if w == 390 {
-			wide := value(b, "measure the page at 390 px", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-			if wide > 390 {
-				b.t.Errorf("%s: at 390 px the page is %d px wide (it scrolls sideways)", name, wide)
-			}
-		}
-		b.shot(fmt.Sprintf("%s-%d", name, w))
-	}
-	b.do("restore the window", chromedp.EmulateViewport(1280, 900))
 }
 
 // dirProblem is what the dashboard shows for a refused request: the

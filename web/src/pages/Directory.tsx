@@ -8,15 +8,13 @@ import { ApiError, type NodeRef } from "../api";
 import { useSession } from "../app";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { buildTree, childLevel, loadDirectory, type DirNode, type Directory, type TreeNode } from "../directory";
-import { withArticle } from "../grammar";
 import { LEVEL_LABEL } from "../rules";
+import { useTitle } from "../title";
 import type { ScopeLevel } from "../types";
 import "./Directory.css";
 
 /** The one editor open at a time: add under a node (null: a team), rename or delete a node. */
 type Editing = { kind: "add"; parent: DirNode | null } | { kind: "rename"; node: DirNode } | { kind: "delete"; node: DirNode };
-
-const TITLE = "Directory · API Keys · DotEnv";
 
 const refOf = (n: DirNode): NodeRef => ({ level: n.level, id: n.id, projectId: n.projectId, targetId: n.targetId });
 
@@ -62,13 +60,7 @@ export function DirectoryPage() {
     (document.querySelector<HTMLElement>(sel) ?? document.querySelector<HTMLElement>("main h1"))?.focus();
   }, [editing]);
 
-  useEffect(() => {
-    const previous = document.title;
-    document.title = TITLE;
-    return () => {
-      document.title = previous;
-    };
-  }, []);
+  useTitle("Directory");
 
   useEffect(() => {
     let live = true;
@@ -212,7 +204,7 @@ function Node({ tree, ctx }: { tree: TreeNode; ctx: NodeCtx }) {
                   type="button"
                   class="button button-small"
                   data-testid="dir-add"
-                  aria-label={`Add ${withArticle(lower(child))} to ${what}`}
+                  aria-label={`Add ${lower(child)} to ${what}`}
                   onClick={() => setEditing({ kind: "add", parent: node })}
                 >
                   Add {lower(child)}
