@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { catalog } from "./fixtures/catalog";
-import { article, midSentence, plural, sentenceCase, withArticle } from "./grammar";
+import { article, plural, withArticle } from "./grammar";
 
 describe("article", () => {
   it.each([
@@ -31,42 +30,6 @@ describe("article", () => {
       "a target",
       "an environment",
     ]);
-  });
-});
-
-describe("midSentence", () => {
-  it.each([
-    ["API tokens", "API tokens"],
-    ["Secrets", "secrets"],
-    ["Projects and targets", "projects and targets"],
-    ["Billing", "billing"],
-    ["A", "a"],
-  ])("%s reads %s", (label, want) => {
-    expect(midSentence(label)).toBe(want);
-  });
-
-  it("keeps the capitals of every acronym in the server's group labels", () => {
-    for (const g of catalog.groups) {
-      const words = g.label.split(/\s+/).filter((w) => w.length > 1 && w === w.toUpperCase());
-      for (const w of words) expect(midSentence(g.label)).toContain(w);
-    }
-  });
-});
-
-describe("sentenceCase", () => {
-  it.each([
-    ["API Tokens", "API tokens"],
-    ["API tokens", "API tokens"],
-    ["Secrets", "Secrets"],
-    ["Encryption Keys", "Encryption keys"],
-  ])("%s reads %s", (label, want) => {
-    expect(sentenceCase(label)).toBe(want);
-  });
-
-  it("makes every area of the server's catalog read like its group labels", () => {
-    for (const g of catalog.groups) {
-      if (g.area.toLowerCase() === g.label.toLowerCase()) expect(sentenceCase(g.area)).toBe(g.label);
-    }
   });
 });
 

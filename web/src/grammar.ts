@@ -1,5 +1,5 @@
-// Small wording helpers for generated labels ("an environment", "API tokens
-// permissions"), so pages never build "a environment" or "api tokens".
+// Small wording helpers for generated labels, so pages never build
+// "a environment" or "environment" where "environments" is meant.
 
 /** "a" or "an" for the word that follows, by its first sound (vowel letters; "one", "uni…", "user…" and "eu…" start with a consonant sound). */
 export function article(word: string): "a" | "an" {
@@ -18,28 +18,6 @@ export function article(word: string): "a" | "an" {
 /** The word with its article: withArticle("environment") is "an environment". */
 export function withArticle(word: string): string {
   return `${article(word)} ${word}`;
-}
-
-/**
- * A label in the middle of a sentence: lower case, except words written in
- * capitals (acronyms such as "API"), which keep them. midSentence("API tokens")
- * is "API tokens"; midSentence("Secrets") is "secrets".
- */
-export function midSentence(label: string): string {
-  return label
-    .split(/(\s+)/)
-    .map((w) => (w.length > 1 && /[A-Z]/.test(w) && w === w.toUpperCase() ? w : w.toLowerCase()))
-    .join("");
-}
-
-/**
- * A heading in sentence case: its first letter as written, the other words
- * as midSentence leaves them. sentenceCase("API Tokens") is "API tokens".
- */
-export function sentenceCase(label: string): string {
-  const lower = midSentence(label);
-  const first = label.match(/^\s*\S+/)?.[0] ?? "";
-  return first + lower.slice(first.length);
 }
 
 /** The plural of a scope level's name ("environment" → "environments"). */
