@@ -851,7 +851,7 @@ function ExpiryField({
         },
         ...EXPIRY_OPTIONS,
       ]
-    : EXPIRY_OPTIONS;
+    : [...EXPIRY_OPTIONS]; // a copy: the splice below must not grow the shared list on every render
   if (holder?.expiresAt && new Date(holder.expiresAt).getTime() > now.getTime())
     options.splice(original ? 1 : 0, 0, {
       value: "until",
