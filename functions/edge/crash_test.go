@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // tokenPattern finds a token in a process's output.
@@ -25,15 +27,15 @@ var tokenPattern = regexp.MustCompile(`dotenv_[0-9A-Za-z]{54}`)
 // proc is a running edge process whose output is collected.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *lockedWriter
-	logs *lockedWriter
+	out  *proctest.Buffer
+	logs *proctest.Buffer
 	done chan error
 }
 
 // start runs the binary with args (and b's store flags) in the background.
 func (b binary) start(args ...string) *proc {
 	b.t.Helper()
-	p := &proc{cmd: b.command(context.Background(), args...), out: &lockedWriter{}, logs: &lockedWriter{}, done: make(chan error, 1)}
+	p := &proc{cmd: b.command(context.Background(), args...), out: &proctest.Buffer{}, logs: &proctest.Buffer{}, done: make(chan error, 1)}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.logs
 	if err := p.cmd.Start(); err != nil {
 		b.t.Fatalf("starting edge %s: %v", args[0], err)

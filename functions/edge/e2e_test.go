@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dotenv/apikeys/shared/proctest"
 
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 )
@@ -78,65 +79,10 @@ func (b binary) bootstrap(org string) (orgID, keyID, tok string) {
 
 // serve starts `edge serve` on a free loopback port and returns its base
 // URL; the process is stopped (SIGINT, graceful) when the test ends.
-func (b binary) serve() (base string, logs *lockedWriter) {
+func (b binary) serve() (base string, logs *proctest.Buffer) {
 	b.t.Helper()
-	cmd := b.command(context.Background(), "serve", "--addr", "127.0.0.1:0", "--log-level", "debug")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	logs = &lockedWriter{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				b.t.Errorf("edge serve did not shut down cleanly: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			b.t.Error("edge serve did not stop within 15s of SIGINT")
-		}
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "Listening on "); ok {
-				found <- strings.Fields(rest)[0]
-			}
-		}
-	}()
-	select {
-	case base = <-found:
-	case <-time.After(30 * time.Second):
-		b.t.Fatalf("edge serve did not start:\n%s", logs.String())
-	}
-	return base, logs
-}
-
-// lockedWriter collects a process's output safely across goroutines.
-type lockedWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	logs = &proctest.Buffer{}
+	return proctest.StartServer(b.t, b.command(context.Background(), "serve", "--addr", "127.0.0.1:0", "--log-level", "debug"), logs), logs
 }
 
 // client talks to a running binary.

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dotenv/apikeys/shared/proctest"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/openapi/client"
@@ -364,61 +365,7 @@ func bootstrap(t *testing.T, bin, data string) string {
 // URL; it is interrupted when the test ends.
 func serve(t *testing.T, bin, data string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("edge serve did not stop within 15s of SIGINT")
-		}
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "Listening on "); ok {
-				found <- strings.Fields(rest)[0]
-			}
-		}
-	}()
-	select {
-	case base := <-found:
-		return base
-	case <-time.After(30 * time.Second):
-		t.Fatalf("edge serve did not start:\n%s", stderr.String())
-		return ""
-	}
-}
-
-// lockedBuffer collects a process's output across goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	return proctest.StartServer(t, exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data), &proctest.Buffer{})
 }
 
 // routeMux matches a request to its route pattern ("GET /v1/teams/{team}").
