@@ -34,6 +34,47 @@ func TestNamesPath(t *testing.T) {
 	}
 }
 
+// namesFixture is an organization with a team "platform", its project
+// "billing" and the project's target "web", on a new embedded store.
+type namesFixture struct {
+	st                    *bolt.Store
+	cat                   *authz.Catalog
+	tokens                *token.Generator
+	now                   func() time.Time
+	caller                authz.Principal
+	team, project, target *directory.Node
+}
+
+func newNamesFixture(t *testing.T) namesFixture {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := namesFixture{st: st, cat: authz.NewCatalog(), tokens: token.NewGenerator(),
+		now: func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }}
+	svc := keys.NewService(st, st, f.cat, f.tokens, f.now, keys.Limits{})
+	dirs := directory.NewService(st, f.cat, f.tokens, keys.ValidateName, f.now)
+	ctx := context.Background()
+	_, owner, err := svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.caller = authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	str := func(s string) *string { return &s }
+	if f.team, err = dirs.Create(ctx, f.caller, authz.LevelTeam, authz.Node{}, str("platform"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.project, err = dirs.Create(ctx, f.caller, authz.LevelProject, authz.Node{}, str("billing"), &f.team.Path.Team); err != nil {
+		t.Fatal(err)
+	}
+	if f.target, err = dirs.Create(ctx, f.caller, authz.LevelTarget, f.project.Path, str("web"), nil); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // countingDir counts the directory's node reads.
 type countingDir struct {
 	*bolt.Store
@@ -49,35 +90,9 @@ func (c *countingDir) GetNode(ctx context.Context, org, id string) (*directory.N
 // keys come from one read per node, whatever the number of keys and grants
 // naming it; a deleted node is named, not an error.
 func TestServiceNamesReadsEachNodeOnce(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	now := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
-	cat := authz.NewCatalog()
-	tokens := token.NewGenerator()
-	svc := keys.NewService(st, st, cat, tokens, now, keys.Limits{})
-	dirs := directory.NewService(st, cat, tokens, keys.ValidateName, now)
-	ctx := context.Background()
-	_, owner, err := svc.Bootstrap(ctx, "Org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
-	str := func(s string) *string { return &s }
-	team, err := dirs.Create(ctx, caller, authz.LevelTeam, authz.Node{}, str("platform"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	project, err := dirs.Create(ctx, caller, authz.LevelProject, authz.Node{}, str("billing"), &team.Path.Team)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := dirs.Create(ctx, caller, authz.LevelTarget, project.Path, str("web"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newNamesFixture(t)
+	ctx, st, cat, tokens, now, caller := context.Background(), f.st, f.cat, f.tokens, f.now, f.caller
+	team, project, target := f.team, f.project, f.target
 	env := target.Path
 	env.Environment = "env_gone"
 	grant := func(n authz.Node) authz.Grant { return authz.Grant{Permission: "secrets:read", Scope: n} }
@@ -113,36 +128,11 @@ func TestServiceNamesReadsEachNodeOnce(t *testing.T) {
 // edit with one target-scoped grant reads the target once and the project
 // once, never the target twice.
 func TestCreateAndEditAnswersReadEachScopeOnce(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	now := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
-	cat := authz.NewCatalog()
-	tokens := token.NewGenerator()
-	counting := &countingDir{Store: st, reads: map[string]int{}}
-	svc := keys.NewService(st, counting, cat, tokens, now, keys.Limits{})
-	dirs := directory.NewService(st, cat, tokens, keys.ValidateName, now)
-	ctx := context.Background()
-	_, owner, err := svc.Bootstrap(ctx, "Org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	f := newNamesFixture(t)
+	ctx, caller, project, target := context.Background(), f.caller, f.project, f.target
 	str := func(s string) *string { return &s }
-	team, err := dirs.Create(ctx, caller, authz.LevelTeam, authz.Node{}, str("platform"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	project, err := dirs.Create(ctx, caller, authz.LevelProject, authz.Node{}, str("billing"), &team.Path.Team)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := dirs.Create(ctx, caller, authz.LevelTarget, project.Path, str("web"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	counting := &countingDir{Store: f.st, reads: map[string]int{}}
+	svc := keys.NewService(f.st, counting, f.cat, f.tokens, f.now, keys.Limits{})
 	grants := []keys.GrantInput{{Permission: "secrets:read", Scope: &keys.ScopeInput{Level: "target", ID: target.Path.Target}}}
 	answer := func(what string, k *keys.Key, known keys.Names) {
 		t.Helper()
