@@ -107,7 +107,7 @@ func New(v *verify.Verifier, routes authz.Routes, lim *ratelimit.Limiter) *Gate 
 }
 
 // RetryAfter returns how long client must wait before its next attempt
-// (0: it may try now). Callers that read a body first ask this before.
+// (0: it may try now). The gate asks it itself before it reads a token.
 func (g *Gate) RetryAfter(client string) time.Duration {
 	if client == "" {
 		return 0

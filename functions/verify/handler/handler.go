@@ -29,16 +29,13 @@ func Handlers(d wiring.Deps) authz.Handlers {
 //
 // Failed decisions (malformed, not_found, expired) spend the calling
 // address's budget of failed authentications (the gate's) and an address
-// that spent it gets 429 before its body is read: this route needs no
-// credential, so without the limit it would be the cheapest way to try
-// tokens. A valid token never spends anything.
+// that spent it gets 429 from the gate before any store read: this route
+// needs no credential, so without the limit it would be the cheapest way to
+// try tokens. A valid token never spends anything. The gate is the one
+// place that asks the limiter, once per request.
 func Verify(d wiring.Deps) http.HandlerFunc {
 	pool := sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if wait := d.Gate.RetryAfter(r.RemoteAddr); wait > 0 {
-			httpapi.WriteRateLimited(w, r, d.Logger, wait)
-			return
-		}
 		buf := pool.Get().(*[]byte)
 		defer func() { *buf = (*buf)[:0]; pool.Put(buf) }()
 		body, err := httpapi.ReadJSONBody(w, r, (*buf)[:0])
