@@ -21,12 +21,7 @@ func TestBrowserForm(t *testing.T) {
 	base, logs := bin.serve()
 	c := client{t: t, base: base}
 
-	team := c.must(201, "POST", "/v1/teams", owner, `{"name":"platform"}`).s("id")
-	prj := c.must(201, "POST", "/v1/projects", owner, `{"name":"billing","team_id":"`+team+`"}`).s("id")
-	tgt := c.must(201, "POST", "/v1/projects/"+prj+"/targets", owner, `{"name":"web"}`).s("id")
-	envs := "/v1/projects/" + prj + "/targets/" + tgt + "/environments"
-	prod := c.must(201, "POST", envs, owner, `{"name":"production"}`).s("id")
-	staging := c.must(201, "POST", envs, owner, `{"name":"staging"}`).s("id")
+	_, prj, _, envs, prod, staging := c.sampleTree(owner)
 
 	b := startBrowser(t, chrome, base)
 	b.do("set a desktop width", chromedp.EmulateViewport(1400, 900))

@@ -26,12 +26,7 @@ func TestBrowserKey(t *testing.T) {
 	base, _ := bin.serve()
 	c := client{t: t, base: base}
 
-	team := c.must(201, "POST", "/v1/teams", owner, `{"name":"platform"}`).s("id")
-	prj := c.must(201, "POST", "/v1/projects", owner, `{"name":"billing","team_id":"`+team+`"}`).s("id")
-	tgt := c.must(201, "POST", "/v1/projects/"+prj+"/targets", owner, `{"name":"web"}`).s("id")
-	envs := "/v1/projects/" + prj + "/targets/" + tgt + "/environments"
-	prod := c.must(201, "POST", envs, owner, `{"name":"production"}`).s("id")
-	staging := c.must(201, "POST", envs, owner, `{"name":"staging"}`).s("id")
+	_, _, _, envs, prod, staging := c.sampleTree(owner)
 
 	// A key that expires in a few seconds, and one scoped to staging, which is then deleted.
 	soon := time.Now().Add(4 * time.Second).UTC().Format(time.RFC3339Nano)

@@ -33,12 +33,7 @@ func TestBrowserDashboard(t *testing.T) {
 	c := client{t: t, base: base}
 
 	// The organization's directory, so the scope picker has something.
-	team := c.must(201, "POST", "/v1/teams", owner, `{"name":"platform"}`).s("id")
-	prj := c.must(201, "POST", "/v1/projects", owner, `{"name":"billing","team_id":"`+team+`"}`).s("id")
-	tgt := c.must(201, "POST", "/v1/projects/"+prj+"/targets", owner, `{"name":"web"}`).s("id")
-	envs := "/v1/projects/" + prj + "/targets/" + tgt + "/environments"
-	prod := c.must(201, "POST", envs, owner, `{"name":"production"}`).s("id")
-	staging := c.must(201, "POST", envs, owner, `{"name":"staging"}`).s("id")
+	_, _, _, _, prod, staging := c.sampleTree(owner)
 
 	b := startBrowser(t, chrome, base)
 	t.Logf("screenshots of every page visited: %s", b.shots)

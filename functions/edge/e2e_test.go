@@ -85,6 +85,21 @@ func (b binary) serve() (base string, logs *proctest.Buffer) {
 	return proctest.StartServer(b.t, b.command(context.Background(), "serve", "--addr", "127.0.0.1:0", "--log-level", "debug"), logs), logs
 }
 
+// sampleTree builds the hierarchy most end-to-end tests use: team
+// "platform" → project "billing" → target "web" → environments
+// "production" and "staging". It returns their ids and the environments'
+// collection path.
+func (c client) sampleTree(owner string) (team, project, target, envs, prod, staging string) {
+	c.t.Helper()
+	team = c.must(201, "POST", "/v1/teams", owner, `{"name":"platform"}`).s("id")
+	project = c.must(201, "POST", "/v1/projects", owner, `{"name":"billing","team_id":"`+team+`"}`).s("id")
+	target = c.must(201, "POST", "/v1/projects/"+project+"/targets", owner, `{"name":"web"}`).s("id")
+	envs = "/v1/projects/" + project + "/targets/" + target + "/environments"
+	prod = c.must(201, "POST", envs, owner, `{"name":"production"}`).s("id")
+	staging = c.must(201, "POST", envs, owner, `{"name":"staging"}`).s("id")
+	return team, project, target, envs, prod, staging
+}
+
 // client talks to a running binary.
 type client struct {
 	t    *testing.T
@@ -184,12 +199,7 @@ func lifecycle(t *testing.T, bin binary) {
 // the server's logs when they can be read (nil for a remote deployment).
 func walk(t *testing.T, c client, orgA, owner, ownerB string, logs func() string) {
 
-	team := c.must(201, "POST", "/v1/teams", owner, `{"name":"platform"}`).s("id")
-	prj := c.must(201, "POST", "/v1/projects", owner, `{"name":"billing","team_id":"`+team+`"}`).s("id")
-	tgt := c.must(201, "POST", "/v1/projects/"+prj+"/targets", owner, `{"name":"web"}`).s("id")
-	envs := "/v1/projects/" + prj + "/targets/" + tgt + "/environments"
-	prod := c.must(201, "POST", envs, owner, `{"name":"production"}`).s("id")
-	staging := c.must(201, "POST", envs, owner, `{"name":"staging"}`).s("id")
+	team, _, _, _, prod, staging := c.sampleTree(owner)
 
 	// Create a key scoped to one environment.
 	created := c.must(201, "POST", "/v1/api-keys", owner, `{"name":"CI deploy","permissions":[{"permission":"secrets:read","scope":{"level":"environment","id":"`+prod+`"}}],"expiration":"30d"}`)
