@@ -53,8 +53,15 @@ func (f *storeFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
+// maxKeyCacheMiB bounds --key-cache-mib (1 TiB): a larger value is a typo,
+// and its byte count would overflow.
+const maxKeyCacheMiB = 1 << 20
+
 // check refuses store flags that cannot work.
 func (f *storeFlags) check() error {
+	if f.keyCacheMiB < 0 || f.keyCacheMiB > maxKeyCacheMiB {
+		return fmt.Errorf("--key-cache-mib must be from 0 to %d (got %d)", maxKeyCacheMiB, f.keyCacheMiB)
+	}
 	switch strings.ToLower(f.engine) {
 	case "bolt", "":
 		if strings.TrimSpace(f.data) == "" {
@@ -139,9 +146,6 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store
 		return dynamo.New(client, f.table), nil
 	}
 	path := filepath.Join(f.data, "apikeys.db")
-	if f.keyCacheMiB < 0 {
-		return nil, fmt.Errorf("--key-cache-mib must be 0 or more (got %d)", f.keyCacheMiB)
-	}
 	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout), bolt.WithKeyCacheBytes(int64(f.keyCacheMiB)<<20), bolt.WithLogger(logger))
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("the data folder %s is in use by another edge process (a running `edge serve` or `make run`): stop it first, or pass another --data folder (%w)", f.data, err)

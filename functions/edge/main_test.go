@@ -55,6 +55,9 @@ func TestCommandLine(t *testing.T) {
 		{name: "serve empty data", args: []string{"serve", "--data", ""}, code: 2, stderr: "--data must name a folder", emptyOut: true},
 		{name: "bootstrap empty data", args: []string{"bootstrap", "--data="}, code: 2, stderr: "--data must name a folder", emptyOut: true},
 		{name: "recover empty data", args: []string{"recover", "--organization", "org_x", "--data", " "}, code: 2, stderr: "--data must name a folder", emptyOut: true},
+		{name: "key quota below 1", args: []string{"serve", "--data", data, "--max-keys-per-organization", "0"}, code: 2, stderr: "--max-keys-per-organization must be at least 1", emptyOut: true},
+		{name: "negative key cache", args: []string{"serve", "--data", data, "--key-cache-mib", "-1"}, code: 2, stderr: "--key-cache-mib must be from 0 to 1048576", emptyOut: true},
+		{name: "key cache past 1 TiB (its byte count would overflow)", args: []string{"serve", "--data", data, "--key-cache-mib", "9223372036854775807"}, code: 2, stderr: "--key-cache-mib must be from 0 to 1048576", emptyOut: true},
 		{name: "unknown engine", args: []string{"serve", "--store", "sqlite"}, code: 2, stderr: `unknown engine "sqlite"`, emptyOut: true},
 		{name: "dynamodb without table", args: []string{"recover", "--organization", "org_x", "--store", "dynamodb"}, code: 2, stderr: "needs --table", emptyOut: true},
 

@@ -36,7 +36,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	limits := ratelimit.DefaultConfig()
 	maxKeys := keys.DefaultMaxKeysPerOrganization
 	sf, logger, err := parseFlags("serve", "edge serve [--addr 127.0.0.1:8080] [--data ./data] [store flags]", args, stdout, stderr, func(fs *flag.FlagSet) {
-		fs.IntVar(&maxKeys, "max-keys-per-organization", maxKeys, "keys an organization may hold (409 key_quota_exceeded beyond)")
+		fs.IntVar(&maxKeys, "max-keys-per-organization", maxKeys, "keys an organization may hold, at least 1 (409 key_quota_exceeded beyond)")
 		addr = fs.String("addr", "127.0.0.1:8080", "address to listen on")
 		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
 		fs.Float64Var(&limits.Rate, "auth-failure-rate", limits.Rate, "failed authentications per second a client address regains (0: no limit)")
@@ -44,6 +44,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	if maxKeys < 1 {
+		return &usageError{cmd: "serve", err: fmt.Errorf("--max-keys-per-organization must be at least 1 (got %d)", maxKeys)}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
