@@ -216,8 +216,11 @@ func (d Decision) Err() error {
 	case Allowed:
 		return nil
 	case Unauthenticated:
-		if d.Auth == verify.CodeExpired {
+		switch d.Auth {
+		case verify.CodeExpired:
 			return fault.New(fault.CodeUnauthenticated, "the API key has expired")
+		case verify.CodeRevoked:
+			return fault.New(fault.CodeUnauthenticated, "the API key was revoked because its token was reported as leaked: rotate the key to get a new token")
 		}
 		return fault.New(fault.CodeUnauthenticated, "a valid API key is required: send Authorization: Bearer <token>")
 	case Forbidden:

@@ -35,18 +35,25 @@ type Key struct {
 	// CreatedBy is the id of the key that created this one ("" for an
 	// organization's bootstrap key).
 	CreatedBy string
+	// Revoked is set when the key's token was reported as leaked (nil
+	// otherwise); rotating the key clears it.
+	Revoked *Revocation
 	// Version starts at 1 and grows by one with every change (edit,
 	// rotate); last-used updates do not change it.
 	Version int64
 }
 
-// Status is the key's status at now: "active", "expiring_soon" or "expired".
+// Status is the key's status at now: "expired", "revoked", "active" or
+// "expiring_soon". An expired key says expired even if it was revoked
+// before: it can only be deleted.
 func (k *Key) Status(now time.Time) string {
 	switch {
+	case k.Expired(now):
+		return "expired"
+	case k.Revoked != nil:
+		return "revoked"
 	case k.ExpiresAt.IsZero():
 		return "active"
-	case !now.Before(k.ExpiresAt):
-		return "expired"
 	case k.ExpiresAt.Sub(now) <= ExpiringSoon:
 		return "expiring_soon"
 	}
@@ -62,6 +69,10 @@ func (k *Key) Expired(now time.Time) bool {
 func (k *Key) Clone() *Key {
 	c := *k
 	c.Grants = append([]authz.Grant(nil), k.Grants...)
+	if k.Revoked != nil {
+		r := *k.Revoked
+		c.Revoked = &r
+	}
 	return &c
 }
 

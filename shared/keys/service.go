@@ -263,7 +263,8 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 	return k, names, err
 }
 
-// Rotate gives a key a new secret; the old token stops working at once. Of
+// Rotate gives a key a new secret; the old token stops working at once. A
+// revoked key (its token leaked) becomes active again with the new token. Of
 // concurrent rotations exactly one wins; the others get a conflict. An
 // expired key cannot be rotated (key_expired): create a new one.
 func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string, expected int64) (Created, error) {
@@ -274,6 +275,8 @@ func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string,
 			return fmt.Errorf("keys: generating token: %w", err)
 		}
 		k.SecretDigest, k.Hint, k.RotatedAt, secret = sec.Digest(), token.Hint(sec.Parsed, sec.Token), now, sec.Token
+		// A new token ends a revocation: the leaked token stays dead.
+		k.Revoked = nil
 		return nil
 	})
 	if err != nil {

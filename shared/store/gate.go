@@ -39,6 +39,11 @@ func KeyDiff(want, got *keys.Key) string {
 		return "created_by"
 	case got.Version != want.Version:
 		return "version"
+	case (got.Revoked == nil) != (want.Revoked == nil):
+		return "revoked"
+	case got.Revoked != nil && (got.Revoked.Reason != want.Revoked.Reason || got.Revoked.Reporter != want.Revoked.Reporter ||
+		got.Revoked.URL != want.Revoked.URL || got.Revoked.Source != want.Revoked.Source || !got.Revoked.At.Equal(want.Revoked.At)):
+		return "revoked"
 	}
 	return timesDiff([]string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
 		[]time.Time{want.ExpiresAt, want.CreatedAt, want.UpdatedAt, want.RotatedAt, want.LastUsedAt},

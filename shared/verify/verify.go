@@ -28,6 +28,9 @@ const (
 	CodeNotFound  Code = "not_found"
 	CodeExpired   Code = "expired"
 	CodeForbidden Code = "forbidden"
+	// CodeRevoked: the token is the key's, but the key was revoked (its
+	// token was reported as leaked).
+	CodeRevoked Code = "revoked"
 )
 
 // Result is the outcome of authenticating a token.
@@ -100,6 +103,9 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error)
 	now := v.now()
 	if k.Expired(now) {
 		return Result{Code: CodeExpired}, nil
+	}
+	if k.Revoked != nil {
+		return Result{Code: CodeRevoked}, nil
 	}
 	if v.usage != nil && now.Sub(k.LastUsedAt) >= UsageInterval {
 		v.usage.Record(ctx, k, now)

@@ -43,6 +43,7 @@ type keyRecord struct {
 	LastUsedAt time.Time     `json:"last_used_at,omitzero"`
 	CreatedBy  string        `json:"created_by,omitempty"`
 	Version    int64         `json:"version"`
+	Revoked    *revocation   `json:"revoked,omitempty"`
 }
 
 // grantRecord is the stored form of an authz.Grant.
@@ -52,6 +53,15 @@ type grantRecord struct {
 	Project     string `json:"project,omitempty"`
 	Target      string `json:"target,omitempty"`
 	Environment string `json:"environment,omitempty"`
+}
+
+// revocation is a key's Revocation as stored.
+type revocation struct {
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason"`
+	Reporter string    `json:"reporter,omitempty"`
+	URL      string    `json:"url,omitempty"`
+	Source   string    `json:"source,omitempty"`
 }
 
 // utc returns t in UTC, keeping the zero time zero.
@@ -69,6 +79,9 @@ func keyRecordOf(k *keys.Key) *keyRecord {
 		ExpiresAt: utc(k.ExpiresAt), Digest: append([]byte(nil), k.SecretDigest[:]...), Hint: k.Hint,
 		CreatedAt: utc(k.CreatedAt), UpdatedAt: utc(k.UpdatedAt), RotatedAt: utc(k.RotatedAt),
 		LastUsedAt: utc(k.LastUsedAt), CreatedBy: k.CreatedBy, Version: k.Version,
+	}
+	if v := k.Revoked; v != nil {
+		r.Revoked = &revocation{At: utc(v.At), Reason: v.Reason, Reporter: v.Reporter, URL: v.URL, Source: v.Source}
 	}
 	if len(k.Grants) > 0 {
 		r.Grants = make([]grantRecord, len(k.Grants))
@@ -88,6 +101,9 @@ func (r *keyRecord) key() *keys.Key {
 		RotatedAt: utc(r.RotatedAt), LastUsedAt: utc(r.LastUsedAt), CreatedBy: r.CreatedBy, Version: r.Version,
 	}
 	copy(k.SecretDigest[:], r.Digest)
+	if v := r.Revoked; v != nil {
+		k.Revoked = &keys.Revocation{At: utc(v.At), Reason: v.Reason, Reporter: v.Reporter, URL: v.URL, Source: v.Source}
+	}
 	if len(r.Grants) > 0 {
 		k.Grants = make([]authz.Grant, len(r.Grants))
 		for i, g := range r.Grants {

@@ -66,7 +66,14 @@ func checkedKeyItem(k *keys.Key) (keyRecord, map[string]types.AttributeValue, er
 			}
 		}
 	}
-	for _, f := range []struct{ name, s string }{{"id", k.ID}, {"organization_id", k.OrganizationID}, {"hint", k.Hint}, {"created_by", k.CreatedBy}} {
+	fields := []struct{ name, s string }{{"id", k.ID}, {"organization_id", k.OrganizationID}, {"hint", k.Hint}, {"created_by", k.CreatedBy}}
+	if v := k.Revoked; v != nil {
+		if err := checkTime("key", k.ID, "revoked_at", v.At); err != nil {
+			return keyRecord{}, nil, err
+		}
+		fields = append(fields, []struct{ name, s string }{{"revoked_reason", v.Reason}, {"revoked_reporter", v.Reporter}, {"revoked_url", v.URL}, {"revoked_source", v.Source}}...)
+	}
+	for _, f := range fields {
 		if err := checkText("key", k.ID, f.name, f.s); err != nil {
 			return keyRecord{}, nil, err
 		}

@@ -117,6 +117,18 @@ type keyRecord struct {
 	LastUsedAt string        `dynamodbav:"last_used_at,omitempty"`
 	CreatedBy  string        `dynamodbav:"created_by,omitempty"`
 	Version    int64         `dynamodbav:"version"`
+	// The revocation (absent when the key is not revoked).
+	RevokedAt       string `dynamodbav:"revoked_at,omitempty"`
+	RevokedReason   string `dynamodbav:"revoked_reason,omitempty"`
+	RevokedReporter string `dynamodbav:"revoked_reporter,omitempty"`
+	RevokedURL      string `dynamodbav:"revoked_url,omitempty"`
+	RevokedSource   string `dynamodbav:"revoked_source,omitempty"`
+}
+
+// revocationAttrs are the attributes of a key's revocation, for UpdateKey.
+func (r *keyRecord) revocationAttrs() []struct{ name, value string } {
+	return []struct{ name, value string }{{"revoked_at", r.RevokedAt}, {"revoked_reason", r.RevokedReason},
+		{"revoked_reporter", r.RevokedReporter}, {"revoked_url", r.RevokedURL}, {"revoked_source", r.RevokedSource}}
 }
 
 // ttlOf is the TTL attribute's value for an expiry: epoch seconds rounded up
@@ -156,7 +168,7 @@ func recordsToGrants(rs []grantRecord) []authz.Grant {
 
 func newKeyRecord(k *keys.Key) keyRecord {
 	created := formatTime(k.CreatedAt)
-	return keyRecord{
+	rec := keyRecord{
 		PK: keyPK(k.ID), SK: keySK,
 		GSI1PK: keysGSI1PK(k.OrganizationID), GSI1SK: sortKey(created, k.ID),
 		Type: typeKey, ID: k.ID, Org: k.OrganizationID, Name: k.Name,
@@ -167,6 +179,11 @@ func newKeyRecord(k *keys.Key) keyRecord {
 		RotatedAt: formatTime(k.RotatedAt), LastUsedAt: formatTime(k.LastUsedAt),
 		CreatedBy: k.CreatedBy, Version: k.Version,
 	}
+	if v := k.Revoked; v != nil {
+		rec.RevokedAt, rec.RevokedReason, rec.RevokedReporter, rec.RevokedURL, rec.RevokedSource =
+			formatTime(v.At), v.Reason, v.Reporter, v.URL, v.Source
+	}
+	return rec
 }
 
 func (r *keyRecord) key() (*keys.Key, error) {
@@ -188,6 +205,13 @@ func (r *keyRecord) key() (*keys.Key, error) {
 		if *f.dst, err = parseTime(f.src); err != nil {
 			return nil, fmt.Errorf("key %s: %w", r.ID, err)
 		}
+	}
+	if r.RevokedReason != "" {
+		at, err := parseTime(r.RevokedAt)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", r.ID, err)
+		}
+		k.Revoked = &keys.Revocation{At: at, Reason: r.RevokedReason, Reporter: r.RevokedReporter, URL: r.RevokedURL, Source: r.RevokedSource}
 	}
 	return k, nil
 }

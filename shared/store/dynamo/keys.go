@@ -194,7 +194,7 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		Set(expression.Name(attrUpdated), expression.Value(rec.UpdatedAt)).
 		Set(expression.Name(attrVersion), expression.Value(rec.Version))
 	up = up.Set(expression.Name("grants"), expression.Value(rec.Grants))
-	for _, f := range []struct{ name, value string }{{"expires_at", rec.ExpiresAt}, {"rotated_at", rec.RotatedAt}} {
+	for _, f := range append([]struct{ name, value string }{{"expires_at", rec.ExpiresAt}, {"rotated_at", rec.RotatedAt}}, rec.revocationAttrs()...) {
 		if f.value == "" {
 			up = up.Remove(expression.Name(f.name))
 		} else {
@@ -257,7 +257,7 @@ func ownUpdate(old map[string]types.AttributeValue, rec keyRecord) (bool, error)
 	return st.Version == rec.Version && st.UpdatedAt == rec.UpdatedAt && bytes.Equal(st.Digest, rec.Digest) &&
 		st.Hint == rec.Hint && st.Name == rec.Name && st.AllowAll == rec.AllowAll &&
 		reflect.DeepEqual(st.Grants, rec.Grants) && st.ExpiresAt == rec.ExpiresAt && st.TTL == rec.TTL &&
-		st.RotatedAt == rec.RotatedAt, nil
+		st.RotatedAt == rec.RotatedAt && reflect.DeepEqual(st.revocationAttrs(), rec.revocationAttrs()), nil
 }
 
 // versioned maps the outcome of a write conditional on the version.

@@ -236,6 +236,11 @@ func fuzzKey(r *rand.Rand, org string, bad bool) (*keys.Key, bool) {
 		*p, ok = fuzzTime(r, bad && i == 0)
 		valid = valid && ok
 	}
+	if r.IntN(3) == 0 {
+		at, ok := fuzzTime(r, false)
+		valid = valid && ok
+		k.Revoked = &keys.Revocation{At: at, Reason: keys.ReasonLeaked, Reporter: keys.ReporterGitHub, URL: "https://github.com/o/r/blob/main/" + fuzzName(r), Source: fuzzName(r)}
+	}
 	return k, valid
 }
 

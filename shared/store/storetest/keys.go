@@ -62,6 +62,12 @@ func testKeyRoundTrip(t *testing.T, s store.Store) {
 			k.LastUsedAt = at.Add(2 * time.Millisecond).In(zone)
 			return k
 		}},
+		{"revoked after a leak report, with its url and source", func() *keys.Key {
+			k := newKey(org, at)
+			k.Revoked = &keys.Revocation{At: at.Add(time.Millisecond), Reason: keys.ReasonLeaked, Reporter: keys.ReporterGitHub,
+				URL: "https://github.com/o/r/blob/main/.env#L3 — ünïcode", Source: "commit"}
+			return k
+		}},
 		{"name with unicode and punctuation", func() *keys.Key {
 			k := newKey(org, at)
 			k.Name = `CI — "déploiement" / prod #1 <ok>`
@@ -84,6 +90,30 @@ func testKeyRoundTrip(t *testing.T, s store.Store) {
 			checkKey(t, "GetKey after the caller changed its copy", want, mustGetKey(t, s, in.ID))
 		})
 	}
+}
+
+// testKeyRevocation: UpdateKey records a revocation and a later UpdateKey
+// (the rotation) removes it; a key revoked without url or source reads
+// back without them.
+func testKeyRevocation(t *testing.T, s store.Store) {
+	org := newOrg(t, s).ID
+	at := now()
+	k := newKey(org, at)
+	mustCreateKey(t, s, k)
+	revoked := mustGetKey(t, s, k.ID).Clone()
+	revoked.Revoked = &keys.Revocation{At: at, Reason: keys.ReasonLeaked, Reporter: keys.ReporterSelf}
+	revoked.UpdatedAt, revoked.Version = at.Add(time.Millisecond), 2
+	if err := s.UpdateKey(t.Context(), revoked, 1); err != nil {
+		t.Fatalf("UpdateKey revoking: %v", err)
+	}
+	checkKey(t, "GetKey after revoking", revoked, mustGetKey(t, s, k.ID))
+	rotated := revoked.Clone()
+	rotated.Revoked, rotated.SecretDigest, rotated.RotatedAt = nil, randomDigest(), at.Add(2*time.Millisecond)
+	rotated.UpdatedAt, rotated.Version = at.Add(2*time.Millisecond), 3
+	if err := s.UpdateKey(t.Context(), rotated, 2); err != nil {
+		t.Fatalf("UpdateKey clearing the revocation: %v", err)
+	}
+	checkKey(t, "GetKey after the rotation cleared the revocation", rotated, mustGetKey(t, s, k.ID))
 }
 
 func testKeyCreateConflict(t *testing.T, s store.Store) {

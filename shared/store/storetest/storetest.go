@@ -96,6 +96,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Keys/GetMissing", testKeyGetMissing},
 		{"Keys/Update", testKeyUpdate},
 		{"Keys/UpdateConcurrent", testKeyUpdateConcurrent},
+		{"Keys/Revocation", testKeyRevocation},
 		{"Keys/Delete", testKeyDelete},
 		{"Keys/Touch", testKeyTouch},
 		{"Keys/TouchConcurrent", testKeyTouchConcurrent},
@@ -276,6 +277,12 @@ func keyDiff(want, got *keys.Key) []string {
 	}
 	if got.Version != want.Version {
 		add("Version", want.Version, got.Version)
+	}
+	switch w, g := want.Revoked, got.Revoked; {
+	case (w == nil) != (g == nil):
+		add("Revoked", w, g)
+	case w != nil && (w.Reason != g.Reason || w.Reporter != g.Reporter || w.URL != g.URL || w.Source != g.Source || !sameTime(w.At, g.At)):
+		add("Revoked", *w, *g)
 	}
 	return d
 }
