@@ -14,9 +14,11 @@ import (
 
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	leakshandler "github.com/dotenv/apikeys/functions/leaks/handler"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
+	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -32,7 +34,7 @@ import (
 // process dies either the token it printed works or the next start prints
 // a new one.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var addr, baseURL *string
+	var addr, baseURL, githubKeys *string
 	limits := ratelimit.DefaultConfig()
 	maxKeys := keys.DefaultMaxKeysPerOrganization
 	sf, logger, err := parseFlags("serve", "edge serve [--addr 127.0.0.1:8080] [--data ./data] [store flags]", args, stdout, stderr, func(fs *flag.FlagSet) {
@@ -41,6 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
 		fs.Float64Var(&limits.Rate, "auth-failure-rate", limits.Rate, "failed authentications per second a client address regains (0: no limit)")
 		fs.IntVar(&limits.Burst, "auth-failure-burst", limits.Burst, "failed authentications a client address may make in a row before 429 (0: no limit)")
+		githubKeys = fs.String("github-keys", secretscan.GitHubKeysURL, "GitHub's secret-scanning public keys, which authenticate POST /v1/leaks/github: a URL (refreshed hourly) or a file")
 	})
 	if err != nil {
 		return err
@@ -73,7 +76,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	apiRouter, err := api.Router(d, explorehandler.Config{BaseURL: *baseURL, Client: &http.Client{Timeout: 10 * time.Second}})
+	githubSource := secretscan.SourceFor(*githubKeys, &http.Client{Timeout: 5 * time.Second})
+	leaks := leakshandler.Config{GitHubKeys: secretscan.NewKeySet(githubSource, time.Hour, d.Now, logger)}
+	apiRouter, err := api.Router(d, explorehandler.Config{BaseURL: *baseURL, Client: &http.Client{Timeout: 10 * time.Second}}, api.WithLeaks(leaks))
 	if err != nil {
 		return err
 	}

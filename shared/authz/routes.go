@@ -16,12 +16,15 @@ const (
 	FunctionVerify    Function = "verify"
 	FunctionExplore   Function = "explore"
 	FunctionDirectory Function = "directory"
+	// FunctionLeaks receives leaked-token reports (no API key: GitHub's
+	// signature or possession of the token authenticates them).
+	FunctionLeaks Function = "leaks"
 )
 
 // Functions lists every function in a stable order.
 func Functions() []Function {
 	return []Function{FunctionCreate, FunctionShow, FunctionEdit, FunctionRotate,
-		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory}
+		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory, FunctionLeaks}
 }
 
 // Operation is a route's OpenAPI operationId as a handler is keyed by it:
@@ -114,6 +117,8 @@ func NewRoutes() Routes {
 		{"health", get, "/healthz", FunctionVerify, "", CheckPublic},
 		{"verifyToken", post, "/v1/verify", FunctionVerify, "", CheckPublic},
 		{"listPermissions", get, "/v1/permissions", FunctionShow, "", CheckAuthenticated},
+		{"reportLeak", post, "/v1/leaks", FunctionLeaks, "", CheckPublic},
+		{"reportGitHubLeaks", post, "/v1/leaks/github", FunctionLeaks, "", CheckPublic},
 
 		{"createKey", post, "/v1/api-keys", FunctionCreate, "api_tokens:create", CheckNode},
 		{"listKeys", get, "/v1/api-keys", FunctionShow, "api_tokens:read", CheckNode},

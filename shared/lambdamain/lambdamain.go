@@ -25,6 +25,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
+	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -41,6 +42,9 @@ const (
 	// EnvCORSOrigin is the dashboard's origin, allowed to read answers
 	// across origins (optional).
 	EnvCORSOrigin = "CORS_ORIGIN"
+	// EnvGitHubKeys is where GitHub's secret-scanning public keys are read
+	// (leaks only): a URL or a file path; GitHub's own URL when unset.
+	EnvGitHubKeys = "GITHUB_KEYS_URL"
 )
 
 // InitMessage is the message of the one log line a function writes when its
@@ -74,6 +78,9 @@ type Config struct {
 	LogLevel slog.Level
 	// CORSOrigin is the dashboard's origin ("" when it shares the API's).
 	CORSOrigin string
+	// GitHubKeys is where GitHub's secret-scanning keys are read (leaks
+	// only).
+	GitHubKeys string
 }
 
 // LoadConfig reads f's configuration through getenv and reports every
@@ -88,6 +95,12 @@ func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
 		c.APIBaseURL = strings.TrimRight(strings.TrimSpace(getenv(EnvAPIBaseURL)), "/")
 		if err := checkBaseURL(c.APIBaseURL); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if f == authz.FunctionLeaks {
+		c.GitHubKeys = strings.TrimSpace(getenv(EnvGitHubKeys))
+		if c.GitHubKeys == "" {
+			c.GitHubKeys = secretscan.GitHubKeysURL
 		}
 	}
 	if lv := getenv(EnvLogLevel); lv != "" {

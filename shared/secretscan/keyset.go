@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -212,4 +213,16 @@ func (s *KeySet) Verify(ctx context.Context, id, sig string, body []byte) error 
 		return fmt.Errorf("%w: wrong signature", ErrUnauthenticated)
 	}
 	return nil
+}
+
+// GitHubKeysURL is where GitHub publishes its secret-scanning public keys.
+const GitHubKeysURL = "https://api.github.com/meta/public_keys/secret_scanning"
+
+// SourceFor names a key document's location: an http(s) URL, fetched with
+// client, or a file path.
+func SourceFor(location string, client *http.Client) Source {
+	if strings.HasPrefix(location, "https://") || strings.HasPrefix(location, "http://") {
+		return URLSource{URL: location, Client: client}
+	}
+	return FileSource(location)
 }

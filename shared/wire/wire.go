@@ -86,7 +86,20 @@ type Key struct {
 	CreatedBy      *string `json:"created_by"`
 	TokenHint      string  `json:"token_hint"`
 	Version        int64   `json:"version"`
-	Token          string  `json:"token,omitempty"`
+	// Revocation is present when the key was revoked (status revoked,
+	// unless it has also expired).
+	Revocation *Revocation `json:"revocation,omitempty"`
+	Token      string      `json:"token,omitempty"`
+}
+
+// Revocation says why a key was revoked: reason "leaked", who reported it
+// ("github" or "self_report") and what the report said.
+type Revocation struct {
+	Reason   string `json:"reason"`
+	At       string `json:"at"`
+	Reporter string `json:"reporter"`
+	URL      string `json:"url,omitempty"`
+	Source   string `json:"source,omitempty"`
 }
 
 // Page is a page of a listing.
@@ -159,6 +172,9 @@ func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 	}
 	if k.CreatedBy != "" {
 		out.CreatedBy = &k.CreatedBy
+	}
+	if r := k.Revoked; r != nil {
+		out.Revocation = &Revocation{Reason: r.Reason, At: Time(r.At), Reporter: r.Reporter, URL: r.URL, Source: r.Source}
 	}
 	for _, g := range k.Grants {
 		wg := Grant{Permission: g.Permission}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	leakshandler "github.com/dotenv/apikeys/functions/leaks/handler"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
@@ -46,6 +47,8 @@ type env struct {
 	ownerB string // allow-all token of org B
 	// team → project billing → target web → environments production, staging
 	team, project, target, prod, staging string
+	// github stands in for GitHub's secret scanning: the API trusts its key.
+	github *githubSigner
 }
 
 // newEnv starts the API on a new embedded store; opts may change the
@@ -101,11 +104,13 @@ func newEnvOn(t testing.TB, st store.Store, opts ...func(*wiring.Options)) *env 
 	}
 	opt.Now = c.Now
 	d := wiring.NewDeps(st, opt)
-	router, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient})
+	gh := newGitHubSigner(t)
+	router, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1", Client: http.DefaultClient},
+		api.WithLeaks(leakshandler.Config{GitHubKeys: gh.keySet(t, c.Now)}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: httptest.NewServer(router), deps: d, clock: c}
+	e := &env{t: t, srv: httptest.NewServer(router), deps: d, clock: c, github: gh}
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()
 	orgA, ownerA, err := d.Keys.Bootstrap(ctx, "Org A")

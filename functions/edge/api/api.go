@@ -11,6 +11,7 @@ import (
 	directoryhandler "github.com/dotenv/apikeys/functions/directory/handler"
 	edithandler "github.com/dotenv/apikeys/functions/edit/handler"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	leakshandler "github.com/dotenv/apikeys/functions/leaks/handler"
 	rotatehandler "github.com/dotenv/apikeys/functions/rotate/handler"
 	showhandler "github.com/dotenv/apikeys/functions/show/handler"
 	verifyhandler "github.com/dotenv/apikeys/functions/verify/handler"
@@ -19,9 +20,22 @@ import (
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
+// Option configures the functions that need more than Deps.
+type Option func(*options)
+
+type options struct{ leaks leakshandler.Config }
+
+// WithLeaks configures the leak report routes (without it GitHub's reports
+// are refused as unauthenticated: no key set).
+func WithLeaks(c leakshandler.Config) Option { return func(o *options) { o.leaks = c } }
+
 // Handlers returns every operation's handler, keyed by operation; explore
 // configures the explorer.
-func Handlers(d wiring.Deps, explore explorehandler.Config) (authz.Handlers, error) {
+func Handlers(d wiring.Deps, explore explorehandler.Config, opts ...Option) (authz.Handlers, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	all := authz.Handlers{}
 	for _, hs := range []authz.Handlers{
 		createhandler.Handlers(d),
@@ -32,6 +46,7 @@ func Handlers(d wiring.Deps, explore explorehandler.Config) (authz.Handlers, err
 		verifyhandler.Handlers(d),
 		explorehandler.Handlers(d, explore),
 		directoryhandler.Handlers(d),
+		leakshandler.Handlers(d, o.leaks),
 	} {
 		for op, h := range hs {
 			if _, dup := all[op]; dup {
@@ -44,8 +59,8 @@ func Handlers(d wiring.Deps, explore explorehandler.Config) (authz.Handlers, err
 }
 
 // Router mounts every route of the route table with its handler.
-func Router(d wiring.Deps, explore explorehandler.Config) (*httpapi.Router, error) {
-	hs, err := Handlers(d, explore)
+func Router(d wiring.Deps, explore explorehandler.Config, opts ...Option) (*httpapi.Router, error) {
+	hs, err := Handlers(d, explore, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,24 @@
+// Command leaks is the leaks Lambda function: it serves POST /v1/leaks
+// (self-reports) and POST /v1/leaks/github (GitHub's secret scanning
+// partner endpoint) behind API Gateway, without the authorizer.
+// Configuration comes from the environment (see lambdamain.LoadConfig);
+// GITHUB_KEYS_URL names GitHub's secret-scanning key document.
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/dotenv/apikeys/functions/leaks/handler"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdamain"
+	"github.com/dotenv/apikeys/shared/secretscan"
+	"github.com/dotenv/apikeys/shared/wiring"
+)
+
+func main() {
+	lambdamain.Main(authz.FunctionLeaks, func(d wiring.Deps, cfg lambdamain.Config) authz.Handlers {
+		src := secretscan.SourceFor(cfg.GitHubKeys, &http.Client{Timeout: 5 * time.Second})
+		return handler.Handlers(d, handler.Config{GitHubKeys: secretscan.NewKeySet(src, time.Hour, d.Now, d.Logger)})
+	})
+}
