@@ -88,7 +88,7 @@ type Key struct {
 	Version        int64   `json:"version"`
 	// Revocation is present when the key was revoked (status revoked,
 	// unless it has also expired).
-	Revocation *Revocation `json:"revocation,omitempty"`
+	Revocation *Revocation `json:"revocation"`
 	Token      string      `json:"token,omitempty"`
 }
 

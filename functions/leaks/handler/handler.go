@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -104,6 +105,10 @@ func GitHub(d wiring.Deps, cfg Config) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if wait := d.Gate.RetryAfter(r.RemoteAddr); wait > 0 {
 			httpapi.WriteRateLimited(w, r, d.Logger, wait)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			httpapi.WriteError(w, r, d.Logger, fault.New(fault.CodeUnsupportedMediaType, "send the report as application/json"))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxGitHubBody))

@@ -197,6 +197,24 @@ func (e FieldErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for GitHubFeedbackLabel.
+const (
+	FalsePositive GitHubFeedbackLabel = "false_positive"
+	TruePositive  GitHubFeedbackLabel = "true_positive"
+)
+
+// Valid indicates whether the value is a known member of the GitHubFeedbackLabel enum.
+func (e GitHubFeedbackLabel) Valid() bool {
+	switch e {
+	case FalsePositive:
+		return true
+	case TruePositive:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	HealthStatusOk HealthStatus = "ok"
@@ -217,6 +235,7 @@ const (
 	KeyStatusActive       KeyStatus = "active"
 	KeyStatusExpired      KeyStatus = "expired"
 	KeyStatusExpiringSoon KeyStatus = "expiring_soon"
+	KeyStatusRevoked      KeyStatus = "revoked"
 )
 
 // Valid indicates whether the value is a known member of the KeyStatus enum.
@@ -227,6 +246,8 @@ func (e KeyStatus) Valid() bool {
 	case KeyStatusExpired:
 		return true
 	case KeyStatusExpiringSoon:
+		return true
+	case KeyStatusRevoked:
 		return true
 	default:
 		return false
@@ -322,6 +343,7 @@ const (
 	KeyWithTokenStatusActive       KeyWithTokenStatus = "active"
 	KeyWithTokenStatusExpired      KeyWithTokenStatus = "expired"
 	KeyWithTokenStatusExpiringSoon KeyWithTokenStatus = "expiring_soon"
+	KeyWithTokenStatusRevoked      KeyWithTokenStatus = "revoked"
 )
 
 // Valid indicates whether the value is a known member of the KeyWithTokenStatus enum.
@@ -332,6 +354,23 @@ func (e KeyWithTokenStatus) Valid() bool {
 	case KeyWithTokenStatusExpired:
 		return true
 	case KeyWithTokenStatusExpiringSoon:
+		return true
+	case KeyWithTokenStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LeakReceivedStatus.
+const (
+	Received LeakReceivedStatus = "received"
+)
+
+// Valid indicates whether the value is a known member of the LeakReceivedStatus enum.
+func (e LeakReceivedStatus) Valid() bool {
+	switch e {
+	case Received:
 		return true
 	default:
 		return false
@@ -395,6 +434,39 @@ func (e ProblemCode) Valid() bool {
 	}
 }
 
+// Defines values for RevocationReason.
+const (
+	Leaked RevocationReason = "leaked"
+)
+
+// Valid indicates whether the value is a known member of the RevocationReason enum.
+func (e RevocationReason) Valid() bool {
+	switch e {
+	case Leaked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RevocationReporter.
+const (
+	Github     RevocationReporter = "github"
+	SelfReport RevocationReporter = "self_report"
+)
+
+// Valid indicates whether the value is a known member of the RevocationReporter enum.
+func (e RevocationReporter) Valid() bool {
+	switch e {
+	case Github:
+		return true
+	case SelfReport:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ScopeLevel.
 const (
 	ScopeLevelEnvironment ScopeLevel = "environment"
@@ -426,6 +498,7 @@ const (
 	VerifyResponseCodeMalformed VerifyResponseCode = "malformed"
 	VerifyResponseCodeNotFound  VerifyResponseCode = "not_found"
 	VerifyResponseCodeOk        VerifyResponseCode = "ok"
+	VerifyResponseCodeRevoked   VerifyResponseCode = "revoked"
 )
 
 // Valid indicates whether the value is a known member of the VerifyResponseCode enum.
@@ -440,6 +513,8 @@ func (e VerifyResponseCode) Valid() bool {
 	case VerifyResponseCodeNotFound:
 		return true
 	case VerifyResponseCodeOk:
+		return true
+	case VerifyResponseCodeRevoked:
 		return true
 	default:
 		return false
@@ -653,6 +728,29 @@ type FieldError struct {
 // Example: required
 type FieldErrorCode string
 
+// GitHubFeedback The protocol's optional answer for one match: the token by its SHA-256 (hex), never raw.
+//
+// Example: {"label":"true_positive","token_hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","token_type":"dotenv_api_key"}
+type GitHubFeedback struct {
+	// Label true_positive: a token of this service (revoked now if it was live).
+	Label     GitHubFeedbackLabel `json:"label"`
+	TokenHash string              `json:"token_hash"`
+	TokenType string              `json:"token_type"`
+}
+
+// GitHubFeedbackLabel true_positive: a token of this service (revoked now if it was live).
+type GitHubFeedbackLabel string
+
+// GitHubMatch One secret GitHub secret scanning found (GitHub's partner protocol).
+//
+// Example: {"source":"content","token":"dotenv_…","type":"dotenv_api_key","url":"https://github.com/acme/app/blob/main/.env"}
+type GitHubMatch struct {
+	Source *string `json:"source,omitempty"`
+	Token  string  `json:"token"`
+	Type   string  `json:"type"`
+	Url    *string `json:"url,omitempty"`
+}
+
 // Grant One permission with its scope, as answers give it (scope null = organization-wide).
 type Grant struct {
 	// Permission group:action, or group:* for the whole group.
@@ -707,10 +805,13 @@ type Key struct {
 	OrganizationId string `json:"organization_id"`
 
 	// Permissions Empty when allow_all.
-	Permissions []Grant    `json:"permissions"`
-	RotatedAt   *time.Time `json:"rotated_at"`
+	Permissions []Grant `json:"permissions"`
 
-	// Status expiring_soon: 7 days or less left.
+	// Revocation null unless the key was revoked (status revoked, or expired after it).
+	Revocation *Revocation `json:"revocation"`
+	RotatedAt  *time.Time  `json:"rotated_at"`
+
+	// Status expiring_soon: 7 days or less left. revoked: its token was reported as leaked; rotate the key to get a new token. An expired key says expired even if it was revoked.
 	Status KeyStatus `json:"status"`
 
 	// TokenHint The prefix, the first characters of the selector and the last 4 of the token.
@@ -723,7 +824,7 @@ type Key struct {
 	Version int64 `json:"version"`
 }
 
-// KeyStatus expiring_soon: 7 days or less left.
+// KeyStatus expiring_soon: 7 days or less left. revoked: its token was reported as leaked; rotate the key to get a new token. An expired key says expired even if it was revoked.
 type KeyStatus string
 
 // KeyCreateSpec The body of createKey: KeySpec with name required (the service answers validation_failed, field code required, without it).
@@ -815,10 +916,13 @@ type KeyWithToken struct {
 	OrganizationId string `json:"organization_id"`
 
 	// Permissions Empty when allow_all.
-	Permissions []Grant    `json:"permissions"`
-	RotatedAt   *time.Time `json:"rotated_at"`
+	Permissions []Grant `json:"permissions"`
 
-	// Status expiring_soon: 7 days or less left.
+	// Revocation null unless the key was revoked (status revoked, or expired after it).
+	Revocation *Revocation `json:"revocation"`
+	RotatedAt  *time.Time  `json:"rotated_at"`
+
+	// Status expiring_soon: 7 days or less left. revoked: its token was reported as leaked; rotate the key to get a new token. An expired key says expired even if it was revoked.
 	Status KeyWithTokenStatus `json:"status"`
 
 	// Token dotenv_ + selector (16) + verifier (32) + checksum (6), base62.
@@ -834,8 +938,18 @@ type KeyWithToken struct {
 	Version int64 `json:"version"`
 }
 
-// KeyWithTokenStatus expiring_soon: 7 days or less left.
+// KeyWithTokenStatus expiring_soon: 7 days or less left. revoked: its token was reported as leaked; rotate the key to get a new token. An expired key says expired even if it was revoked.
 type KeyWithTokenStatus string
+
+// LeakReceived The one answer to every well-formed self-report, whatever the token's state.
+//
+// Example: {"status":"received"}
+type LeakReceived struct {
+	Status LeakReceivedStatus `json:"status"`
+}
+
+// LeakReceivedStatus defines model for LeakReceived.Status.
+type LeakReceivedStatus string
 
 // Node A team, project, target or environment with its parents' ids (a node's own id is not repeated as a parent id).
 type Node struct {
@@ -935,6 +1049,29 @@ type Resource struct {
 	Team        *string `json:"team,omitempty"`
 }
 
+// Revocation Why a key was revoked: its token was reported as leaked. Rotating the key clears it.
+//
+// Example: {"at":"2026-11-29T12:00:00.000Z","reason":"leaked","reporter":"github","source":"content","url":"https://github.com/acme/app/blob/main/.env"}
+type Revocation struct {
+	At     time.Time        `json:"at"`
+	Reason RevocationReason `json:"reason"`
+
+	// Reporter github: GitHub secret scanning; self_report: POST /v1/leaks.
+	Reporter RevocationReporter `json:"reporter"`
+
+	// Source What the token was found on, as the report said (e.g. content, commit).
+	Source *string `json:"source,omitempty"`
+
+	// Url Where the token was found, as the report said (control characters removed).
+	Url *string `json:"url,omitempty"`
+}
+
+// RevocationReason defines model for Revocation.Reason.
+type RevocationReason string
+
+// RevocationReporter github: GitHub secret scanning; self_report: POST /v1/leaks.
+type RevocationReporter string
+
 // Scope One node of the organization's hierarchy; a grant covers it and everything below it. In requests level and id are required and path is ignored.
 type Scope struct {
 	// Id The node's id (team_, prj_, tgt_ or env_ prefix).
@@ -951,6 +1088,20 @@ type Scope struct {
 
 // ScopeLevel defines model for Scope.Level.
 type ScopeLevel string
+
+// SelfLeakReport A report that a token was exposed. Possession of the token is the proof: no API key is needed.
+//
+// Example: {"source":"paste","token":"dotenv_…","url":"https://pastebin.example/abc"}
+type SelfLeakReport struct {
+	// Source What it was found on (stored cut to 64 bytes).
+	Source *string `json:"source,omitempty"`
+
+	// Token The exposed token. Anything that is not a live token of this service is accepted and ignored.
+	Token string `json:"token"`
+
+	// Url Where it was found (stored cut to 2048 bytes).
+	Url *string `json:"url,omitempty"`
+}
 
 // Unreadable A stored item the page skipped because it could not be read (docs/dynamodb.md, "Unreadable items"). A key can still be deleted with DELETE /v1/api-keys/{id}.
 //
@@ -989,7 +1140,7 @@ type VerifyRequest struct {
 type VerifyResponse struct {
 	Allowed bool `json:"allowed"`
 
-	// Code not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed.
+	// Code not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated).
 	Code VerifyResponseCode `json:"code"`
 	Key  *VerifiedKey       `json:"key"`
 
@@ -998,7 +1149,7 @@ type VerifyResponse struct {
 	Valid   bool   `json:"valid"`
 }
 
-// VerifyResponseCode not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed.
+// VerifyResponseCode not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated).
 type VerifyResponseCode string
 
 // Cursor defines model for Cursor.
@@ -1079,6 +1230,18 @@ type RotateKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ReportGitHubLeaksJSONBody defines parameters for ReportGitHubLeaks.
+type ReportGitHubLeaksJSONBody = []GitHubMatch
+
+// ReportGitHubLeaksParams defines parameters for ReportGitHubLeaks.
+type ReportGitHubLeaksParams struct {
+	// GithubPublicKeyIdentifier The identifier of the GitHub key that signed the body.
+	GithubPublicKeyIdentifier string `json:"Github-Public-Key-Identifier"`
+
+	// GithubPublicKeySignature Base64 of the ASN.1 ECDSA signature of the raw body.
+	GithubPublicKeySignature string `json:"Github-Public-Key-Signature"`
+}
+
 // ListProjectsParams defines parameters for ListProjects.
 type ListProjectsParams struct {
 	// Limit Page size: decimal digits only, 1 to 100 (default 50), given once; anything else answers 400 naming limit (wrong_type, or out_of_range for values beyond 1 to 100, overflows included).
@@ -1123,6 +1286,12 @@ type UpdateKeyJSONRequestBody = KeySpec
 
 // ExploreKeyJSONRequestBody defines body for ExploreKey for application/json ContentType.
 type ExploreKeyJSONRequestBody = ExploreRequest
+
+// ReportLeakJSONRequestBody defines body for ReportLeak for application/json ContentType.
+type ReportLeakJSONRequestBody = SelfLeakReport
+
+// ReportGitHubLeaksJSONRequestBody defines body for ReportGitHubLeaks for application/json ContentType.
+type ReportGitHubLeaksJSONRequestBody = ReportGitHubLeaksJSONBody
 
 // UpdateOrganizationJSONRequestBody defines body for UpdateOrganization for application/json ContentType.
 type UpdateOrganizationJSONRequestBody = OrganizationSpec
@@ -1312,6 +1481,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
 	RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportLeakWithBody Report a leaked token
+	//
+	// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+	ReportLeakWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportLeak Report a leaked token
+	//
+	// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+	ReportLeak(ctx context.Context, body ReportLeakJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportGitHubLeaksWithBody GitHub secret scanning partner endpoint
+	//
+	// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+	ReportGitHubLeaksWithBody(ctx context.Context, params *ReportGitHubLeaksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportGitHubLeaks GitHub secret scanning partner endpoint
+	//
+	// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+	ReportGitHubLeaks(ctx context.Context, params *ReportGitHubLeaksParams, body ReportGitHubLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOrganization Get the organization
 	//
@@ -1755,6 +1960,82 @@ func (c *Client) ExploreKey(ctx context.Context, id KeyId, body ExploreKeyJSONRe
 // Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
 func (c *Client) RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateKeyRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportLeakWithBody Report a leaked token
+//
+// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+func (c *Client) ReportLeakWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportLeakRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportLeak Report a leaked token
+//
+// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+func (c *Client) ReportLeak(ctx context.Context, body ReportLeakJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportLeakRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportGitHubLeaksWithBody GitHub secret scanning partner endpoint
+//
+// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+func (c *Client) ReportGitHubLeaksWithBody(ctx context.Context, params *ReportGitHubLeaksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportGitHubLeaksRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportGitHubLeaks GitHub secret scanning partner endpoint
+//
+// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+func (c *Client) ReportGitHubLeaks(ctx context.Context, params *ReportGitHubLeaksParams, body ReportGitHubLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportGitHubLeaksRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2714,6 +2995,108 @@ func NewRotateKeyRequest(server string, id KeyId, params *RotateKeyParams) (*htt
 
 			req.Header.Set("If-Match", headerParam0)
 		}
+
+	}
+
+	return req, nil
+}
+
+// NewReportLeakRequest calls the generic ReportLeak builder with application/json body
+func NewReportLeakRequest(server string, body ReportLeakJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportLeakRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReportLeakRequestWithBody constructs an http.Request for the ReportLeak method, with any body, and a specified content type
+func NewReportLeakRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/leaks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReportGitHubLeaksRequest calls the generic ReportGitHubLeaks builder with application/json body
+func NewReportGitHubLeaksRequest(server string, params *ReportGitHubLeaksParams, body ReportGitHubLeaksJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportGitHubLeaksRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewReportGitHubLeaksRequestWithBody constructs an http.Request for the ReportGitHubLeaks method, with any body, and a specified content type
+func NewReportGitHubLeaksRequestWithBody(server string, params *ReportGitHubLeaksParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/leaks/github")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Github-Public-Key-Identifier", params.GithubPublicKeyIdentifier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Github-Public-Key-Identifier", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Github-Public-Key-Signature", params.GithubPublicKeySignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Github-Public-Key-Signature", headerParam1)
 
 	}
 
@@ -3982,6 +4365,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
 	RotateKeyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
 
+	// ReportLeakWithBodyWithResponse Report a leaked token
+	//
+	// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+	ReportLeakWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportLeakResponse, error)
+
+	// ReportLeakWithResponse Report a leaked token
+	//
+	// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+	ReportLeakWithResponse(ctx context.Context, body ReportLeakJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportLeakResponse, error)
+
+	// ReportGitHubLeaksWithBodyWithResponse GitHub secret scanning partner endpoint
+	//
+	// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+	ReportGitHubLeaksWithBodyWithResponse(ctx context.Context, params *ReportGitHubLeaksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportGitHubLeaksResponse, error)
+
+	// ReportGitHubLeaksWithResponse GitHub secret scanning partner endpoint
+	//
+	// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+	ReportGitHubLeaksWithResponse(ctx context.Context, params *ReportGitHubLeaksParams, body ReportGitHubLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportGitHubLeaksResponse, error)
+
 	// GetOrganizationWithResponse Get the organization
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5178,6 +5597,214 @@ func (r RotateKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RotateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReportLeakResponse429Headers the declared response headers of an HTTP 429 response for ReportLeak
+type ReportLeakResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReportLeakResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *LeakReceived
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReportLeakResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReportLeakResponse) GetJSON202() *LeakReceived {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReportLeakResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReportLeakResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReportLeakResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReportLeakResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReportLeakResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReportLeakResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReportLeakResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportLeakResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportLeakResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportLeakResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportLeakResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReportGitHubLeaksResponse401Headers the declared response headers of an HTTP 401 response for ReportGitHubLeaks
+type ReportGitHubLeaksResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ReportGitHubLeaksResponse429Headers the declared response headers of an HTTP 429 response for ReportGitHubLeaks
+type ReportGitHubLeaksResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReportGitHubLeaksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]GitHubFeedback
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReportGitHubLeaksResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReportGitHubLeaksResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReportGitHubLeaksResponse) GetJSON200() *[]GitHubFeedback {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReportGitHubLeaksResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReportGitHubLeaksResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportGitHubLeaksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportGitHubLeaksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportGitHubLeaksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportGitHubLeaksResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8093,6 +8720,66 @@ func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, id KeyI
 	return ParseRotateKeyResponse(rsp)
 }
 
+// ReportLeakWithBodyWithResponse Report a leaked token
+//
+// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+func (c *ClientWithResponses) ReportLeakWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportLeakResponse, error) {
+	rsp, err := c.ReportLeakWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportLeakResponse(rsp)
+}
+
+// ReportLeakWithResponse Report a leaked token
+//
+// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/leaks (the `ReportLeak` operationId).
+func (c *ClientWithResponses) ReportLeakWithResponse(ctx context.Context, body ReportLeakJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportLeakResponse, error) {
+	rsp, err := c.ReportLeak(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportLeakResponse(rsp)
+}
+
+// ReportGitHubLeaksWithBodyWithResponse GitHub secret scanning partner endpoint
+//
+// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+func (c *ClientWithResponses) ReportGitHubLeaksWithBodyWithResponse(ctx context.Context, params *ReportGitHubLeaksParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportGitHubLeaksResponse, error) {
+	rsp, err := c.ReportGitHubLeaksWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportGitHubLeaksResponse(rsp)
+}
+
+// ReportGitHubLeaksWithResponse GitHub secret scanning partner endpoint
+//
+// GitHub's partner protocol: the body is a JSON array of matches, signed with ECDSA P-256 over SHA-256 of the raw body (Github-Public-Key-Signature, base64 ASN.1) by the key named in Github-Public-Key-Identifier, one of GitHub's published secret-scanning keys. Unsigned, wrongly signed or unknown-key reports are answered 401 and nothing in them is processed. Live tokens are revoked at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/leaks/github (the `ReportGitHubLeaks` operationId).
+func (c *ClientWithResponses) ReportGitHubLeaksWithResponse(ctx context.Context, params *ReportGitHubLeaksParams, body ReportGitHubLeaksJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportGitHubLeaksResponse, error) {
+	rsp, err := c.ReportGitHubLeaks(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportGitHubLeaksResponse(rsp)
+}
+
 // GetOrganizationWithResponse Get the organization
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9455,6 +10142,199 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers RotateKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReportLeakResponse parses an HTTP response from a ReportLeakWithResponse call
+func ParseReportLeakResponse(rsp *http.Response) (*ReportLeakResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportLeakResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest LeakReceived
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ReportLeakResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReportGitHubLeaksResponse parses an HTTP response from a ReportGitHubLeaksWithResponse call
+func ParseReportGitHubLeaksResponse(rsp *http.Response) (*ReportGitHubLeaksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportGitHubLeaksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []GitHubFeedback
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReportGitHubLeaksResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReportGitHubLeaksResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -291,6 +291,29 @@ func TestClientLifecycle(t *testing.T) {
 	must(t, err, denied.StatusCode(), 403, "createTeam by the scoped key")
 	problem(t, denied.ApplicationproblemJSON403, client.ProblemCodeForbidden, 403)
 
+	// A leaked token: GitHub's report must be signed; a self-report of
+	// the live token revokes the key, which a rotation makes active again.
+	unsigned, err := c.ReportGitHubLeaksWithResponse(ctx, &client.ReportGitHubLeaksParams{}, []client.GitHubMatch{{Token: newTok, Type: "dotenv_api_key"}})
+	must(t, err, unsigned.StatusCode(), 401, "reportGitHubLeaks unsigned")
+	url, source := "https://pastebin.example/x", "paste"
+	reported, err := c.ReportLeakWithResponse(ctx, client.SelfLeakReport{Token: newTok, Url: &url, Source: &source})
+	must(t, err, reported.StatusCode(), 202, "reportLeak")
+	revoked, err := c.VerifyTokenWithResponse(ctx, client.VerifyRequest{Token: newTok})
+	must(t, err, revoked.StatusCode(), 200, "verifyToken of a reported token")
+	if revoked.JSON200.Code != "revoked" {
+		t.Errorf("verifyToken of a reported token: code %s, want revoked", revoked.JSON200.Code)
+	}
+	leakShown, err := c.GetKeyWithResponse(ctx, id, asOwner)
+	must(t, err, leakShown.StatusCode(), 200, "getKey of a revoked key")
+	if leakShown.JSON200.Status != "revoked" || leakShown.JSON200.Revocation == nil || leakShown.JSON200.Revocation.Source == nil || *leakShown.JSON200.Revocation.Source != source {
+		t.Errorf("getKey of a revoked key: status %s, revocation %+v", leakShown.JSON200.Status, leakShown.JSON200.Revocation)
+	}
+	revived, err := c.RotateKeyWithResponse(ctx, id, nil, asOwner)
+	must(t, err, revived.StatusCode(), 200, "rotateKey of a revoked key")
+	if revived.JSON200.Status != "active" || revived.JSON200.Revocation != nil {
+		t.Errorf("rotateKey of a revoked key: status %s, revocation %+v", revived.JSON200.Status, revived.JSON200.Revocation)
+	}
+
 	// Delete, then the key is gone.
 	deleted, err := c.DeleteKeyWithResponse(ctx, id, asOwner)
 	must(t, err, deleted.StatusCode(), 204, "deleteKey")
