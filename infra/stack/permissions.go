@@ -43,6 +43,9 @@ func Permissions() map[authz.Function]Access {
 		authz.FunctionDelete: {Actions: []string{getItem, deleteItem}},
 		// explore calls the API over HTTP and reads directory nodes.
 		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
+		// leaks: GetItem of the reported token's key, UpdateItem to
+		// revoke it (conditional on its version).
+		authz.FunctionLeaks: {Actions: []string{getItem, updateItem}},
 		authz.FunctionDirectory: {
 			Actions: []string{getItem, putItem, updateItem, deleteItem, query},
 			Indexes: true,

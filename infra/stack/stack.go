@@ -22,6 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/fault"
 )
 
@@ -37,6 +38,11 @@ const (
 	OutputTableName       = "TableName"
 	OutputDashboardBucket = "DashboardBucket"
 )
+
+// ParamGitHubKeysURL is the stack parameter naming where GitHub's
+// secret-scanning public keys are fetched (the leaks function's
+// GITHUB_KEYS_URL).
+const ParamGitHubKeysURL = "GitHubKeysUrl"
 
 // Stack is the synthesized stack and the constructs tests and callers may
 // want to reach.
@@ -205,6 +211,9 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 			StageName:            jsii.String(o.StageName),
 			ThrottlingRateLimit:  jsii.Number(o.ThrottleRate),
 			ThrottlingBurstLimit: jsii.Number(o.ThrottleBurst),
+			// The leak routes take no API key: a tighter throttle of their
+			// own (GitHub batches its reports).
+			MethodOptions: leakThrottles(),
 		},
 		// CORS for the dashboard's origin only.
 		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{
@@ -230,12 +239,23 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 		})
 	}
 
+	// Where GitHub publishes its secret-scanning keys: a parameter, so an
+	// operator can point at a mirror without a new template.
+	githubKeys := awscdk.NewCfnParameter(s.Stack, jsii.String(ParamGitHubKeysURL), &awscdk.CfnParameterProps{
+		Type:        jsii.String("String"),
+		Default:     jsii.String(secretscan.GitHubKeysURL),
+		Description: jsii.String("URL of GitHub's secret-scanning public keys, which authenticate POST /v1/leaks/github"),
+	})
+
 	perms := Permissions()
 	settings := FunctionSettings()
 	for _, f := range authz.Functions() {
 		env := map[string]*string{"TABLE_NAME": s.Table.TableName(), "CORS_ORIGIN": dashboardOrigin}
-		if f == authz.FunctionExplore {
+		switch f {
+		case authz.FunctionExplore:
 			env["API_BASE_URL"] = baseURL
+		case authz.FunctionLeaks:
+			env["GITHUB_KEYS_URL"] = githubKeys.ValueAsString()
 		}
 		s.Functions[f] = newFunction(s, o, f, perms[f], settings[f], env)
 	}
@@ -317,6 +337,21 @@ func AuthorizerCacheIdentity() []*string {
 		awsapigateway.IdentitySource_Context(jsii.String("resourcePath")),
 		awsapigateway.IdentitySource_Context(jsii.String("path")),
 	}
+}
+
+// LeakThrottle is the steady rate and burst of each leak report route.
+const LeakThrottleRate, LeakThrottleBurst = 5, 10
+
+// leakThrottles limits every route of the leaks function.
+func leakThrottles() *map[string]*awsapigateway.MethodDeploymentOptions {
+	m := map[string]*awsapigateway.MethodDeploymentOptions{}
+	for _, r := range authz.NewRoutes().ForFunction(authz.FunctionLeaks) {
+		m[r.Pattern+"/"+r.Method] = &awsapigateway.MethodDeploymentOptions{
+			ThrottlingRateLimit:  jsii.Number(LeakThrottleRate),
+			ThrottlingBurstLimit: jsii.Number(LeakThrottleBurst),
+		}
+	}
+	return &m
 }
 
 // newFunction builds one function with its own role and log group.

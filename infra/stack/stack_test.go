@@ -220,8 +220,14 @@ func TestFunctions(t *testing.T) {
 		env, _ := p["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
 		wantVars := []string{"TABLE_NAME", "CORS_ORIGIN"}
-		if f == authz.FunctionExplore {
+		switch f {
+		case authz.FunctionExplore:
 			wantVars = append(wantVars, "API_BASE_URL")
+		case authz.FunctionLeaks:
+			wantVars = append(wantVars, "GITHUB_KEYS_URL")
+			if ref(vars["GITHUB_KEYS_URL"]) != stack.ParamGitHubKeysURL {
+				t.Errorf("leaks: GITHUB_KEYS_URL=%v, want the %s parameter", vars["GITHUB_KEYS_URL"], stack.ParamGitHubKeysURL)
+			}
 		}
 		if got := slices.Sorted(keysOf(vars)); !slices.Equal(got, slices.Sorted(slices.Values(wantVars))) {
 			t.Errorf("%s: environment %v, want %v", f, got, wantVars)
@@ -260,24 +266,26 @@ func TestRoutesFollowRouteTable(t *testing.T) {
 	for _, e := range checkRoutes(prodJSON, routes) {
 		t.Error(e)
 	}
-	// Spelled out too, for the two routes that must stay public.
+	// Spelled out too: the only routes without the authorizer are verify
+	// and healthz, and the two leak reports (their own authentication).
+	wantPublic := map[string]bool{"POST /v1/verify": true, "GET /healthz": true, "POST /v1/leaks": true, "POST /v1/leaks/github": true}
 	public := 0
 	for _, r := range routes {
 		if r.Public() {
 			public++
-			if !(r.Method == "POST" && r.Pattern == "/v1/verify" || r.Method == "GET" && r.Pattern == "/healthz") {
+			if !wantPublic[r.Method+" "+r.Pattern] {
 				t.Errorf("unexpected public route %s %s", r.Method, r.Pattern)
 			}
 		}
 	}
-	if public != 2 {
-		t.Errorf("%d public routes, want 2 (verify, healthz)", public)
+	if public != len(wantPublic) {
+		t.Errorf("%d public routes, want %d (verify, healthz, the leak reports)", public, len(wantPublic))
 	}
 	must(t, "method counts", func() {
 		prod.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"),
-			map[string]any{"AuthorizationType": "CUSTOM"}, jsii.Number(float64(len(routes)-2)))
+			map[string]any{"AuthorizationType": "CUSTOM"}, jsii.Number(float64(len(routes)-len(wantPublic))))
 		prod.ResourcePropertiesCountIs(jsii.String("AWS::ApiGateway::Method"),
-			map[string]any{"AuthorizationType": "NONE", "HttpMethod": assertions.Match_Not("OPTIONS")}, jsii.Number(2))
+			map[string]any{"AuthorizationType": "NONE", "HttpMethod": assertions.Match_Not("OPTIONS")}, jsii.Number(float64(len(wantPublic))))
 	})
 }
 
@@ -537,6 +545,48 @@ func TestApiSettings(t *testing.T) {
 		if !strings.Contains(string(b), `"method.response.header.Access-Control-Allow-Origin":{"Fn::Join":["",["'https://",{"Fn::GetAtt":["DashboardCdn`) {
 			t.Errorf("%s: preflight origin is not the dashboard's: %s", id, b)
 		}
+	}
+}
+
+// TestLeakRoutes: the two leak routes take no authorizer (their own
+// authentication: GitHub's signature, possession of the token), have a
+// throttle of their own, and GitHub's key location is a parameter that
+// defaults to GitHub's published URL.
+func TestLeakRoutes(t *testing.T) {
+	must(t, "leaks", func() {
+		prod.HasParameter(jsii.String(stack.ParamGitHubKeysURL), map[string]any{
+			"Type": "String", "Default": "https://api.github.com/meta/public_keys/secret_scanning",
+		})
+		var throttles []any
+		for _, path := range []string{"/~1v1~1leaks", "/~1v1~1leaks~1github"} {
+			throttles = append(throttles, assertions.Match_ObjectLike(&map[string]any{
+				"HttpMethod": "POST", "ResourcePath": path,
+				"ThrottlingRateLimit": stack.LeakThrottleRate, "ThrottlingBurstLimit": stack.LeakThrottleBurst,
+			}))
+		}
+		prod.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
+			"MethodSettings": assertions.Match_ArrayWith(&throttles),
+		})
+	})
+	leakRoutes := authz.NewRoutes().ForFunction(authz.FunctionLeaks)
+	if len(leakRoutes) != 2 {
+		t.Fatalf("the leaks function serves %d routes, want 2", len(leakRoutes))
+	}
+	found := 0
+	for id, m := range prodJSON.ofType("AWS::ApiGateway::Method") {
+		op, _ := m["OperationName"].(string)
+		for _, r := range leakRoutes {
+			if op != r.Operation {
+				continue
+			}
+			found++
+			if m["AuthorizationType"] != "NONE" || m["AuthorizerId"] != nil {
+				t.Errorf("%s (%s): authorization %v, authorizer %v, want none", id, op, m["AuthorizationType"], m["AuthorizerId"])
+			}
+		}
+	}
+	if found != len(leakRoutes) {
+		t.Errorf("found %d leak methods, want %d", found, len(leakRoutes))
 	}
 }
 
