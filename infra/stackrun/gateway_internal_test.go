@@ -41,10 +41,15 @@ func TestResolver(t *testing.T) {
 		"Stage1": map[string]any{"Type": "AWS::ApiGateway::Stage", "Properties": map[string]any{"StageName": "prod"}},
 		"Cdn1":   map[string]any{"Type": "AWS::CloudFront::Distribution"},
 		"Other1": map[string]any{"Type": "AWS::IAM::Role"},
+	}, "Parameters": map[string]any{
+		"WithDefault": map[string]any{"Type": "String", "Default": "https://example.com/keys"},
+		"Given":       map[string]any{"Type": "String", "Default": "ignored"},
+		"NoDefault":   map[string]any{"Type": "String"},
 	}}
 	site := Site{Account: "123456789012", Region: "us-east-1", Partition: "aws", URLSuffix: "amazonaws.com", StackName: "S",
 		APIID: "api1", CDNDomain: "d1.cloudfront.net", Tables: map[string]string{"Table1": "local-table"},
-		Hosts: map[string]string{"https://d1.cloudfront.net": "http://127.0.0.1:9"}}
+		Hosts:      map[string]string{"https://d1.cloudfront.net": "http://127.0.0.1:9"},
+		Parameters: map[string]string{"Given": "given"}}
 	r := NewResolver(tpl, site)
 	fnArn := map[string]any{"Fn::GetAtt": []any{"Fn1", "Arn"}}
 	tests := []struct {
@@ -66,6 +71,9 @@ func TestResolver(t *testing.T) {
 		{"sub", map[string]any{"Fn::Sub": "cdk-${AWS::AccountId}-${AWS::Region}"}, "cdk-123456789012-us-east-1", ""},
 		{"public host replaced by the local one", map[string]any{"Fn::Join": []any{"", []any{"https://", map[string]any{"Fn::GetAtt": []any{"Cdn1", "DomainName"}}}}}, "http://127.0.0.1:9", ""},
 		{"API id", map[string]any{"Ref": "Api1"}, "api1", ""},
+		{"parameter default", map[string]any{"Ref": "WithDefault"}, "https://example.com/keys", ""},
+		{"parameter given", map[string]any{"Ref": "Given"}, "given", ""},
+		{"parameter without a value", map[string]any{"Ref": "NoDefault"}, "", `Ref "NoDefault"`},
 		{"unknown resource", map[string]any{"Ref": "Nope"}, "", `Ref "Nope"`},
 		{"unknown attribute", map[string]any{"Fn::GetAtt": []any{"Other1", "Arn"}}, "", "Other1.Arn: not known"},
 		{"unsupported function", map[string]any{"Fn::ImportValue": "x"}, "", "Fn::ImportValue is not supported"},

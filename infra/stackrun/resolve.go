@@ -30,6 +30,10 @@ type Site struct {
 	// origin that answers for it ("http://127.0.0.1:<port>"): the stand-in
 	// for DNS and TLS. Every resolved string has them replaced.
 	Hosts map[string]string
+	// Parameters are the values given to the template's parameters; a
+	// parameter not given takes its Default (one with neither cannot be
+	// resolved).
+	Parameters map[string]string
 }
 
 // Resolver evaluates the intrinsic functions of a template (Ref,
@@ -54,6 +58,14 @@ func NewResolver(t Template, s Site) *Resolver {
 	}, attrs: map[string]string{}}
 	arn := func(service, resource string) string {
 		return "arn:" + s.Partition + ":" + service + ":" + s.Region + ":" + s.Account + ":" + resource
+	}
+	params, _ := t["Parameters"].(map[string]any)
+	for id, p := range params {
+		if v, ok := s.Parameters[id]; ok {
+			r.refs[id] = v
+		} else if def, ok := p.(map[string]any)["Default"].(string); ok {
+			r.refs[id] = def
+		}
 	}
 	for id, res := range t.Resources() {
 		r.refs[id] = id // the generic physical id

@@ -154,6 +154,35 @@ func TestFunctions(t *testing.T) {
 		}
 	})
 
+	t.Run("leaks", func(t *testing.T) {
+		k := newKey(t, "to leak")
+		report := func(resource string, body any) answer {
+			r := route{method: "POST", resource: resource, body: body}
+			return proxy(t, authz.FunctionLeaks, "proxy-anonymous.json", r.vars(""))
+		}
+		// GitHub's endpoint refuses an unsigned report before reading it.
+		a := report("/v1/leaks/github", []map[string]string{{"token": k.Token, "type": "dotenv_api_key"}})
+		want(t, a, http.StatusUnauthorized)
+		if code(t, a) != "unauthenticated" || strings.Contains(a.body, k.Token) {
+			t.Errorf("unsigned GitHub report: %s", a.body)
+		}
+		verify := func() string {
+			r := route{method: "POST", resource: "/v1/verify", body: map[string]any{"token": k.Token}}
+			return str(proxy(t, authz.FunctionVerify, "proxy-anonymous.json", r.vars("")).json(t), "code")
+		}
+		if c := verify(); c != "ok" {
+			t.Fatalf("before the self-report: %s", c)
+		}
+		a = report("/v1/leaks", map[string]any{"token": k.Token, "source": "paste"})
+		want(t, a, http.StatusAccepted)
+		if str(a.json(t), "status") != "received" || strings.Contains(a.body, k.Token) {
+			t.Errorf("self-report: %s", a.body)
+		}
+		if c := verify(); c != "revoked" {
+			t.Errorf("after the self-report the verify function answers %s, want revoked", c)
+		}
+	})
+
 	t.Run("explore", func(t *testing.T) {
 		k := newKey(t, "to explore")
 		r := keyRoute("POST", "/v1/api-keys/{id}/explore", k.Key.ID, map[string]any{"token": k.Token, "method": "GET", "path": "/v1/permissions"})
