@@ -271,6 +271,22 @@ func walk(t *testing.T, c client, orgA, owner, ownerB string, logs func() string
 		t.Fatalf("%d rotations answered 200, %d tokens valid, want exactly 1", len(returned), valid)
 	}
 
+	// A leak report: the live token is refused on the next request, the
+	// key shows why, and a rotation brings it back with a new token.
+	if r := c.must(202, "POST", "/v1/leaks", "", `{"token":"`+live+`","url":"https://pastebin.example/x"}`); strings.Contains(r.raw, live) {
+		t.Fatal("the self-report answer echoes the token")
+	}
+	if r := c.call("GET", "/v1/permissions", live, ""); r.status != 401 || !strings.Contains(r.raw, "leaked") {
+		t.Fatalf("the reported token on the next request: %d %s", r.status, r.raw)
+	}
+	if r := c.must(200, "GET", "/v1/api-keys/"+id, owner, ""); r.s("status") != "revoked" {
+		t.Fatalf("the reported key: %s", r.raw)
+	}
+	live = c.must(200, "POST", "/v1/api-keys/"+id+"/rotate", owner, "").s("token")
+	if c.verify(live, "", "").s("code") != "ok" {
+		t.Fatal("the token of the rotated revoked key does not verify")
+	}
+
 	// Delete: the token dies at once; a second delete is 404.
 	c.must(204, "DELETE", "/v1/api-keys/"+id, owner, "")
 	if c.verify(live, "", "").s("code") != "not_found" {
