@@ -39,10 +39,27 @@ func KeyDiff(want, got *keys.Key) string {
 		return "created_by"
 	case got.Version != want.Version:
 		return "version"
+	case (got.Previous == nil) != (want.Previous == nil):
+		return "prev_digest"
 	}
-	return timesDiff([]string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
+	if f := timesDiff([]string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
 		[]time.Time{want.ExpiresAt, want.CreatedAt, want.UpdatedAt, want.RotatedAt, want.LastUsedAt},
-		[]time.Time{got.ExpiresAt, got.CreatedAt, got.UpdatedAt, got.RotatedAt, got.LastUsedAt})
+		[]time.Time{got.ExpiresAt, got.CreatedAt, got.UpdatedAt, got.RotatedAt, got.LastUsedAt}); f != "" || want.Previous == nil {
+		return f
+	}
+	return previousDiff(want.Previous, got.Previous)
+}
+
+// previousDiff is KeyDiff for the previous token's digest, hint and expiry
+// (the attributes a rotation writes).
+func previousDiff(want, got *keys.PreviousToken) string {
+	switch {
+	case got.Digest != want.Digest:
+		return "prev_digest"
+	case got.Hint != want.Hint:
+		return "prev_hint"
+	}
+	return timesDiff([]string{"prev_expires_at"}, []time.Time{want.ExpiresAt}, []time.Time{got.ExpiresAt})
 }
 
 // NodeDiff is KeyDiff for nodes.

@@ -42,7 +42,12 @@ type keyRecord struct {
 	RotatedAt  time.Time     `json:"rotated_at,omitzero"`
 	LastUsedAt time.Time     `json:"last_used_at,omitzero"`
 	CreatedBy  string        `json:"created_by,omitempty"`
-	Version    int64         `json:"version"`
+	// PrevDigest, PrevHint and PrevExpiresAt are the token the last
+	// rotation replaced (keys.PreviousToken), present while it is kept.
+	PrevDigest    []byte    `json:"prev_digest,omitempty"`
+	PrevHint      string    `json:"prev_hint,omitempty"`
+	PrevExpiresAt time.Time `json:"prev_expires_at,omitzero"`
+	Version       int64     `json:"version"`
 }
 
 // grantRecord is the stored form of an authz.Grant.
@@ -70,6 +75,9 @@ func keyRecordOf(k *keys.Key) *keyRecord {
 		CreatedAt: utc(k.CreatedAt), UpdatedAt: utc(k.UpdatedAt), RotatedAt: utc(k.RotatedAt),
 		LastUsedAt: utc(k.LastUsedAt), CreatedBy: k.CreatedBy, Version: k.Version,
 	}
+	if p := k.Previous; p != nil {
+		r.PrevDigest, r.PrevHint, r.PrevExpiresAt = append([]byte(nil), p.Digest[:]...), p.Hint, utc(p.ExpiresAt)
+	}
 	if len(k.Grants) > 0 {
 		r.Grants = make([]grantRecord, len(k.Grants))
 		for i, g := range k.Grants {
@@ -88,6 +96,10 @@ func (r *keyRecord) key() *keys.Key {
 		RotatedAt: utc(r.RotatedAt), LastUsedAt: utc(r.LastUsedAt), CreatedBy: r.CreatedBy, Version: r.Version,
 	}
 	copy(k.SecretDigest[:], r.Digest)
+	if r.PrevDigest != nil {
+		k.Previous = &keys.PreviousToken{Hint: r.PrevHint, ExpiresAt: utc(r.PrevExpiresAt)}
+		copy(k.Previous.Digest[:], r.PrevDigest)
+	}
 	if len(r.Grants) > 0 {
 		k.Grants = make([]authz.Grant, len(r.Grants))
 		for i, g := range r.Grants {
@@ -105,6 +117,9 @@ func decodeKeyRecord(v []byte) (*keyRecord, error) {
 	}
 	if len(r.Digest) != len(token.Digest{}) {
 		return nil, fmt.Errorf("decoding key %s: digest of %d bytes", r.ID, len(r.Digest))
+	}
+	if r.PrevDigest != nil && len(r.PrevDigest) != len(token.Digest{}) {
+		return nil, fmt.Errorf("decoding key %s: previous digest of %d bytes", r.ID, len(r.PrevDigest))
 	}
 	return &r, nil
 }

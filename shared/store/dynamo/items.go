@@ -116,7 +116,12 @@ type keyRecord struct {
 	RotatedAt  string        `dynamodbav:"rotated_at,omitempty"`
 	LastUsedAt string        `dynamodbav:"last_used_at,omitempty"`
 	CreatedBy  string        `dynamodbav:"created_by,omitempty"`
-	Version    int64         `dynamodbav:"version"`
+	// PrevDigest, PrevHint and PrevExpiresAt are the token the last
+	// rotation replaced (keys.PreviousToken), present while it is kept.
+	PrevDigest    []byte `dynamodbav:"prev_digest,omitempty"`
+	PrevHint      string `dynamodbav:"prev_hint,omitempty"`
+	PrevExpiresAt string `dynamodbav:"prev_expires_at,omitempty"`
+	Version       int64  `dynamodbav:"version"`
 }
 
 // ttlOf is the TTL attribute's value for an expiry: epoch seconds rounded up
@@ -156,7 +161,7 @@ func recordsToGrants(rs []grantRecord) []authz.Grant {
 
 func newKeyRecord(k *keys.Key) keyRecord {
 	created := formatTime(k.CreatedAt)
-	return keyRecord{
+	rec := keyRecord{
 		PK: keyPK(k.ID), SK: keySK,
 		GSI1PK: keysGSI1PK(k.OrganizationID), GSI1SK: sortKey(created, k.ID),
 		Type: typeKey, ID: k.ID, Org: k.OrganizationID, Name: k.Name,
@@ -167,6 +172,10 @@ func newKeyRecord(k *keys.Key) keyRecord {
 		RotatedAt: formatTime(k.RotatedAt), LastUsedAt: formatTime(k.LastUsedAt),
 		CreatedBy: k.CreatedBy, Version: k.Version,
 	}
+	if p := k.Previous; p != nil {
+		rec.PrevDigest, rec.PrevHint, rec.PrevExpiresAt = p.Digest[:], p.Hint, formatTime(p.ExpiresAt)
+	}
+	return rec
 }
 
 func (r *keyRecord) key() (*keys.Key, error) {
@@ -186,6 +195,16 @@ func (r *keyRecord) key() (*keys.Key, error) {
 		src string
 	}{{&k.ExpiresAt, r.ExpiresAt}, {&k.CreatedAt, r.CreatedAt}, {&k.UpdatedAt, r.UpdatedAt}, {&k.RotatedAt, r.RotatedAt}, {&k.LastUsedAt, r.LastUsedAt}} {
 		if *f.dst, err = parseTime(f.src); err != nil {
+			return nil, fmt.Errorf("key %s: %w", r.ID, err)
+		}
+	}
+	if r.PrevDigest != nil {
+		if len(r.PrevDigest) != len(token.Digest{}) {
+			return nil, fmt.Errorf("key %s: previous digest has %d bytes", r.ID, len(r.PrevDigest))
+		}
+		k.Previous = &keys.PreviousToken{Hint: r.PrevHint}
+		copy(k.Previous.Digest[:], r.PrevDigest)
+		if k.Previous.ExpiresAt, err = parseTime(r.PrevExpiresAt); err != nil {
 			return nil, fmt.Errorf("key %s: %w", r.ID, err)
 		}
 	}

@@ -96,6 +96,8 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Keys/GetMissing", testKeyGetMissing},
 		{"Keys/Update", testKeyUpdate},
 		{"Keys/UpdateConcurrent", testKeyUpdateConcurrent},
+		{"Keys/Previous", testKeyPrevious},
+		{"Keys/RotateConcurrent", testKeyRotateConcurrent},
 		{"Keys/Delete", testKeyDelete},
 		{"Keys/Touch", testKeyTouch},
 		{"Keys/TouchConcurrent", testKeyTouchConcurrent},
@@ -276,6 +278,17 @@ func keyDiff(want, got *keys.Key) []string {
 	}
 	if got.Version != want.Version {
 		add("Version", want.Version, got.Version)
+	}
+	switch w, g := want.Previous, got.Previous; {
+	case (w == nil) != (g == nil):
+		add("Previous", w, g)
+	case w == nil:
+	case g.Digest != w.Digest:
+		add("Previous.Digest", fmt.Sprintf("%x", w.Digest), fmt.Sprintf("%x", g.Digest))
+	case g.Hint != w.Hint:
+		add("Previous.Hint", w.Hint, g.Hint)
+	case !sameTime(w.ExpiresAt, g.ExpiresAt):
+		add("Previous.ExpiresAt (same instant, in UTC)", w.ExpiresAt, g.ExpiresAt)
 	}
 	return d
 }
