@@ -97,7 +97,7 @@ type Key struct {
 	PreviousTokenExpiresAt *string `json:"previous_token_expires_at,omitempty"`
 	PreviousTokenHint      string  `json:"previous_token_hint,omitempty"`
 	Version                int64   `json:"version"`
-	Token          string  `json:"token,omitempty"`
+	Token                  string  `json:"token,omitempty"`
 }
 
 // Page is a page of a listing.
