@@ -5,7 +5,6 @@
 package handler
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,9 +53,9 @@ func Rotate(d wiring.Deps) httpapi.Endpoint {
 }
 
 // decodeRotate reads the optional rotate body. A request without a body
-// (no Content-Type and nothing sent, or an empty or blank JSON body) is
-// the zero spec; anything else is read by the strict decoder, like every
-// other body.
+// (nothing sent, with or without a Content-Type) is the zero spec;
+// anything else is read by the strict decoder, like every other body (a
+// blank one is malformed JSON there).
 func decodeRotate(w http.ResponseWriter, r *http.Request) (wire.RotateSpec, error) {
 	var spec wire.RotateSpec
 	if r.Body == nil || r.Body == http.NoBody {
@@ -76,7 +75,7 @@ func decodeRotate(w http.ResponseWriter, r *http.Request) (wire.RotateSpec, erro
 	if err != nil {
 		return spec, err
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(b) == 0 {
 		return spec, nil
 	}
 	if err := httpapi.UnmarshalStrict(b, &spec); err != nil {
