@@ -125,8 +125,9 @@ type Store interface {
 	// create (DynamoDB counts an eventually consistent index).
 	CountKeys(ctx context.Context, org string, atMost int) (int, error)
 	// UpdateKey replaces the key's name, access, digest, hint, UpdatedAt,
-	// RotatedAt, the previous token's digest, hint and expiry (removed
-	// when Previous is nil) and Version when the stored Version equals
+	// RotatedAt, the previous token's digest, hint and expiry (all of the
+	// previous token removed when Previous is nil, its last use when
+	// Previous.LastUsedAt is zero) and Version when the stored Version equals
 	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
 	// missing). It never changes LastUsedAt, CreatedAt or CreatedBy.
 	UpdateKey(ctx context.Context, k *Key, expectedVersion int64) error

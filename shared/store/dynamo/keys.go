@@ -180,21 +180,25 @@ func (s *Store) query(ctx context.Context, index, pkAttr, pkValue string, forwar
 }
 
 // The attributes of the previous token on a key item (keys.PreviousToken).
-// A rotation sets the first three; the last use of the previous token is
-// recorded by verification. Clearing the previous token removes them all.
+// A rotation sets the first three; the last use of the previous token
+// (prevLastUseAttrs) is recorded by verification. Clearing the previous
+// token removes them all.
 const (
 	attrPrevDigest  = "prev_digest"
 	attrPrevHint    = "prev_hint"
 	attrPrevExpires = "prev_expires_at"
 )
 
+// prevLastUseAttrs are the previous token's last use.
+var prevLastUseAttrs = []string{"prev_last_used_at", "prev_last_used_ip", "prev_last_used_ua"}
+
 // previousAttrs are every attribute of the previous token.
-var previousAttrs = []string{attrPrevDigest, attrPrevHint, attrPrevExpires,
-	"prev_last_used_at", "prev_last_used_ip", "prev_last_used_ua"}
+var previousAttrs = append([]string{attrPrevDigest, attrPrevHint, attrPrevExpires}, prevLastUseAttrs...)
 
 // UpdateKey sets the changeable attributes on condition that the stored
-// version is expectedVersion (and the previous token's, or removes them when
-// the key has none). One UpdateItem; last_used_at, created_at and
+// version is expectedVersion, with the previous token's digest, hint and
+// end (all its attributes are removed when the key has none, its last use
+// when k.Previous.LastUsedAt is zero). One UpdateItem; last_used_at, created_at and
 // created_by are not touched.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
 	rec, _, err := checkedKeyItem(k)
@@ -223,6 +227,14 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		up = up.Set(expression.Name(attrPrevDigest), expression.Value(rec.PrevDigest)).
 			Set(expression.Name(attrPrevHint), expression.Value(rec.PrevHint)).
 			Set(expression.Name(attrPrevExpires), expression.Value(rec.PrevExpiresAt))
+		if k.Previous.LastUsedAt.IsZero() {
+			// A previous token never used (above all the new one of a
+			// rotation) must not inherit the last use of the token it
+			// replaces; one in use keeps what verification recorded.
+			for _, name := range prevLastUseAttrs {
+				up = up.Remove(expression.Name(name))
+			}
+		}
 	}
 	if rec.TTL == 0 {
 		up = up.Remove(expression.Name(AttrTTL))
