@@ -287,9 +287,30 @@ func walk(t *testing.T, c client, orgA, owner, ownerB string, logs func() string
 		t.Fatal("the token of the rotated revoked key does not verify")
 	}
 
-	// Delete: the token dies at once; a second delete is 404.
-	c.must(204, "DELETE", "/v1/api-keys/"+id, owner, "")
+	// Rotate with a grace period: the replaced token keeps working, flagged
+	// as the previous token, until it is revoked; a second revocation is
+	// 404. Then once more, so that the delete below must end both tokens.
+	graced := c.must(200, "POST", "/v1/api-keys/"+id+"/rotate", owner, `{"grace_seconds":600}`)
+	if graced.s("previous_token_expires_at") == "" {
+		t.Fatalf("rotate with grace: %s", graced.raw)
+	}
+	if v := c.verify(live, "secrets:read", prod); v.body["allowed"] != true || v.body["previous_token"] != true {
+		t.Fatalf("previous token in its grace period: %s", v.raw)
+	}
+	c.must(204, "DELETE", "/v1/api-keys/"+id+"/previous-token", owner, "")
 	if c.verify(live, "", "").s("code") != "not_found" {
+		t.Fatal("a revoked previous token still verifies")
+	}
+	c.must(404, "DELETE", "/v1/api-keys/"+id+"/previous-token", owner, "")
+	previous := graced.s("token")
+	live = c.must(200, "POST", "/v1/api-keys/"+id+"/rotate", owner, `{"grace_seconds":600}`).s("token")
+	if c.verify(previous, "", "").body["previous_token"] != true {
+		t.Fatal("the replaced token must verify as the previous token")
+	}
+
+	// Delete: both tokens die at once; a second delete is 404.
+	c.must(204, "DELETE", "/v1/api-keys/"+id, owner, "")
+	if c.verify(live, "", "").s("code") != "not_found" || c.verify(previous, "", "").s("code") != "not_found" {
 		t.Fatal("deleted key still verifies")
 	}
 	c.must(401, "GET", "/v1/permissions", live, "")

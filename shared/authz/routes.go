@@ -125,6 +125,7 @@ func NewRoutes() Routes {
 		{"getKey", get, "/v1/api-keys/{id}", FunctionShow, "api_tokens:read", CheckNode},
 		{"updateKey", patch, "/v1/api-keys/{id}", FunctionEdit, "api_tokens:update", CheckNode},
 		{"rotateKey", post, "/v1/api-keys/{id}/rotate", FunctionRotate, "api_tokens:rotate", CheckNode},
+		{"revokePreviousToken", del, "/v1/api-keys/{id}/previous-token", FunctionRotate, "api_tokens:rotate", CheckNode},
 		{"deleteKey", del, "/v1/api-keys/{id}", FunctionDelete, "api_tokens:delete", CheckNode},
 		{"exploreKey", post, "/v1/api-keys/{id}/explore", FunctionExplore, "api_tokens:read", CheckNode},
 

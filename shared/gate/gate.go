@@ -80,6 +80,9 @@ type Decision struct {
 	Auth verify.Code
 	// Key is the token's key (nil when the caller came as a principal).
 	Key *keys.Key
+	// Previous is set when the token is the key's previous token, in its
+	// grace period: it acts with the key's access.
+	Previous bool
 	// Principal is the authenticated caller.
 	Principal authz.Principal
 	// Route is the route decided on (Route and Resource).
@@ -134,7 +137,7 @@ func (g *Gate) authenticate(ctx context.Context, c Caller) (d Decision, ok bool,
 		}
 		return Decision{Outcome: Unauthenticated, Auth: res.Code}, false, nil
 	}
-	return Decision{Auth: verify.CodeOK, Key: res.Key, Principal: res.Principal()}, true, nil
+	return Decision{Auth: verify.CodeOK, Key: res.Key, Previous: res.Previous, Principal: res.Principal()}, true, nil
 }
 
 // Route decides a call of route whose path parameters param returns (the

@@ -38,9 +38,46 @@ type Key struct {
 	// Revoked is set when the key's token was reported as leaked (nil
 	// otherwise); rotating the key clears it.
 	Revoked *Revocation
+	// Previous is the token the last rotation replaced while its grace
+	// period runs (it has exactly the key's access), nil otherwise. It may
+	// be kept past its ExpiresAt, when it no longer verifies: use
+	// PreviousAt to ask whether it is live.
+	Previous *PreviousToken
 	// Version starts at 1 and grows by one with every change (edit,
-	// rotate); last-used updates do not change it.
+	// rotate, revoking the previous token); last-used updates do not
+	// change it.
 	Version int64
+}
+
+// MaxGrace is the longest grace period a rotation may give the token it
+// replaces.
+const MaxGrace = 7 * 24 * time.Hour
+
+// PreviousToken is the token a rotation with a grace period replaced. It
+// keeps verifying, with the key's access, until ExpiresAt (exclusive): a
+// read-time check, never a background job (docs/design.md, "Rotation with
+// a grace period").
+type PreviousToken struct {
+	// Digest is the SHA-256 digest of the previous verifier.
+	Digest token.Digest
+	// Hint lets people recognise the previous token.
+	Hint string
+	// ExpiresAt is the instant the previous token stops verifying.
+	ExpiresAt time.Time
+	// LastUsedAt, LastUsedIP and LastUsedUserAgent describe the previous
+	// token's last use (zero when unknown).
+	LastUsedAt        time.Time
+	LastUsedIP        string
+	LastUsedUserAgent string
+}
+
+// PreviousAt returns the previous token when its grace period still runs
+// at now, nil otherwise.
+func (k *Key) PreviousAt(now time.Time) *PreviousToken {
+	if k.Previous == nil || !now.Before(k.Previous.ExpiresAt) {
+		return nil
+	}
+	return k.Previous
 }
 
 // Status is the key's status at now: "expired", "revoked", "active" or
@@ -73,6 +110,10 @@ func (k *Key) Clone() *Key {
 		r := *k.Revoked
 		c.Revoked = &r
 	}
+	if k.Previous != nil {
+		p := *k.Previous
+		c.Previous = &p
+	}
 	return &c
 }
 
@@ -95,7 +136,9 @@ type Store interface {
 	// create (DynamoDB counts an eventually consistent index).
 	CountKeys(ctx context.Context, org string, atMost int) (int, error)
 	// UpdateKey replaces the key's name, access, digest, hint, UpdatedAt,
-	// RotatedAt and Version when the stored Version equals
+	// RotatedAt, the previous token's digest, hint and expiry (all of the
+	// previous token removed when Previous is nil, its last use when
+	// Previous.LastUsedAt is zero) and Version when the stored Version equals
 	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
 	// missing). It never changes LastUsedAt, CreatedAt or CreatedBy.
 	UpdateKey(ctx context.Context, k *Key, expectedVersion int64) error

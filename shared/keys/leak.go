@@ -74,7 +74,8 @@ const (
 // protocol's true positive).
 func (o LeakOutcome) Ours() bool { return o != LeakNotOurs }
 
-// ReportLeak revokes the key whose live token was reported. It answers the
+// ReportLeak revokes the key whose live token (current, or previous during
+// a grace period) was reported. It answers the
 // same way for every token that is not a live one and writes nothing for
 // those; the caller decides what (not) to tell the reporter. Concurrent
 // reports and changes are resolved by the key's version: the revocation is
@@ -93,10 +94,10 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 		if err != nil {
 			return LeakNotOurs, nil, fmt.Errorf("keys: reading reported key: %w", err)
 		}
-		if !p.Matches(cur.SecretDigest) {
+		now := s.now().UTC().Truncate(time.Millisecond)
+		if !reportedTokenOf(p.Digest(), cur, now) {
 			return LeakNotOurs, nil, nil
 		}
-		now := s.now().UTC().Truncate(time.Millisecond)
 		switch {
 		case cur.Revoked != nil:
 			return LeakAlreadyRevoked, cur, nil
@@ -121,6 +122,18 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 		k.LastUsedAt = cur.LastUsedAt
 		return LeakRevoked, k, nil
 	}
+}
+
+// reportedTokenOf reports whether d is the digest of k's current token or
+// of its previous token while the grace period runs (a leaked previous
+// token revokes the key as well: both stop at once). Constant-time
+// compares.
+func reportedTokenOf(d token.Digest, k *Key, now time.Time) bool {
+	if d.Equal(k.SecretDigest) {
+		return true
+	}
+	prev := k.PreviousAt(now)
+	return prev != nil && d.Equal(prev.Digest)
 }
 
 // cleanReported keeps what a reporter said displayable: valid UTF-8, no

@@ -103,15 +103,36 @@ func TestReportLeak(t *testing.T) {
 
 	// Rotating makes it active again with a new token; the leaked one
 	// stays dead (its digest is gone).
-	c, err := f.svc.Rotate(ctx, f.owner, f.key.Key.ID, keys.AnyVersion)
+	// A grace period is not given: the leaked token must not live on as
+	// the previous token.
+	c, err := f.svc.Rotate(ctx, f.owner, f.key.Key.ID, keys.AnyVersion, time.Hour)
 	if err != nil {
 		t.Fatalf("rotating a revoked key: %v", err)
 	}
-	if c.Key.Revoked != nil || c.Key.Status(*f.now) != "active" {
-		t.Fatalf("after rotation: %+v", c.Key.Revoked)
+	if c.Key.Revoked != nil || c.Key.Status(*f.now) != "active" || c.Key.Previous != nil {
+		t.Fatalf("after rotation: revoked %+v, previous %+v", c.Key.Revoked, c.Key.Previous)
 	}
 	if out, _, _ := f.svc.ReportLeak(ctx, keys.LeakReport{Token: f.key.Token}); out != keys.LeakNotOurs {
 		t.Fatalf("the leaked token after rotation: %v", out)
+	}
+
+	// A previous token in its grace period is live too: reporting it
+	// revokes the key, which ends both tokens.
+	graced, err := f.svc.Rotate(ctx, f.owner, f.key.Key.ID, keys.AnyVersion, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, k, err := f.svc.ReportLeak(ctx, keys.LeakReport{Token: c.Token, Reporter: keys.ReporterSelf}); err != nil || out != keys.LeakRevoked || k.Revoked == nil {
+		t.Fatalf("reporting the previous token in its grace period: %v %v", out, err)
+	}
+	// Past the grace period the previous token is not live: not ours.
+	c, err = f.svc.Rotate(ctx, f.owner, f.key.Key.ID, keys.AnyVersion, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*f.now = f.now.Add(time.Hour)
+	if out, _, _ := f.svc.ReportLeak(ctx, keys.LeakReport{Token: graced.Token}); out != keys.LeakNotOurs {
+		t.Fatalf("a previous token past its grace period: %v", out)
 	}
 
 	// An expired key's token is ours but not live: no write.

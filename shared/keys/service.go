@@ -263,19 +263,32 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 	return k, names, err
 }
 
-// Rotate gives a key a new secret; the old token stops working at once. A
-// revoked key (its token leaked) becomes active again with the new token. Of
-// concurrent rotations exactly one wins; the others get a conflict. An
-// expired key cannot be rotated (key_expired): create a new one.
-func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string, expected int64) (Created, error) {
+// Rotate gives a key a new secret. With grace 0 the old token stops
+// working at once; with a grace period (at most MaxGrace) it becomes the
+// key's previous token and keeps verifying, with the key's access, until
+// now+grace. Only one previous token exists: rotating again replaces it
+// (the token it held stops at once). A revoked key (its token leaked)
+// becomes active again with the new token, and without a grace period:
+// the leaked token never works again. Of concurrent rotations exactly one
+// wins; the others get a conflict. An expired key cannot be rotated
+// (key_expired): create a new one.
+func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string, expected int64, grace time.Duration) (Created, error) {
+	if err := ValidateGrace(grace); err != nil {
+		return Created{}, err
+	}
 	var secret string
 	k, err := s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
 		sec, err := s.tokens.WithSelector(strings.TrimPrefix(k.ID, token.KeyIDPrefix))
 		if err != nil {
 			return fmt.Errorf("keys: generating token: %w", err)
 		}
+		k.Previous = nil
+		// A revoked key's token leaked: it never gets a grace period.
+		if grace > 0 && k.Revoked == nil {
+			k.Previous = &PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: now.Add(grace)}
+		}
 		k.SecretDigest, k.Hint, k.RotatedAt, secret = sec.Digest(), token.Hint(sec.Parsed, sec.Token), now, sec.Token
-		// A new token ends a revocation: the leaked token stays dead.
+		// A new token ends a revocation; the leaked one stays dead.
 		k.Revoked = nil
 		return nil
 	})
@@ -283,6 +296,45 @@ func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string,
 		return Created{}, err
 	}
 	return Created{Key: k, Token: secret}, nil
+}
+
+// GraceSeconds converts the grace period a request gives in seconds,
+// refusing one outside 0..MaxGrace (field grace_seconds, out_of_range).
+func GraceSeconds(n int64) (time.Duration, error) {
+	if n < 0 || n > int64(MaxGrace/time.Second) {
+		return 0, errGrace()
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// errGrace is the refusal of a grace period out of bounds.
+func errGrace() error {
+	return fault.InvalidAs("grace_seconds", fault.FieldOutOfRange, "must be a whole number of seconds from 0 to %d (7 days)", int64(MaxGrace/time.Second))
+}
+
+// ValidateGrace refuses a grace period outside 0..MaxGrace, naming the
+// request field grace_seconds. A grace is counted in whole seconds.
+func ValidateGrace(grace time.Duration) error {
+	if grace < 0 || grace > MaxGrace || grace%time.Second != 0 {
+		return errGrace()
+	}
+	return nil
+}
+
+// RevokePrevious ends the grace period of the key's previous token at
+// once: only the current token verifies afterwards. It answers not found
+// when no grace period runs (none was given, it has ended, or it was
+// revoked already). Like rotate it is conditional on the version (expected
+// may be AnyVersion) and never retried: of concurrent rotations,
+// revocations and deletions one wins.
+func (s *Service) RevokePrevious(ctx context.Context, caller authz.Principal, id string, expected int64) (*Key, error) {
+	return s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
+		if k.PreviousAt(now) == nil {
+			return fault.New(fault.CodeNotFound, "the key has no previous token in a grace period (none was kept, its grace ended or it was revoked)")
+		}
+		k.Previous = nil
+		return nil
+	})
 }
 
 // maxAttempts bounds the re-reads after lost races, so a key under a storm
@@ -383,11 +435,21 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 }
 
 // sameKey reports whether next changes nothing of cur: same name, secret,
-// normalized access and expiry.
+// previous token, normalized access and expiry.
 func sameKey(cur, next *Key, c *authz.Catalog) bool {
 	return cur.Name == next.Name && cur.SecretDigest == next.SecretDigest &&
+		samePrevious(cur.Previous, next.Previous) &&
 		cur.AllowAll == next.AllowAll && cur.ExpiresAt.Equal(next.ExpiresAt) &&
 		slices.Equal(authz.NormalizeGrants(c, cur.Grants), next.Grants)
+}
+
+// samePrevious reports whether two previous tokens are the same token with
+// the same end (both nil included).
+func samePrevious(a, b *PreviousToken) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Digest == b.Digest && a.Hint == b.Hint && a.ExpiresAt.Equal(b.ExpiresAt)
 }
 
 // checkManage holds a caller managing another key to no-escalation: it may

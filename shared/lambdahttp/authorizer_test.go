@@ -212,7 +212,7 @@ func TestAuthorizeLifecycle(t *testing.T) {
 	if err := allowed(w.scopedToken); err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := w.deps.Keys.Rotate(ctx, w.owner, w.scopedKey, keys.AnyVersion)
+	rotated, err := w.deps.Keys.Rotate(ctx, w.owner, w.scopedKey, keys.AnyVersion, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,10 +222,25 @@ func TestAuthorizeLifecycle(t *testing.T) {
 	if err := allowed(rotated.Token); err != nil {
 		t.Errorf("new token: %v", err)
 	}
+	// With a grace period the replaced token is allowed until its end.
+	graced, err := w.deps.Keys.Rotate(ctx, w.owner, w.scopedKey, keys.AnyVersion, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := allowed(rotated.Token); err != nil {
+		t.Errorf("previous token in its grace period: %v", err)
+	}
+	if err := allowed(graced.Token); err != nil {
+		t.Errorf("new token after a rotation with a grace period: %v", err)
+	}
+	w.clock.Add(time.Hour)
+	if err := allowed(rotated.Token); !errors.Is(err, lambdahttp.ErrUnauthorized) {
+		t.Errorf("previous token at the end of its grace period: %v", err)
+	}
 	if err := w.deps.Keys.Delete(ctx, w.owner, w.scopedKey); err != nil {
 		t.Fatal(err)
 	}
-	if err := allowed(rotated.Token); !errors.Is(err, lambdahttp.ErrUnauthorized) {
+	if err := allowed(graced.Token); !errors.Is(err, lambdahttp.ErrUnauthorized) {
 		t.Errorf("token of a deleted key: %v", err)
 	}
 	if err := allowed(w.expiringToken); err != nil {

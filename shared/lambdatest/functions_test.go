@@ -110,6 +110,29 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("rotated %s", a.body)
 		}
 		want(t, gateway(t, owner, keyRoute("POST", "/v1/api-keys/{id}/rotate", "key_0000000000000000", nil)), http.StatusNotFound)
+
+		// With a grace period the replaced token still passes the
+		// authorizer, until the rotate function revokes it.
+		prev := str(a.json(t), "token")
+		a = gateway(t, owner, keyRoute("POST", "/v1/api-keys/{id}/rotate", k.Key.ID, map[string]any{"grace_seconds": 600}))
+		want(t, a, http.StatusOK)
+		if a.json(t)["previous_token_expires_at"] == nil {
+			t.Errorf("rotated with grace %s", a.body)
+		}
+		want(t, gateway(t, prev, route{method: "GET", resource: "/v1/permissions"}), http.StatusOK)
+		revoke := keyRoute("DELETE", "/v1/api-keys/{id}/previous-token", k.Key.ID, nil)
+		want(t, gateway(t, owner, revoke), http.StatusNoContent)
+		want(t, gateway(t, prev, route{method: "GET", resource: "/v1/permissions"}), http.StatusUnauthorized)
+		a = gateway(t, owner, revoke)
+		want(t, a, http.StatusNotFound)
+		if code(t, a) != "not_found" {
+			t.Errorf("second revocation: %s", a.body)
+		}
+		a = gateway(t, owner, keyRoute("POST", "/v1/api-keys/{id}/rotate", k.Key.ID, map[string]any{"grace_seconds": 604801}))
+		want(t, a, http.StatusBadRequest)
+		if code(t, a) != "validation_failed" || !strings.Contains(a.body, `"field":"grace_seconds"`) {
+			t.Errorf("grace out of range: %s", a.body)
+		}
 	})
 
 	t.Run("delete", func(t *testing.T) {

@@ -148,7 +148,7 @@ func requiredHeader(t *testing.T, doc object, resp any, name string) bool {
 // it is declared, not required (TestRateLimitedResponses).
 func TestAlwaysSentHeadersRequired(t *testing.T) {
 	doc := load(t)
-	etag := map[string]string{"createKey": "201", "getKey": "200", "updateKey": "200", "rotateKey": "200"}
+	etag := map[string]string{"createKey": "201", "getKey": "200", "updateKey": "200", "rotateKey": "200", "revokePreviousToken": "204"}
 	for _, r := range authz.NewRoutes() {
 		op := operation(doc, r)
 		if op == nil {

@@ -269,10 +269,14 @@ func TestSecurity(t *testing.T) {
 }
 
 // takesBody reports whether a route's handler decodes a JSON body: every
-// POST and PATCH except rotate, which takes none.
+// POST and PATCH (rotate's is optional, see optionalBody).
 func takesBody(r authz.Route) bool {
-	return (r.Method == http.MethodPost || r.Method == http.MethodPatch) && r.Operation != "rotateKey"
+	return r.Method == http.MethodPost || r.Method == http.MethodPatch
 }
+
+// optionalBody lists the operations whose body may be left out: rotate
+// without a body is a rotation without a grace period.
+var optionalBody = map[string]bool{"rotateKey": true}
 
 // TestRequestBodies: routes that decode a body document an application/json
 // one; the others document none.
@@ -294,8 +298,8 @@ func TestRequestBodies(t *testing.T) {
 		if media == nil || deref(t, doc, media["schema"]) == nil {
 			t.Errorf("%s: requestBody lacks an application/json schema", r.Operation)
 		}
-		if body["required"] != true {
-			t.Errorf("%s: requestBody is not required: true", r.Operation)
+		if required := body["required"] == true; required == optionalBody[r.Operation] {
+			t.Errorf("%s: requestBody required is %v, want %v", r.Operation, required, !optionalBody[r.Operation])
 		}
 	}
 }
@@ -356,7 +360,7 @@ func TestSuccessResponses(t *testing.T) {
 		switch {
 		case strings.HasPrefix(r.Operation, "create"):
 			want = "201"
-		case strings.HasPrefix(r.Operation, "delete"):
+		case r.Method == http.MethodDelete:
 			want = "204"
 		case r.Operation == "reportLeak":
 			want = "202" // accepted whatever the token: not an oracle
@@ -382,7 +386,7 @@ func TestSuccessResponses(t *testing.T) {
 		}
 		headers := obj(resp, "headers")
 		switch r.Operation {
-		case "createKey", "getKey", "updateKey", "rotateKey":
+		case "createKey", "getKey", "updateKey", "rotateKey", "revokePreviousToken":
 			if headers["ETag"] == nil {
 				t.Errorf("%s: %s lacks the ETag header", r.Operation, want)
 			}
@@ -402,7 +406,7 @@ func TestSuccessResponses(t *testing.T) {
 				t.Errorf("%s lacks the limit or cursor query parameter", r.Operation)
 			}
 		}
-		if (r.Operation == "updateKey" || r.Operation == "rotateKey") && !params["header:If-Match"] {
+		if (r.Operation == "updateKey" || r.Operation == "rotateKey" || r.Operation == "revokePreviousToken") && !params["header:If-Match"] {
 			t.Errorf("%s lacks the If-Match header parameter", r.Operation)
 		}
 	}
@@ -436,15 +440,24 @@ func TestRefsResolve(t *testing.T) {
 // token, which only KeyWithToken has.
 func TestKeySchema(t *testing.T) {
 	doc := load(t)
-	var want []string
-	for _, n := range jsonNames(reflect.TypeFor[wire.Key]()) {
-		if n != "token" {
-			want = append(want, n)
+	// Every field of wire.Key but token is a property; the ones it omits
+	// when empty (the previous token's, during a grace period) are
+	// optional, the others required.
+	var want, required []string
+	for f := range reflect.TypeFor[wire.Key]().Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "token" {
+			continue
+		}
+		want = append(want, name)
+		if !strings.Contains(opts, "omitempty") {
+			required = append(required, name)
 		}
 	}
+	want, required = sorted(want), sorted(required)
 	key := schema(t, doc, "Key")
-	if got := stringList(key["required"]); !slices.Equal(got, want) {
-		t.Errorf("Key.required = %v, want the JSON fields of wire.Key but token: %v", got, want)
+	if got := stringList(key["required"]); !slices.Equal(got, required) {
+		t.Errorf("Key.required = %v, want the JSON fields of wire.Key it always sends: %v", got, required)
 	}
 	if got := keys(obj(key, "properties")); !slices.Equal(got, want) {
 		t.Errorf("Key.properties = %v, want %v", got, want)
@@ -456,7 +469,7 @@ func TestKeySchema(t *testing.T) {
 	if withToken["additionalProperties"] != false {
 		t.Errorf("KeyWithToken must say additionalProperties: false")
 	}
-	if got, want := stringList(withToken["required"]), append(slices.Clone(want), "token"); !slices.Equal(got, sorted(want)) {
+	if got, want := stringList(withToken["required"]), append(slices.Clone(required), "token"); !slices.Equal(got, sorted(want)) {
 		t.Errorf("KeyWithToken.required = %v, want Key's and token: %v", got, sorted(want))
 	}
 	props := obj(withToken, "properties")
@@ -484,6 +497,7 @@ func TestSchemasMatchWire(t *testing.T) {
 	for name, typ := range map[string]reflect.Type{
 		// Request bodies.
 		"KeySpec":          reflect.TypeFor[wire.KeySpec](),
+		"RotateSpec":       reflect.TypeFor[wire.RotateSpec](),
 		"VerifyRequest":    reflect.TypeFor[wire.VerifyRequest](),
 		"NodeSpec":         reflect.TypeFor[wire.NodeSpec](),
 		"OrganizationSpec": reflect.TypeFor[wire.OrganizationSpec](),

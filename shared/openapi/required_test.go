@@ -20,6 +20,7 @@ var requestTypes = map[string]reflect.Type{
 	"verifyToken":        reflect.TypeFor[wire.VerifyRequest](),
 	"createKey":          reflect.TypeFor[wire.KeySpec](),
 	"updateKey":          reflect.TypeFor[wire.KeySpec](),
+	"rotateKey":          reflect.TypeFor[wire.RotateSpec](),
 	"exploreKey":         reflect.TypeFor[explorehandler.Request](),
 	"updateOrganization": reflect.TypeFor[wire.OrganizationSpec](),
 	"createTeam":         reflect.TypeFor[wire.NodeSpec](),

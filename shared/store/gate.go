@@ -44,10 +44,27 @@ func KeyDiff(want, got *keys.Key) string {
 	case got.Revoked != nil && (got.Revoked.Reason != want.Revoked.Reason || got.Revoked.Reporter != want.Revoked.Reporter ||
 		got.Revoked.URL != want.Revoked.URL || got.Revoked.Source != want.Revoked.Source || !got.Revoked.At.Equal(want.Revoked.At)):
 		return "revoked"
+	case (got.Previous == nil) != (want.Previous == nil):
+		return "prev_digest"
 	}
-	return timesDiff([]string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
+	if f := timesDiff([]string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
 		[]time.Time{want.ExpiresAt, want.CreatedAt, want.UpdatedAt, want.RotatedAt, want.LastUsedAt},
-		[]time.Time{got.ExpiresAt, got.CreatedAt, got.UpdatedAt, got.RotatedAt, got.LastUsedAt})
+		[]time.Time{got.ExpiresAt, got.CreatedAt, got.UpdatedAt, got.RotatedAt, got.LastUsedAt}); f != "" || want.Previous == nil {
+		return f
+	}
+	return previousDiff(want.Previous, got.Previous)
+}
+
+// previousDiff is KeyDiff for the previous token's digest, hint and expiry
+// (the attributes a rotation writes).
+func previousDiff(want, got *keys.PreviousToken) string {
+	switch {
+	case got.Digest != want.Digest:
+		return "prev_digest"
+	case got.Hint != want.Hint:
+		return "prev_hint"
+	}
+	return timesDiff([]string{"prev_expires_at"}, []time.Time{want.ExpiresAt}, []time.Time{got.ExpiresAt})
 }
 
 // NodeDiff is KeyDiff for nodes.

@@ -66,7 +66,13 @@ func (p Parsed) Digest() Digest { return sha256.Sum256([]byte(p.Verifier)) }
 // Matches reports, in constant time, whether the verifier's digest equals d.
 func (p Parsed) Matches(d Digest) bool {
 	got := p.Digest()
-	return subtle.ConstantTimeCompare(got[:], d[:]) == 1
+	return got.Equal(d)
+}
+
+// Equal reports, in constant time, whether two digests are equal: a
+// verifier hashed once can be compared with several stored digests.
+func (d Digest) Equal(o Digest) bool {
+	return subtle.ConstantTimeCompare(d[:], o[:]) == 1
 }
 
 // isBase62 is indexed by byte; true for the 62 alphabet characters.

@@ -39,6 +39,9 @@ type Result struct {
 	// Key is set when Code is CodeOK (or CodeForbidden after Authorize).
 	// It may be shared with the store's cache: read-only.
 	Key *keys.Key
+	// Previous is set when the token is the key's previous token, still
+	// in its grace period (Key.Previous.ExpiresAt says until when).
+	Previous bool
 }
 
 // Valid reports whether the token named a live key.
@@ -76,7 +79,9 @@ func New(ks keys.Store, dir directory.Store, catalog *authz.Catalog, now func() 
 // Catalog returns the catalog the verifier decides with.
 func (v *Verifier) Catalog() *authz.Catalog { return v.catalog }
 
-// Authenticate checks a token. A malformed token costs no I/O; a
+// Authenticate checks a token: the key's current token, or its previous
+// token while the grace period of the last rotation runs (docs/design.md,
+// "Rotation with a grace period"). A malformed token costs no I/O; a
 // well-formed one costs one read by primary key. An error is returned only
 // when the store fails (never for a bad token), and never mentions the
 // token.
@@ -97,10 +102,19 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error)
 		}
 		return Result{}, fmt.Errorf("verify: reading key: %w", err)
 	}
-	if !p.Matches(k.SecretDigest) {
-		return Result{Code: CodeNotFound}, nil
-	}
+	// The verifier is hashed once and compared in constant time with the
+	// current digest and, while its grace period runs, the previous one.
+	// A previous token past its instant fails here, at read time.
+	d := p.Digest()
 	now := v.now()
+	previous := false
+	if !d.Equal(k.SecretDigest) {
+		prev := k.PreviousAt(now)
+		if prev == nil || !d.Equal(prev.Digest) {
+			return Result{Code: CodeNotFound}, nil
+		}
+		previous = true
+	}
 	if k.Expired(now) {
 		return Result{Code: CodeExpired}, nil
 	}
@@ -110,7 +124,7 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error)
 	if v.usage != nil && now.Sub(k.LastUsedAt) >= UsageInterval {
 		v.usage.Record(ctx, k, now)
 	}
-	return Result{Code: CodeOK, Key: k}, nil
+	return Result{Code: CodeOK, Key: k, Previous: previous}, nil
 }
 
 // Decision is the outcome of an authorization check.

@@ -183,3 +183,68 @@ func TestAuthorizeResolvesThePath(t *testing.T) {
 }
 
 func strPtr[T any](v T) *T { return &v }
+
+// TestPreviousTokenVerifies: after a rotation with a grace period the
+// replaced token verifies, flagged as the previous token, until the
+// instant its grace ends (exclusive), then fails as not_found; the current
+// token is never flagged; a key that expires first ends both; revoking the
+// previous token or rotating again ends it at once.
+func TestPreviousTokenVerifies(t *testing.T) {
+	f := newVerifyFixture(t)
+	ctx := context.Background()
+	_, owner, err := f.svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	exp := f.now.Add(3 * time.Hour)
+	k, err := f.svc.Create(ctx, caller, keys.Spec{Name: strPtr("ci"), Preset: strPtr(authz.PresetReadOnly), ExpiresAt: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate := func(grace time.Duration) string {
+		t.Helper()
+		c, err := f.svc.Rotate(ctx, caller, k.Key.ID, keys.AnyVersion, grace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Token
+	}
+	type check struct {
+		name, tok string
+		code      verify.Code
+		previous  bool
+	}
+	run := func(step string, checks []check) {
+		t.Helper()
+		for _, c := range checks {
+			res, err := f.v.Authenticate(ctx, c.tok)
+			if err != nil || res.Code != c.code || res.Previous != c.previous {
+				t.Errorf("%s, %s: code %s previous %v (%v); want %s previous %v", step, c.name, res.Code, res.Previous, err, c.code, c.previous)
+			}
+			if res.Previous && (res.Key == nil || res.Key.PreviousAt(f.clock()) == nil) {
+				t.Errorf("%s, %s: flagged previous without a live previous token on the key", step, c.name)
+			}
+		}
+	}
+	first := k.Token
+	second := rotate(time.Hour)
+	run("in the grace period", []check{{"previous", first, verify.CodeOK, true}, {"current", second, verify.CodeOK, false}})
+	f.advance(time.Hour - time.Millisecond)
+	run("a millisecond before its end", []check{{"previous", first, verify.CodeOK, true}})
+	f.advance(time.Millisecond)
+	run("at its end", []check{{"previous", first, verify.CodeNotFound, false}, {"current", second, verify.CodeOK, false}})
+
+	// Rotating again replaces the previous token: the first dies at once.
+	third := rotate(time.Hour)
+	run("rotated again", []check{{"older", first, verify.CodeNotFound, false}, {"previous", second, verify.CodeOK, true}, {"current", third, verify.CodeOK, false}})
+	if _, err := f.svc.RevokePrevious(ctx, caller, k.Key.ID, keys.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	run("previous revoked", []check{{"previous", second, verify.CodeNotFound, false}, {"current", third, verify.CodeOK, false}})
+
+	// The key's own expiry ends both tokens, the previous one included.
+	fourth := rotate(3 * time.Hour) // ends an hour after the key
+	f.advance(2 * time.Hour)
+	run("the key expired during the grace period", []check{{"previous", third, verify.CodeExpired, false}, {"current", fourth, verify.CodeExpired, false}})
+}

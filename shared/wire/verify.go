@@ -42,5 +42,10 @@ type VerifyResponse struct {
 	Allowed bool         `json:"allowed"`
 	Code    string       `json:"code"`
 	Key     *VerifiedKey `json:"key"`
-	Missing *Grant       `json:"missing,omitempty"`
+	// PreviousToken is set when the token is the key's previous token,
+	// still in the grace period of the last rotation, which ends at
+	// PreviousTokenExpiresAt.
+	PreviousToken          bool    `json:"previous_token,omitempty"`
+	PreviousTokenExpiresAt *string `json:"previous_token_expires_at,omitempty"`
+	Missing                *Grant  `json:"missing,omitempty"`
 }

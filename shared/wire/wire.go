@@ -69,6 +69,13 @@ func (s KeySpec) Spec() (keys.Spec, error) {
 	return out, nil
 }
 
+// RotateSpec is the optional body of POST /v1/api-keys/{id}/rotate.
+type RotateSpec struct {
+	// GraceSeconds keeps the replaced token working for that long (0 to
+	// 604800; absent: 0, it stops at once).
+	GraceSeconds int64 `json:"grace_seconds"`
+}
+
 // Key is the key object (docs/http-api.md). Token is set only in the responses
 // to create and rotate.
 type Key struct {
@@ -85,7 +92,11 @@ type Key struct {
 	LastUsedAt     *string `json:"last_used_at"`
 	CreatedBy      *string `json:"created_by"`
 	TokenHint      string  `json:"token_hint"`
-	Version        int64   `json:"version"`
+	// PreviousTokenExpiresAt and PreviousTokenHint describe the token the
+	// last rotation replaced, present only while its grace period runs.
+	PreviousTokenExpiresAt *string `json:"previous_token_expires_at,omitempty"`
+	PreviousTokenHint      string  `json:"previous_token_hint,omitempty"`
+	Version                int64   `json:"version"`
 	// Revocation is present when the key was revoked (status revoked,
 	// unless it has also expired).
 	Revocation *Revocation `json:"revocation"`
@@ -175,6 +186,9 @@ func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 	}
 	if r := k.Revoked; r != nil {
 		out.Revocation = &Revocation{Reason: r.Reason, At: Time(r.At), Reporter: r.Reporter, URL: r.URL, Source: r.Source}
+	}
+	if p := k.PreviousAt(now); p != nil {
+		out.PreviousTokenExpiresAt, out.PreviousTokenHint = OptTime(p.ExpiresAt), p.Hint
 	}
 	for _, g := range k.Grants {
 		wg := Grant{Permission: g.Permission}

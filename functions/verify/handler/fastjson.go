@@ -211,6 +211,13 @@ func appendResponse(b []byte, r wire.VerifyResponse) []byte {
 		}
 		b = append(b, '}')
 	}
+	if r.PreviousToken {
+		b = append(b, `,"previous_token":true`...)
+	}
+	if r.PreviousTokenExpiresAt != nil {
+		b = append(b, `,"previous_token_expires_at":`...)
+		b = appendString(b, *r.PreviousTokenExpiresAt)
+	}
 	if r.Missing != nil {
 		m, _ := json.Marshal(r.Missing) // rare: forbidden answers only
 		b = append(b, `,"missing":`...)

@@ -173,6 +173,8 @@ func TestAppendResponseMatchesMarshal(t *testing.T) {
 		{Valid: true, Allowed: true, Code: "ok", Key: &wire.VerifiedKey{ID: "key_1", OrganizationID: "org_1", Name: "CI deploy", ExpiresAt: &exp}},
 		{Valid: true, Allowed: true, Code: "ok", Key: &wire.VerifiedKey{ID: "key_1", OrganizationID: "org_1", Name: `<b>"é" & \ ` + "\u2028\x01"}},
 		{Valid: true, Code: "forbidden", Key: &wire.VerifiedKey{ID: "key_1"}, Missing: &wire.Grant{Permission: "secrets:read", Scope: &wire.Scope{Level: "environment", ID: "env_1"}}},
+		{Valid: true, Allowed: true, Code: "ok", Key: &wire.VerifiedKey{ID: "key_1", OrganizationID: "org_1", Name: "CI deploy"}, PreviousToken: true, PreviousTokenExpiresAt: &exp},
+		{Valid: true, Code: "forbidden", Key: &wire.VerifiedKey{ID: "key_1"}, PreviousToken: true, PreviousTokenExpiresAt: &exp, Missing: &wire.Grant{Permission: "secrets:read"}},
 	} {
 		want, _ := json.Marshal(r)
 		if got := appendResponse(nil, r); string(got) != string(want) {

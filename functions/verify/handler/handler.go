@@ -94,6 +94,9 @@ func decide(ctx context.Context, d wiring.Deps, client string, req wire.VerifyRe
 	k := g.Key
 	out := wire.VerifyResponse{Valid: true, Allowed: true, Code: string(verify.CodeOK),
 		Key: &wire.VerifiedKey{ID: k.ID, OrganizationID: k.OrganizationID, Name: k.Name, ExpiresAt: wire.OptTime(k.ExpiresAt)}}
+	if g.Previous && k.Previous != nil {
+		out.PreviousToken, out.PreviousTokenExpiresAt = true, wire.OptTime(k.Previous.ExpiresAt)
+	}
 	if g.Outcome == gate.Allowed {
 		return out, 0, nil
 	}

@@ -781,7 +781,7 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
-// Key An API key. Never holds the token.
+// Key An API key. Never holds the token. previous_token_expires_at and previous_token_hint are present only while the token the last rotation replaced is still in its grace period.
 type Key struct {
 	AllowAll  bool      `json:"allow_all"`
 	CreatedAt time.Time `json:"created_at"`
@@ -806,6 +806,16 @@ type Key struct {
 
 	// Permissions Empty when allow_all.
 	Permissions []Grant `json:"permissions"`
+
+	// PreviousTokenExpiresAt Present only while the grace period of the last rotation runs: the instant the previous token stops working (exclusive).
+	//
+	// Example: 2026-11-25T13:00:00.000Z
+	PreviousTokenExpiresAt *time.Time `json:"previous_token_expires_at,omitempty"`
+
+	// PreviousTokenHint Present only while the grace period of the last rotation runs: the hint of the previous token, to recognise it.
+	//
+	// Example: dotenv_AbCd…p9Qz
+	PreviousTokenHint *string `json:"previous_token_hint,omitempty"`
 
 	// Revocation null unless the key was revoked (status revoked, or expired after it).
 	Revocation *Revocation `json:"revocation"`
@@ -917,6 +927,16 @@ type KeyWithToken struct {
 
 	// Permissions Empty when allow_all.
 	Permissions []Grant `json:"permissions"`
+
+	// PreviousTokenExpiresAt Present only while the grace period of the last rotation runs: the instant the previous token stops working (exclusive).
+	//
+	// Example: 2026-11-25T13:00:00.000Z
+	PreviousTokenExpiresAt *time.Time `json:"previous_token_expires_at,omitempty"`
+
+	// PreviousTokenHint Present only while the grace period of the last rotation runs: the hint of the previous token, to recognise it.
+	//
+	// Example: dotenv_AbCd…p9Qz
+	PreviousTokenHint *string `json:"previous_token_hint,omitempty"`
 
 	// Revocation null unless the key was revoked (status revoked, or expired after it).
 	Revocation *Revocation `json:"revocation"`
@@ -1072,6 +1092,16 @@ type RevocationReason string
 // RevocationReporter github: GitHub secret scanning; self_report: POST /v1/leaks.
 type RevocationReporter string
 
+// RotateSpec The optional body of rotateKey. Without a body (or with grace_seconds 0) the replaced token stops working at once.
+//
+// Example: {"grace_seconds":3600}
+type RotateSpec struct {
+	// GraceSeconds How long the replaced token keeps working, with the key's access, as the key's previous token: 0 to 604800 (7 days). A larger or negative value answers validation_failed on grace_seconds with field code out_of_range. Rotating again replaces the previous token; revokePreviousToken ends it at once.
+	//
+	// Example: 3600
+	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
+}
+
 // Scope One node of the organization's hierarchy; a grant covers it and everything below it. In requests level and id are required and path is ignored.
 type Scope struct {
 	// Id The node's id (team_, prj_, tgt_ or env_ prefix).
@@ -1146,7 +1176,17 @@ type VerifyResponse struct {
 
 	// Missing One permission with its scope, as answers give it (scope null = organization-wide).
 	Missing *Grant `json:"missing,omitempty"`
-	Valid   bool   `json:"valid"`
+
+	// PreviousToken Present, and true, only when the token is the key's previous token, still in the grace period of the last rotation: it acts with the key's access until previous_token_expires_at, then fails as not_found.
+	//
+	// Example: true
+	PreviousToken *bool `json:"previous_token,omitempty"`
+
+	// PreviousTokenExpiresAt With previous_token: the instant the previous token stops working.
+	//
+	// Example: 2026-11-25T13:00:00.000Z
+	PreviousTokenExpiresAt *time.Time `json:"previous_token_expires_at,omitempty"`
+	Valid                  bool       `json:"valid"`
 }
 
 // VerifyResponseCode not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated).
@@ -1224,6 +1264,12 @@ type UpdateKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// RevokePreviousTokenParams defines parameters for RevokePreviousToken.
+type RevokePreviousTokenParams struct {
+	// IfMatch The ETag the caller saw ("3", W/ allowed, or *): a version from 1 to 9223372036854775807. A stale one answers 409; an unparsable one 400 naming If-Match (out_of_range beyond that bound).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // RotateKeyParams defines parameters for RotateKey.
 type RotateKeyParams struct {
 	// IfMatch The ETag the caller saw ("3", W/ allowed, or *): a version from 1 to 9223372036854775807. A stale one answers 409; an unparsable one 400 naming If-Match (out_of_range beyond that bound).
@@ -1286,6 +1332,9 @@ type UpdateKeyJSONRequestBody = KeySpec
 
 // ExploreKeyJSONRequestBody defines body for ExploreKey for application/json ContentType.
 type ExploreKeyJSONRequestBody = ExploreRequest
+
+// RotateKeyJSONRequestBody defines body for RotateKey for application/json ContentType.
+type RotateKeyJSONRequestBody = RotateSpec
 
 // ReportLeakJSONRequestBody defines body for ReportLeak for application/json ContentType.
 type ReportLeakJSONRequestBody = SelfLeakReport
@@ -1475,12 +1524,30 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/api-keys/{id}/explore (the `ExploreKey` operationId).
 	ExploreKey(ctx context.Context, id KeyId, body ExploreKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RotateKey Rotate a key
+	// RevokePreviousToken End a rotation's grace period
 	//
-	// A new secret for the same key id; the old token stops working at once. No body.
+	// The key's previous token (kept by a rotation with grace_seconds) stops working at once; only the current token remains. Answers 404 when no grace period runs (none was given, it has ended or it was revoked already).
+	//
+	// Corresponds with DELETE /v1/api-keys/{id}/previous-token (the `RevokePreviousToken` operationId).
+	RevokePreviousToken(ctx context.Context, id KeyId, params *RevokePreviousTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateKeyWithBody Rotate a key
+	//
+	// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
-	RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RotateKeyWithBody(ctx context.Context, id KeyId, params *RotateKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateKey Rotate a key
+	//
+	// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
+	RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReportLeakWithBody Report a leaked token
 	//
@@ -1953,13 +2020,51 @@ func (c *Client) ExploreKey(ctx context.Context, id KeyId, body ExploreKeyJSONRe
 	return c.Client.Do(req)
 }
 
-// RotateKey Rotate a key
+// RevokePreviousToken End a rotation's grace period
 //
-// A new secret for the same key id; the old token stops working at once. No body.
+// The key's previous token (kept by a rotation with grace_seconds) stops working at once; only the current token remains. Answers 404 when no grace period runs (none was given, it has ended or it was revoked already).
+//
+// Corresponds with DELETE /v1/api-keys/{id}/previous-token (the `RevokePreviousToken` operationId).
+func (c *Client) RevokePreviousToken(ctx context.Context, id KeyId, params *RevokePreviousTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokePreviousTokenRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateKeyWithBody Rotate a key
+//
+// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
-func (c *Client) RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRotateKeyRequest(c.Server, id, params)
+func (c *Client) RotateKeyWithBody(ctx context.Context, id KeyId, params *RotateKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateKeyRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateKey Rotate a key
+//
+// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
+func (c *Client) RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateKeyRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2952,8 +3057,68 @@ func NewExploreKeyRequestWithBody(server string, id KeyId, contentType string, b
 	return req, nil
 }
 
-// NewRotateKeyRequest constructs an http.Request for the RotateKey method
-func NewRotateKeyRequest(server string, id KeyId, params *RotateKeyParams) (*http.Request, error) {
+// NewRevokePreviousTokenRequest constructs an http.Request for the RevokePreviousToken method
+func NewRevokePreviousTokenRequest(server string, id KeyId, params *RevokePreviousTokenParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/api-keys/%s/previous-token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRotateKeyRequest calls the generic RotateKey builder with application/json body
+func NewRotateKeyRequest(server string, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateKeyRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRotateKeyRequestWithBody constructs an http.Request for the RotateKey method, with any body, and a specified content type
+func NewRotateKeyRequestWithBody(server string, id KeyId, params *RotateKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2978,10 +3143,12 @@ func NewRotateKeyRequest(server string, id KeyId, params *RotateKeyParams) (*htt
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -4356,14 +4523,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/api-keys/{id}/explore (the `ExploreKey` operationId).
 	ExploreKeyWithResponse(ctx context.Context, id KeyId, body ExploreKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*ExploreKeyResponse, error)
 
-	// RotateKeyWithResponse Rotate a key
+	// RevokePreviousTokenWithResponse End a rotation's grace period
 	//
-	// A new secret for the same key id; the old token stops working at once. No body.
+	// The key's previous token (kept by a rotation with grace_seconds) stops working at once; only the current token remains. Answers 404 when no grace period runs (none was given, it has ended or it was revoked already).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
+	// Corresponds with DELETE /v1/api-keys/{id}/previous-token (the `RevokePreviousToken` operationId).
+	RevokePreviousTokenWithResponse(ctx context.Context, id KeyId, params *RevokePreviousTokenParams, reqEditors ...RequestEditorFn) (*RevokePreviousTokenResponse, error)
+
+	// RotateKeyWithBodyWithResponse Rotate a key
+	//
+	// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
 	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
-	RotateKeyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
+	RotateKeyWithBodyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
+
+	// RotateKeyWithResponse Rotate a key
+	//
+	// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
+	RotateKeyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
 
 	// ReportLeakWithBodyWithResponse Report a leaked token
 	//
@@ -5478,6 +5663,124 @@ func (r ExploreKeyResponse) ContentType() string {
 	return ""
 }
 
+// RevokePreviousTokenResponse204Headers the declared response headers of an HTTP 204 response for RevokePreviousToken
+type RevokePreviousTokenResponse204Headers struct {
+	ETag string
+}
+
+// RevokePreviousTokenResponse401Headers the declared response headers of an HTTP 401 response for RevokePreviousToken
+type RevokePreviousTokenResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RevokePreviousTokenResponse429Headers the declared response headers of an HTTP 429 response for RevokePreviousToken
+type RevokePreviousTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RevokePreviousTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *RevokePreviousTokenResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokePreviousTokenResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevokePreviousTokenResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevokePreviousTokenResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevokePreviousTokenResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokePreviousTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokePreviousTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokePreviousTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokePreviousTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RotateKeyResponse200Headers the declared response headers of an HTTP 200 response for RotateKey
 type RotateKeyResponse200Headers struct {
 	ETag string
@@ -5508,6 +5811,10 @@ type RotateKeyResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -5552,6 +5859,16 @@ func (r RotateKeyResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RotateKeyResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RotateKeyResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RotateKeyResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8705,15 +9022,45 @@ func (c *ClientWithResponses) ExploreKeyWithResponse(ctx context.Context, id Key
 	return ParseExploreKeyResponse(rsp)
 }
 
-// RotateKeyWithResponse Rotate a key
+// RevokePreviousTokenWithResponse End a rotation's grace period
 //
-// A new secret for the same key id; the old token stops working at once. No body.
+// The key's previous token (kept by a rotation with grace_seconds) stops working at once; only the current token remains. Answers 404 when no grace period runs (none was given, it has ended or it was revoked already).
 //
 // Returns a wrapper object for the known response body format(s).
 //
+// Corresponds with DELETE /v1/api-keys/{id}/previous-token (the `RevokePreviousToken` operationId).
+func (c *ClientWithResponses) RevokePreviousTokenWithResponse(ctx context.Context, id KeyId, params *RevokePreviousTokenParams, reqEditors ...RequestEditorFn) (*RevokePreviousTokenResponse, error) {
+	rsp, err := c.RevokePreviousToken(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokePreviousTokenResponse(rsp)
+}
+
+// RotateKeyWithBodyWithResponse Rotate a key
+//
+// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
 // Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
-func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error) {
-	rsp, err := c.RotateKey(ctx, id, params, reqEditors...)
+func (c *ClientWithResponses) RotateKeyWithBodyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error) {
+	rsp, err := c.RotateKeyWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateKeyResponse(rsp)
+}
+
+// RotateKeyWithResponse Rotate a key
+//
+// A new secret for the same key id. Without a body, or with grace_seconds 0, the old token stops working at once. With grace_seconds N (at most 604800, 7 days) the old token becomes the key's previous token and keeps working, with the key's access, for N seconds (previous_token_expires_at in the answer); only one previous token exists, so rotating again during a grace period ends the older one at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
+func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error) {
+	rsp, err := c.RotateKey(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10033,6 +10380,124 @@ func ParseExploreKeyResponse(rsp *http.Response) (*ExploreKeyResponse, error) {
 	return response, nil
 }
 
+// ParseRevokePreviousTokenResponse parses an HTTP response from a RevokePreviousTokenWithResponse call
+func ParseRevokePreviousTokenResponse(rsp *http.Response) (*RevokePreviousTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokePreviousTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers RevokePreviousTokenResponse204Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevokePreviousTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevokePreviousTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRotateKeyResponse parses an HTTP response from a RotateKeyWithResponse call
 func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10088,6 +10553,20 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
 		var dest TooManyRequestsApplicationJSON

@@ -195,12 +195,18 @@ func TestClientLifecycle(t *testing.T) {
 	must(t, err, stale.StatusCode(), 409, "updateKey with a stale If-Match")
 	problem(t, stale.ApplicationproblemJSON409, client.ProblemCodeConflict, 409)
 
-	// Rotate: a new token, the old one dies.
-	rotated, err := c.RotateKeyWithResponse(ctx, id, nil, asOwner)
+	// Rotate with an hour's grace: a new token, the old one kept as the
+	// previous token until the answer's previous_token_expires_at.
+	grace := int64(3600)
+	rotated, err := c.RotateKeyWithResponse(ctx, id, nil, client.RotateSpec{GraceSeconds: &grace}, asOwner)
 	must(t, err, rotated.StatusCode(), 200, "rotateKey")
 	newTok := rotated.JSON200.Token
 	if newTok == tok || rotated.JSON200.Id != id || rotated.Headers200.ETag != `"3"` {
 		t.Errorf("rotateKey: want a new token for the same key with ETag \"3\", got ETag %q", rotated.Headers200.ETag)
+	}
+	graceEnds := rotated.JSON200.PreviousTokenExpiresAt
+	if graceEnds == nil || rotated.JSON200.PreviousTokenHint == nil || !strings.HasSuffix(*rotated.JSON200.PreviousTokenHint, tok[len(tok)-4:]) {
+		t.Fatalf("rotateKey with grace: previous token ends %v, hint %v; want both, the hint of the old token", graceEnds, rotated.JSON200.PreviousTokenHint)
 	}
 
 	// Verify: allowed, forbidden (with what is missing), and the old token.
@@ -215,7 +221,7 @@ func TestClientLifecycle(t *testing.T) {
 	}{
 		{"allowed", newTok, &readSecrets, true, true, "ok"},
 		{"forbidden", newTok, &writeSecrets, true, false, "forbidden"},
-		{"old token", tok, &readSecrets, false, false, "not_found"},
+		{"previous token, in its grace period", tok, &readSecrets, true, true, "ok"},
 	} {
 		r, err := c.VerifyTokenWithResponse(ctx, client.VerifyRequest{Token: v.tok, Permission: v.perm, Resource: res})
 		must(t, err, r.StatusCode(), 200, "verifyToken "+v.name)
@@ -225,7 +231,28 @@ func TestClientLifecycle(t *testing.T) {
 		if v.code == "forbidden" && (r.JSON200.Missing == nil || r.JSON200.Missing.Permission != writeSecrets) {
 			t.Errorf("verifyToken forbidden: missing = %+v, want secrets:write", r.JSON200.Missing)
 		}
+		previous := v.tok == tok
+		if got := r.JSON200.PreviousToken != nil && *r.JSON200.PreviousToken; got != previous ||
+			(previous && (r.JSON200.PreviousTokenExpiresAt == nil || !r.JSON200.PreviousTokenExpiresAt.Equal(*graceEnds))) {
+			t.Errorf("verifyToken %s: previous_token %v ending %v, want %v ending %v", v.name, r.JSON200.PreviousToken, r.JSON200.PreviousTokenExpiresAt, previous, graceEnds)
+		}
 	}
+
+	// Revoke the previous token: 204 with the next ETag, then it fails; a
+	// second revocation finds no grace period.
+	revoked, err := c.RevokePreviousTokenWithResponse(ctx, id, nil, asOwner)
+	must(t, err, revoked.StatusCode(), 204, "revokePreviousToken")
+	if revoked.Headers204 == nil || revoked.Headers204.ETag != `"4"` {
+		t.Errorf("revokePreviousToken: headers %+v, want ETag \"4\"", revoked.Headers204)
+	}
+	old, err := c.VerifyTokenWithResponse(ctx, client.VerifyRequest{Token: tok})
+	must(t, err, old.StatusCode(), 200, "verifyToken of the revoked previous token")
+	if old.JSON200.Valid || old.JSON200.Code != "not_found" || old.JSON200.PreviousToken != nil {
+		t.Errorf("verifyToken of the revoked previous token: valid %v code %s, want not_found", old.JSON200.Valid, old.JSON200.Code)
+	}
+	again, err := c.RevokePreviousTokenWithResponse(ctx, id, nil, asOwner)
+	must(t, err, again.StatusCode(), 404, "revokePreviousToken again")
+	problem(t, again.ApplicationproblemJSON404, client.ProblemCodeNotFound, 404)
 
 	// Explore: the key's own call, and its access map.
 	explored, err := c.ExploreKeyWithResponse(ctx, id, client.ExploreRequest{Token: newTok, Method: "GET", Path: "/v1/projects"}, asOwner)
@@ -298,17 +325,17 @@ func TestClientLifecycle(t *testing.T) {
 	url, source := "https://pastebin.example/x", "paste"
 	reported, err := c.ReportLeakWithResponse(ctx, client.SelfLeakReport{Token: newTok, Url: &url, Source: &source})
 	must(t, err, reported.StatusCode(), 202, "reportLeak")
-	revoked, err := c.VerifyTokenWithResponse(ctx, client.VerifyRequest{Token: newTok})
-	must(t, err, revoked.StatusCode(), 200, "verifyToken of a reported token")
-	if revoked.JSON200.Code != "revoked" {
-		t.Errorf("verifyToken of a reported token: code %s, want revoked", revoked.JSON200.Code)
+	leaked, err := c.VerifyTokenWithResponse(ctx, client.VerifyRequest{Token: newTok})
+	must(t, err, leaked.StatusCode(), 200, "verifyToken of a reported token")
+	if leaked.JSON200.Code != "revoked" {
+		t.Errorf("verifyToken of a reported token: code %s, want revoked", leaked.JSON200.Code)
 	}
 	leakShown, err := c.GetKeyWithResponse(ctx, id, asOwner)
 	must(t, err, leakShown.StatusCode(), 200, "getKey of a revoked key")
 	if leakShown.JSON200.Status != "revoked" || leakShown.JSON200.Revocation == nil || leakShown.JSON200.Revocation.Source == nil || *leakShown.JSON200.Revocation.Source != source {
 		t.Errorf("getKey of a revoked key: status %s, revocation %+v", leakShown.JSON200.Status, leakShown.JSON200.Revocation)
 	}
-	revived, err := c.RotateKeyWithResponse(ctx, id, nil, asOwner)
+	revived, err := c.RotateKeyWithResponse(ctx, id, nil, client.RotateSpec{}, asOwner)
 	must(t, err, revived.StatusCode(), 200, "rotateKey of a revoked key")
 	if revived.JSON200.Status != "active" || revived.JSON200.Revocation != nil {
 		t.Errorf("rotateKey of a revoked key: status %s, revocation %+v", revived.JSON200.Status, revived.JSON200.Revocation)

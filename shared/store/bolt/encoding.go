@@ -42,8 +42,13 @@ type keyRecord struct {
 	RotatedAt  time.Time     `json:"rotated_at,omitzero"`
 	LastUsedAt time.Time     `json:"last_used_at,omitzero"`
 	CreatedBy  string        `json:"created_by,omitempty"`
-	Version    int64         `json:"version"`
 	Revoked    *revocation   `json:"revoked,omitempty"`
+	// PrevDigest, PrevHint and PrevExpiresAt are the token the last
+	// rotation replaced (keys.PreviousToken), present while it is kept.
+	PrevDigest    []byte    `json:"prev_digest,omitempty"`
+	PrevHint      string    `json:"prev_hint,omitempty"`
+	PrevExpiresAt time.Time `json:"prev_expires_at,omitzero"`
+	Version       int64     `json:"version"`
 }
 
 // grantRecord is the stored form of an authz.Grant.
@@ -83,6 +88,9 @@ func keyRecordOf(k *keys.Key) *keyRecord {
 	if v := k.Revoked; v != nil {
 		r.Revoked = &revocation{At: utc(v.At), Reason: v.Reason, Reporter: v.Reporter, URL: v.URL, Source: v.Source}
 	}
+	if p := k.Previous; p != nil {
+		r.PrevDigest, r.PrevHint, r.PrevExpiresAt = append([]byte(nil), p.Digest[:]...), p.Hint, utc(p.ExpiresAt)
+	}
 	if len(k.Grants) > 0 {
 		r.Grants = make([]grantRecord, len(k.Grants))
 		for i, g := range k.Grants {
@@ -104,6 +112,10 @@ func (r *keyRecord) key() *keys.Key {
 	if v := r.Revoked; v != nil {
 		k.Revoked = &keys.Revocation{At: utc(v.At), Reason: v.Reason, Reporter: v.Reporter, URL: v.URL, Source: v.Source}
 	}
+	if r.PrevDigest != nil {
+		k.Previous = &keys.PreviousToken{Hint: r.PrevHint, ExpiresAt: utc(r.PrevExpiresAt)}
+		copy(k.Previous.Digest[:], r.PrevDigest)
+	}
 	if len(r.Grants) > 0 {
 		k.Grants = make([]authz.Grant, len(r.Grants))
 		for i, g := range r.Grants {
@@ -121,6 +133,9 @@ func decodeKeyRecord(v []byte) (*keyRecord, error) {
 	}
 	if len(r.Digest) != len(token.Digest{}) {
 		return nil, fmt.Errorf("decoding key %s: digest of %d bytes", r.ID, len(r.Digest))
+	}
+	if r.PrevDigest != nil && len(r.PrevDigest) != len(token.Digest{}) {
+		return nil, fmt.Errorf("decoding key %s: previous digest of %d bytes", r.ID, len(r.PrevDigest))
 	}
 	return &r, nil
 }

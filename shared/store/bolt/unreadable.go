@@ -46,8 +46,8 @@ func checkTimes(kind, id string, names []string, ts []time.Time) error {
 func encodeKey(r *keyRecord) ([]byte, error) {
 	refuse := func(err error) ([]byte, error) {
 		// Name the field when it is a time (the common case), else the item.
-		if terr := checkTimes("key", r.ID, []string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at"},
-			[]time.Time{r.ExpiresAt, r.CreatedAt, r.UpdatedAt, r.RotatedAt, r.LastUsedAt}); terr != nil {
+		if terr := checkTimes("key", r.ID, []string{"expires_at", "created_at", "updated_at", "rotated_at", "last_used_at", "prev_expires_at"},
+			[]time.Time{r.ExpiresAt, r.CreatedAt, r.UpdatedAt, r.RotatedAt, r.LastUsedAt, r.PrevExpiresAt}); terr != nil {
 			return nil, terr
 		}
 		return nil, store.NotStorable("key", r.ID, "item", err)

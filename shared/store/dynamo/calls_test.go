@@ -20,6 +20,8 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
+	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/verify"
 )
 
 // recorder records every SDK operation a client calls (once per call, not
@@ -83,6 +85,9 @@ func TestCallsPerOperation(t *testing.T) {
 		}
 
 		var k *keys.Key
+		var first token.Secret // the key's token before its rotation
+		gen := token.NewGenerator()
+		verifier := verify.New(s, s, authz.NewCatalog(), func() time.Time { return at }, nil)
 		var team, prj *directory.Node
 		org := &directory.Organization{ID: ids("org_"), Name: "acme", CreatedAt: at, UpdatedAt: at}
 		steps := []struct {
@@ -122,7 +127,15 @@ func TestCallsPerOperation(t *testing.T) {
 				return err
 			}},
 			{"DeleteNode", []string{"DeleteItem", "DeleteItem", "UpdateItem"}, func() error { return s.DeleteNode(ctx, org.ID, prj.ID) }},
-			{"CreateKey", []string{"PutItem"}, func() error { k = testKey(org.ID, at); return s.CreateKey(ctx, k) }},
+			{"CreateKey", []string{"PutItem"}, func() error {
+				var err error
+				if first, err = gen.New(); err != nil {
+					return err
+				}
+				k = testKey(org.ID, at)
+				k.ID, k.SecretDigest = first.KeyID(), first.Digest()
+				return s.CreateKey(ctx, k)
+			}},
 			{"GetKey (verify)", []string{"GetItem"}, func() error { _, err := s.GetKey(ctx, k.ID); return err }},
 			{"CountKeys (quota)", []string{"Query"}, func() error {
 				n, err := s.CountKeys(ctx, org.ID, 1000)
@@ -160,8 +173,24 @@ func TestCallsPerOperation(t *testing.T) {
 				}
 				return nil
 			}},
+			{"UpdateKey (rotate with a grace period)", []string{"UpdateItem"}, func() error {
+				next, err := gen.WithSelector(first.Parsed.Selector)
+				if err != nil {
+					return err
+				}
+				k.Previous = &keys.PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: at.Add(time.Hour)}
+				k.SecretDigest, k.RotatedAt, k.Version = next.Digest(), at, 3
+				return s.UpdateKey(ctx, k, 2)
+			}},
+			{"verify (previous token, in its grace period)", []string{"GetItem"}, func() error {
+				res, err := verifier.Authenticate(ctx, first.Token)
+				if err == nil && (res.Code != verify.CodeOK || !res.Previous) {
+					err = fmt.Errorf("verification of the previous token: code %s, previous %v; want ok, previous", res.Code, res.Previous)
+				}
+				return err
+			}},
 			{"ListKeys", []string{"Query"}, func() error { _, err := s.ListKeys(ctx, org.ID, directory.ListOptions{}); return err }},
-			{"DeleteKey", []string{"DeleteItem"}, func() error { return s.DeleteKey(ctx, k.ID, 2) }},
+			{"DeleteKey", []string{"DeleteItem"}, func() error { return s.DeleteKey(ctx, k.ID, 3) }},
 			{"GetKey (missing)", []string{"GetItem"}, func() error {
 				if _, err := s.GetKey(ctx, k.ID); err == nil {
 					return fmt.Errorf("deleted key found")
@@ -169,7 +198,7 @@ func TestCallsPerOperation(t *testing.T) {
 				return nil
 			}},
 			{"DeleteKey (missing)", []string{"DeleteItem", "GetItem"}, func() error {
-				if err := s.DeleteKey(ctx, k.ID, 2); err == nil {
+				if err := s.DeleteKey(ctx, k.ID, 3); err == nil {
 					return fmt.Errorf("deleted key deleted again")
 				}
 				return nil

@@ -56,6 +56,14 @@ func checkedKeyItem(k *keys.Key) (keyRecord, map[string]types.AttributeValue, er
 			return keyRecord{}, nil, err
 		}
 	}
+	if p := k.Previous; p != nil {
+		if err := checkTime("key", k.ID, "prev_expires_at", p.ExpiresAt); err != nil {
+			return keyRecord{}, nil, err
+		}
+		if err := checkText("key", k.ID, "prev_hint", p.Hint); err != nil {
+			return keyRecord{}, nil, err
+		}
+	}
 	if err := checkText("key", k.ID, "name", k.Name); err != nil {
 		return keyRecord{}, nil, err
 	}

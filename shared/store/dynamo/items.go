@@ -116,7 +116,12 @@ type keyRecord struct {
 	RotatedAt  string        `dynamodbav:"rotated_at,omitempty"`
 	LastUsedAt string        `dynamodbav:"last_used_at,omitempty"`
 	CreatedBy  string        `dynamodbav:"created_by,omitempty"`
-	Version    int64         `dynamodbav:"version"`
+	// PrevDigest, PrevHint and PrevExpiresAt are the token the last
+	// rotation replaced (keys.PreviousToken), present while it is kept.
+	PrevDigest    []byte `dynamodbav:"prev_digest,omitempty"`
+	PrevHint      string `dynamodbav:"prev_hint,omitempty"`
+	PrevExpiresAt string `dynamodbav:"prev_expires_at,omitempty"`
+	Version       int64  `dynamodbav:"version"`
 	// The revocation (absent when the key is not revoked).
 	RevokedAt       string `dynamodbav:"revoked_at,omitempty"`
 	RevokedReason   string `dynamodbav:"revoked_reason,omitempty"`
@@ -183,6 +188,9 @@ func newKeyRecord(k *keys.Key) keyRecord {
 		rec.RevokedAt, rec.RevokedReason, rec.RevokedReporter, rec.RevokedURL, rec.RevokedSource =
 			formatTime(v.At), v.Reason, v.Reporter, v.URL, v.Source
 	}
+	if p := k.Previous; p != nil {
+		rec.PrevDigest, rec.PrevHint, rec.PrevExpiresAt = p.Digest[:], p.Hint, formatTime(p.ExpiresAt)
+	}
 	return rec
 }
 
@@ -212,6 +220,16 @@ func (r *keyRecord) key() (*keys.Key, error) {
 			return nil, fmt.Errorf("key %s: %w", r.ID, err)
 		}
 		k.Revoked = &keys.Revocation{At: at, Reason: r.RevokedReason, Reporter: r.RevokedReporter, URL: r.RevokedURL, Source: r.RevokedSource}
+	}
+	if r.PrevDigest != nil {
+		if len(r.PrevDigest) != len(token.Digest{}) {
+			return nil, fmt.Errorf("key %s: previous digest has %d bytes", r.ID, len(r.PrevDigest))
+		}
+		k.Previous = &keys.PreviousToken{Hint: r.PrevHint}
+		copy(k.Previous.Digest[:], r.PrevDigest)
+		if k.Previous.ExpiresAt, err = parseTime(r.PrevExpiresAt); err != nil {
+			return nil, fmt.Errorf("key %s: %w", r.ID, err)
+		}
 	}
 	return k, nil
 }

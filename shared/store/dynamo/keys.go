@@ -179,8 +179,26 @@ func (s *Store) query(ctx context.Context, index, pkAttr, pkValue string, forwar
 	return out.Items, out.LastEvaluatedKey, nil
 }
 
+// The attributes of the previous token on a key item (keys.PreviousToken).
+// A rotation sets the first three; the last use of the previous token
+// (prevLastUseAttrs) is recorded by verification. Clearing the previous
+// token removes them all.
+const (
+	attrPrevDigest  = "prev_digest"
+	attrPrevHint    = "prev_hint"
+	attrPrevExpires = "prev_expires_at"
+)
+
+// prevLastUseAttrs are the previous token's last use.
+var prevLastUseAttrs = []string{"prev_last_used_at", "prev_last_used_ip", "prev_last_used_ua"}
+
+// previousAttrs are every attribute of the previous token.
+var previousAttrs = append([]string{attrPrevDigest, attrPrevHint, attrPrevExpires}, prevLastUseAttrs...)
+
 // UpdateKey sets the changeable attributes on condition that the stored
-// version is expectedVersion. One UpdateItem; last_used_at, created_at and
+// version is expectedVersion, with the previous token's digest, hint and
+// end (all its attributes are removed when the key has none, its last use
+// when k.Previous.LastUsedAt is zero). One UpdateItem; last_used_at, created_at and
 // created_by are not touched.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
 	rec, _, err := checkedKeyItem(k)
@@ -199,6 +217,23 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 			up = up.Remove(expression.Name(f.name))
 		} else {
 			up = up.Set(expression.Name(f.name), expression.Value(f.value))
+		}
+	}
+	if rec.PrevDigest == nil {
+		for _, name := range previousAttrs {
+			up = up.Remove(expression.Name(name))
+		}
+	} else {
+		up = up.Set(expression.Name(attrPrevDigest), expression.Value(rec.PrevDigest)).
+			Set(expression.Name(attrPrevHint), expression.Value(rec.PrevHint)).
+			Set(expression.Name(attrPrevExpires), expression.Value(rec.PrevExpiresAt))
+		if k.Previous.LastUsedAt.IsZero() {
+			// A previous token never used (above all the new one of a
+			// rotation) must not inherit the last use of the token it
+			// replaces; one in use keeps what verification recorded.
+			for _, name := range prevLastUseAttrs {
+				up = up.Remove(expression.Name(name))
+			}
 		}
 	}
 	if rec.TTL == 0 {
@@ -242,7 +277,7 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 // ownUpdate tells whether a lost version condition found this very update
 // already applied: the SDK retried a write whose answer was lost. Every
 // attribute the update sets must be stored as written (version, update
-// time, digest, name, access, expiry, rotation); another writer's update of
+// time, digest, name, access, expiry, rotation, previous token); another writer's update of
 // the same version can only match when it wrote exactly the same key, in
 // which case nothing is lost either. Without it a retried rotation would
 // answer 409 and lose the new token.
@@ -257,7 +292,9 @@ func ownUpdate(old map[string]types.AttributeValue, rec keyRecord) (bool, error)
 	return st.Version == rec.Version && st.UpdatedAt == rec.UpdatedAt && bytes.Equal(st.Digest, rec.Digest) &&
 		st.Hint == rec.Hint && st.Name == rec.Name && st.AllowAll == rec.AllowAll &&
 		reflect.DeepEqual(st.Grants, rec.Grants) && st.ExpiresAt == rec.ExpiresAt && st.TTL == rec.TTL &&
-		st.RotatedAt == rec.RotatedAt && reflect.DeepEqual(st.revocationAttrs(), rec.revocationAttrs()), nil
+		st.RotatedAt == rec.RotatedAt && bytes.Equal(st.PrevDigest, rec.PrevDigest) &&
+		st.PrevHint == rec.PrevHint && st.PrevExpiresAt == rec.PrevExpiresAt &&
+		reflect.DeepEqual(st.revocationAttrs(), rec.revocationAttrs()), nil
 }
 
 // versioned maps the outcome of a write conditional on the version.

@@ -200,6 +200,9 @@ func asKept(want, got *keys.Key) *keys.Key {
 			*p.w = *p.g
 		}
 	}
+	if w.Previous != nil && got.Previous != nil && closeTime(w.Previous.ExpiresAt, got.Previous.ExpiresAt) {
+		w.Previous.ExpiresAt = got.Previous.ExpiresAt
+	}
 	return w
 }
 
@@ -240,6 +243,14 @@ func fuzzKey(r *rand.Rand, org string, bad bool) (*keys.Key, bool) {
 		at, ok := fuzzTime(r, false)
 		valid = valid && ok
 		k.Revoked = &keys.Revocation{At: at, Reason: keys.ReasonLeaked, Reporter: keys.ReporterGitHub, URL: "https://github.com/o/r/blob/main/" + fuzzName(r), Source: fuzzName(r)}
+	}
+	if r.IntN(2) == 0 {
+		// A previous token in its grace period, with an end anywhere in
+		// the contract's range (never zero: a rotation always sets it).
+		k.Previous = &keys.PreviousToken{Digest: randomDigest(), Hint: "dotenv_" + randomString(4) + "…" + randomString(4)}
+		for k.Previous.ExpiresAt.IsZero() {
+			k.Previous.ExpiresAt, _ = fuzzTime(r, false)
+		}
 	}
 	return k, valid
 }
@@ -289,6 +300,16 @@ func testKeyRoundTripProperty(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetKey(t.Context(), k.ID)
 	wantErr(t, "GetKey after a refused CreateKey (name not UTF-8)", err, fault.ErrNotFound)
+	// A previous token whose end is beyond year 9999 is refused too.
+	k = newKey(org, now())
+	k.Previous = &keys.PreviousToken{Digest: randomDigest(), Hint: "dotenv_AbCd…wxyz", ExpiresAt: year10000}
+	if err := s.CreateKey(t.Context(), k); err == nil {
+		t.Fatal("CreateKey with a previous token ending in year 10000 was stored")
+	} else {
+		wantRefusal(t, "CreateKey with a previous token ending in year 10000", err, false)
+	}
+	_, err = s.GetKey(t.Context(), k.ID)
+	wantErr(t, "GetKey after a refused CreateKey (previous token in year 10000)", err, fault.ErrNotFound)
 	checkListed(t, s, org, stored)
 }
 

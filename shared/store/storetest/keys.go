@@ -494,3 +494,116 @@ func testKeyListBadCursor(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testKeyPrevious: a rotation with a grace period stores the previous
+// token on the key item (read back by GetKey and ListKeys), a later update
+// replaces it, and an update without one removes it; LastUsedAt stays.
+func testKeyPrevious(t *testing.T, s store.Store) {
+	org := newOrg(t, s).ID
+	at := now()
+	k := newKey(org, at.Add(-time.Hour))
+	k.LastUsedAt = at.Add(-time.Minute)
+	mustCreateKey(t, s, k)
+
+	rotate := func(cur *keys.Key, grace time.Duration, at time.Time) *keys.Key {
+		up := cur.Clone()
+		up.Previous = nil
+		if grace > 0 {
+			up.Previous = &keys.PreviousToken{Digest: cur.SecretDigest, Hint: cur.Hint, ExpiresAt: at.Add(grace)}
+		}
+		up.SecretDigest, up.Hint = randomDigest(), "dotenv_"+randomString(4)+"…"+randomString(4)
+		up.RotatedAt, up.UpdatedAt, up.Version = at, at, cur.Version+1
+		if err := s.UpdateKey(t.Context(), up, cur.Version); err != nil {
+			t.Fatalf("UpdateKey (rotation, grace %s) of version %d: %v", grace, cur.Version, err)
+		}
+		return up
+	}
+	listed := func() *keys.Key {
+		for _, l := range listAllKeys(t, s, org, 0, 2) {
+			if l.ID == k.ID {
+				return l
+			}
+		}
+		t.Fatalf("ListKeys does not list %s", k.ID)
+		return nil
+	}
+
+	first := rotate(k, time.Hour, at)
+	checkKey(t, "GetKey after a rotation with a grace period", first, mustGetKey(t, s, k.ID))
+	checkKey(t, "ListKeys after a rotation with a grace period", first, listed())
+	if first.Previous.Digest != k.SecretDigest {
+		t.Fatal("the previous token is not the replaced token")
+	}
+
+	// Rotating again replaces the previous token: only one is kept.
+	second := rotate(first, 2*time.Hour, at.Add(time.Second))
+	got := mustGetKey(t, s, k.ID)
+	checkKey(t, "GetKey after a second rotation with a grace period", second, got)
+	if got.Previous.Digest == k.SecretDigest {
+		t.Fatal("the second rotation kept the first token")
+	}
+
+	// An edit keeps it; an update without one (revoking it, or a rotation
+	// without grace) removes it, in GetKey and ListKeys alike.
+	edit := second.Clone()
+	edit.Name, edit.Version, edit.UpdatedAt = "edited", second.Version+1, at.Add(2*time.Second)
+	if err := s.UpdateKey(t.Context(), edit, second.Version); err != nil {
+		t.Fatalf("UpdateKey (edit): %v", err)
+	}
+	checkKey(t, "GetKey after an edit keeping the previous token", edit, mustGetKey(t, s, k.ID))
+	revoked := edit.Clone()
+	revoked.Previous, revoked.Version, revoked.UpdatedAt = nil, edit.Version+1, at.Add(3*time.Second)
+	if err := s.UpdateKey(t.Context(), revoked, edit.Version); err != nil {
+		t.Fatalf("UpdateKey (previous token revoked): %v", err)
+	}
+	checkKey(t, "GetKey after the previous token was removed", revoked, mustGetKey(t, s, k.ID))
+	checkKey(t, "ListKeys after the previous token was removed", revoked, listed())
+
+	// A stale update cannot bring it back.
+	stale := edit.Clone()
+	stale.Version = revoked.Version
+	wantErr(t, "UpdateKey of a stale version with a previous token", s.UpdateKey(t.Context(), stale, edit.Version), fault.ErrConflict)
+	checkKey(t, "GetKey after the refused stale update", revoked, mustGetKey(t, s, k.ID))
+
+	// The last use of the current token was never touched.
+	if got := mustGetKey(t, s, k.ID); !got.LastUsedAt.Equal(k.LastUsedAt) {
+		t.Fatalf("LastUsedAt = %s after the updates, want %s", got.LastUsedAt, k.LastUsedAt)
+	}
+}
+
+// testKeyRotateConcurrent: of concurrent rotations of one version, each
+// keeping the replaced token as its previous token with its own grace
+// period, exactly one wins and the key holds its digest and previous token.
+func testKeyRotateConcurrent(t *testing.T, s store.Store) {
+	org := newOrg(t, s).ID
+	at := now()
+	k := newKey(org, at)
+	mustCreateKey(t, s, k)
+
+	var wg sync.WaitGroup
+	errs := make([]error, concurrency)
+	ups := make([]*keys.Key, concurrency)
+	for i := range concurrency {
+		up := k.Clone()
+		up.Previous = &keys.PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: at.Add(time.Duration(i+1) * time.Minute)}
+		up.SecretDigest, up.RotatedAt, up.UpdatedAt, up.Version = randomDigest(), at, at, 2
+		ups[i] = up
+		wg.Go(func() { errs[i] = s.UpdateKey(t.Context(), up, 1) })
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("rotations %d and %d both replaced version 1", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, fault.ErrConflict):
+			t.Fatalf("rotation %d: got %v, want nil or a conflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no rotation won: %v", errs)
+	}
+	checkKey(t, "GetKey after concurrent rotations", ups[winner], mustGetKey(t, s, k.ID))
+}

@@ -97,6 +97,8 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Keys/Update", testKeyUpdate},
 		{"Keys/UpdateConcurrent", testKeyUpdateConcurrent},
 		{"Keys/Revocation", testKeyRevocation},
+		{"Keys/Previous", testKeyPrevious},
+		{"Keys/RotateConcurrent", testKeyRotateConcurrent},
 		{"Keys/Delete", testKeyDelete},
 		{"Keys/Touch", testKeyTouch},
 		{"Keys/TouchConcurrent", testKeyTouchConcurrent},
@@ -283,6 +285,17 @@ func keyDiff(want, got *keys.Key) []string {
 		add("Revoked", w, g)
 	case w != nil && (w.Reason != g.Reason || w.Reporter != g.Reporter || w.URL != g.URL || w.Source != g.Source || !sameTime(w.At, g.At)):
 		add("Revoked", *w, *g)
+	}
+	switch w, g := want.Previous, got.Previous; {
+	case (w == nil) != (g == nil):
+		add("Previous", w, g)
+	case w == nil:
+	case g.Digest != w.Digest:
+		add("Previous.Digest", fmt.Sprintf("%x", w.Digest), fmt.Sprintf("%x", g.Digest))
+	case g.Hint != w.Hint:
+		add("Previous.Hint", w.Hint, g.Hint)
+	case !sameTime(w.ExpiresAt, g.ExpiresAt):
+		add("Previous.ExpiresAt (same instant, in UTC)", w.ExpiresAt, g.ExpiresAt)
 	}
 	return d
 }
