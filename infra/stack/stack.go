@@ -22,8 +22,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dotenv/apikeys/shared/authz"
-	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/secretscan"
 )
 
 // FunctionTag is the tag every function of ours carries, valued with its
