@@ -32,6 +32,9 @@ type Key struct {
 	// RotatedAt, LastUsedAt are zero when it never happened.
 	RotatedAt  time.Time
 	LastUsedAt time.Time
+	// LastUsedIP and LastUsedUserAgent say where the current token was
+	// last used from ("" when unknown).
+	LastUsedIP, LastUsedUserAgent string
 	// CreatedBy is the id of the key that created this one ("" for an
 	// organization's bootstrap key).
 	CreatedBy string

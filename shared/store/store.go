@@ -8,12 +8,14 @@ import (
 
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/usage"
 )
 
 // Store is a complete storage engine.
 type Store interface {
 	keys.Store
 	directory.Store
+	usage.Store
 	// Ping answers nil when the store is reachable (healthz).
 	Ping(ctx context.Context) error
 	// Close releases the engine's resources.

@@ -38,6 +38,7 @@
 //	dir / <org id> / names        level byte + parent id + 0x00 + name → node id (sibling names are unique)
 //	dir / <org id> / children     parent id + 0x00 + ts(created_at) + node id → "" (a team's parent id is "")
 //	dir / <org id> / levels       level byte + ts(created_at) + node id → "" (ListNodes without a parent)
+//	usage / <key id>              "yyyy-mm-dd" (UTC day) → usage document (usageRecord); days older than usage.Retention are pruned
 //
 // Times are kept from year 0000 to 9999 in UTC (RFC 3339 in JSON); no write
 // stores a document that does not decode back to what was given (the write
@@ -86,6 +87,7 @@ var (
 	bucketNames    = []byte("names")
 	bucketChildren = []byte("children")
 	bucketLevels   = []byte("levels")
+	bucketUsage    = []byte("usage")
 	metaFormat     = []byte("format")
 )
 
@@ -172,7 +174,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 // init creates the buckets and checks the format.
 func (s *Store) init() error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir} {
+		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir, bucketUsage} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}

@@ -41,6 +41,8 @@ type keyRecord struct {
 	UpdatedAt  time.Time     `json:"updated_at,omitzero"`
 	RotatedAt  time.Time     `json:"rotated_at,omitzero"`
 	LastUsedAt time.Time     `json:"last_used_at,omitzero"`
+	LastUsedIP string        `json:"last_used_ip,omitempty"`
+	LastUsedUA string        `json:"last_used_ua,omitempty"`
 	CreatedBy  string        `json:"created_by,omitempty"`
 	Revoked    *revocation   `json:"revoked,omitempty"`
 	// PrevDigest, PrevHint and PrevExpiresAt are the token the last
@@ -48,7 +50,11 @@ type keyRecord struct {
 	PrevDigest    []byte    `json:"prev_digest,omitempty"`
 	PrevHint      string    `json:"prev_hint,omitempty"`
 	PrevExpiresAt time.Time `json:"prev_expires_at,omitzero"`
-	Version       int64     `json:"version"`
+	// The previous token's last use (usage.Store.AddUsage).
+	PrevLastUsedAt time.Time `json:"prev_last_used_at,omitzero"`
+	PrevLastUsedIP string    `json:"prev_last_used_ip,omitempty"`
+	PrevLastUsedUA string    `json:"prev_last_used_ua,omitempty"`
+	Version        int64     `json:"version"`
 }
 
 // grantRecord is the stored form of an authz.Grant.
@@ -83,13 +89,15 @@ func keyRecordOf(k *keys.Key) *keyRecord {
 		ID: k.ID, Org: k.OrganizationID, Name: k.Name, AllowAll: k.AllowAll,
 		ExpiresAt: utc(k.ExpiresAt), Digest: append([]byte(nil), k.SecretDigest[:]...), Hint: k.Hint,
 		CreatedAt: utc(k.CreatedAt), UpdatedAt: utc(k.UpdatedAt), RotatedAt: utc(k.RotatedAt),
-		LastUsedAt: utc(k.LastUsedAt), CreatedBy: k.CreatedBy, Version: k.Version,
+		LastUsedAt: utc(k.LastUsedAt), LastUsedIP: k.LastUsedIP, LastUsedUA: k.LastUsedUserAgent,
+		CreatedBy: k.CreatedBy, Version: k.Version,
 	}
 	if v := k.Revoked; v != nil {
 		r.Revoked = &revocation{At: utc(v.At), Reason: v.Reason, Reporter: v.Reporter, URL: v.URL, Source: v.Source}
 	}
 	if p := k.Previous; p != nil {
 		r.PrevDigest, r.PrevHint, r.PrevExpiresAt = append([]byte(nil), p.Digest[:]...), p.Hint, utc(p.ExpiresAt)
+		r.PrevLastUsedAt, r.PrevLastUsedIP, r.PrevLastUsedUA = utc(p.LastUsedAt), p.LastUsedIP, p.LastUsedUserAgent
 	}
 	if len(k.Grants) > 0 {
 		r.Grants = make([]grantRecord, len(k.Grants))
@@ -107,13 +115,15 @@ func (r *keyRecord) key() *keys.Key {
 		Access: authz.Access{AllowAll: r.AllowAll, ExpiresAt: utc(r.ExpiresAt)},
 		Hint:   r.Hint, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 		RotatedAt: utc(r.RotatedAt), LastUsedAt: utc(r.LastUsedAt), CreatedBy: r.CreatedBy, Version: r.Version,
+		LastUsedIP: r.LastUsedIP, LastUsedUserAgent: r.LastUsedUA,
 	}
 	copy(k.SecretDigest[:], r.Digest)
 	if v := r.Revoked; v != nil {
 		k.Revoked = &keys.Revocation{At: utc(v.At), Reason: v.Reason, Reporter: v.Reporter, URL: v.URL, Source: v.Source}
 	}
 	if r.PrevDigest != nil {
-		k.Previous = &keys.PreviousToken{Hint: r.PrevHint, ExpiresAt: utc(r.PrevExpiresAt)}
+		k.Previous = &keys.PreviousToken{Hint: r.PrevHint, ExpiresAt: utc(r.PrevExpiresAt),
+			LastUsedAt: utc(r.PrevLastUsedAt), LastUsedIP: r.PrevLastUsedIP, LastUsedUserAgent: r.PrevLastUsedUA}
 		copy(k.Previous.Digest[:], r.PrevDigest)
 	}
 	if len(r.Grants) > 0 {

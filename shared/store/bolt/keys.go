@@ -229,6 +229,8 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		}
 		next := *in
 		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
+		next.LastUsedIP, next.LastUsedUA = cur.LastUsedIP, cur.LastUsedUA
+		next.PrevLastUsedAt, next.PrevLastUsedIP, next.PrevLastUsedUA = cur.PrevLastUsedAt, cur.PrevLastUsedIP, cur.PrevLastUsedUA
 		v, err := encodeKey(&next)
 		if err != nil {
 			return refuse(err)
@@ -259,7 +261,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 				return opResult{}, err
 			}
 		}
-		return opResult{}, nil
+		return opResult{}, deleteUsage(tx, id)
 	})
 }
 

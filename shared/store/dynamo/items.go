@@ -115,13 +115,19 @@ type keyRecord struct {
 	UpdatedAt  string        `dynamodbav:"updated_at"`
 	RotatedAt  string        `dynamodbav:"rotated_at,omitempty"`
 	LastUsedAt string        `dynamodbav:"last_used_at,omitempty"`
+	LastUsedIP string        `dynamodbav:"last_used_ip,omitempty"`
+	LastUsedUA string        `dynamodbav:"last_used_ua,omitempty"`
 	CreatedBy  string        `dynamodbav:"created_by,omitempty"`
 	// PrevDigest, PrevHint and PrevExpiresAt are the token the last
 	// rotation replaced (keys.PreviousToken), present while it is kept.
 	PrevDigest    []byte `dynamodbav:"prev_digest,omitempty"`
 	PrevHint      string `dynamodbav:"prev_hint,omitempty"`
 	PrevExpiresAt string `dynamodbav:"prev_expires_at,omitempty"`
-	Version       int64  `dynamodbav:"version"`
+	// The previous token's last use (AddUsage).
+	PrevLastUsedAt string `dynamodbav:"prev_last_used_at,omitempty"`
+	PrevLastUsedIP string `dynamodbav:"prev_last_used_ip,omitempty"`
+	PrevLastUsedUA string `dynamodbav:"prev_last_used_ua,omitempty"`
+	Version        int64  `dynamodbav:"version"`
 	// The revocation (absent when the key is not revoked).
 	RevokedAt       string `dynamodbav:"revoked_at,omitempty"`
 	RevokedReason   string `dynamodbav:"revoked_reason,omitempty"`
@@ -182,6 +188,7 @@ func newKeyRecord(k *keys.Key) keyRecord {
 		Digest: k.SecretDigest[:], Hint: k.Hint,
 		CreatedAt: created, UpdatedAt: formatTime(k.UpdatedAt),
 		RotatedAt: formatTime(k.RotatedAt), LastUsedAt: formatTime(k.LastUsedAt),
+		LastUsedIP: k.LastUsedIP, LastUsedUA: k.LastUsedUserAgent,
 		CreatedBy: k.CreatedBy, Version: k.Version,
 	}
 	if v := k.Revoked; v != nil {
@@ -200,6 +207,7 @@ func (r *keyRecord) key() (*keys.Key, error) {
 		Access:    authz.Access{AllowAll: r.AllowAll, Grants: recordsToGrants(r.Grants)},
 		Hint:      r.Hint,
 		CreatedBy: r.CreatedBy, Version: r.Version,
+		LastUsedIP: r.LastUsedIP, LastUsedUserAgent: r.LastUsedUA,
 	}
 	if len(r.Digest) != len(token.Digest{}) {
 		return nil, fmt.Errorf("key %s: digest has %d bytes", r.ID, len(r.Digest))

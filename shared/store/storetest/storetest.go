@@ -57,6 +57,11 @@
 //     within years 1 to 9999 in UTC are always kept; an expiry beyond is a
 //     validation error on expires_at (out_of_range), other times an
 //     internal error.
+//   - Usage (AddUsage, KeyUsage): counts add up per key and UTC day, also
+//     under concurrent writers (never lost); KeyUsage answers only the days
+//     from..to that have counts, oldest first, and fault.ErrNotFound for a
+//     missing or deleted key; a last use never moves backwards and never
+//     changes the Version; AddUsage never creates a key.
 //   - One item that does not decode never takes down a listing: it is
 //     skipped, reported in Page.Unreadable by id and does not count toward
 //     the page size. GetKey answers it with a *keys.UnreadableError
@@ -107,6 +112,10 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Keys/ListCursorOtherOrganization", testKeyListCursorOtherOrg},
 		{"Keys/ListBadCursor", testKeyListBadCursor},
 		{"Keys/Count", testKeyCount},
+		{"Usage/AddAndRead", testUsageAddAndRead},
+		{"Usage/ConcurrentWriters", testUsageConcurrent},
+		{"Usage/LastUse", testUsageLastUse},
+		{"Usage/DeletedKey", testUsageDeletedKey},
 		{"Organizations", testOrganizations},
 		{"Nodes/CreateGet", testNodeCreateGet},
 		{"Nodes/ParentNotFound", testNodeParentNotFound},
@@ -276,6 +285,9 @@ func keyDiff(want, got *keys.Key) []string {
 	}
 	if got.CreatedBy != want.CreatedBy {
 		add("CreatedBy", want.CreatedBy, got.CreatedBy)
+	}
+	if got.LastUsedIP != want.LastUsedIP || got.LastUsedUserAgent != want.LastUsedUserAgent {
+		add("LastUsedIP, LastUsedUserAgent", want.LastUsedIP+" "+want.LastUsedUserAgent, got.LastUsedIP+" "+got.LastUsedUserAgent)
 	}
 	if got.Version != want.Version {
 		add("Version", want.Version, got.Version)
