@@ -20,10 +20,14 @@ import (
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store"
-	"github.com/dotenv/apikeys/shared/verify"
+	keyusage "github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/wiring"
 	"github.com/dotenv/apikeys/web"
 )
+
+// UsageFlushInterval is how often serve writes the usage it counted
+// (verifications per key and day, last uses) to the store.
+const UsageFlushInterval = 10 * time.Second
 
 // serve runs the API and the dashboard until ctx ends, then shuts down
 // gracefully. It binds its address before it touches the store, so a taken
@@ -68,9 +72,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	usage := verify.NewAsyncUsage(st, logger)
-	defer usage.Close()
-	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: usage, AuthFailures: limits, MaxKeysPerOrganization: maxKeys})
+	// Usage is counted in memory and written every UsageFlushInterval; the
+	// deferred Close drains it after the server has shut down and before
+	// the store closes.
+	rec := keyusage.NewRecorder(st, logger, UsageFlushInterval, nil)
+	rec.Start()
+	defer rec.Close()
+	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec, AuthFailures: limits, MaxKeysPerOrganization: maxKeys})
 	if marker, ok := st.(store.Initializer); ok {
 		if err := firstStart(ctx, d.Keys, marker, stdout); err != nil {
 			return err

@@ -123,6 +123,7 @@ func NewRoutes() Routes {
 		{"createKey", post, "/v1/api-keys", FunctionCreate, "api_tokens:create", CheckNode},
 		{"listKeys", get, "/v1/api-keys", FunctionShow, "api_tokens:read", CheckNode},
 		{"getKey", get, "/v1/api-keys/{id}", FunctionShow, "api_tokens:read", CheckNode},
+		{"getKeyUsage", get, "/v1/api-keys/{id}/usage", FunctionShow, "api_tokens:read", CheckNode},
 		{"updateKey", patch, "/v1/api-keys/{id}", FunctionEdit, "api_tokens:update", CheckNode},
 		{"rotateKey", post, "/v1/api-keys/{id}/rotate", FunctionRotate, "api_tokens:rotate", CheckNode},
 		{"revokePreviousToken", del, "/v1/api-keys/{id}/previous-token", FunctionRotate, "api_tokens:rotate", CheckNode},

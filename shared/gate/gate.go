@@ -7,6 +7,12 @@
 // code and gets one Decision; only how a Decision is answered differs (a
 // problem+json status, an IAM policy, a verify answer).
 //
+// Every decision on a token that named a real key and matched its digest
+// is counted on the key (verify.Verifier.RecordUse): allowed, forbidden
+// (also a node of another organization, or a route the table does not
+// know) or expired. A caller that came as a principal was counted by the
+// door that authenticated it.
+//
 // Failed authentications spend the client address's budget
 // (shared/ratelimit): a spent budget is decided RateLimited before the token
 // is read, and a valid token never spends anything.
@@ -16,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -23,6 +30,7 @@ import (
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -70,6 +78,20 @@ type Caller struct {
 	// Client is the address failed authentications are counted for; ""
 	// counts none.
 	Client string
+	// IP is the client's address for the key's last use ("": Client
+	// without its port); UserAgent its User-Agent.
+	IP, UserAgent string
+}
+
+// ip is the client's address for the key's last use.
+func (c Caller) ip() string {
+	if c.IP != "" {
+		return c.IP
+	}
+	if host, _, err := net.SplitHostPort(c.Client); err == nil {
+		return host
+	}
+	return c.Client
 }
 
 // Decision is the gate's answer.
@@ -135,9 +157,26 @@ func (g *Gate) authenticate(ctx context.Context, c Caller) (d Decision, ok bool,
 		if c.Client != "" {
 			g.limiter.Failed(c.Client)
 		}
+		if res.Code == verify.CodeExpired {
+			g.verifier.RecordUse(res, usage.ReasonExpired, verify.Client{IP: c.ip(), UserAgent: c.UserAgent})
+		}
 		return Decision{Outcome: Unauthenticated, Auth: res.Code}, false, nil
 	}
 	return Decision{Auth: verify.CodeOK, Key: res.Key, Previous: res.Previous, Principal: res.Principal()}, true, nil
+}
+
+// count records a decision on an authenticated token on its key: Allowed
+// as allowed, anything else as forbidden. A principal's decision (no Key)
+// counts nothing.
+func (g *Gate) count(d Decision, c Caller) {
+	if d.Key == nil {
+		return
+	}
+	reason := usage.ReasonForbidden
+	if d.Outcome == Allowed {
+		reason = ""
+	}
+	g.verifier.RecordUse(verify.Result{Code: verify.CodeOK, Key: d.Key, Previous: d.Previous}, reason, verify.Client{IP: c.ip(), UserAgent: c.UserAgent})
 }
 
 // Route decides a call of route whose path parameters param returns (the
@@ -148,7 +187,11 @@ func (g *Gate) Route(ctx context.Context, c Caller, route authz.Route, param fun
 	if !ok || err != nil {
 		return d, err
 	}
-	return g.authorize(ctx, d, route, authz.PathNode(param))
+	d, err = g.authorize(ctx, d, route, authz.PathNode(param))
+	if err == nil {
+		g.count(d, c)
+	}
+	return d, err
 }
 
 // Resource decides an API Gateway call: the route is found by the method
@@ -162,9 +205,14 @@ func (g *Gate) Resource(ctx context.Context, c Caller, method, resource string, 
 	route, found := g.routes.Find(strings.ToUpper(method), resource)
 	if !found {
 		d.Outcome = UnknownRoute
+		g.count(d, c)
 		return d, nil
 	}
-	return g.authorize(ctx, d, route, authz.PathNode(param))
+	d, err = g.authorize(ctx, d, route, authz.PathNode(param))
+	if err == nil {
+		g.count(d, c)
+	}
+	return d, err
 }
 
 func (g *Gate) authorize(ctx context.Context, d Decision, route authz.Route, named authz.Node) (Decision, error) {
@@ -195,6 +243,7 @@ func (g *Gate) Permission(ctx context.Context, c Caller, perm string, named auth
 	}
 	d.Named = named
 	if perm == "" {
+		g.count(d, c)
 		return d, nil
 	}
 	node, err := g.verifier.Resolve(ctx, d.Principal.OrganizationID, named)
@@ -208,6 +257,7 @@ func (g *Gate) Permission(ctx context.Context, c Caller, perm string, named auth
 	default:
 		d.Outcome, d.Missing = Forbidden, authz.Grant{Permission: perm, Scope: node}
 	}
+	g.count(d, c)
 	return d, nil
 }
 

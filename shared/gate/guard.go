@@ -25,7 +25,7 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c := Caller{Client: r.RemoteAddr}
+			c := Caller{Client: r.RemoteAddr, UserAgent: r.Header.Get("User-Agent")}
 			p, authenticated := authz.FromContext(r.Context())
 			if authenticated {
 				c.Principal = &p

@@ -51,7 +51,12 @@ func Authorizer(g *gate.Gate, logger *slog.Logger) AuthorizeFunc {
 // key id as principalId. A store failure is returned as an error (API
 // Gateway answers 500). The token is never logged nor returned.
 func Authorize(ctx context.Context, g *gate.Gate, logger *slog.Logger, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	c := gate.Caller{Token: httpapi.BearerToken(header(req, "Authorization"))}
+	c := gate.Caller{
+		Token: httpapi.BearerToken(header(req, "Authorization")),
+		// For the key's last use (no failed-authentication budget here:
+		// API Gateway and the WAF limit them).
+		IP: req.RequestContext.Identity.SourceIP, UserAgent: header(req, "User-Agent"),
+	}
 	param := func(name string) string { return req.PathParameters[name] }
 	d, err := g.Resource(ctx, c, req.HTTPMethod, req.Resource, param)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -27,9 +28,16 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
-	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/wiring"
 )
+
+// UsageInterval is how often, at most, an instance writes the usage it
+// counted: at the end of the first invocation at least this long after the
+// previous flush, and when Lambda shuts the instance down (SIGTERM). An
+// instance killed without SIGTERM loses at most this long of its counts
+// (docs/lambda-performance.md).
+const UsageInterval = 30 * time.Second
 
 // The environment variables the functions read.
 const (
@@ -126,22 +134,37 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
+// Handler is a function's Lambda handler: the API Gateway adapter, and the
+// usage it counted, flushed when due at the end of an invocation.
+type Handler struct {
+	*lambdahttp.Handler
+	// Usage counts verifications per key (Flush on shutdown).
+	Usage *usage.Recorder
+}
+
+// Invoke answers one event, then writes the counted usage when
+// UsageInterval has passed since the last flush (before the instance can
+// be frozen).
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	out, err := h.Handler.Invoke(ctx, payload)
+	h.Usage.FlushIfDue(ctx)
+	return out, err
+}
+
 // New builds f's Lambda handler from cfg: the AWS configuration from the
 // SDK's standard sources (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB),
 // one DynamoDB client, the DynamoDB store, the shared dependencies with
-// last-use written before answering (a function may be frozen right after
-// it answers) and the function's routes with the handlers build returns. It
-// makes no request to AWS.
-func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*lambdahttp.Handler, error) {
+// usage counted in memory and flushed every UsageInterval (Handler.Invoke)
+// and the function's routes with the handlers build returns. It makes no
+// request to AWS.
+func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Handler, error) {
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
 	}
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger))
-	deps := wiring.NewDeps(st, wiring.Options{
-		Logger: logger,
-		Usage:  verify.SyncUsage{Store: st, Logger: logger},
-	})
+	rec := usage.NewRecorder(st, logger, UsageInterval, nil)
+	deps := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec})
 	router, err := wiring.Router(deps, build(deps, cfg), cfg.Function)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: %s function: %w", cfg.Function, err)
@@ -150,7 +173,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*la
 	if cfg.Function == authz.FunctionVerify {
 		opts = append(opts, lambdahttp.WithAuthorizer(lambdahttp.Authorizer(deps.Gate, logger)))
 	}
-	return lambdahttp.NewHandler(httpapi.CORS(cfg.CORSOrigin, router), opts...), nil
+	return &Handler{Handler: lambdahttp.NewHandler(httpapi.CORS(cfg.CORSOrigin, router), opts...), Usage: rec}, nil
 }
 
 // Main is the whole main of function f: it loads the configuration, builds
@@ -175,5 +198,12 @@ func Main(f authz.Function, build Build) {
 		os.Exit(1)
 	}
 	logger.Info(InitMessage, "init_ms", float64(time.Since(start).Microseconds())/1000)
-	lambdahttp.StartHandler(h)
+	// WithEnableSIGTERM registers the internal extension through which
+	// Lambda sends SIGTERM before it shuts the instance down: the last
+	// counts are written then.
+	lambda.StartWithOptions(h, lambda.WithEnableSIGTERM(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		defer cancel()
+		_ = h.Usage.Flush(ctx) // logged
+	}))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/usage"
 )
 
 // Code is the outcome of a verification.
@@ -36,8 +37,9 @@ const (
 // Result is the outcome of authenticating a token.
 type Result struct {
 	Code Code
-	// Key is set when Code is CodeOK (or CodeForbidden after Authorize).
-	// It may be shared with the store's cache: read-only.
+	// Key is set when Code is CodeOK (or CodeForbidden after Authorize)
+	// and CodeExpired (to count the denial on the key, never to act as
+	// it). It may be shared with the store's cache: read-only.
 	Key *keys.Key
 	// Previous is set when the token is the key's previous token, still
 	// in its grace period (Key.Previous.ExpiresAt says until when).
@@ -52,15 +54,12 @@ func (r Result) Principal() authz.Principal {
 	return authz.Principal{OrganizationID: r.Key.OrganizationID, KeyID: r.Key.ID, Access: r.Key.Access}
 }
 
-// UsageRecorder records that a key was used. Record is called on the
-// verification path only when the key's last use is older than
-// UsageInterval, and must not block for long.
+// UsageRecorder counts verifications per key (usage.Recorder). Record is
+// called on the verification path, once per verification of a token that
+// named a real key and matched its digest, and must not block.
 type UsageRecorder interface {
-	Record(ctx context.Context, k *keys.Key, now time.Time)
+	Record(id string, u usage.Use)
 }
-
-// UsageInterval is how often, at most, a key's last use is written.
-const UsageInterval = time.Minute
 
 // Verifier checks tokens and decisions.
 type Verifier struct {
@@ -116,15 +115,39 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error)
 		previous = true
 	}
 	if k.Expired(now) {
-		return Result{Code: CodeExpired}, nil
+		return Result{Code: CodeExpired, Key: k}, nil
 	}
 	if k.Revoked != nil {
-		return Result{Code: CodeRevoked}, nil
-	}
-	if v.usage != nil && now.Sub(k.LastUsedAt) >= UsageInterval {
-		v.usage.Record(ctx, k, now)
+		return Result{Code: CodeRevoked, Key: k}, nil
 	}
 	return Result{Code: CodeOK, Key: k, Previous: previous}, nil
+}
+
+// Client is where a verification came from, as the door that verified
+// sees it (for the key's last use).
+type Client struct {
+	IP, UserAgent string
+}
+
+// RecordUse counts the decision on a verification whose token matched
+// res.Key: reason "" for allowed, otherwise why it was denied. A result
+// without a key (malformed or unknown token) is not attributable and
+// counts nothing.
+func (v *Verifier) RecordUse(res Result, reason usage.Reason, c Client) {
+	if v.usage == nil || res.Key == nil {
+		return
+	}
+	now := v.now()
+	u := usage.Use{Reason: reason, Previous: res.Previous, At: now, IP: c.IP, UserAgent: c.UserAgent, Stored: res.Key.LastUsedAt}
+	switch {
+	case reason == usage.ReasonExpired:
+		// Counted, but an expired key's last use stays its last
+		// authenticated one.
+		u.Stored = now
+	case res.Previous && res.Key.Previous != nil:
+		u.Stored = res.Key.Previous.LastUsedAt
+	}
+	v.usage.Record(res.Key.ID, u)
 }
 
 // Decision is the outcome of an authorization check.

@@ -8,13 +8,10 @@ package verify_test
 // bbolt). The targets (issue 2): a valid token verified in ≤ 2 µs at p50
 // with ≤ 2 allocations.
 //
-// Usage recording: the verifier gets a recorder that only counts calls, and
-// every key's LastUsedAt is recent: it is the fixture's creation time, and
-// the verifier's clock (time.Now shifted by an atomic offset) is set back to
-// that instant when each benchmark starts, so a benchmark shorter than a
-// minute never triggers the recorder (as on a server, where a key is written
-// at most once a minute). Each benchmark reports the count as
-// usage-records; it is 0 unless one benchmark ran longer than a minute.
+// Usage recording: the verifier gets a recorder that only counts calls.
+// Authenticate never records (the gate counts each decision, measured by
+// shared/usage's BenchmarkRecord and the HTTP load run), so each benchmark
+// reports usage-records = 0.
 
 import (
 	"context"
@@ -32,6 +29,7 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -41,7 +39,7 @@ const benchKeys = 100_000
 // countingUsage counts the recordings the verifier asks for.
 type countingUsage struct{ n atomic.Int64 }
 
-func (c *countingUsage) Record(context.Context, *keys.Key, time.Time) { c.n.Add(1) }
+func (c *countingUsage) Record(string, usage.Use) { c.n.Add(1) }
 
 // fixture is built once per test binary and shared by the benchmarks.
 type fixture struct {

@@ -2,7 +2,6 @@ package verify_test
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -14,19 +13,16 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
-// usageCounter counts Record calls and writes through SyncUsage.
+// usageCounter counts Record calls.
 type usageCounter struct {
-	verify.SyncUsage
 	n atomic.Int64
 }
 
-func (c *usageCounter) Record(ctx context.Context, k *keys.Key, now time.Time) {
-	c.n.Add(1)
-	c.SyncUsage.Record(ctx, k, now)
-}
+func (c *usageCounter) Record(string, usage.Use) { c.n.Add(1) }
 
 type verifyFixture struct {
 	st    *bolt.Store
@@ -52,7 +48,7 @@ func newVerifyFixture(t *testing.T) *verifyFixture {
 	t.Cleanup(func() { st.Close() })
 	f := &verifyFixture{st: st, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	c := authz.NewCatalog()
-	f.usage = &usageCounter{SyncUsage: verify.SyncUsage{Store: st}}
+	f.usage = &usageCounter{}
 	f.v = verify.New(st, st, c, f.clock, f.usage)
 	f.svc = keys.NewService(st, st, c, token.NewGenerator(), f.clock, keys.Limits{})
 	return f
@@ -100,52 +96,28 @@ func TestAuthenticateOutcomes(t *testing.T) {
 	}
 }
 
-func TestLastUsedAtMostOncePerInterval(t *testing.T) {
+// TestAuthenticateRecordsNothing: counting is the gate's (it knows the
+// decision); Authenticate only reads.
+func TestAuthenticateRecordsNothing(t *testing.T) {
 	f := newVerifyFixture(t)
 	ctx := context.Background()
 	_, owner, err := f.svc.Bootstrap(ctx, "Org")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 50; i++ {
+	for range 3 {
 		if res, _ := f.v.Authenticate(ctx, owner.Token); res.Code != verify.CodeOK {
 			t.Fatal(res.Code)
 		}
-		f.advance(time.Second)
 	}
+	if n := f.usage.n.Load(); n != 0 {
+		t.Fatalf("Authenticate recorded %d uses, want 0", n)
+	}
+	res, _ := f.v.Authenticate(ctx, owner.Token)
+	f.v.RecordUse(res, "", verify.Client{IP: "192.0.2.1"})
+	f.v.RecordUse(verify.Result{Code: verify.CodeNotFound}, usage.ReasonForbidden, verify.Client{})
 	if n := f.usage.n.Load(); n != 1 {
-		t.Fatalf("50 verifications within a minute recorded the use %d times, want 1", n)
-	}
-	k, _ := f.st.GetKey(ctx, owner.Key.ID)
-	if !k.LastUsedAt.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
-		t.Fatalf("last used = %v", k.LastUsedAt)
-	}
-	f.advance(15 * time.Second) // 65 s after the first use
-	f.v.Authenticate(ctx, owner.Token)
-	if n := f.usage.n.Load(); n != 2 {
-		t.Fatalf("after a minute the use was recorded %d times in all, want 2", n)
-	}
-	if k, _ := f.st.GetKey(ctx, owner.Key.ID); k.Version != 1 {
-		t.Fatalf("recording use changed the version to %d", k.Version)
-	}
-}
-
-func TestAsyncUsageWritesOncePerKey(t *testing.T) {
-	f := newVerifyFixture(t)
-	ctx := context.Background()
-	_, owner, err := f.svc.Bootstrap(ctx, "Org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := f.st.GetKey(ctx, owner.Key.ID)
-	a := verify.NewAsyncUsage(f.st, slog.New(slog.DiscardHandler))
-	for i := 0; i < 100; i++ {
-		a.Record(ctx, k, f.now) // the same stale view, as concurrent verifications see it
-	}
-	a.Close()
-	got, _ := f.st.GetKey(ctx, owner.Key.ID)
-	if !got.LastUsedAt.Equal(f.now) {
-		t.Fatalf("last used = %v, want %v", got.LastUsedAt, f.now)
+		t.Fatalf("RecordUse of a key's result and of an unknown token recorded %d uses, want 1", n)
 	}
 }
 

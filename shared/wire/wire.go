@@ -90,13 +90,21 @@ type Key struct {
 	UpdatedAt      string  `json:"updated_at"`
 	RotatedAt      *string `json:"rotated_at"`
 	LastUsedAt     *string `json:"last_used_at"`
-	CreatedBy      *string `json:"created_by"`
-	TokenHint      string  `json:"token_hint"`
+	// LastUsedIP and LastUsedUserAgent: where the token was last used
+	// from (absent when unknown).
+	LastUsedIP        string  `json:"last_used_ip,omitempty"`
+	LastUsedUserAgent string  `json:"last_used_user_agent,omitempty"`
+	CreatedBy         *string `json:"created_by"`
+	TokenHint         string  `json:"token_hint"`
 	// PreviousTokenExpiresAt and PreviousTokenHint describe the token the
-	// last rotation replaced, present only while its grace period runs.
-	PreviousTokenExpiresAt *string `json:"previous_token_expires_at,omitempty"`
-	PreviousTokenHint      string  `json:"previous_token_hint,omitempty"`
-	Version                int64   `json:"version"`
+	// last rotation replaced, present only while its grace period runs,
+	// with its last use.
+	PreviousTokenExpiresAt         *string `json:"previous_token_expires_at,omitempty"`
+	PreviousTokenHint              string  `json:"previous_token_hint,omitempty"`
+	PreviousTokenLastUsedAt        *string `json:"previous_token_last_used_at,omitempty"`
+	PreviousTokenLastUsedIP        string  `json:"previous_token_last_used_ip,omitempty"`
+	PreviousTokenLastUsedUserAgent string  `json:"previous_token_last_used_user_agent,omitempty"`
+	Version                        int64   `json:"version"`
 	// Revocation is present when the key was revoked (status revoked,
 	// unless it has also expired).
 	Revocation *Revocation `json:"revocation"`
@@ -179,6 +187,7 @@ func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 		ExpiresAt:   OptTime(k.ExpiresAt), Status: k.Status(now),
 		CreatedAt: Time(k.CreatedAt), UpdatedAt: Time(k.UpdatedAt),
 		RotatedAt: OptTime(k.RotatedAt), LastUsedAt: OptTime(k.LastUsedAt),
+		LastUsedIP: k.LastUsedIP, LastUsedUserAgent: k.LastUsedUserAgent,
 		TokenHint: k.Hint, Version: k.Version,
 	}
 	if k.CreatedBy != "" {
@@ -189,6 +198,8 @@ func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 	}
 	if p := k.PreviousAt(now); p != nil {
 		out.PreviousTokenExpiresAt, out.PreviousTokenHint = OptTime(p.ExpiresAt), p.Hint
+		out.PreviousTokenLastUsedAt = OptTime(p.LastUsedAt)
+		out.PreviousTokenLastUsedIP, out.PreviousTokenLastUsedUserAgent = p.LastUsedIP, p.LastUsedUserAgent
 	}
 	for _, g := range k.Grants {
 		wg := Grant{Permission: g.Permission}

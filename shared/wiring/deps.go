@@ -12,6 +12,7 @@ import (
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -34,6 +35,8 @@ type Deps struct {
 	// client address (the guard's 401s, POST /v1/verify's failed
 	// decisions); nil limits none.
 	AuthFailures *ratelimit.Limiter
+	// Usage reads the usage counted per key (GET /v1/api-keys/{id}/usage).
+	Usage usage.Store
 }
 
 // Serve adapts an Endpoint to net/http: the caller comes from the request's

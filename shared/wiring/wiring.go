@@ -26,7 +26,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// Usage records last uses (nil records none).
+	// Usage counts verifications per key and records last uses
+	// (usage.Recorder; nil records none).
 	Usage verify.UsageRecorder
 	// Tokens generates tokens and ids (crypto/rand when nil).
 	Tokens *token.Generator
@@ -67,6 +68,7 @@ func NewDeps(st store.Store, opt Options) Deps {
 		Ping:         st.Ping,
 		Gate:         gate.New(verifier, routes, limiter),
 		AuthFailures: limiter,
+		Usage:        st,
 	}
 }
 

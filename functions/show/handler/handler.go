@@ -1,15 +1,18 @@
 // Package handler serves the read side of keys: GET /v1/api-keys (a page,
-// newest first), GET /v1/api-keys/{id} (with its ETag) and GET
+// newest first), GET /v1/api-keys/{id} (with its ETag), GET
+// /v1/api-keys/{id}/usage (its verifications per day) and GET
 // /v1/permissions (the catalog and route table). Tokens never appear.
 package handler
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/dotenv/apikeys/shared/answer"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/wire"
 	"github.com/dotenv/apikeys/shared/wiring"
 )
@@ -19,6 +22,7 @@ func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{
 		"listKeys":        d.Serve(List(d)),
 		"getKey":          d.Serve(Get(d)),
+		"getKeyUsage":     d.Serve(Usage(d)),
 		"listPermissions": d.Serve(Permissions(d)),
 	}
 }
@@ -58,6 +62,25 @@ func Get(d wiring.Deps) httpapi.Endpoint {
 			return 0, nil, err
 		}
 		return answer.Key(w, r, d, caller, k, nil)
+	}
+}
+
+// Usage answers a key's verifications allowed and denied per UTC day over
+// the last usage.Days days, and its last uses. Another organization's key
+// is not found, as for Get.
+func Usage(d wiring.Deps) httpapi.Endpoint {
+	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
+		k, err := d.Keys.Get(r.Context(), caller, r.PathValue("id"))
+		if err != nil {
+			return 0, nil, err
+		}
+		now := d.Now()
+		from, to := usage.Window(now)
+		days, err := d.Usage.KeyUsage(r.Context(), k.ID, from, to)
+		if err != nil {
+			return 0, nil, fmt.Errorf("show: usage of key %s: %w", k.ID, err)
+		}
+		return http.StatusOK, wire.KeyUsageOf(k, days, now), nil
 	}
 }
 

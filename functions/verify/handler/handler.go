@@ -48,7 +48,7 @@ func Verify(d wiring.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
-		resp, wait, err := decide(r.Context(), d, r.RemoteAddr, req)
+		resp, wait, err := decide(r.Context(), d, gate.Caller{Client: r.RemoteAddr, UserAgent: r.Header.Get("User-Agent")}, req)
 		if err != nil {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
@@ -65,14 +65,15 @@ func Verify(d wiring.Deps) http.HandlerFunc {
 // Decide verifies a request; errors are only bad requests and store
 // failures. It spends no client's budget (Verify does, for its caller).
 func Decide(ctx context.Context, d wiring.Deps, req wire.VerifyRequest) (wire.VerifyResponse, error) {
-	resp, _, err := decide(ctx, d, "", req)
+	resp, _, err := decide(ctx, d, gate.Caller{}, req)
 	return resp, err
 }
 
 // decide is Decide with the gate counting a failed authentication for
-// client; wait > 0 when client's budget is spent (another request of it
-// spent the last unit since Verify checked).
-func decide(ctx context.Context, d wiring.Deps, client string, req wire.VerifyRequest) (_ wire.VerifyResponse, wait time.Duration, _ error) {
+// c.Client; wait > 0 when its budget is spent (another request of it spent
+// the last unit since Verify checked). c is the calling service's
+// connection: the key's last use records its address and User-Agent.
+func decide(ctx context.Context, d wiring.Deps, c gate.Caller, req wire.VerifyRequest) (_ wire.VerifyResponse, wait time.Duration, _ error) {
 	named := req.Resource.Node()
 	if req.Permission != "" {
 		if _, ok := d.Catalog.Permission(req.Permission); !ok {
@@ -81,7 +82,8 @@ func decide(ctx context.Context, d wiring.Deps, client string, req wire.VerifyRe
 	} else if named.Level() != authz.LevelOrganization {
 		return wire.VerifyResponse{}, 0, fault.Invalid("resource", "name the permission to check on the resource")
 	}
-	g, err := d.Gate.Permission(ctx, gate.Caller{Token: req.Token, Client: client}, req.Permission, named)
+	c.Token = req.Token
+	g, err := d.Gate.Permission(ctx, c, req.Permission, named)
 	if err != nil {
 		return wire.VerifyResponse{}, 0, err
 	}
