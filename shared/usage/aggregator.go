@@ -131,12 +131,16 @@ func (a *Aggregator) Drain() Batch {
 	for i := range a.stripes {
 		s := &a.stripes[i]
 		s.mu.Lock()
-		days, last := s.days, s.last
-		if len(days) > 0 {
-			s.days = make(map[dayKey]*Counts, len(days))
+		// Only maps taken out of the stripe are read after Unlock.
+		var (
+			days map[dayKey]*Counts
+			last map[string]*pending
+		)
+		if len(s.days) > 0 {
+			days, s.days = s.days, make(map[dayKey]*Counts, len(s.days))
 		}
-		if len(last) > 0 {
-			s.last = make(map[string]*pending, len(last))
+		if len(s.last) > 0 {
+			last, s.last = s.last, make(map[string]*pending, len(s.last))
 		}
 		s.mu.Unlock()
 		for k, c := range days {
