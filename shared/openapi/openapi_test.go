@@ -526,6 +526,9 @@ func TestSchemasMatchWire(t *testing.T) {
 		"AccessCell":          reflect.TypeFor[explorehandler.AccessCell](),
 		"AccessNode":          reflect.TypeFor[explorehandler.AccessNode](),
 		"Problem":             reflect.TypeFor[httpapi.Problem](),
+		"KeyUsage":            reflect.TypeFor[wire.KeyUsage](),
+		"UsageDay":            reflect.TypeFor[wire.UsageDay](),
+		"UsageCount":          reflect.TypeFor[wire.UsageCount](),
 		"FieldError":          reflect.TypeFor[fault.FieldError](),
 
 		// The explorer's summary of the nodes a key may not list.

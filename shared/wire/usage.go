@@ -33,10 +33,12 @@ type UsageCount struct {
 	DeniedBy map[string]int64 `json:"denied_by"`
 }
 
-// UsageDay is one UTC day's counts.
+// UsageDay is one UTC day's counts (UsageCount's fields and the date).
 type UsageDay struct {
-	Date string `json:"date"`
-	UsageCount
+	Date     string           `json:"date"`
+	Allowed  int64            `json:"allowed"`
+	Denied   int64            `json:"denied"`
+	DeniedBy map[string]int64 `json:"denied_by"`
 }
 
 func usageCountOf(c usage.Counts) UsageCount {
@@ -66,7 +68,8 @@ func KeyUsageOf(k *keys.Key, days []usage.Day, now time.Time) KeyUsage {
 		date := usage.Date(start.AddDate(0, 0, i))
 		c := byDate[date]
 		total.Add(c)
-		out.Days = append(out.Days, UsageDay{Date: date, UsageCount: usageCountOf(c)})
+		dc := usageCountOf(c)
+		out.Days = append(out.Days, UsageDay{Date: date, Allowed: dc.Allowed, Denied: dc.Denied, DeniedBy: dc.DeniedBy})
 	}
 	out.Totals = usageCountOf(total)
 	w := KeyOf(k, nil, now)

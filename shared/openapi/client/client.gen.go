@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AccessHiddenLevel.
@@ -797,9 +798,19 @@ type Key struct {
 	// Example: key_3hT8kPq2ZxW1mN4v
 	Id string `json:"id"`
 
-	// LastUsedAt Recorded at most about once a minute.
+	// LastUsedAt When the token was last verified (allowed or forbidden), written at most about once a minute and up to the usage flush interval late (10 s on the single binary, 30 s on Lambda).
 	LastUsedAt *time.Time `json:"last_used_at"`
-	Name       string     `json:"name"`
+
+	// LastUsedIp The client address of the last use: the connection's address on the single binary, API Gateway's source IP for the authorizer, the calling service's address for POST /v1/verify. Absent when unknown.
+	//
+	// Example: 203.0.113.7
+	LastUsedIp *string `json:"last_used_ip,omitempty"`
+
+	// LastUsedUserAgent The User-Agent of the last use (of the calling service for POST /v1/verify). Absent when unknown.
+	//
+	// Example: GitHub-Actions/2.320
+	LastUsedUserAgent *string `json:"last_used_user_agent,omitempty"`
+	Name              string  `json:"name"`
 
 	// OrganizationId Example: org_1
 	OrganizationId string `json:"organization_id"`
@@ -816,6 +827,15 @@ type Key struct {
 	//
 	// Example: dotenv_AbCd…p9Qz
 	PreviousTokenHint *string `json:"previous_token_hint,omitempty"`
+
+	// PreviousTokenLastUsedAt The previous token's last use, while a rotation's grace period runs. Absent otherwise.
+	PreviousTokenLastUsedAt *time.Time `json:"previous_token_last_used_at,omitempty"`
+
+	// PreviousTokenLastUsedIp The previous token's last client address, while a grace period runs.
+	PreviousTokenLastUsedIp *string `json:"previous_token_last_used_ip,omitempty"`
+
+	// PreviousTokenLastUsedUserAgent The previous token's last User-Agent, while a grace period runs.
+	PreviousTokenLastUsedUserAgent *string `json:"previous_token_last_used_user_agent,omitempty"`
 
 	// Revocation null unless the key was revoked (status revoked, or expired after it).
 	Revocation *Revocation `json:"revocation"`
@@ -902,6 +922,49 @@ type KeySpecExpiration string
 // KeySpecPreset read-only: secrets:read, projects:read, targets:read, environments:read, organizations:read, organization-wide.
 type KeySpecPreset string
 
+// KeyUsage A key's verifications per UTC day over the last 30 days (today included), oldest first, days without any included, with their totals and the key's last uses. Counts reach the store in batches: up to 10 s late on the single binary, up to 30 s on Lambda.
+type KeyUsage struct {
+	Days []UsageDay `json:"days"`
+
+	// From The first day (UTC).
+	//
+	// Example: 2026-10-31
+	From openapi_types.Date `json:"from"`
+
+	// KeyId Example: key_3hT8kPq2ZxW1mN4v
+	KeyId string `json:"key_id"`
+
+	// LastUsedAt When a token of the key was last verified. Absent when never.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// LastUsedIp The client address of the last use: the connection's address on the single binary, API Gateway's source IP for the authorizer, the calling service's address for POST /v1/verify. Absent when unknown.
+	//
+	// Example: 203.0.113.7
+	LastUsedIp *string `json:"last_used_ip,omitempty"`
+
+	// LastUsedUserAgent The User-Agent of the last use (of the calling service for POST /v1/verify). Absent when unknown.
+	//
+	// Example: GitHub-Actions/2.320
+	LastUsedUserAgent *string `json:"last_used_user_agent,omitempty"`
+
+	// PreviousTokenLastUsedAt The previous token's last use, while a rotation's grace period runs. Absent otherwise.
+	PreviousTokenLastUsedAt *time.Time `json:"previous_token_last_used_at,omitempty"`
+
+	// PreviousTokenLastUsedIp The previous token's last client address, while a grace period runs.
+	PreviousTokenLastUsedIp *string `json:"previous_token_last_used_ip,omitempty"`
+
+	// PreviousTokenLastUsedUserAgent The previous token's last User-Agent, while a grace period runs.
+	PreviousTokenLastUsedUserAgent *string `json:"previous_token_last_used_user_agent,omitempty"`
+
+	// To The last day (UTC): today.
+	//
+	// Example: 2026-11-29
+	To openapi_types.Date `json:"to"`
+
+	// Totals Verifications of a key's tokens that named the key and matched its digest (a malformed or unknown token is not attributable to a key and is not counted).
+	Totals UsageCount `json:"totals"`
+}
+
 // KeyWithToken The key and its token, answered only by createKey and rotateKey. The token is shown this once and can never be read again. The fields of Key plus token.
 type KeyWithToken struct {
 	AllowAll  bool      `json:"allow_all"`
@@ -918,9 +981,19 @@ type KeyWithToken struct {
 	// Example: key_3hT8kPq2ZxW1mN4v
 	Id string `json:"id"`
 
-	// LastUsedAt Recorded at most about once a minute.
+	// LastUsedAt When the token was last verified (allowed or forbidden), written at most about once a minute and up to the usage flush interval late (10 s on the single binary, 30 s on Lambda).
 	LastUsedAt *time.Time `json:"last_used_at"`
-	Name       string     `json:"name"`
+
+	// LastUsedIp The client address of the last use: the connection's address on the single binary, API Gateway's source IP for the authorizer, the calling service's address for POST /v1/verify. Absent when unknown.
+	//
+	// Example: 203.0.113.7
+	LastUsedIp *string `json:"last_used_ip,omitempty"`
+
+	// LastUsedUserAgent The User-Agent of the last use (of the calling service for POST /v1/verify). Absent when unknown.
+	//
+	// Example: GitHub-Actions/2.320
+	LastUsedUserAgent *string `json:"last_used_user_agent,omitempty"`
+	Name              string  `json:"name"`
 
 	// OrganizationId Example: org_1
 	OrganizationId string `json:"organization_id"`
@@ -937,6 +1010,15 @@ type KeyWithToken struct {
 	//
 	// Example: dotenv_AbCd…p9Qz
 	PreviousTokenHint *string `json:"previous_token_hint,omitempty"`
+
+	// PreviousTokenLastUsedAt The previous token's last use, while a rotation's grace period runs. Absent otherwise.
+	PreviousTokenLastUsedAt *time.Time `json:"previous_token_last_used_at,omitempty"`
+
+	// PreviousTokenLastUsedIp The previous token's last client address, while a grace period runs.
+	PreviousTokenLastUsedIp *string `json:"previous_token_last_used_ip,omitempty"`
+
+	// PreviousTokenLastUsedUserAgent The previous token's last User-Agent, while a grace period runs.
+	PreviousTokenLastUsedUserAgent *string `json:"previous_token_last_used_user_agent,omitempty"`
 
 	// Revocation null unless the key was revoked (status revoked, or expired after it).
 	Revocation *Revocation `json:"revocation"`
@@ -1142,6 +1224,39 @@ type Unreadable struct {
 
 	// Message What to do about it.
 	Message string `json:"message"`
+}
+
+// UsageCount Verifications of a key's tokens that named the key and matched its digest (a malformed or unknown token is not attributable to a key and is not counted).
+type UsageCount struct {
+	// Allowed Verifications allowed.
+	Allowed int64 `json:"allowed"`
+
+	// Denied Verifications denied: the sum of denied_by.
+	Denied int64 `json:"denied"`
+
+	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, or the resource is not in its organization), expired (issue 12 adds ip_not_allowed and revoked).
+	//
+	// Example: {"expired":1,"forbidden":2}
+	DeniedBy map[string]int64 `json:"denied_by"`
+}
+
+// UsageDay One UTC day's verifications.
+type UsageDay struct {
+	// Allowed Verifications allowed.
+	Allowed int64 `json:"allowed"`
+
+	// Date A UTC day.
+	//
+	// Example: 2026-11-29
+	Date openapi_types.Date `json:"date"`
+
+	// Denied Verifications denied: the sum of denied_by.
+	Denied int64 `json:"denied"`
+
+	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, or the resource is not in its organization), expired (issue 12 adds ip_not_allowed and revoked).
+	//
+	// Example: {"expired":1,"forbidden":2}
+	DeniedBy map[string]int64 `json:"denied_by"`
 }
 
 // VerifiedKey defines model for VerifiedKey.
@@ -1548,6 +1663,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
 	RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetKeyUsage Get a key's usage
+	//
+	// The key's verifications allowed and denied (by reason) per UTC day over the last 30 days, and its last use (time, client address, user agent; the previous token's too while a rotation's grace runs). Another organization's key, or a deleted one, answers 404.
+	//
+	// Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
+	GetKeyUsage(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReportLeakWithBody Report a leaked token
 	//
@@ -2065,6 +2187,23 @@ func (c *Client) RotateKeyWithBody(ctx context.Context, id KeyId, params *Rotate
 // Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
 func (c *Client) RotateKey(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateKeyRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKeyUsage Get a key's usage
+//
+// The key's verifications allowed and denied (by reason) per UTC day over the last 30 days, and its last use (time, client address, user agent; the previous token's too while a rotation's grace runs). Another organization's key, or a deleted one, answers 404.
+//
+// Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
+func (c *Client) GetKeyUsage(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKeyUsageRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3163,6 +3302,40 @@ func NewRotateKeyRequestWithBody(server string, id KeyId, params *RotateKeyParam
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetKeyUsageRequest constructs an http.Request for the GetKeyUsage method
+func NewGetKeyUsageRequest(server string, id KeyId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/api-keys/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -4550,6 +4723,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/api-keys/{id}/rotate (the `RotateKey` operationId).
 	RotateKeyWithResponse(ctx context.Context, id KeyId, params *RotateKeyParams, body RotateKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
 
+	// GetKeyUsageWithResponse Get a key's usage
+	//
+	// The key's verifications allowed and denied (by reason) per UTC day over the last 30 days, and its last use (time, client address, user agent; the previous token's too while a rotation's grace runs). Another organization's key, or a deleted one, answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
+	GetKeyUsageWithResponse(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*GetKeyUsageResponse, error)
+
 	// ReportLeakWithBodyWithResponse Report a leaked token
 	//
 	// Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
@@ -5914,6 +6096,110 @@ func (r RotateKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RotateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetKeyUsageResponse401Headers the declared response headers of an HTTP 401 response for GetKeyUsage
+type GetKeyUsageResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetKeyUsageResponse429Headers the declared response headers of an HTTP 429 response for GetKeyUsage
+type GetKeyUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetKeyUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KeyUsage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetKeyUsageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetKeyUsageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKeyUsageResponse) GetJSON200() *KeyUsage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetKeyUsageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetKeyUsageResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetKeyUsageResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetKeyUsageResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetKeyUsageResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetKeyUsageResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetKeyUsageResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKeyUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKeyUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKeyUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKeyUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9067,6 +9353,21 @@ func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, id KeyI
 	return ParseRotateKeyResponse(rsp)
 }
 
+// GetKeyUsageWithResponse Get a key's usage
+//
+// The key's verifications allowed and denied (by reason) per UTC day over the last 30 days, and its last use (time, client address, user agent; the previous token's too while a rotation's grace runs). Another organization's key, or a deleted one, answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
+func (c *ClientWithResponses) GetKeyUsageWithResponse(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*GetKeyUsageResponse, error) {
+	rsp, err := c.GetKeyUsage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKeyUsageResponse(rsp)
+}
+
 // ReportLeakWithBodyWithResponse Report a leaked token
 //
 // Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
@@ -10621,6 +10922,104 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers RotateKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetKeyUsageResponse parses an HTTP response from a GetKeyUsageWithResponse call
+func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKeyUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KeyUsage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetKeyUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetKeyUsageResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -183,6 +183,14 @@ func TestClientLifecycle(t *testing.T) {
 		t.Error("getKey answered the token")
 	}
 
+	// Usage: 30 UTC days, oldest first, ending today (the counts reach the
+	// store every 10 s: the HTTP scenarios in shared/wiring check them).
+	used, err := c.GetKeyUsageWithResponse(ctx, id, asOwner)
+	must(t, err, used.StatusCode(), 200, "getKeyUsage")
+	if u := used.JSON200; u.KeyId != id || len(u.Days) != 30 || u.Days[29].Date.String() != time.Now().UTC().Format(time.DateOnly) || u.Days[0].Date != u.From || u.Days[29].Date != u.To {
+		t.Errorf("getKeyUsage: key %s, %d days from %s to %s, want %s, 30 days ending today", u.KeyId, len(u.Days), u.From, u.To, id)
+	}
+
 	// Edit with If-Match; the same If-Match again is stale: 409.
 	renamed := "CI deploy (web)"
 	ifMatch := shown.Headers200.ETag
