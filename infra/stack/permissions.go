@@ -32,11 +32,13 @@ const (
 func Permissions() map[authz.Function]Access {
 	m := map[authz.Function]Access{
 		// verify also serves as the REQUEST authorizer; UpdateItem is the
-		// conditional last-used write.
+		// usage flush (ADD on a key's usage day, the conditional last-use
+		// write on the key item).
 		authz.FunctionVerify: {Actions: []string{getItem, updateItem}},
 		// create: PutItem of the key, GetItem for scope lookups.
 		authz.FunctionCreate: {Actions: []string{putItem, getItem}},
-		// show: GetItem of one key, Query of the listing index.
+		// show: GetItem of one key, Query of the listing index and of a
+		// key's partition for its usage days (on the table).
 		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: true},
 		authz.FunctionEdit:   {Actions: []string{getItem, updateItem}},
 		authz.FunctionRotate: {Actions: []string{getItem, updateItem}},

@@ -134,11 +134,12 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
-// Handler is a function's Lambda handler: the API Gateway adapter, and the
-// usage it counted, flushed when due at the end of an invocation.
+// Handler is a function's Lambda handler: the API Gateway adapter, and
+// (verify function) the usage it counted, flushed when due at the end of
+// an invocation.
 type Handler struct {
 	*lambdahttp.Handler
-	// Usage counts verifications per key (Flush on shutdown).
+	// Usage counts verifications per key (nil but in the verify function).
 	Usage *usage.Recorder
 }
 
@@ -147,8 +148,17 @@ type Handler struct {
 // be frozen).
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	out, err := h.Handler.Invoke(ctx, payload)
-	h.Usage.FlushIfDue(ctx)
+	if h.Usage != nil {
+		h.Usage.FlushIfDue(ctx)
+	}
 	return out, err
+}
+
+// Flush writes the counted usage now (on SIGTERM).
+func (h *Handler) Flush(ctx context.Context) {
+	if h.Usage != nil {
+		_ = h.Usage.Flush(ctx) // logged
+	}
 }
 
 // New builds f's Lambda handler from cfg: the AWS configuration from the
@@ -163,8 +173,16 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
 	}
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger))
-	rec := usage.NewRecorder(st, logger, UsageInterval, nil)
-	deps := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec})
+	// Only the verify function counts usage: behind the authorizer every
+	// other function's guard gets the authorizer's principal (counted
+	// there), so they need no write permission for it.
+	opt := wiring.Options{Logger: logger}
+	var rec *usage.Recorder
+	if cfg.Function == authz.FunctionVerify {
+		rec = usage.NewRecorder(st, logger, UsageInterval, nil)
+		opt.Usage = rec
+	}
+	deps := wiring.NewDeps(st, opt)
 	router, err := wiring.Router(deps, build(deps, cfg), cfg.Function)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: %s function: %w", cfg.Function, err)
@@ -198,12 +216,16 @@ func Main(f authz.Function, build Build) {
 		os.Exit(1)
 	}
 	logger.Info(InitMessage, "init_ms", float64(time.Since(start).Microseconds())/1000)
+	if h.Usage == nil {
+		lambda.Start(h)
+		return
+	}
 	// WithEnableSIGTERM registers the internal extension through which
-	// Lambda sends SIGTERM before it shuts the instance down: the last
-	// counts are written then.
+	// Lambda sends SIGTERM before it shuts the instance down (with about
+	// 500 ms to go): the last counts are written then.
 	lambda.StartWithOptions(h, lambda.WithEnableSIGTERM(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 		defer cancel()
-		_ = h.Usage.Flush(ctx) // logged
+		h.Flush(ctx)
 	}))
 }

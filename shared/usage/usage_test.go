@@ -70,7 +70,7 @@ func TestAggregatorCountsPerKeyAndDay(t *testing.T) {
 		{"key_a", usage.Use{At: t0.Add(-time.Second), IP: "192.0.2.2", Stored: stale}}, // older: not the last use
 		{"key_a", usage.Use{At: t0, Reason: usage.ReasonForbidden, Stored: stale}},
 		{"key_a", usage.Use{At: t0.Add(time.Minute), Reason: usage.ReasonExpired, Stored: t0.Add(time.Minute)}}, // the next UTC day
-		{"key_b", usage.Use{At: t0, IP: "192.0.2.3", Stored: t0.Add(-30 * time.Second)}},                       // stored last use recent: none kept
+		{"key_b", usage.Use{At: t0, IP: "192.0.2.3", Stored: t0.Add(-30 * time.Second)}},                        // stored last use recent: none kept
 		{"key_b", usage.Use{At: t0, Previous: true, IP: "192.0.2.4", Stored: stale}},
 		{"key_b", usage.Use{At: t0, Reason: "unknown_reason"}}, // not counted
 	} {

@@ -38,7 +38,7 @@ func TestKeyUsage(t *testing.T) {
 			t.Fatalf("GET /v1/teams with a key that may not = %d %s", r.status, r.raw)
 		}
 		verify(`{"token":"`+tok[:len(tok)-4]+`AAAA"}`, "malformed") // not attributable
-		e.clock.Advance(2 * 24 * time.Hour)                          // 2026-11-27: expired
+		e.clock.Advance(2 * 24 * time.Hour)                         // 2026-11-27: expired
 		verify(`{"token":"`+tok+`"}`, "expired")
 		if err := rec.Flush(context.Background()); err != nil {
 			t.Fatal(err)
