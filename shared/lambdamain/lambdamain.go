@@ -33,7 +33,7 @@ import (
 )
 
 // UsageInterval is how often, at most, an instance writes the usage it
-// counted: at the end of the first invocation at least this long after the
+// counted by default (EnvUsageFlushInterval): at the end of the first invocation at least this long after the
 // previous flush, and when Lambda shuts the instance down (SIGTERM). An
 // instance killed without SIGTERM loses at most this long of its counts
 // (docs/lambda-performance.md).
@@ -53,7 +53,16 @@ const (
 	// EnvGitHubKeys is where GitHub's secret-scanning public keys are read
 	// (leaks only): a URL or a file path; GitHub's own URL when unset.
 	EnvGitHubKeys = "GITHUB_KEYS_URL"
+	// EnvUsageFlushInterval is how often, at most, the verify function
+	// writes the usage it counted (optional, a Go duration from 0s to
+	// MaxUsageInterval, default UsageInterval; 0s writes after every
+	// invocation).
+	EnvUsageFlushInterval = "USAGE_FLUSH_INTERVAL"
 )
+
+// MaxUsageInterval bounds EnvUsageFlushInterval: an instance killed
+// without SIGTERM loses at most that long of its counts.
+const MaxUsageInterval = 5 * time.Minute
 
 // InitMessage is the message of the one log line a function writes when its
 // init is done, with init_ms: the time main took before the runtime loop
@@ -89,13 +98,23 @@ type Config struct {
 	// GitHubKeys is where GitHub's secret-scanning keys are read (leaks
 	// only).
 	GitHubKeys string
+	// UsageInterval is how often, at most, usage is written (verify).
+	UsageInterval time.Duration
 }
 
 // LoadConfig reads f's configuration through getenv and reports every
 // missing or invalid variable at once.
 func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
-	c := Config{Function: f, Table: strings.TrimSpace(getenv(EnvTableName)), CORSOrigin: strings.TrimSpace(getenv(EnvCORSOrigin))}
+	c := Config{Function: f, Table: strings.TrimSpace(getenv(EnvTableName)), CORSOrigin: strings.TrimSpace(getenv(EnvCORSOrigin)), UsageInterval: UsageInterval}
 	var errs []error
+	if v := strings.TrimSpace(getenv(EnvUsageFlushInterval)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > MaxUsageInterval {
+			errs = append(errs, fmt.Errorf("%s=%q is not a duration from 0s to %s", EnvUsageFlushInterval, v, MaxUsageInterval))
+		} else {
+			c.UsageInterval = d
+		}
+	}
 	if c.Table == "" {
 		errs = append(errs, fmt.Errorf("%s is not set: it must name the DynamoDB table", EnvTableName))
 	}
@@ -179,7 +198,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 	opt := wiring.Options{Logger: logger}
 	var rec *usage.Recorder
 	if cfg.Function == authz.FunctionVerify {
-		rec = usage.NewRecorder(st, logger, UsageInterval, nil)
+		rec = usage.NewRecorder(st, logger, cfg.UsageInterval, nil)
 		opt.Usage = rec
 	}
 	deps := wiring.NewDeps(st, opt)

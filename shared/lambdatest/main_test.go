@@ -154,6 +154,9 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 
 	e.fnEnv = []string{
 		"TABLE_NAME=" + b.Table,
+		// Usage is written after every invocation, so a test reads it at
+		// once.
+		"USAGE_FLUSH_INTERVAL=0s",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + b.Endpoint,
 		"AWS_REGION=" + dynamotest.Region,
 		"AWS_ACCESS_KEY_ID=" + dynamotest.AccessKeyID,
@@ -472,12 +475,20 @@ func TestScenario(t *testing.T) {
 		}
 	}
 
-	// The authorizer recorded the use before answering (SyncUsage).
+	// The authorizer counted the uses and wrote them after the invocation
+	// (USAGE_FLUSH_INTERVAL=0s), with the event's source IP and
+	// User-Agent: 1 allowed, 3 forbidden. The show function reads them.
 	show := route{method: "GET", resource: "/v1/api-keys/{id}", params: map[string]string{"id": keyID}}
 	a = gateway(t, owner, show)
 	want(t, a, http.StatusOK)
-	if a.json(t)["last_used_at"] == nil {
-		t.Errorf("last_used_at not recorded by the authorizer: %s", a.body)
+	if k := a.json(t); k["last_used_at"] == nil || k["last_used_ip"] != "203.0.113.7" || k["last_used_user_agent"] != "dotenv-cli/1.4.0" {
+		t.Errorf("last use not recorded by the authorizer: %s", a.body)
+	}
+	a = gateway(t, owner, route{method: "GET", resource: "/v1/api-keys/{id}/usage", params: map[string]string{"id": keyID}})
+	want(t, a, http.StatusOK)
+	totals, _ := a.json(t)["totals"].(map[string]any)
+	if totals["allowed"] != 1.0 || totals["denied"] != 3.0 {
+		t.Errorf("usage through the show function: %s, want 1 allowed and 3 denied", a.body)
 	}
 
 	// Rotate: the old token stops at once, the new one works.
