@@ -21,6 +21,7 @@ import (
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/verify"
 )
 
@@ -253,4 +254,62 @@ func returnsOldItem(t *testing.T, b *dynamotest.Backend) bool {
 		t.Errorf("%s returns the old item on a lost condition: %v, it used to be %v (docs/dynamodb.md)", b.Name, got, want)
 	}
 	return got
+}
+
+// TestUsageCallsPerThousandVerifications: counting usage keeps verification
+// at one GetItem, and a flush costs one UpdateItem per key and day counted
+// plus one per key whose last use was due: 1,000 verifications of 10 keys
+// in one flush interval are 1,000 GetItem and 20 UpdateItem
+// (docs/performance.md).
+func TestUsageCallsPerThousandVerifications(t *testing.T) {
+	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		rec := &recorder{}
+		s := dynamo.New(client(t, b, rec.option), b.Table)
+		ctx := t.Context()
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		const nKeys, nVerify = 10, 1000
+		toks := make([]string, nKeys)
+		for i := range toks {
+			sec, err := token.NewGenerator().New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := testKey(ids("org_"), at)
+			k.ID, k.SecretDigest = sec.KeyID(), sec.Digest()
+			if err := s.CreateKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			toks[i] = sec.Token
+		}
+		rec.take()
+		counter := usage.NewRecorder(s, nil, time.Hour, nil)
+		v := verify.New(s, s, authz.NewCatalog(), time.Now, counter)
+		for i := range nVerify {
+			res, err := v.Authenticate(ctx, toks[i%nKeys])
+			if err != nil || res.Code != verify.CodeOK {
+				t.Fatalf("verification %d: %v %v", i, res.Code, err)
+			}
+			v.RecordUse(res, "", verify.Client{IP: "192.0.2.1", UserAgent: "calls-test"})
+		}
+		ops, _ := rec.take()
+		if got := countOps(ops); got["GetItem"] != nVerify || len(got) != 1 {
+			t.Fatalf("%d verifications made %v, want %d GetItem and nothing else", nVerify, got, nVerify)
+		}
+		if err := counter.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ops, _ = rec.take()
+		if got := countOps(ops); got["UpdateItem"] != 2*nKeys || len(got) != 1 {
+			t.Fatalf("the flush made %v, want %d UpdateItem (one ADD per key and day, one last use per key)", got, 2*nKeys)
+		}
+		t.Logf("%d verifications of %d keys: %d GetItem, then %d UpdateItem in one flush", nVerify, nKeys, nVerify, 2*nKeys)
+	})
+}
+
+func countOps(ops []string) map[string]int {
+	out := map[string]int{}
+	for _, o := range ops {
+		out[o]++
+	}
+	return out
 }
