@@ -337,13 +337,14 @@ func (r *report) markdown() string {
 	}
 	p("\n## Warm verify\n\n")
 	p("One verify function, after its cold start, %d invocations of each kind in a row. *Reported* is the emulator's Duration (handler time inside the function); *round trip* adds the emulator and the loopback HTTP call. ", r.warm)
-	p("A valid token costs one strongly consistent GetItem on moto (a Python server: most of the time is moto's); the last-used write happens at most once a minute per key.\n\n")
+	p("A valid token costs one strongly consistent GetItem on moto (a Python server: most of the time is moto's); usage counting costs nothing on the path (see below).\n\n")
 	p("| invocation | reported median | reported p90 | round trip median | round trip p90 |\n")
 	p("|---|---:|---:|---:|---:|\n")
 	for _, w := range r.warms {
 		p("| %s | %s | %s | %s | %s |\n", w.name, ms(median(w.reported)), ms(pct(w.reported, 90)), ms(median(w.rtt)), ms(pct(w.rtt, 90)))
 	}
 	p("\nAt init each function only reads its environment, loads the AWS configuration (no network), creates one DynamoDB client and builds its router; the first DynamoDB request happens in the first invocation that needs one.\n")
+	p("\n%s", usageCounting)
 	return b.String()
 }
 
@@ -366,3 +367,6 @@ func pct(ds []time.Duration, p int) time.Duration {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// usageCounting is the report's fixed section on usage counting.
+const usageCounting = "## Usage counting\n\nThe verify function counts every decision on a token that matched a key (allowed, forbidden, expired) in memory (shared/usage: one striped lock, no allocation once the key is known in the interval) and writes the counts after the first invocation at least `USAGE_FLUSH_INTERVAL` (default 30 s) after its previous flush: one `UpdateItem ADD` per key and UTC day counted, one conditional last-use `UpdateItem` per key whose last use was due. That invocation pays the writes (8 in flight); all others pay nothing. It registers the SIGTERM internal extension (`lambda.WithEnableSIGTERM`), so when Lambda shuts an idle instance down it writes what is left within 400 ms. A frozen instance writes nothing: counts taken just before an idle period reach the table with its next invocation due for a flush or at its shutdown, so on Lambda they can lag by an instance's idle time (minutes), not only by the interval.\n\n**What can be lost.** An instance that is killed without SIGTERM (a crash, an invocation timeout, an out-of-memory kill) loses what it counted since its last flush: at most `USAGE_FLUSH_INTERVAL` of its verifications (30 s by default), each instance independently. A flush that fails (after the SDK's retries) drops its counts and logs a warning. Counts are an estimate for operators (is this key still used?), not billing.\n"

@@ -798,7 +798,7 @@ type Key struct {
 	// Example: key_3hT8kPq2ZxW1mN4v
 	Id string `json:"id"`
 
-	// LastUsedAt When the token was last verified (allowed or forbidden), written at most about once a minute and up to the usage flush interval late (10 s on the single binary, 30 s on Lambda).
+	// LastUsedAt When the token was last verified (allowed or forbidden), written at most about once a minute, in batches (see getKeyUsage).
 	LastUsedAt *time.Time `json:"last_used_at"`
 
 	// LastUsedIp The client address of the last use: the connection's address on the single binary, API Gateway's source IP for the authorizer, the calling service's address for POST /v1/verify. Absent when unknown.
@@ -922,7 +922,7 @@ type KeySpecExpiration string
 // KeySpecPreset read-only: secrets:read, projects:read, targets:read, environments:read, organizations:read, organization-wide.
 type KeySpecPreset string
 
-// KeyUsage A key's verifications per UTC day over the last 30 days (today included), oldest first, days without any included, with their totals and the key's last uses. Counts reach the store in batches: up to 10 s late on the single binary, up to 30 s on Lambda.
+// KeyUsage A key's verifications per UTC day over the last 30 days (today included), oldest first, days without any included, with their totals and the key's last uses. Counts reach the store in batches: up to 10 s late on the single binary; on Lambda at most every 30 s while an instance is invoked, and when it shuts down.
 type KeyUsage struct {
 	Days []UsageDay `json:"days"`
 
@@ -981,7 +981,7 @@ type KeyWithToken struct {
 	// Example: key_3hT8kPq2ZxW1mN4v
 	Id string `json:"id"`
 
-	// LastUsedAt When the token was last verified (allowed or forbidden), written at most about once a minute and up to the usage flush interval late (10 s on the single binary, 30 s on Lambda).
+	// LastUsedAt When the token was last verified (allowed or forbidden), written at most about once a minute, in batches (see getKeyUsage).
 	LastUsedAt *time.Time `json:"last_used_at"`
 
 	// LastUsedIp The client address of the last use: the connection's address on the single binary, API Gateway's source IP for the authorizer, the calling service's address for POST /v1/verify. Absent when unknown.
