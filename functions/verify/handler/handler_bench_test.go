@@ -14,6 +14,7 @@ import (
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
@@ -32,12 +33,26 @@ func benchRouter(b *testing.B, failing bool) (http.Handler, string) {
 // benchmark's client address (httptest's) has a bucket already, so every
 // request pays the full lookup.
 func benchRouterWith(b *testing.B, limits ratelimit.Config) (http.Handler, string) {
+	return benchRouterOpts(b, limits, false)
+}
+
+// benchRouterOpts is benchRouterWith, counting usage when counted (a
+// usage.Recorder that flushes in the background every 10 s, as edge serve
+// does).
+func benchRouterOpts(b *testing.B, limits ratelimit.Config, counted bool) (http.Handler, string) {
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	d := wiring.NewDeps(st, wiring.Options{AuthFailures: limits})
+	opt := wiring.Options{AuthFailures: limits}
+	if counted {
+		rec := usage.NewRecorder(st, nil, 10*time.Second, nil)
+		rec.Start()
+		b.Cleanup(rec.Close)
+		opt.Usage = rec
+	}
+	d := wiring.NewDeps(st, opt)
 	d.AuthFailures.Failed(httptest.NewRequest("GET", "/", nil).RemoteAddr)
 	r, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1"})
 	if err != nil {
@@ -97,6 +112,14 @@ func BenchmarkVerifyValid(b *testing.B) {
 // in one run.
 func BenchmarkVerifyValidUnlimited(b *testing.B) {
 	h, tok := benchRouterWith(b, ratelimit.Config{})
+	serveLoop(b, h, "POST", "/v1/verify", `{"token":"`+tok+`","permission":"secrets:read"}`, 200)
+}
+
+// BenchmarkVerifyValidCounted is BenchmarkVerifyValid with usage counted
+// per key (the single binary's configuration since usage per key), to
+// compare the two in one run (docs/performance.md).
+func BenchmarkVerifyValidCounted(b *testing.B) {
+	h, tok := benchRouterOpts(b, ratelimit.DefaultConfig(), true)
 	serveLoop(b, h, "POST", "/v1/verify", `{"token":"`+tok+`","permission":"secrets:read"}`, 200)
 }
 
