@@ -32,13 +32,19 @@ type world struct {
 
 func newWorld(t *testing.T, limits ratelimit.Config) *world {
 	t.Helper()
+	return newWorldCounting(t, limits, nil)
+}
+
+// newWorldCounting is newWorld with usage recorded by rec.
+func newWorldCounting(t *testing.T, limits ratelimit.Config, rec verify.UsageRecorder) *world {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "keys.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	w := &world{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	w.deps = wiring.NewDeps(st, wiring.Options{Now: func() time.Time { return w.now }, AuthFailures: limits})
+	w.deps = wiring.NewDeps(st, wiring.Options{Now: func() time.Time { return w.now }, AuthFailures: limits, Usage: rec})
 	ctx := context.Background()
 	_, owner, err := w.deps.Keys.Bootstrap(ctx, "Acme")
 	if err != nil {
