@@ -238,6 +238,11 @@ func (r *keyRecord) key() (*keys.Key, error) {
 		if k.Previous.ExpiresAt, err = parseTime(r.PrevExpiresAt); err != nil {
 			return nil, fmt.Errorf("key %s: %w", r.ID, err)
 		}
+		// Its last use (AddUsage).
+		if k.Previous.LastUsedAt, err = parseTime(r.PrevLastUsedAt); err != nil {
+			return nil, fmt.Errorf("key %s: %w", r.ID, err)
+		}
+		k.Previous.LastUsedIP, k.Previous.LastUsedUserAgent = r.PrevLastUsedIP, r.PrevLastUsedUA
 	}
 	return k, nil
 }
