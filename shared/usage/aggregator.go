@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/dotenv/apikeys/shared/token"
 )
 
 // LastUseInterval is how often, at most, a token's stored last use is
@@ -18,8 +20,9 @@ type Use struct {
 	// Reason is why it was denied ("" when allowed).
 	Reason Reason
 	// Previous is set when the token was the key's previous one (a
-	// rotation's grace).
-	Previous bool
+	// rotation's grace), PreviousDigest to that token's digest.
+	Previous       bool
+	PreviousDigest token.Digest
 	// At is when, IP and UserAgent from where (the client as the door
 	// that verified sees it).
 	At        time.Time
@@ -58,7 +61,8 @@ type dayKey struct {
 
 // pending is a key's last uses waiting for the next flush.
 type pending struct {
-	cur, prev LastUse
+	cur, prev  LastUse
+	prevDigest token.Digest
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -120,6 +124,9 @@ func (a *Aggregator) Record(id string, u Use) {
 		}
 		if use.Newer(*slot) {
 			*slot = use
+			if u.Previous {
+				p.prevDigest = u.PreviousDigest
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -151,7 +158,7 @@ func (a *Aggregator) Drain() Batch {
 				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, LastUse: p.cur})
 			}
 			if !p.prev.At.IsZero() {
-				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, Previous: true, LastUse: p.prev})
+				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, Previous: true, PreviousDigest: p.prevDigest, LastUse: p.prev})
 			}
 		}
 	}

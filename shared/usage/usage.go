@@ -10,6 +10,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/dotenv/apikeys/shared/token"
 )
 
 // Reason is the stable code of why a verification was denied.
@@ -105,10 +107,12 @@ type DayDelta struct {
 
 // LastUseDelta is a key's last use to store unless the stored one is as
 // recent or more. Previous is for the token a rotation replaced while its
-// grace runs.
+// grace runs: PreviousDigest is its digest, and the use is stored only
+// while the key's previous token is still that one.
 type LastUseDelta struct {
-	KeyID    string
-	Previous bool
+	KeyID          string
+	Previous       bool
+	PreviousDigest token.Digest
 	LastUse
 }
 
@@ -127,8 +131,9 @@ type Store interface {
 	// AddUsage adds the batch's counts (atomically per day: concurrent
 	// writers never lose a count) and stores each last use on its key
 	// unless the stored one is as recent or more (last use never moves
-	// backwards). It never changes a key's Version. A key that does not
-	// exist gets no last use.
+	// backwards); a previous token's only while the key's previous token
+	// has its digest. It never changes a key's Version. A key that does
+	// not exist gets no last use.
 	AddUsage(ctx context.Context, b Batch) error
 	// KeyUsage returns the key's days from from to to (DateLayout, both
 	// included) that have counts, oldest first; fault.ErrNotFound when the

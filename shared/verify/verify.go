@@ -145,7 +145,7 @@ func (v *Verifier) RecordUse(res Result, reason usage.Reason, c Client) {
 		// authenticated one.
 		u.Stored = now
 	case res.Previous && res.Key.Previous != nil:
-		u.Stored = res.Key.Previous.LastUsedAt
+		u.Stored, u.PreviousDigest = res.Key.Previous.LastUsedAt, res.Key.Previous.Digest
 	}
 	v.usage.Record(res.Key.ID, u)
 }

@@ -89,3 +89,44 @@ func TestKeyUsage(t *testing.T) {
 		}
 	})
 }
+
+// TestPreviousTokenLastUse: during a rotation's grace the previous token's
+// uses are counted on the key and its last use is shown apart from the
+// current token's, on every engine.
+func TestPreviousTokenLastUse(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		ref := &storeRef{}
+		rec := usage.NewRecorder(ref, nil, time.Hour, nil)
+		e := newEnv(t, func(o *wiring.Options) { o.Usage = rec })
+		ref.Store = e.deps.Usage
+		id, old := e.newKey(`{"name":"ci","preset":"read-only","expiration":"never"}`)
+		r := e.do("POST", "/v1/api-keys/"+id+"/rotate", e.owner, `{"grace_seconds":3600}`, nil)
+		if r.status != 200 {
+			t.Fatalf("rotate with grace = %d %s", r.status, r.raw)
+		}
+		cur := r.str("token")
+		e.clock.Advance(time.Minute)
+		if v := e.do("POST", "/v1/verify", "", `{"token":"`+old+`"}`, map[string]string{"User-Agent": "old-ci/1"}); v.body["previous_token"] != true {
+			t.Fatalf("verify the previous token: %s", v.raw)
+		}
+		e.clock.Advance(time.Minute)
+		if v := e.do("POST", "/v1/verify", "", `{"token":"`+cur+`"}`, map[string]string{"User-Agent": "new-ci/1"}); v.str("code") != "ok" {
+			t.Fatalf("verify the new token: %s", v.raw)
+		}
+		if err := rec.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		k := e.do("GET", "/v1/api-keys/"+id, e.owner, "", nil)
+		if k.str("previous_token_last_used_at") != "2026-11-25T12:01:00.000Z" || k.str("previous_token_last_used_user_agent") != "old-ci/1" || k.str("previous_token_last_used_ip") != "127.0.0.1" {
+			t.Fatalf("previous token's last use: %s", k.raw)
+		}
+		if k.str("last_used_at") != "2026-11-25T12:02:00.000Z" || k.str("last_used_user_agent") != "new-ci/1" {
+			t.Fatalf("current token's last use: %s", k.raw)
+		}
+		u := e.do("GET", "/v1/api-keys/"+id+"/usage", e.owner, "", nil)
+		totals, _ := u.body["totals"].(map[string]any)
+		if totals["allowed"] != 2.0 || u.str("previous_token_last_used_user_agent") != "old-ci/1" {
+			t.Fatalf("usage during the grace: %s", u.raw)
+		}
+	})
+}

@@ -230,7 +230,12 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		next := *in
 		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
 		next.LastUsedIP, next.LastUsedUA = cur.LastUsedIP, cur.LastUsedUA
-		next.PrevLastUsedAt, next.PrevLastUsedIP, next.PrevLastUsedUA = cur.PrevLastUsedAt, cur.PrevLastUsedIP, cur.PrevLastUsedUA
+		if next.PrevDigest != nil && !next.PrevLastUsedAt.IsZero() {
+			// A previous token in use keeps what verification recorded; a
+			// new one (a rotation's) starts without a last use, and none
+			// without a previous token.
+			next.PrevLastUsedAt, next.PrevLastUsedIP, next.PrevLastUsedUA = cur.PrevLastUsedAt, cur.PrevLastUsedIP, cur.PrevLastUsedUA
+		}
 		v, err := encodeKey(&next)
 		if err != nil {
 			return refuse(err)

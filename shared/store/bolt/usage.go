@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -125,8 +126,8 @@ func storeLastUse(tx *bbolt.Tx, l usage.LastUseDelta) error {
 	}
 	at := utc(l.At).Truncate(time.Millisecond)
 	if l.Previous {
-		if !at.After(cur.PrevLastUsedAt) {
-			return nil
+		if !bytes.Equal(cur.PrevDigest, l.PreviousDigest[:]) || !at.After(cur.PrevLastUsedAt) {
+			return nil // another previous token (or none) by now, or older
 		}
 		cur.PrevLastUsedAt, cur.PrevLastUsedIP, cur.PrevLastUsedUA = at, l.IP, l.UserAgent
 	} else {

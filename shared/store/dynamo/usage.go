@@ -124,6 +124,10 @@ func (s *Store) storeLastUse(ctx context.Context, l usage.LastUseDelta) error {
 	}
 	cond := expression.AttributeExists(expression.Name(AttrPK)).
 		And(expression.AttributeNotExists(last).Or(last.LessThan(expression.Value(formatTime(at)))))
+	if l.Previous {
+		// Only while the key's previous token is still the one verified.
+		cond = cond.And(expression.Name(attrPrevDigest).Equal(expression.Value(l.PreviousDigest[:])))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(up).WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("dynamo: build last use: %w", err)

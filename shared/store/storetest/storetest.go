@@ -61,7 +61,10 @@
 //     under concurrent writers (never lost); KeyUsage answers only the days
 //     from..to that have counts, oldest first, and fault.ErrNotFound for a
 //     missing or deleted key; a last use never moves backwards and never
-//     changes the Version; AddUsage never creates a key.
+//     changes the Version; AddUsage never creates a key. A previous
+//     token's last use is stored only while the key's previous token has
+//     the digest it names; an edit keeps it, a new previous token (a
+//     rotation's) starts without one.
 //   - One item that does not decode never takes down a listing: it is
 //     skipped, reported in Page.Unreadable by id and does not count toward
 //     the page size. GetKey answers it with a *keys.UnreadableError
@@ -116,6 +119,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Usage/ConcurrentWriters", testUsageConcurrent},
 		{"Usage/LastUse", testUsageLastUse},
 		{"Usage/DeletedKey", testUsageDeletedKey},
+		{"Usage/PreviousTokenLastUse", testUsagePreviousLastUse},
 		{"Organizations", testOrganizations},
 		{"Nodes/CreateGet", testNodeCreateGet},
 		{"Nodes/ParentNotFound", testNodeParentNotFound},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/usage"
 )
@@ -146,4 +147,56 @@ func testUsageDeletedKey(t *testing.T, s store.Store) {
 	wantErr(t, "GetKey of a deleted key after a flush", err, fault.ErrNotFound)
 	_, err = s.KeyUsage(t.Context(), k.ID, "2026-03-01", "2026-03-30")
 	wantErr(t, "KeyUsage of a deleted key after a flush", err, fault.ErrNotFound)
+}
+
+func testUsagePreviousLastUse(t *testing.T, s store.Store) {
+	org := newOrg(t, s).ID
+	at := now()
+	k := newKey(org, at.Add(-time.Hour))
+	mustCreateKey(t, s, k)
+	update := func(next *keys.Key, expected int64) *keys.Key {
+		t.Helper()
+		next.Version = expected + 1
+		if err := s.UpdateKey(t.Context(), next, expected); err != nil {
+			t.Fatalf("UpdateKey to version %d: %v", next.Version, err)
+		}
+		return mustGetKey(t, s, k.ID)
+	}
+	// Rotate with a grace period: the old token becomes the previous one.
+	rot := k.Clone()
+	rot.Previous = &keys.PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: at.Add(time.Hour)}
+	rot.SecretDigest = randomDigest()
+	got := update(rot, 1)
+	prevUse := func(digest [32]byte, when time.Time, ip string) {
+		t.Helper()
+		mustAddUsage(t, s, usage.Batch{LastUses: []usage.LastUseDelta{{KeyID: k.ID, Previous: true, PreviousDigest: digest, LastUse: usage.LastUse{At: when, IP: ip, UserAgent: "old-ci/1"}}}})
+	}
+	prevUse(k.SecretDigest, at, "192.0.2.1")
+	prevUse(randomDigest(), at.Add(time.Minute), "192.0.2.9") // not the key's previous token: ignored
+	got = mustGetKey(t, s, k.ID)
+	if p := got.Previous; p == nil || !sameTime(at, p.LastUsedAt) || p.LastUsedIP != "192.0.2.1" || p.LastUsedUserAgent != "old-ci/1" {
+		t.Fatalf("previous token's last use = %+v, want %v from 192.0.2.1 (old-ci/1)", got.Previous, at)
+	}
+	if !got.LastUsedAt.IsZero() || got.LastUsedIP != "" || got.Version != 2 {
+		t.Fatalf("the previous token's use changed the current one's or the version: %+v", got)
+	}
+	// An edit keeps it.
+	ed := got.Clone()
+	ed.Name = "edited"
+	got = update(ed, 2)
+	if p := got.Previous; p == nil || !sameTime(at, p.LastUsedAt) || p.LastUsedIP != "192.0.2.1" {
+		t.Fatalf("after an edit the previous token's last use = %+v, want it kept", got.Previous)
+	}
+	// Rotating again makes another previous token, never used yet.
+	again := got.Clone()
+	again.Previous = &keys.PreviousToken{Digest: got.SecretDigest, Hint: got.Hint, ExpiresAt: at.Add(time.Hour)}
+	again.SecretDigest = randomDigest()
+	got = update(again, 3)
+	if p := got.Previous; p == nil || !p.LastUsedAt.IsZero() || p.LastUsedIP != "" {
+		t.Fatalf("a new previous token inherited a last use: %+v", got.Previous)
+	}
+	prevUse(k.SecretDigest, at.Add(2*time.Minute), "192.0.2.1") // the token it replaced: ignored
+	if p := mustGetKey(t, s, k.ID).Previous; !p.LastUsedAt.IsZero() {
+		t.Fatalf("a flush for the replaced previous token wrote on the new one: %+v", p)
+	}
 }
