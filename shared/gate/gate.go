@@ -157,8 +157,11 @@ func (g *Gate) authenticate(ctx context.Context, c Caller) (d Decision, ok bool,
 		if c.Client != "" {
 			g.limiter.Failed(c.Client)
 		}
-		if res.Code == verify.CodeExpired {
+		switch res.Code {
+		case verify.CodeExpired:
 			g.verifier.RecordUse(res, usage.ReasonExpired, verify.Client{IP: c.ip(), UserAgent: c.UserAgent})
+		case verify.CodeRevoked:
+			g.verifier.RecordUse(res, usage.ReasonRevoked, verify.Client{IP: c.ip(), UserAgent: c.UserAgent})
 		}
 		return Decision{Outcome: Unauthenticated, Auth: res.Code}, false, nil
 	}

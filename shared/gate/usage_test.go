@@ -8,6 +8,7 @@ import (
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/gate"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/token"
 	"github.com/dotenv/apikeys/shared/usage"
@@ -48,6 +49,13 @@ func TestDecisionsAreCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	leaked, err := w.deps.Keys.Create(ctx, w.owner, keys.Spec{Name: new("leaked"), AllowAll: new(true), Expiration: new("never")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.deps.Keys.ReportLeak(ctx, keys.LeakReport{Token: leaked.Token, Reporter: "self_report"}); err != nil {
+		t.Fatal(err)
+	}
 	owner := w.owner
 	caller := func(tok string) gate.Caller {
 		return gate.Caller{Token: tok, Client: "192.0.2.1:5000", UserAgent: "ci/1"}
@@ -75,6 +83,7 @@ func TestDecisionsAreCounted(t *testing.T) {
 			return g.Permission(ctx, caller(w.scopedToken), "environments:delete", authz.Node{Environment: w.env})
 		}, usage.ReasonForbidden},
 		{"expired", func() (gate.Decision, error) { return g.Route(ctx, caller(w.expiredToken), getEnv, w.envParams(w.env)) }, usage.ReasonExpired},
+		{"revoked", func() (gate.Decision, error) { return g.Route(ctx, caller(leaked.Token), getEnv, w.envParams(w.env)) }, usage.ReasonRevoked},
 		{"malformed token", func() (gate.Decision, error) { return g.Route(ctx, caller("dotenv_nope"), getEnv, w.envParams(w.env)) }, none},
 		{"unknown token", func() (gate.Decision, error) { return g.Route(ctx, caller(unknown.Token), getEnv, w.envParams(w.env)) }, none},
 		{"principal", func() (gate.Decision, error) {
@@ -100,8 +109,8 @@ func TestDecisionsAreCounted(t *testing.T) {
 			if u.Reason != tc.want || u.IP != "192.0.2.1" || u.UserAgent != "ci/1" || !u.At.Equal(w.now) {
 				t.Fatalf("counted %+v, want reason %q from 192.0.2.1, ci/1, at %v", u, tc.want, w.now)
 			}
-			if (tc.want == usage.ReasonExpired) != (u.At.Sub(u.Stored) < usage.LastUseInterval) {
-				t.Fatalf("an expired key's use must not (and any other must) make its last use due: %+v", u)
+			if (tc.want == usage.ReasonExpired || tc.want == usage.ReasonRevoked) != (u.At.Sub(u.Stored) < usage.LastUseInterval) {
+				t.Fatalf("an expired or revoked key's use must not (and any other must) make its last use due: %+v", u)
 			}
 		})
 	}

@@ -21,10 +21,11 @@ type Reason string
 const (
 	ReasonForbidden Reason = "forbidden"
 	ReasonExpired   Reason = "expired"
+	ReasonRevoked   Reason = "revoked"
 )
 
 // Reasons lists every denied reason, in the order answers list them.
-var Reasons = [...]Reason{ReasonForbidden, ReasonExpired}
+var Reasons = [...]Reason{ReasonForbidden, ReasonExpired, ReasonRevoked}
 
 // Days is how many UTC days (today included) the usage answer covers.
 const Days = 30

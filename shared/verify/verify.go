@@ -37,9 +37,9 @@ const (
 // Result is the outcome of authenticating a token.
 type Result struct {
 	Code Code
-	// Key is set when Code is CodeOK (or CodeForbidden after Authorize)
-	// and CodeExpired (to count the denial on the key, never to act as
-	// it). It may be shared with the store's cache: read-only.
+	// Key is set when Code is CodeOK (or CodeForbidden after Authorize),
+	// CodeExpired and CodeRevoked (to count the denial on the key, never
+	// to act as it). It may be shared with the store's cache: read-only.
 	Key *keys.Key
 	// Previous is set when the token is the key's previous token, still
 	// in its grace period (Key.Previous.ExpiresAt says until when).
@@ -140,9 +140,9 @@ func (v *Verifier) RecordUse(res Result, reason usage.Reason, c Client) {
 	now := v.now()
 	u := usage.Use{Reason: reason, Previous: res.Previous, At: now, IP: c.IP, UserAgent: c.UserAgent, Stored: res.Key.LastUsedAt}
 	switch {
-	case reason == usage.ReasonExpired:
-		// Counted, but an expired key's last use stays its last
-		// authenticated one.
+	case reason == usage.ReasonExpired, reason == usage.ReasonRevoked:
+		// Counted, but an expired or revoked key's last use stays its
+		// last authenticated one.
 		u.Stored = now
 	case res.Previous && res.Key.Previous != nil:
 		u.Stored, u.PreviousDigest = res.Key.Previous.LastUsedAt, res.Key.Previous.Digest

@@ -1234,7 +1234,7 @@ type UsageCount struct {
 	// Denied Verifications denied: the sum of denied_by.
 	Denied int64 `json:"denied"`
 
-	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, or the resource is not in its organization), expired (issue 12 adds ip_not_allowed and revoked).
+	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, the resource is not in its organization, or the authorizer does not know the route), expired, revoked (a leaked token); issue 12 adds ip_not_allowed.
 	//
 	// Example: {"expired":1,"forbidden":2}
 	DeniedBy map[string]int64 `json:"denied_by"`
@@ -1253,7 +1253,7 @@ type UsageDay struct {
 	// Denied Verifications denied: the sum of denied_by.
 	Denied int64 `json:"denied"`
 
-	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, or the resource is not in its organization), expired (issue 12 adds ip_not_allowed and revoked).
+	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, the resource is not in its organization, or the authorizer does not know the route), expired, revoked (a leaked token); issue 12 adds ip_not_allowed.
 	//
 	// Example: {"expired":1,"forbidden":2}
 	DeniedBy map[string]int64 `json:"denied_by"`
