@@ -166,14 +166,14 @@ func testUsagePreviousLastUse(t *testing.T, s store.Store) {
 	rot := k.Clone()
 	rot.Previous = &keys.PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: at.Add(time.Hour)}
 	rot.SecretDigest = randomDigest()
-	got := update(rot, 1)
+	update(rot, 1)
 	prevUse := func(digest [32]byte, when time.Time, ip string) {
 		t.Helper()
 		mustAddUsage(t, s, usage.Batch{LastUses: []usage.LastUseDelta{{KeyID: k.ID, Previous: true, PreviousDigest: digest, LastUse: usage.LastUse{At: when, IP: ip, UserAgent: "old-ci/1"}}}})
 	}
 	prevUse(k.SecretDigest, at, "192.0.2.1")
 	prevUse(randomDigest(), at.Add(time.Minute), "192.0.2.9") // not the key's previous token: ignored
-	got = mustGetKey(t, s, k.ID)
+	got := mustGetKey(t, s, k.ID)
 	if p := got.Previous; p == nil || !sameTime(at, p.LastUsedAt) || p.LastUsedIP != "192.0.2.1" || p.LastUsedUserAgent != "old-ci/1" {
 		t.Fatalf("previous token's last use = %+v, want %v from 192.0.2.1 (old-ci/1)", got.Previous, at)
 	}
