@@ -2,6 +2,7 @@ package authz
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"time"
 )
@@ -177,12 +178,15 @@ func (c *Catalog) ExpandPreset(name string) ([]Grant, bool) {
 }
 
 // Access is what a key may do: allow-all, or a list of grants, until an
-// optional expiry.
+// optional expiry, from an optional list of networks.
 type Access struct {
 	AllowAll bool
 	Grants   []Grant
 	// ExpiresAt is the zero time for a key that never expires.
 	ExpiresAt time.Time
+	// AllowedNetworks are the networks the key may be used from, in
+	// NormalizeNetworks form; empty means anywhere (AllowsAddr).
+	AllowedNetworks []netip.Prefix
 }
 
 // Allows reports whether the access allows permission perm on node n: a
@@ -233,8 +237,8 @@ func (a Access) OrganizationWide(c *Catalog, perm string) bool {
 
 // EscalationError names what a caller tried to give beyond its own access.
 type EscalationError struct {
-	// Field is the request field concerned ("allow_all", "expires_at" or
-	// "permissions[i]").
+	// Field is the request field concerned ("allow_all", "expires_at",
+	// "permissions[i]", "allowed_cidrs" or "allowed_cidrs[i]").
 	Field string
 	// Reason is a sentence for the user.
 	Reason string
@@ -245,9 +249,11 @@ func (e *EscalationError) Error() string { return e.Field + ": " + e.Reason }
 // CheckNoEscalation enforces that a key made or changed by caller is never
 // stronger than caller: allow-all only from allow-all, every grant covered by
 // one of caller's (same permission or a wildcard of its group, on the same
-// node or an ancestor), and an expiry no later than caller's. The refusal's
-// reason names what the caller really lacks: the permission itself, a scope
-// wide enough, a late enough expiry, or allow-all.
+// node or an ancestor), an expiry no later than caller's, and, when caller
+// is restricted to networks, every network of the key inside one of
+// caller's (a key usable from anywhere is not). The refusal's reason names
+// what the caller really lacks: the permission itself, a scope wide enough,
+// a late enough expiry, the networks, or allow-all.
 func CheckNoEscalation(c *Catalog, caller, wanted Access) error {
 	if !caller.ExpiresAt.IsZero() {
 		if wanted.ExpiresAt.IsZero() {
@@ -256,6 +262,9 @@ func CheckNoEscalation(c *Catalog, caller, wanted Access) error {
 		if wanted.ExpiresAt.After(caller.ExpiresAt) {
 			return &EscalationError{Field: "expires_at", Reason: "your key expires at " + FormatTime(caller.ExpiresAt) + ", earlier than the asked expiry " + FormatTime(wanted.ExpiresAt)}
 		}
+	}
+	if err := checkNetworks(caller, wanted); err != nil {
+		return err
 	}
 	if caller.AllowAll {
 		return nil
