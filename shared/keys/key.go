@@ -4,6 +4,7 @@ package keys
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -117,6 +118,7 @@ func (k *Key) Clone() *Key {
 		p := *k.Previous
 		c.Previous = &p
 	}
+	c.AllowedNetworks = append([]netip.Prefix(nil), k.AllowedNetworks...)
 	return &c
 }
 

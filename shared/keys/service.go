@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -71,6 +72,7 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	if err != nil {
 		return Created{}, err
 	}
+	access.AllowedNetworks = spec.networks(&fe)
 	exp, given, err := spec.expiry(now)
 	if err = fe.Check(err); err != nil {
 		return Created{}, err
@@ -86,6 +88,7 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 		return Created{}, err
 	}
 	access.Grants = authz.NormalizeGrants(s.catalog, access.Grants)
+	access.AllowedNetworks = authz.NormalizeNetworks(access.AllowedNetworks)
 	if err := s.checkQuota(ctx, caller.OrganizationID); err != nil {
 		return Created{}, err
 	}
@@ -233,6 +236,7 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 	if err != nil {
 		return nil, nil, err
 	}
+	networks := spec.networks(&fe)
 	setsAccess := spec.PermissionsSet || spec.Preset != nil || (spec.AllowAll != nil && *spec.AllowAll)
 	_, _, err = spec.expiry(s.now().UTC().Truncate(time.Millisecond))
 	if err = fe.Check(err); err != nil {
@@ -246,10 +250,13 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 			k.Name = *spec.Name
 		}
 		if setsAccess {
-			exp := k.ExpiresAt
+			exp, nets := k.ExpiresAt, k.AllowedNetworks
 			k.Access = access
 			k.Grants = append([]authz.Grant(nil), access.Grants...)
-			k.ExpiresAt = exp
+			k.ExpiresAt, k.AllowedNetworks = exp, nets
+		}
+		if spec.AllowedCIDRsSet {
+			k.AllowedNetworks = append([]netip.Prefix(nil), networks...)
 		}
 		exp, given, err := spec.expiry(now)
 		if err != nil {
@@ -409,6 +416,7 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, err
 		}
 		k.Grants = authz.NormalizeGrants(s.catalog, k.Grants)
+		k.AllowedNetworks = authz.NormalizeNetworks(k.AllowedNetworks)
 		if sameKey(cur, k, s.catalog) {
 			return cur.Clone(), nil
 		}
@@ -435,12 +443,13 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 }
 
 // sameKey reports whether next changes nothing of cur: same name, secret,
-// previous token, normalized access and expiry.
+// previous token, normalized access, expiry and networks.
 func sameKey(cur, next *Key, c *authz.Catalog) bool {
 	return cur.Name == next.Name && cur.SecretDigest == next.SecretDigest &&
 		samePrevious(cur.Previous, next.Previous) &&
 		cur.AllowAll == next.AllowAll && cur.ExpiresAt.Equal(next.ExpiresAt) &&
-		slices.Equal(authz.NormalizeGrants(c, cur.Grants), next.Grants)
+		slices.Equal(authz.NormalizeGrants(c, cur.Grants), next.Grants) &&
+		slices.Equal(authz.NormalizeNetworks(cur.AllowedNetworks), next.AllowedNetworks)
 }
 
 // samePrevious reports whether two previous tokens are the same token with
@@ -453,13 +462,13 @@ func samePrevious(a, b *PreviousToken) bool {
 }
 
 // checkManage holds a caller managing another key to no-escalation: it may
-// edit, rotate or delete only keys whose current access and expiry its own
-// covers.
+// edit, rotate or delete only keys whose current access, expiry and
+// networks its own covers.
 func (s *Service) checkManage(caller authz.Principal, k *Key) error {
 	err := authz.CheckNoEscalation(s.catalog, caller.Access, k.Access)
 	var esc *authz.EscalationError
 	if errors.As(err, &esc) {
-		return fault.New(fault.CodeForbidden, "you can only manage keys whose access and expiry your own key covers: %s", esc.Reason)
+		return fault.New(fault.CodeForbidden, "you can only manage keys whose access, expiry and networks your own key covers: %s", esc.Reason)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode"
@@ -49,6 +50,11 @@ type Spec struct {
 	AllowAll       *bool
 	Expiration     *string
 	ExpiresAt      *time.Time
+	// AllowedCIDRs is the network allowlist asked for (each a CIDR or a
+	// single address); AllowedCIDRsSet is true when the request had an
+	// "allowed_cidrs" field, even an empty one (edit: [] clears the list).
+	AllowedCIDRs    []string
+	AllowedCIDRsSet bool
 	// Invalid holds field errors found while converting the request (an
 	// expires_at that is not a date-time); they are answered together with
 	// the service's own.
@@ -148,4 +154,27 @@ func (s Spec) accessChoice() (int, error) {
 
 func grantField(i int, rest string) string {
 	return fmt.Sprintf("permissions[%d]%s", i, rest)
+}
+
+// networks parses the spec's allowlist, in request order (so that an
+// escalation refusal can name the request's index), recording every
+// refusal in fe: allowed_cidrs out_of_range beyond authz.MaxNetworks
+// entries, allowed_cidrs[i] invalid for an entry that is not a network
+// (host bits set included: docs/security.md, "Network allowlists"). An
+// empty list is nil: anywhere.
+func (s Spec) networks(fe *fault.Fields) []netip.Prefix {
+	if len(s.AllowedCIDRs) > authz.MaxNetworks {
+		fe.Add("allowed_cidrs", fault.FieldOutOfRange, "at most %d networks (got %d)", authz.MaxNetworks, len(s.AllowedCIDRs))
+		return nil
+	}
+	var out []netip.Prefix
+	for i, c := range s.AllowedCIDRs {
+		p, err := authz.ParseNetwork(c)
+		if err != nil {
+			fe.Add(fmt.Sprintf("allowed_cidrs[%d]", i), fault.FieldInvalid, "%s", err.Error())
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }

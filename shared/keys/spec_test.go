@@ -2,6 +2,8 @@ package keys
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +130,52 @@ func TestStatus(t *testing.T) {
 		if got := k.Status(now); got != tt.want {
 			t.Errorf("expiry %v: %s, want %s", tt.exp, got, tt.want)
 		}
+	}
+}
+
+func TestNetworks(t *testing.T) {
+	many := make([]string, 33)
+	for i := range many {
+		many[i] = fmt.Sprintf("10.0.%d.0/24", i)
+	}
+	tests := []struct {
+		name   string
+		cidrs  []string
+		want   string   // the parsed list, request order
+		fields []string // the field errors
+	}{
+		{"none", nil, "", nil},
+		{"IPv4 and IPv6, request order kept", []string{"2001:db8::/32", "203.0.113.0/24"}, "2001:db8::/32 203.0.113.0/24", nil},
+		{"single addresses", []string{"203.0.113.7", "2001:db8::1"}, "203.0.113.7/32 2001:db8::1/128", nil},
+		{"mapped", []string{"::ffff:10.0.0.0/104"}, "10.0.0.0/8", nil},
+		{"32 entries", many[:32], strings.Join(many[:32], " "), nil},
+		{"33 entries", many, "", []string{"allowed_cidrs"}},
+		{"every bad entry named", []string{"10.0.0.0/8", "10.0.0.1/8", "nope", "10.0.0.0/40"}, "10.0.0.0/8", []string{"allowed_cidrs[1]", "allowed_cidrs[2]", "allowed_cidrs[3]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fe fault.Fields
+			got := Spec{AllowedCIDRs: tt.cidrs, AllowedCIDRsSet: true}.networks(&fe)
+			s := make([]string, len(got))
+			for i, p := range got {
+				s[i] = p.String()
+			}
+			if strings.Join(s, " ") != tt.want {
+				t.Errorf("networks = %v, want %s", s, tt.want)
+			}
+			var fields []string
+			var e *fault.Error
+			if errors.As(fe.Err(), &e) {
+				for _, f := range e.Fields {
+					fields = append(fields, f.Field)
+					if f.Field == "allowed_cidrs" && f.Code != fault.FieldOutOfRange {
+						t.Errorf("allowed_cidrs code %s, want %s", f.Code, fault.FieldOutOfRange)
+					}
+				}
+			}
+			if !slices.Equal(fields, tt.fields) {
+				t.Errorf("field errors on %v, want %v", fields, tt.fields)
+			}
+		})
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 // KeyDiff returns the stored name of the first field in which got differs
 // from want ("" when none). Times are compared as instants (Equal), a nil
-// and an empty grant list are the same.
+// and an empty grant (or network) list are the same.
 func KeyDiff(want, got *keys.Key) string {
 	switch {
 	case got.ID != want.ID:
@@ -31,6 +31,8 @@ func KeyDiff(want, got *keys.Key) string {
 		return "allow_all"
 	case !slices.Equal(got.Grants, want.Grants):
 		return "permissions"
+	case !slices.Equal(got.AllowedNetworks, want.AllowedNetworks):
+		return "allowed_cidrs"
 	case got.SecretDigest != want.SecretDigest:
 		return "secret_digest"
 	case got.Hint != want.Hint:

@@ -41,6 +41,9 @@ type KeySpec struct {
 	AllowAll    *bool    `json:"allow_all"`
 	Expiration  *string  `json:"expiration"`
 	ExpiresAt   *string  `json:"expires_at"`
+	// AllowedCIDRs are the networks the key may be used from (absent:
+	// unchanged on edit, anywhere on create; [] anywhere).
+	AllowedCIDRs *[]string `json:"allowed_cidrs"`
 }
 
 // Spec converts the body to the domain's request. An expires_at that is not
@@ -48,6 +51,9 @@ type KeySpec struct {
 // answers it together with every other field error.
 func (s KeySpec) Spec() (keys.Spec, error) {
 	out := keys.Spec{Name: s.Name, Preset: s.Preset, AllowAll: s.AllowAll, Expiration: s.Expiration}
+	if s.AllowedCIDRs != nil {
+		out.AllowedCIDRs, out.AllowedCIDRsSet = *s.AllowedCIDRs, true
+	}
 	if s.Permissions != nil {
 		out.PermissionsSet = true
 		for _, g := range *s.Permissions {
@@ -109,6 +115,9 @@ type Key struct {
 	// unless it has also expired).
 	Revocation *Revocation `json:"revocation"`
 	Token      string      `json:"token,omitempty"`
+	// AllowedCIDRs are the networks the key may be used from, normalized;
+	// always present, [] for anywhere.
+	AllowedCIDRs []string `json:"allowed_cidrs"`
 }
 
 // Revocation says why a key was revoked: reason "leaked", who reported it
@@ -200,6 +209,10 @@ func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 		out.PreviousTokenExpiresAt, out.PreviousTokenHint = OptTime(p.ExpiresAt), p.Hint
 		out.PreviousTokenLastUsedAt = OptTime(p.LastUsedAt)
 		out.PreviousTokenLastUsedIP, out.PreviousTokenLastUsedUserAgent = p.LastUsedIP, p.LastUsedUserAgent
+	}
+	out.AllowedCIDRs = make([]string, len(k.AllowedNetworks))
+	for i, p := range k.AllowedNetworks {
+		out.AllowedCIDRs[i] = p.String()
 	}
 	for _, g := range k.Grants {
 		wg := Grant{Permission: g.Permission}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/token"
 )
 
@@ -55,6 +58,9 @@ type keyRecord struct {
 	PrevLastUsedIP string    `json:"prev_last_used_ip,omitempty"`
 	PrevLastUsedUA string    `json:"prev_last_used_ua,omitempty"`
 	Version        int64     `json:"version"`
+	// Networks is the allowlist in normal form (store.CheckNetworks),
+	// decoded here once: the cache holds parsed prefixes.
+	Networks []netip.Prefix `json:"allowed_cidrs,omitempty"`
 }
 
 // grantRecord is the stored form of an authz.Grant.
@@ -99,6 +105,9 @@ func keyRecordOf(k *keys.Key) *keyRecord {
 		r.PrevDigest, r.PrevHint, r.PrevExpiresAt = append([]byte(nil), p.Digest[:]...), p.Hint, utc(p.ExpiresAt)
 		r.PrevLastUsedAt, r.PrevLastUsedIP, r.PrevLastUsedUA = utc(p.LastUsedAt), p.LastUsedIP, p.LastUsedUserAgent
 	}
+	if len(k.AllowedNetworks) > 0 {
+		r.Networks = slices.Clone(k.AllowedNetworks)
+	}
 	if len(k.Grants) > 0 {
 		r.Grants = make([]grantRecord, len(k.Grants))
 		for i, g := range k.Grants {
@@ -126,6 +135,9 @@ func (r *keyRecord) key() *keys.Key {
 			LastUsedAt: utc(r.PrevLastUsedAt), LastUsedIP: r.PrevLastUsedIP, LastUsedUserAgent: r.PrevLastUsedUA}
 		copy(k.Previous.Digest[:], r.PrevDigest)
 	}
+	if len(r.Networks) > 0 {
+		k.AllowedNetworks = slices.Clone(r.Networks)
+	}
 	if len(r.Grants) > 0 {
 		k.Grants = make([]authz.Grant, len(r.Grants))
 		for i, g := range r.Grants {
@@ -146,6 +158,9 @@ func decodeKeyRecord(v []byte) (*keyRecord, error) {
 	}
 	if r.PrevDigest != nil && len(r.PrevDigest) != len(token.Digest{}) {
 		return nil, fmt.Errorf("decoding key %s: previous digest of %d bytes", r.ID, len(r.PrevDigest))
+	}
+	if err := store.CheckNetworks(r.Networks); err != nil {
+		return nil, fmt.Errorf("decoding key %s: %w", r.ID, err)
 	}
 	return &r, nil
 }

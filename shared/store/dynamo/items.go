@@ -10,6 +10,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/token"
 )
 
@@ -31,6 +32,8 @@ const (
 	attrChildren = "children"
 	attrLevel    = "level"
 	attrOwner    = "owner"
+	// attrNetworks is a key's network allowlist (a list of strings).
+	attrNetworks = "cidrs"
 )
 
 // timeLayout is a fixed-width UTC layout with nanoseconds, so stored times
@@ -134,6 +137,9 @@ type keyRecord struct {
 	RevokedReporter string `dynamodbav:"revoked_reporter,omitempty"`
 	RevokedURL      string `dynamodbav:"revoked_url,omitempty"`
 	RevokedSource   string `dynamodbav:"revoked_source,omitempty"`
+	// Networks is the allowlist as a list of CIDR strings in normal form
+	// (store.EncodeNetworks), absent when the key may be used anywhere.
+	Networks []string `dynamodbav:"cidrs,omitempty"`
 }
 
 // revocationAttrs are the attributes of a key's revocation, for UpdateKey.
@@ -190,6 +196,7 @@ func newKeyRecord(k *keys.Key) keyRecord {
 		RotatedAt: formatTime(k.RotatedAt), LastUsedAt: formatTime(k.LastUsedAt),
 		LastUsedIP: k.LastUsedIP, LastUsedUA: k.LastUsedUserAgent,
 		CreatedBy: k.CreatedBy, Version: k.Version,
+		Networks: store.EncodeNetworks(k.AllowedNetworks),
 	}
 	if v := k.Revoked; v != nil {
 		rec.RevokedAt, rec.RevokedReason, rec.RevokedReporter, rec.RevokedURL, rec.RevokedSource =
@@ -214,6 +221,9 @@ func (r *keyRecord) key() (*keys.Key, error) {
 	}
 	copy(k.SecretDigest[:], r.Digest)
 	var err error
+	if k.AllowedNetworks, err = store.DecodeNetworks(r.Networks); err != nil {
+		return nil, fmt.Errorf("key %s: %w", r.ID, err)
+	}
 	for _, f := range []struct {
 		dst *time.Time
 		src string

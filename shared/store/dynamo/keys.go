@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -212,6 +213,11 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		Set(expression.Name(attrUpdated), expression.Value(rec.UpdatedAt)).
 		Set(expression.Name(attrVersion), expression.Value(rec.Version))
 	up = up.Set(expression.Name("grants"), expression.Value(rec.Grants))
+	if len(rec.Networks) == 0 {
+		up = up.Remove(expression.Name(attrNetworks))
+	} else {
+		up = up.Set(expression.Name(attrNetworks), expression.Value(rec.Networks))
+	}
 	for _, f := range append([]struct{ name, value string }{{"expires_at", rec.ExpiresAt}, {"rotated_at", rec.RotatedAt}}, rec.revocationAttrs()...) {
 		if f.value == "" {
 			up = up.Remove(expression.Name(f.name))
@@ -277,7 +283,8 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 // ownUpdate tells whether a lost version condition found this very update
 // already applied: the SDK retried a write whose answer was lost. Every
 // attribute the update sets must be stored as written (version, update
-// time, digest, name, access, expiry, rotation, previous token); another writer's update of
+// time, digest, name, access, expiry, rotation, previous token,
+// networks); another writer's update of
 // the same version can only match when it wrote exactly the same key, in
 // which case nothing is lost either. Without it a retried rotation would
 // answer 409 and lose the new token.
@@ -294,7 +301,8 @@ func ownUpdate(old map[string]types.AttributeValue, rec keyRecord) (bool, error)
 		reflect.DeepEqual(st.Grants, rec.Grants) && st.ExpiresAt == rec.ExpiresAt && st.TTL == rec.TTL &&
 		st.RotatedAt == rec.RotatedAt && bytes.Equal(st.PrevDigest, rec.PrevDigest) &&
 		st.PrevHint == rec.PrevHint && st.PrevExpiresAt == rec.PrevExpiresAt &&
-		reflect.DeepEqual(st.revocationAttrs(), rec.revocationAttrs()), nil
+		reflect.DeepEqual(st.revocationAttrs(), rec.revocationAttrs()) &&
+		slices.Equal(st.Networks, rec.Networks), nil
 }
 
 // versioned maps the outcome of a write conditional on the version.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -222,6 +223,30 @@ func wantRefusal(t *testing.T, what string, err error, expiresBad bool) {
 	}
 }
 
+// fuzzNetworks returns a network allowlist in normal form, empty half of
+// the time, else 1 to authz.MaxNetworks random IPv4 and IPv6 networks of
+// any length.
+func fuzzNetworks(r *rand.Rand) []netip.Prefix {
+	if r.IntN(2) == 0 {
+		return nil
+	}
+	var ps []netip.Prefix
+	for range 1 + r.IntN(authz.MaxNetworks) {
+		var a netip.Addr
+		if r.IntN(2) == 0 {
+			a = netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		} else {
+			var b [16]byte
+			for i := range b {
+				b[i] = byte(r.IntN(256))
+			}
+			a = netip.AddrFrom16(b).Unmap()
+		}
+		ps = append(ps, netip.PrefixFrom(a, r.IntN(a.BitLen()+1)))
+	}
+	return authz.NormalizeNetworks(ps)
+}
+
 // fuzzKey returns a key of org and whether every time is within the
 // contract; bad makes its expiry (and nothing else) beyond year 9999.
 func fuzzKey(r *rand.Rand, org string, bad bool) (*keys.Key, bool) {
@@ -229,6 +254,7 @@ func fuzzKey(r *rand.Rand, org string, bad bool) (*keys.Key, bool) {
 	k.Name = fuzzName(r)
 	k.AllowAll = r.IntN(10) == 0
 	k.Grants = fuzzGrants(r)
+	k.AllowedNetworks = fuzzNetworks(r)
 	k.CreatedBy = ""
 	if r.IntN(2) == 0 {
 		k.CreatedBy = newID("key_")

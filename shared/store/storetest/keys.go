@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -68,6 +69,17 @@ func testKeyRoundTrip(t *testing.T, s store.Store) {
 				URL: "https://github.com/o/r/blob/main/.env#L3 — ünïcode", Source: "commit"}
 			return k
 		}},
+		{"network allowlist: IPv4 and IPv6, a single host, the whole IPv4 space", func() *keys.Key {
+			k := newKey(org, at)
+			k.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("2001:db8:ffff::1/128")}
+			k.AllowedNetworks = authz.NormalizeNetworks(k.AllowedNetworks)
+			return k
+		}},
+		{"network allowlist at the bound: 32 networks", func() *keys.Key {
+			k := newKey(org, at)
+			k.AllowedNetworks = networksN(authz.MaxNetworks)
+			return k
+		}},
 		{"name with unicode and punctuation", func() *keys.Key {
 			k := newKey(org, at)
 			k.Name = `CI — "déploiement" / prod #1 <ok>`
@@ -85,6 +97,9 @@ func testKeyRoundTrip(t *testing.T, s store.Store) {
 			in.Name = "changed by the caller"
 			if len(in.Grants) > 0 {
 				in.Grants[0].Permission = "billing:manage"
+			}
+			if len(in.AllowedNetworks) > 0 {
+				in.AllowedNetworks[0] = netip.MustParsePrefix("198.51.100.0/24")
 			}
 			in.Version = 99
 			checkKey(t, "GetKey after the caller changed its copy", want, mustGetKey(t, s, in.ID))
@@ -114,6 +129,65 @@ func testKeyRevocation(t *testing.T, s store.Store) {
 		t.Fatalf("UpdateKey clearing the revocation: %v", err)
 	}
 	checkKey(t, "GetKey after the rotation cleared the revocation", rotated, mustGetKey(t, s, k.ID))
+}
+
+// networksN returns n distinct IPv4 and IPv6 networks in normal form.
+func networksN(n int) []netip.Prefix {
+	ps := make([]netip.Prefix, n)
+	for i := range ps {
+		if i%2 == 0 {
+			ps[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 0}), 16)
+		} else {
+			ps[i] = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(i)}), 40)
+		}
+	}
+	return authz.NormalizeNetworks(ps)
+}
+
+// testKeyNetworks: an allowlist round-trips through CreateKey, UpdateKey
+// (replaced, then cleared) and ListKeys; the write gate refuses a list
+// the readers would not accept (more than authz.MaxNetworks entries, one
+// not in normal form), with nothing written.
+func testKeyNetworks(t *testing.T, s store.Store) {
+	org := newOrg(t, s).ID
+	k := newKey(org, now())
+	k.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32")}
+	mustCreateKey(t, s, k.Clone())
+	checkKey(t, "GetKey after CreateKey", k, mustGetKey(t, s, k.ID))
+
+	for _, nets := range [][]netip.Prefix{networksN(authz.MaxNetworks), {netip.MustParsePrefix("2001:db8:1::/48")}, nil} {
+		up := mustGetKey(t, s, k.ID).Clone()
+		up.AllowedNetworks, up.Version = nets, up.Version+1
+		if err := s.UpdateKey(t.Context(), up.Clone(), up.Version-1); err != nil {
+			t.Fatalf("UpdateKey to %d networks: %v", len(nets), err)
+		}
+		checkKey(t, fmt.Sprintf("GetKey after UpdateKey to %d networks", len(nets)), up, mustGetKey(t, s, k.ID))
+	}
+
+	bad := map[string][]netip.Prefix{
+		"33 networks":       networksN(authz.MaxNetworks + 1),
+		"unmasked":          {netip.MustParsePrefix("10.0.0.1/8")},
+		"IPv4-mapped":       {netip.MustParsePrefix("::ffff:10.0.0.0/104")},
+		"unsorted":          {netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("10.0.0.0/16")},
+		"one inside other":  {netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("10.1.0.0/16")},
+		"the invalid value": {{}},
+	}
+	for name, nets := range bad {
+		nk := newKey(org, now())
+		nk.AllowedNetworks = nets
+		err := s.CreateKey(t.Context(), nk)
+		wantRefusal(t, "CreateKey with networks "+name, err, false)
+		_, gerr := s.GetKey(t.Context(), nk.ID)
+		wantErr(t, "GetKey after CreateKey with networks "+name, gerr, fault.ErrNotFound)
+
+		cur := mustGetKey(t, s, k.ID)
+		up := cur.Clone()
+		up.AllowedNetworks, up.Version = nets, cur.Version+1
+		err = s.UpdateKey(t.Context(), up, cur.Version)
+		wantRefusal(t, "UpdateKey with networks "+name, err, false)
+		checkKey(t, "GetKey after UpdateKey with networks "+name, cur, mustGetKey(t, s, k.ID))
+	}
+	checkListed(t, s, org, map[string]*keys.Key{k.ID: mustGetKey(t, s, k.ID)})
 }
 
 func testKeyCreateConflict(t *testing.T, s store.Store) {

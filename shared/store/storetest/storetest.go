@@ -120,6 +120,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Usage/LastUse", testUsageLastUse},
 		{"Usage/DeletedKey", testUsageDeletedKey},
 		{"Usage/PreviousTokenLastUse", testUsagePreviousLastUse},
+		{"Keys/Networks", testKeyNetworks},
 		{"Organizations", testOrganizations},
 		{"Nodes/CreateGet", testNodeCreateGet},
 		{"Nodes/ParentNotFound", testNodeParentNotFound},
@@ -266,6 +267,9 @@ func keyDiff(want, got *keys.Key) []string {
 	}
 	if len(want.Grants) != len(got.Grants) || (len(want.Grants) > 0 && !slices.Equal(want.Grants, got.Grants)) {
 		add("Grants", want.Grants, got.Grants)
+	}
+	if !slices.Equal(want.AllowedNetworks, got.AllowedNetworks) {
+		add("AllowedNetworks", want.AllowedNetworks, got.AllowedNetworks)
 	}
 	for _, f := range []struct {
 		name      string
