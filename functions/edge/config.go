@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
@@ -154,4 +156,25 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// networkFlag is a repeatable flag of networks (--trusted-proxy), each a
+// CIDR or a single address, read by authz.ParseNetwork.
+type networkFlag []netip.Prefix
+
+func (f *networkFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return authz.FormatNetworks(*f)
+}
+
+// Set adds one network; a value that is not one is a command-line error.
+func (f *networkFlag) Set(s string) error {
+	p, err := authz.ParseNetwork(s)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, p)
+	return nil
 }

@@ -41,7 +41,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var addr, baseURL, githubKeys *string
 	limits := ratelimit.DefaultConfig()
 	maxKeys := keys.DefaultMaxKeysPerOrganization
-	sf, logger, err := parseFlags("serve", "edge serve [--addr 127.0.0.1:8080] [--data ./data] [store flags]", args, stdout, stderr, func(fs *flag.FlagSet) {
+	var trusted networkFlag
+	sf, logger, err := parseFlags("serve", "edge serve [--addr 127.0.0.1:8080] [--data ./data] [--trusted-proxy CIDR]... [store flags]", args, stdout, stderr, func(fs *flag.FlagSet) {
+		fs.Var(&trusted, "trusted-proxy", "network (CIDR or address) of a reverse proxy whose X-Forwarded-For gives the client address for keys' network allowlists; repeatable (default: none, the connection's address)")
 		fs.IntVar(&maxKeys, "max-keys-per-organization", maxKeys, "keys an organization may hold, at least 1 (409 key_quota_exceeded beyond)")
 		addr = fs.String("addr", "127.0.0.1:8080", "address to listen on")
 		baseURL = fs.String("api-base-url", "", "this API's own base URL, which the explorer calls (default http://<addr>)")
@@ -78,7 +80,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rec := keyusage.NewRecorder(st, logger, UsageFlushInterval, nil)
 	rec.Start()
 	defer rec.Close()
-	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec, AuthFailures: limits, MaxKeysPerOrganization: maxKeys})
+	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec, AuthFailures: limits, MaxKeysPerOrganization: maxKeys, TrustedProxies: trusted})
 	if marker, ok := st.(store.Initializer); ok {
 		if err := firstStart(ctx, d.Keys, marker, stdout); err != nil {
 			return err

@@ -39,6 +39,10 @@ const (
 	CodeKeyQuotaExceeded Code = "key_quota_exceeded"
 )
 
+// CodeIPNotAllowed (403): the API key may not be used from the client's
+// address (docs/security.md, "Network allowlists").
+const CodeIPNotAllowed Code = "ip_not_allowed"
+
 // FieldError names one offending request field, with a stable code saying
 // what is wrong with it (see the Field* constants) and a message for people.
 type FieldError struct {

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -55,9 +56,13 @@ const (
 	NotFound
 	// UnknownRoute: the route table has no such method and resource.
 	UnknownRoute
+	// IPNotAllowed: a live key used from an address outside its network
+	// allowlist (docs/security.md, "Network allowlists"). It spends no
+	// budget of failed authentications: the token is genuine.
+	IPNotAllowed
 )
 
-var outcomeNames = [...]string{"allowed", "rate_limited", "unauthenticated", "forbidden", "not_found", "unknown_route"}
+var outcomeNames = [...]string{"allowed", "rate_limited", "unauthenticated", "forbidden", "not_found", "unknown_route", "ip_not_allowed"}
 
 // String names the outcome (for logs).
 func (o Outcome) String() string {
@@ -81,6 +86,11 @@ type Caller struct {
 	// IP is the client's address for the key's last use ("": Client
 	// without its port); UserAgent its User-Agent.
 	IP, UserAgent string
+	// Addr is the client's address the key's network allowlist is
+	// checked against (the connection's, a trusted proxy's
+	// X-Forwarded-For, API Gateway's sourceIp or verify's client_ip). The
+	// zero Addr is unknown: only a key without allowlist passes.
+	Addr netip.Addr
 }
 
 // ip is the client's address for the key's last use.
@@ -116,6 +126,8 @@ type Decision struct {
 	Missing authz.Grant
 	// RetryAfter is how long the client must wait (RateLimited).
 	RetryAfter time.Duration
+	// From is the address a key was refused from (IPNotAllowed).
+	From netip.Addr
 }
 
 // Gate decides with one verifier, route table and limiter.
@@ -123,12 +135,24 @@ type Gate struct {
 	verifier *verify.Verifier
 	routes   authz.Routes
 	limiter  *ratelimit.Limiter
+	// trusted are the proxies whose X-Forwarded-For the guard believes.
+	trusted []netip.Prefix
 }
 
 // New returns a Gate. lim limits failed authentications per client
 // address (nil: none).
 func New(v *verify.Verifier, routes authz.Routes, lim *ratelimit.Limiter) *Gate {
 	return &Gate{verifier: v, routes: routes, limiter: lim}
+}
+
+// WithTrustedProxies returns a copy of g whose guard takes the client's
+// address from X-Forwarded-For when the connection comes from one of the
+// networks trusted (see ClientAddr). Without, the connection's address is
+// the client's.
+func (g *Gate) WithTrustedProxies(trusted []netip.Prefix) *Gate {
+	c := *g
+	c.trusted = authz.NormalizeNetworks(trusted)
+	return &c
 }
 
 // RetryAfter returns how long client must wait before its next attempt
@@ -144,14 +168,22 @@ func (g *Gate) RetryAfter(client string) time.Duration {
 // false) when the caller is rate limited or not authenticated.
 func (g *Gate) authenticate(ctx context.Context, c Caller) (d Decision, ok bool, err error) {
 	if c.Principal != nil {
+		if !c.Principal.AllowsAddr(c.Addr) {
+			return Decision{Outcome: IPNotAllowed, Auth: verify.CodeIPNotAllowed, Principal: *c.Principal, From: c.Addr}, false, nil
+		}
 		return Decision{Auth: verify.CodeOK, Principal: *c.Principal}, true, nil
 	}
 	if wait := g.RetryAfter(c.Client); wait > 0 {
 		return Decision{Outcome: RateLimited, RetryAfter: wait}, false, nil
 	}
-	res, err := g.verifier.Authenticate(ctx, c.Token)
+	res, err := g.verifier.AuthenticateFrom(ctx, c.Token, c.Addr)
 	if err != nil {
 		return Decision{}, false, fmt.Errorf("gate: %w", err)
+	}
+	if res.Code == verify.CodeIPNotAllowed {
+		// Counted on the key as denied, no failed authentication spent.
+		g.verifier.RecordUse(res, usage.ReasonIPNotAllowed, verify.Client{IP: c.ip(), UserAgent: c.UserAgent})
+		return Decision{Outcome: IPNotAllowed, Auth: res.Code, Key: res.Key, Previous: res.Previous, Principal: res.Principal(), From: c.Addr}, false, nil
 	}
 	if res.Code != verify.CodeOK {
 		if c.Client != "" {
@@ -281,6 +313,11 @@ func (d Decision) Err() error {
 		return fault.New(fault.CodeUnauthenticated, "a valid API key is required: send Authorization: Bearer <token>")
 	case Forbidden:
 		return fault.New(fault.CodeForbidden, "this API key lacks the permission %s", d.Missing)
+	case IPNotAllowed:
+		if !d.From.IsValid() {
+			return fault.New(fault.CodeIPNotAllowed, "this API key may only be used from its allowed networks, and the client's address is unknown")
+		}
+		return fault.New(fault.CodeIPNotAllowed, "this API key may not be used from %s: it is outside the key's allowed networks", d.From.Unmap())
 	case NotFound:
 		return fault.NotFound(nodeWord(d.Named))
 	case RateLimited:

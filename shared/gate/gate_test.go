@@ -3,11 +3,14 @@ package gate_test
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/gate"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
@@ -233,5 +236,73 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 		if d, _ := g.Route(ctx, gate.Caller{Token: w.ownerToken, Client: c}, getEnv, w.envParams(w.env)); d.Outcome != gate.Allowed {
 			t.Errorf("client %q: %s, want allowed", c, d.Outcome)
 		}
+	}
+}
+
+// TestNetworkAllowlist: at every door a key with a network allowlist is
+// decided IPNotAllowed from an address outside it (and from an unknown
+// one), before its permissions, whether it comes as a token or as a
+// principal the authorizer already authenticated; a refusal spends no
+// budget of failed authentications (the token is genuine).
+func TestNetworkAllowlist(t *testing.T) {
+	w := newWorld(t, ratelimit.Config{Rate: 0.001, Burst: 1})
+	g := w.deps.Gate
+	ctx := context.Background()
+	getEnv, _ := w.deps.Routes.Find(http.MethodGet, "/v1/projects/{project}/targets/{target}/environments/{environment}")
+	office, err := w.deps.Keys.Create(ctx, w.owner, keys.Spec{
+		Name: new("office"), AllowAll: new(true), Expiration: new("never"),
+		AllowedCIDRs: []string{"203.0.113.0/24", "2001:db8::/32"}, AllowedCIDRsSet: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	principal := authz.Principal{OrganizationID: office.Key.OrganizationID, KeyID: office.Key.ID, Access: office.Key.Access}
+	const client = "192.0.2.9:1"
+	for _, tc := range []struct {
+		addr string // "" = unknown
+		want gate.Outcome
+	}{
+		{"203.0.113.10", gate.Allowed},
+		{"2001:db8::10", gate.Allowed},
+		{"::ffff:203.0.113.10", gate.Allowed},
+		{"198.51.100.1", gate.IPNotAllowed},
+		{"2001:db9::1", gate.IPNotAllowed},
+		{"", gate.IPNotAllowed},
+	} {
+		var a netip.Addr
+		if tc.addr != "" {
+			a = netip.MustParseAddr(tc.addr)
+		}
+		doors := map[string]func() (gate.Decision, error){
+			"route": func() (gate.Decision, error) {
+				return g.Route(ctx, gate.Caller{Token: office.Token, Client: client, Addr: a}, getEnv, w.envParams(w.env))
+			},
+			"resource": func() (gate.Decision, error) {
+				return g.Resource(ctx, gate.Caller{Token: office.Token, Addr: a}, http.MethodGet, getEnv.Pattern, w.envParams(w.env))
+			},
+			"permission": func() (gate.Decision, error) {
+				return g.Permission(ctx, gate.Caller{Token: office.Token, Client: client, Addr: a}, "secrets:read", authz.Node{})
+			},
+			"principal": func() (gate.Decision, error) {
+				return g.Route(ctx, gate.Caller{Principal: &principal, Client: client, Addr: a}, getEnv, w.envParams(w.env))
+			},
+		}
+		for door, decide := range doors {
+			d, err := decide()
+			if err != nil || d.Outcome != tc.want {
+				t.Errorf("%s from %q: %v, %v; want %s", door, tc.addr, d.Outcome, err, tc.want)
+			}
+			if tc.want == gate.IPNotAllowed {
+				if d.Auth != verify.CodeIPNotAllowed || fault.CodeOf(d.Err()) != fault.CodeIPNotAllowed {
+					t.Errorf("%s from %q: auth %s, error %v", door, tc.addr, d.Auth, d.Err())
+				}
+				if tc.addr != "" && !strings.Contains(d.Err().Error(), netip.MustParseAddr(tc.addr).Unmap().String()) {
+					t.Errorf("%s: the refusal does not name the address: %v", door, d.Err())
+				}
+			}
+		}
+	}
+	if wait := g.RetryAfter(client); wait != 0 {
+		t.Errorf("refusals spent the client's budget: retry after %v", wait)
 	}
 }

@@ -3,6 +3,8 @@ package gate
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
@@ -17,15 +19,16 @@ import (
 //
 // A client whose budget of failed authentications is spent gets 429 before
 // its token is read, even a valid one, and every 401 spends one unit. A
-// request that authenticates never spends any. Its signature is the one
-// httpapi.NewRouter takes.
+// request that authenticates never spends any. A key with a network
+// allowlist is refused (403 ip_not_allowed) from an address outside it
+// (ClientAddr). Its signature is the one httpapi.NewRouter takes.
 func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.Handler {
 	return func(route authz.Route, next http.Handler) http.Handler {
 		if route.Public() {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c := Caller{Client: r.RemoteAddr, UserAgent: r.Header.Get("User-Agent")}
+			c := Caller{Client: r.RemoteAddr, UserAgent: r.Header.Get("User-Agent"), Addr: ClientAddr(r, g.trusted)}
 			p, authenticated := authz.FromContext(r.Context())
 			if authenticated {
 				c.Principal = &p
@@ -48,4 +51,67 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 			}
 		})
 	}
+}
+
+// ClientAddr returns the address a request comes from, which a key's
+// network allowlist is checked against (docs/security.md, "Network
+// allowlists"): the connection's (RemoteAddr, "ip:port" in net/http, a
+// bare address from the Lambda adapter, which sets API Gateway's sourceIp)
+// unless the connection comes from a trusted proxy. Then X-Forwarded-For
+// (every header line, in order) is read from the right: the first address
+// that is not a trusted proxy is the client, so a client cannot choose its
+// address by sending the header itself (what it sent is on the left).
+// When every address of the header is trusted the leftmost is the client;
+// without the header the proxy itself is. An entry that is not an address
+// makes the client unknown (the zero Addr), which only a key without
+// allowlist passes. IPv4-mapped addresses are unmapped.
+func ClientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	remote := parseRemote(r.RemoteAddr)
+	if len(trusted) == 0 || !inAny(trusted, remote) {
+		return remote
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	client := remote
+	for i := len(hops) - 1; i >= 0; i-- {
+		line := hops[i]
+		for line != "" {
+			var hop string
+			if j := strings.LastIndexByte(line, ','); j >= 0 {
+				hop, line = line[j+1:], line[:j]
+			} else {
+				hop, line = line, ""
+			}
+			a, err := netip.ParseAddr(strings.TrimSpace(hop))
+			if err != nil || a.Zone() != "" {
+				return netip.Addr{}
+			}
+			client = a.Unmap()
+			if !inAny(trusted, client) {
+				return client
+			}
+		}
+	}
+	return client
+}
+
+// parseRemote reads RemoteAddr: "ip:port", "[ipv6]:port" or a bare
+// address; anything else is unknown (the zero Addr).
+func parseRemote(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// inAny reports whether a lies in one of ps.
+func inAny(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -41,6 +41,7 @@ var statusOf = map[fault.Code]int{
 	fault.CodeLastOwnerKey:         http.StatusConflict,
 	fault.CodeKeyExpired:           http.StatusConflict,
 	fault.CodeKeyQuotaExceeded:     http.StatusConflict,
+	fault.CodeIPNotAllowed:         http.StatusForbidden,
 }
 
 // StatusOf returns the HTTP status for a code.

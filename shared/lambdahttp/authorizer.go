@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -45,7 +46,9 @@ func Authorizer(g *gate.Gate, logger *slog.Logger) AuthorizeFunc {
 //     as the single binary does: anything of another organization looks
 //     missing, never forbidden;
 //   - a valid token without the permission, or on a route the table does
-//     not know: a Deny policy (403).
+//     not know: a Deny policy (403);
+//   - a valid token of a key whose network allowlist does not hold the
+//     request's requestContext.identity.sourceIp: a Deny policy (403).
 //
 // Allow and Deny carry the caller in the context (EncodePrincipal) and the
 // key id as principalId. A store failure is returned as an error (API
@@ -56,6 +59,8 @@ func Authorize(ctx context.Context, g *gate.Gate, logger *slog.Logger, req event
 		// For the key's last use (no failed-authentication budget here:
 		// API Gateway and the WAF limit them).
 		IP: req.RequestContext.Identity.SourceIP, UserAgent: header(req, "User-Agent"),
+		// For the key's network allowlist.
+		Addr: sourceIP(req),
 	}
 	param := func(name string) string { return req.PathParameters[name] }
 	d, err := g.Resource(ctx, c, req.HTTPMethod, req.Resource, param)
@@ -98,8 +103,21 @@ func policy(d gate.Decision) (effect, reason string) {
 		return EffectAllow, "node not found: the function answers 404"
 	case gate.Forbidden:
 		return EffectDeny, "missing " + d.Missing.String()
+	case gate.IPNotAllowed:
+		return EffectDeny, "ip not allowed"
 	}
 	return EffectDeny, "unknown route"
+}
+
+// sourceIP returns the client's address as API Gateway saw it
+// (requestContext.identity.sourceIp), the zero Addr when it is missing or
+// not an address.
+func sourceIP(req events.APIGatewayCustomAuthorizerRequestTypeRequest) netip.Addr {
+	a, err := netip.ParseAddr(req.RequestContext.Identity.SourceIP)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
 }
 
 // header returns the first value of a request header, whatever the letter

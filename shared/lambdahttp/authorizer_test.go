@@ -2,6 +2,7 @@ package lambdahttp_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -249,5 +250,69 @@ func TestAuthorizeLifecycle(t *testing.T) {
 	w.clock.Add(31 * 24 * time.Hour)
 	if err := allowed(w.expiringToken); !errors.Is(err, lambdahttp.ErrUnauthorized) {
 		t.Errorf("expired token: %v", err)
+	}
+}
+
+// TestAuthorizeNetworks: a key with a network allowlist is allowed only
+// from the requestContext.identity.sourceIp API Gateway puts in the event
+// (decoded here from the JSON API Gateway sends), denied (403) from
+// anywhere else, and never 401: the token is genuine.
+func TestAuthorizeNetworks(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	restricted, err := w.deps.Keys.Create(ctx, w.owner, keys.Spec{
+		Name: new("office only"), AllowAll: new(true), Expiration: new("never"),
+		AllowedCIDRs: []string{"203.0.113.0/24", "2001:db8::/32"}, AllowedCIDRsSet: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(tok, sourceIP string) events.APIGatewayCustomAuthorizerRequestTypeRequest {
+		raw := `{"type":"REQUEST","methodArn":"arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/v1/permissions",
+			"resource":"/v1/permissions","path":"/v1/permissions","httpMethod":"GET",
+			"headers":{"Authorization":"Bearer ` + tok + `"},
+			"requestContext":{"path":"/prod/v1/permissions","accountId":"123456789012","resourceId":"abc123","stage":"prod",
+				"requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef","identity":{"sourceIp":"` + sourceIP + `","userAgent":"curl/8.5.0"},
+				"resourcePath":"/v1/permissions","httpMethod":"GET","apiId":"a1b2c3"}}`
+		var req events.APIGatewayCustomAuthorizerRequestTypeRequest
+		if err := json.Unmarshal([]byte(raw), &req); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	for _, c := range []struct {
+		name, token, sourceIP, want string
+	}{
+		{"inside the IPv4 network", restricted.Token, "203.0.113.42", lambdahttp.EffectAllow},
+		{"inside the IPv6 network", restricted.Token, "2001:db8:7::1", lambdahttp.EffectAllow},
+		{"outside", restricted.Token, "198.51.100.7", lambdahttp.EffectDeny},
+		{"loopback", restricted.Token, "127.0.0.1", lambdahttp.EffectDeny},
+		{"IPv6 outside", restricted.Token, "2001:db9::1", lambdahttp.EffectDeny},
+		{"no source address", restricted.Token, "", lambdahttp.EffectDeny},
+		{"a source that is not an address", restricted.Token, "203.0.113.42, 10.0.0.1", lambdahttp.EffectDeny},
+		{"an unrestricted key from anywhere", w.ownerToken, "198.51.100.7", lambdahttp.EffectAllow},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := event(c.token, c.sourceIP)
+			if req.RequestContext.Identity.SourceIP != c.sourceIP {
+				t.Fatalf("the event's sourceIp decoded as %q", req.RequestContext.Identity.SourceIP)
+			}
+			resp, err := lambdahttp.Authorize(ctx, w.deps.Gate, w.deps.Logger, req)
+			if err != nil {
+				t.Fatalf("err = %v, want a policy (%s)", err, c.want)
+			}
+			if got := resp.PolicyDocument.Statement[0].Effect; got != c.want {
+				t.Fatalf("effect %s, want %s", got, c.want)
+			}
+			p, err := lambdahttp.DecodePrincipal(resp.Context)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The function's guard and the handlers see the allowlist too
+			// (a restricted key makes only keys inside it).
+			if c.token == restricted.Token && authz.FormatNetworks(p.AllowedNetworks) != "203.0.113.0/24, 2001:db8::/32" {
+				t.Errorf("principal networks %v", p.AllowedNetworks)
+			}
+		})
 	}
 }

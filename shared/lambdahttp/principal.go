@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -26,6 +29,9 @@ const (
 	// ContextExpiresAt is the key's expiry in RFC 3339, "" when it never
 	// expires.
 	ContextExpiresAt = "expires_at"
+	// ContextAllowedNetworks is the key's network allowlist, its CIDRs
+	// joined by commas, "" when the key may be used from anywhere.
+	ContextAllowedNetworks = "allowed_cidrs"
 )
 
 // ErrNoPrincipal is returned by DecodePrincipal when the authorizer context
@@ -48,11 +54,12 @@ func EncodePrincipal(p authz.Principal) (map[string]any, error) {
 		exp = p.ExpiresAt.UTC().Format(time.RFC3339Nano)
 	}
 	return map[string]any{
-		ContextOrganizationID: p.OrganizationID,
-		ContextKeyID:          p.KeyID,
-		ContextAllowAll:       p.AllowAll,
-		ContextGrants:         string(g),
-		ContextExpiresAt:      exp,
+		ContextOrganizationID:  p.OrganizationID,
+		ContextKeyID:           p.KeyID,
+		ContextAllowAll:        p.AllowAll,
+		ContextGrants:          string(g),
+		ContextExpiresAt:       exp,
+		ContextAllowedNetworks: joinNetworks(p.AllowedNetworks),
 	}, nil
 }
 
@@ -110,7 +117,47 @@ func DecodePrincipal(m map[string]any) (authz.Principal, error) {
 			return authz.Principal{}, fmt.Errorf("lambdahttp: authorizer context: expires_at: %w", err)
 		}
 	}
+	nets, err := str(ContextAllowedNetworks, m[ContextAllowedNetworks])
+	if err != nil {
+		return authz.Principal{}, err
+	}
+	if p.AllowedNetworks, err = splitNetworks(nets); err != nil {
+		return authz.Principal{}, err
+	}
 	return p, nil
+}
+
+// joinNetworks is the context form of an allowlist.
+func joinNetworks(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// splitNetworks reads the context form of an allowlist, which must be in
+// normal form (as EncodePrincipal writes it) and within the bound.
+func splitNetworks(s string) ([]netip.Prefix, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > authz.MaxNetworks {
+		return nil, fmt.Errorf("lambdahttp: authorizer context: allowed_cidrs holds %d networks, at most %d", len(parts), authz.MaxNetworks)
+	}
+	out := make([]netip.Prefix, len(parts))
+	for i, c := range parts {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("lambdahttp: authorizer context: allowed_cidrs: %w", err)
+		}
+		out[i] = p
+	}
+	if !slices.Equal(authz.NormalizeNetworks(out), out) {
+		return nil, errors.New("lambdahttp: authorizer context: allowed_cidrs is not in normal form")
+	}
+	return out, nil
 }
 
 // str reads a context value that must be a string.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"reflect"
 	"testing"
 	"time"
@@ -12,8 +13,8 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 )
 
-// samplePrincipals covers allow-all, scoped grants, wildcards, expiry and
-// no grants at all.
+// samplePrincipals covers allow-all, scoped grants, wildcards, expiry, no
+// grants at all and a network allowlist.
 func samplePrincipals() []authz.Principal {
 	exp := time.Date(2027, 1, 31, 12, 30, 0, 123_000_000, time.UTC)
 	return []authz.Principal{
@@ -27,6 +28,9 @@ func samplePrincipals() []authz.Principal {
 			ExpiresAt: exp,
 		}},
 		{OrganizationID: "org_b", KeyID: "key_none", Access: authz.Access{ExpiresAt: exp}},
+		{OrganizationID: "org_a", KeyID: "key_office", Access: authz.Access{AllowAll: true, AllowedNetworks: []netip.Prefix{
+			netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32"),
+		}}},
 	}
 }
 
@@ -93,8 +97,12 @@ func TestEncodePrincipalCompact(t *testing.T) {
 		t.Errorf("expires_at = %v", ctx[lambdahttp.ContextExpiresAt])
 	}
 	owner, _ := lambdahttp.EncodePrincipal(samplePrincipals()[0])
-	if owner[lambdahttp.ContextExpiresAt] != "" || owner[lambdahttp.ContextGrants] != "[]" || owner[lambdahttp.ContextAllowAll] != true {
+	if owner[lambdahttp.ContextExpiresAt] != "" || owner[lambdahttp.ContextGrants] != "[]" || owner[lambdahttp.ContextAllowAll] != true || owner[lambdahttp.ContextAllowedNetworks] != "" {
 		t.Errorf("owner context = %v", owner)
+	}
+	office, _ := lambdahttp.EncodePrincipal(samplePrincipals()[3])
+	if office[lambdahttp.ContextAllowedNetworks] != "203.0.113.0/24,2001:db8::/32" {
+		t.Errorf("allowed_cidrs = %v", office[lambdahttp.ContextAllowedNetworks])
 	}
 }
 
@@ -111,7 +119,7 @@ func TestDecodePrincipalAbsent(t *testing.T) {
 // well formed never becomes a principal.
 func TestDecodePrincipalMalformed(t *testing.T) {
 	good := func() map[string]any {
-		return map[string]any{"organization_id": "org_a", "key_id": "key_a", "allow_all": "false", "grants": "[]", "expires_at": ""}
+		return map[string]any{"organization_id": "org_a", "key_id": "key_a", "allow_all": "false", "grants": "[]", "expires_at": "", "allowed_cidrs": "10.0.0.0/8,2001:db8::/32"}
 	}
 	for name, change := range map[string]func(m map[string]any){
 		"no organization":      func(m map[string]any) { delete(m, "organization_id") },
@@ -128,6 +136,13 @@ func TestDecodePrincipalMalformed(t *testing.T) {
 		"expires_at not a time": func(m map[string]any) {
 			m["expires_at"] = "tomorrow"
 		},
+		// Missing is not "anywhere": a context without the list fails
+		// closed.
+		"allowed_cidrs missing":        func(m map[string]any) { delete(m, "allowed_cidrs") },
+		"allowed_cidrs not a network":  func(m map[string]any) { m["allowed_cidrs"] = "10.0.0.0/8,office" },
+		"allowed_cidrs not normal":     func(m map[string]any) { m["allowed_cidrs"] = "10.1.0.0/16,10.0.0.0/8" },
+		"allowed_cidrs host bits":      func(m map[string]any) { m["allowed_cidrs"] = "10.0.0.1/8" },
+		"allowed_cidrs trailing comma": func(m map[string]any) { m["allowed_cidrs"] = "10.0.0.0/8," },
 	} {
 		m := good()
 		change(m)

@@ -22,10 +22,13 @@ const (
 	ReasonForbidden Reason = "forbidden"
 	ReasonExpired   Reason = "expired"
 	ReasonRevoked   Reason = "revoked"
+	// ReasonIPNotAllowed: the key's network allowlist does not hold the
+	// client's address.
+	ReasonIPNotAllowed Reason = "ip_not_allowed"
 )
 
 // Reasons lists every denied reason, in the order answers list them.
-var Reasons = [...]Reason{ReasonForbidden, ReasonExpired, ReasonRevoked}
+var Reasons = [...]Reason{ReasonForbidden, ReasonExpired, ReasonRevoked, ReasonIPNotAllowed}
 
 // Days is how many UTC days (today included) the usage answer covers.
 const Days = 30

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -32,14 +33,18 @@ const (
 	// CodeRevoked: the token is the key's, but the key was revoked (its
 	// token was reported as leaked).
 	CodeRevoked Code = "revoked"
+	// CodeIPNotAllowed: a live key used from an address outside its
+	// network allowlist (or from an unknown address, when it has one).
+	CodeIPNotAllowed Code = "ip_not_allowed"
 )
 
 // Result is the outcome of authenticating a token.
 type Result struct {
 	Code Code
 	// Key is set when Code is CodeOK (or CodeForbidden after Authorize),
-	// CodeExpired and CodeRevoked (to count the denial on the key, never
-	// to act as it). It may be shared with the store's cache: read-only.
+	// CodeExpired, CodeRevoked and CodeIPNotAllowed (to count the denial
+	// on the key, never to act as it). It may be shared with the store's
+	// cache: read-only.
 	Key *keys.Key
 	// Previous is set when the token is the key's previous token, still
 	// in its grace period (Key.Previous.ExpiresAt says until when).
@@ -83,8 +88,23 @@ func (v *Verifier) Catalog() *authz.Catalog { return v.catalog }
 // "Rotation with a grace period"). A malformed token costs no I/O; a
 // well-formed one costs one read by primary key. An error is returned only
 // when the store fails (never for a bad token), and never mentions the
-// token.
+// token. It does not check the key's network allowlist: a use of the key
+// goes through AuthenticateFrom.
 func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error) {
+	return v.authenticate(ctx, tok, netip.Addr{}, false)
+}
+
+// AuthenticateFrom is Authenticate for a use of the token from address
+// from: a live key whose allowlist does not hold from (an invalid from is
+// an unknown address, which only a key without allowlist passes) answers
+// CodeIPNotAllowed, with Key set (to count the denial on the key, never to
+// act as it). The check is a Contains per network of the key as the store
+// decoded it.
+func (v *Verifier) AuthenticateFrom(ctx context.Context, tok string, from netip.Addr) (Result, error) {
+	return v.authenticate(ctx, tok, from, true)
+}
+
+func (v *Verifier) authenticate(ctx context.Context, tok string, from netip.Addr, checkFrom bool) (Result, error) {
 	p, err := token.Parse(tok)
 	if err != nil {
 		return Result{Code: CodeMalformed}, nil
@@ -120,6 +140,9 @@ func (v *Verifier) Authenticate(ctx context.Context, tok string) (Result, error)
 	if k.Revoked != nil {
 		return Result{Code: CodeRevoked, Key: k}, nil
 	}
+	if checkFrom && !k.AllowsAddr(from) {
+		return Result{Code: CodeIPNotAllowed, Key: k, Previous: previous}, nil
+	}
 	return Result{Code: CodeOK, Key: k, Previous: previous}, nil
 }
 
@@ -140,9 +163,10 @@ func (v *Verifier) RecordUse(res Result, reason usage.Reason, c Client) {
 	now := v.now()
 	u := usage.Use{Reason: reason, Previous: res.Previous, At: now, IP: c.IP, UserAgent: c.UserAgent, Stored: res.Key.LastUsedAt}
 	switch {
-	case reason == usage.ReasonExpired, reason == usage.ReasonRevoked:
+	case reason == usage.ReasonExpired, reason == usage.ReasonRevoked, reason == usage.ReasonIPNotAllowed:
 		// Counted, but an expired or revoked key's last use stays its
-		// last authenticated one.
+		// last authenticated one, and so does a key's refused from
+		// outside its networks.
 		u.Stored = now
 	case res.Previous && res.Key.Previous != nil:
 		u.Stored, u.PreviousDigest = res.Key.Previous.LastUsedAt, res.Key.Previous.Digest

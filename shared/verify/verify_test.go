@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -219,4 +220,64 @@ func TestPreviousTokenVerifies(t *testing.T) {
 	fourth := rotate(3 * time.Hour) // ends an hour after the key
 	f.advance(2 * time.Hour)
 	run("the key expired during the grace period", []check{{"previous", third, verify.CodeExpired, false}, {"current", fourth, verify.CodeExpired, false}})
+}
+
+// TestAuthenticateFrom: a key with a network allowlist answers ok only
+// from an address inside it; outside, or from an unknown address, it
+// answers ip_not_allowed with the key (to count the denial on it).
+// Expiry is decided first; a previous token in its grace period is held
+// to the same list. Authenticate (the explorer's ownership check) does
+// not look at networks.
+func TestAuthenticateFrom(t *testing.T) {
+	f := newVerifyFixture(t)
+	ctx := context.Background()
+	_, owner, err := f.svc.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	exp := f.now.Add(time.Hour)
+	office, err := f.svc.Create(ctx, caller, keys.Spec{Name: strPtr("office"), Preset: strPtr(authz.PresetReadOnly), ExpiresAt: &exp,
+		AllowedCIDRs: []string{"203.0.113.0/24"}, AllowedCIDRsSet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from string
+		want verify.Code
+	}{
+		{"198.51.100.1", verify.CodeIPNotAllowed},
+		{"", verify.CodeIPNotAllowed},
+		{"203.0.113.77", verify.CodeOK},
+	} {
+		var a netip.Addr
+		if tc.from != "" {
+			a = netip.MustParseAddr(tc.from)
+		}
+		res, err := f.v.AuthenticateFrom(ctx, office.Token, a)
+		if err != nil || res.Code != tc.want || res.Key == nil || res.Key.ID != office.Key.ID {
+			t.Fatalf("from %q: %+v, %v; want %s with the key", tc.from, res, err, tc.want)
+		}
+		if res.Valid() != (tc.want == verify.CodeOK) {
+			t.Errorf("from %q: Valid() = %v", tc.from, res.Valid())
+		}
+	}
+	if res, _ := f.v.Authenticate(ctx, office.Token); res.Code != verify.CodeOK {
+		t.Errorf("Authenticate (no address) = %s, want ok", res.Code)
+	}
+	// The previous token of a rotation's grace period obeys the same list.
+	rotated, err := f.svc.Rotate(ctx, caller, office.Key.ID, keys.AnyVersion, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, want := range map[string]verify.Code{"198.51.100.1": verify.CodeIPNotAllowed, "203.0.113.77": verify.CodeOK} {
+		res, err := f.v.AuthenticateFrom(ctx, office.Token, netip.MustParseAddr(from))
+		if err != nil || res.Code != want || !res.Previous {
+			t.Errorf("previous token from %s: %s previous %v (%v), want %s", from, res.Code, res.Previous, err, want)
+		}
+	}
+	f.advance(2 * time.Hour)
+	if res, _ := f.v.AuthenticateFrom(ctx, rotated.Token, netip.MustParseAddr("198.51.100.1")); res.Code != verify.CodeExpired {
+		t.Errorf("expired key from outside: %s, want expired", res.Code)
+	}
 }

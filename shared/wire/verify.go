@@ -26,6 +26,10 @@ type VerifyRequest struct {
 	Token      string    `json:"token" required:"true"`
 	Permission string    `json:"permission,omitempty"`
 	Resource   *Resource `json:"resource,omitempty"`
+	// ClientIP is the address the calling service's own client used,
+	// checked against the key's network allowlist ("" unknown: a key with
+	// an allowlist answers ip_not_allowed).
+	ClientIP string `json:"client_ip,omitempty"`
 }
 
 // VerifiedKey is what a verification tells about a valid key.

@@ -8,6 +8,7 @@ package wiring
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -39,6 +40,11 @@ type Options struct {
 	// Lambda functions need (API Gateway and the WAF limit them); the
 	// single binary passes ratelimit.DefaultConfig or its flags.
 	AuthFailures ratelimit.Config
+	// TrustedProxies are the networks of the reverse proxies whose
+	// X-Forwarded-For the guard believes for keys' network allowlists
+	// (gate.ClientAddr); none by default. The Lambda functions need none:
+	// API Gateway's sourceIp is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // NewDeps builds the handlers' dependencies on one store.
@@ -66,7 +72,7 @@ func NewDeps(st store.Store, opt Options) Deps {
 		Logger:       opt.Logger,
 		Now:          opt.Now,
 		Ping:         st.Ping,
-		Gate:         gate.New(verifier, routes, limiter),
+		Gate:         gate.New(verifier, routes, limiter).WithTrustedProxies(opt.TrustedProxies),
 		AuthFailures: limiter,
 		Usage:        st,
 	}

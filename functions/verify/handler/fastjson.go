@@ -35,7 +35,7 @@ func decodeVerifyRequest(b []byte) (wire.VerifyRequest, error) {
 // parseVerifyRequest decodes b when it has the common shape.
 func parseVerifyRequest(b []byte) (req wire.VerifyRequest, ok bool) {
 	p := scanner{b: b}
-	var seen [3]bool
+	var seen [4]bool
 	ok = p.object(func(key []byte) bool {
 		switch string(key) {
 		case "token":
@@ -53,6 +53,14 @@ func parseVerifyRequest(b []byte) (req wire.VerifyRequest, ok bool) {
 			seen[1] = true
 			v, ok := p.str()
 			req.Permission = v
+			return ok
+		case "client_ip":
+			if seen[3] {
+				return false
+			}
+			seen[3] = true
+			v, ok := p.str()
+			req.ClientIP = v
 			return ok
 		case "resource":
 			if seen[2] {

@@ -21,6 +21,9 @@ var commonBodies = []string{
 	`{"token":"é€"}`,
 	"{\"token\":\"\u2028\ufffd\U0001F600\x7f\"}",
 	"\t\r\n{\"resource\":{\"team\":\"a\"},\"token\":\"x\"}\n",
+	`{"token":"t","client_ip":"203.0.113.7"}`,
+	`{"client_ip":"2001:db8::1","token":"t","permission":"secrets:read"}`,
+	`{"token":"t","client_ip":"not an address"}`,
 }
 
 // otherBodies need the strict decoder: it accepts some (escapes) and
@@ -52,6 +55,10 @@ var otherBodies = []string{
 	`{"token":"x","permission":"a","permission":"a"}`,
 	`{"token":"x","resource":{"team":"a","team":"b"}}`,
 	`{"token":"x","resource":{},"resource":{}}`,
+	`{"token":"x","client_ip":"203.0.113.7","client_ip":"203.0.113.7"}`,
+	`{"token":"x","client_ip":null}`,
+	`{"token":"x","client_ip":1}`,
+	`{"token":"x","Client_IP":"203.0.113.7"}`,
 	// Invalid UTF-8, in values and in names.
 	"{\"token\":\"\xff\"}",
 	"{\"token\":\"\xc3\x28\"}",

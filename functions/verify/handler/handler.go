@@ -6,6 +6,7 @@ package handler
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -23,8 +24,11 @@ func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"verifyToken": Verify(d), "health": Health(d)}
 }
 
-// Verify answers the decision for a token, an optional permission and an
-// optional resource. Buffers come from a pool: the route is on every
+// Verify answers the decision for a token, an optional permission, an
+// optional resource and the optional address of the calling service's
+// client (client_ip), which a key with a network allowlist must be used
+// from: without client_ip the address is unknown and such a key answers
+// ip_not_allowed (the address of the calling service is not its client's). Buffers come from a pool: the route is on every
 // request of the services that call it.
 //
 // Failed decisions (malformed, not_found, expired) spend the calling
@@ -82,7 +86,15 @@ func decide(ctx context.Context, d wiring.Deps, c gate.Caller, req wire.VerifyRe
 	} else if named.Level() != authz.LevelOrganization {
 		return wire.VerifyResponse{}, 0, fault.Invalid("resource", "name the permission to check on the resource")
 	}
-	c.Token = req.Token
+	var from netip.Addr
+	if req.ClientIP != "" {
+		a, err := netip.ParseAddr(req.ClientIP)
+		if err != nil || a.Zone() != "" {
+			return wire.VerifyResponse{}, 0, fault.Invalid("client_ip", "must be an IPv4 or IPv6 address such as 203.0.113.7 or 2001:db8::1")
+		}
+		from = a
+	}
+	c.Token, c.Addr = req.Token, from
 	g, err := d.Gate.Permission(ctx, c, req.Permission, named)
 	if err != nil {
 		return wire.VerifyResponse{}, 0, err
@@ -90,7 +102,9 @@ func decide(ctx context.Context, d wiring.Deps, c gate.Caller, req wire.VerifyRe
 	switch g.Outcome {
 	case gate.RateLimited:
 		return wire.VerifyResponse{}, g.RetryAfter, nil
-	case gate.Unauthenticated:
+	case gate.Unauthenticated, gate.IPNotAllowed:
+		// ip_not_allowed is not valid either: a service that only reads
+		// "valid" must refuse the call.
 		return wire.VerifyResponse{Code: string(g.Auth)}, 0, nil
 	}
 	k := g.Key
