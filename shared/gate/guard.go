@@ -53,6 +53,10 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 	}
 }
 
+// RequestAddr is ClientAddr with the gate's trusted proxies: the address
+// the guard checks a key's network allowlist against.
+func (g *Gate) RequestAddr(r *http.Request) netip.Addr { return ClientAddr(r, g.trusted) }
+
 // ClientAddr returns the address a request comes from, which a key's
 // network allowlist is checked against (docs/security.md, "Network
 // allowlists"): the connection's (RemoteAddr, "ip:port" in net/http, a

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -90,6 +91,19 @@ type Result struct {
 	// AccessHidden summarizes, per level, the nodes left out of Access
 	// because the explored key may not list them.
 	AccessHidden []AccessHidden `json:"access_hidden"`
+	// Network says whether the explored key may be used from the address
+	// the explorer was called from.
+	Network Network `json:"network"`
+}
+
+// Network is the explored key's network allowlist applied to the address
+// the explorer's caller comes from (as the guard reads it, trusted proxies
+// included).
+type Network struct {
+	// ClientIP is that address, null when it is unknown.
+	ClientIP *string `json:"client_ip"`
+	// Allowed: the key may be used from it (always, without allowlist).
+	Allowed bool `json:"allowed"`
 }
 
 type explorer struct {
@@ -110,14 +124,14 @@ func (e *explorer) serve(w http.ResponseWriter, r *http.Request, caller authz.Pr
 		return 0, nil, keyScrubber(id).Error(err)
 	}
 	sc := newScrubber(req.Token)
-	res, err := e.explore(r.Context(), caller, id, req, sc)
+	res, err := e.explore(r.Context(), caller, id, req, sc, e.d.Gate.RequestAddr(r))
 	if err != nil {
 		return 0, nil, keyScrubber(id).Error(sc.Error(err))
 	}
 	return http.StatusOK, res, nil
 }
 
-func (e *explorer) explore(ctx context.Context, caller authz.Principal, id string, req Request, sc scrubber) (Result, error) {
+func (e *explorer) explore(ctx context.Context, caller authz.Principal, id string, req Request, sc scrubber, from netip.Addr) (Result, error) {
 	k, err := e.d.Keys.Get(ctx, caller, id)
 	if err != nil {
 		return Result{}, err
@@ -164,7 +178,18 @@ func (e *explorer) explore(ctx context.Context, caller authz.Principal, id strin
 		Snippets:     snippets,
 		Access:       access,
 		AccessHidden: hidden,
+		Network:      networkOf(auth.Key.Access, from),
 	}, nil
+}
+
+// networkOf applies a key's allowlist to the address from.
+func networkOf(a authz.Access, from netip.Addr) Network {
+	n := Network{Allowed: a.AllowsAddr(from)}
+	if from.IsValid() {
+		s := from.Unmap().String()
+		n.ClientIP = &s
+	}
+	return n
 }
 
 func nonNull(b json.RawMessage) json.RawMessage {

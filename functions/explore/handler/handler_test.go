@@ -280,3 +280,40 @@ func TestExploreOtherTokenAndKey(t *testing.T) {
 		t.Fatalf("explore without api_tokens:read: %d", st)
 	}
 }
+
+// TestExploreNetwork: the answer says whether the explored key may be used
+// from the address the explorer is called from (here loopback), and the
+// explored call itself is held to the key's allowlist (it comes from the
+// deployment's own address, loopback in this test).
+func TestExploreNetwork(t *testing.T) {
+	f := setup(t)
+	for _, tc := range []struct {
+		name, cidrs string
+		allowed     bool
+		status      float64 // of the explored call
+	}{
+		{"anywhere", "", true, 200},
+		{"loopback", `,"allowed_cidrs":["127.0.0.0/8","::1/128"]`, true, 200},
+		{"elsewhere", `,"allowed_cidrs":["203.0.113.0/24"]`, false, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := f.post("/v1/api-keys", f.owner, `{"name":"`+tc.name+`","preset":"read-only","expiration":"30d"`+tc.cidrs+`}`)
+			body := `{"token":"` + k["token"].(string) + `","method":"GET","path":"/v1/projects"}`
+			st, res, raw := f.do("/v1/api-keys/"+k["id"].(string)+"/explore", f.owner, body)
+			if st != 200 {
+				t.Fatalf("explore: %d %s", st, raw)
+			}
+			n, ok := res["network"].(map[string]any)
+			if !ok || n["allowed"] != tc.allowed || (n["client_ip"] != "127.0.0.1" && n["client_ip"] != "::1") {
+				t.Fatalf("network = %v, want allowed %v from loopback", res["network"], tc.allowed)
+			}
+			resp := res["response"].(map[string]any)
+			if resp["status"] != tc.status {
+				t.Fatalf("explored call: %v", resp)
+			}
+			if tc.status == 403 && resp["body"].(map[string]any)["code"] != "ip_not_allowed" {
+				t.Errorf("explored call refused with %v", resp["body"])
+			}
+		})
+	}
+}
