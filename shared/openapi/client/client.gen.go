@@ -383,6 +383,7 @@ const (
 	ProblemCodeConflict             ProblemCode = "conflict"
 	ProblemCodeForbidden            ProblemCode = "forbidden"
 	ProblemCodeInternal             ProblemCode = "internal"
+	ProblemCodeIpNotAllowed         ProblemCode = "ip_not_allowed"
 	ProblemCodeKeyExpired           ProblemCode = "key_expired"
 	ProblemCodeKeyQuotaExceeded     ProblemCode = "key_quota_exceeded"
 	ProblemCodeLastOwnerKey         ProblemCode = "last_owner_key"
@@ -405,6 +406,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeForbidden:
 		return true
 	case ProblemCodeInternal:
+		return true
+	case ProblemCodeIpNotAllowed:
 		return true
 	case ProblemCodeKeyExpired:
 		return true
@@ -494,12 +497,13 @@ func (e ScopeLevel) Valid() bool {
 
 // Defines values for VerifyResponseCode.
 const (
-	VerifyResponseCodeExpired   VerifyResponseCode = "expired"
-	VerifyResponseCodeForbidden VerifyResponseCode = "forbidden"
-	VerifyResponseCodeMalformed VerifyResponseCode = "malformed"
-	VerifyResponseCodeNotFound  VerifyResponseCode = "not_found"
-	VerifyResponseCodeOk        VerifyResponseCode = "ok"
-	VerifyResponseCodeRevoked   VerifyResponseCode = "revoked"
+	VerifyResponseCodeExpired      VerifyResponseCode = "expired"
+	VerifyResponseCodeForbidden    VerifyResponseCode = "forbidden"
+	VerifyResponseCodeIpNotAllowed VerifyResponseCode = "ip_not_allowed"
+	VerifyResponseCodeMalformed    VerifyResponseCode = "malformed"
+	VerifyResponseCodeNotFound     VerifyResponseCode = "not_found"
+	VerifyResponseCodeOk           VerifyResponseCode = "ok"
+	VerifyResponseCodeRevoked      VerifyResponseCode = "revoked"
 )
 
 // Valid indicates whether the value is a known member of the VerifyResponseCode enum.
@@ -508,6 +512,8 @@ func (e VerifyResponseCode) Valid() bool {
 	case VerifyResponseCodeExpired:
 		return true
 	case VerifyResponseCodeForbidden:
+		return true
+	case VerifyResponseCodeIpNotAllowed:
 		return true
 	case VerifyResponseCodeMalformed:
 		return true
@@ -666,6 +672,17 @@ type ExploreCallResponse struct {
 	Truncated bool `json:"truncated"`
 }
 
+// ExploreNetwork The explored key's network allowlist applied to the address this explorer call came from (read as the guard reads it). The explored call itself comes from the deployment's own address and is held to the allowlist too.
+type ExploreNetwork struct {
+	// Allowed The explored key may be used from client_ip (always true for a key without allowlist).
+	Allowed bool `json:"allowed"`
+
+	// ClientIp The caller's address; null when unknown.
+	//
+	// Example: 203.0.113.7
+	ClientIp *string `json:"client_ip"`
+}
+
 // ExploreRequest A request to send to this API with the token of the key explored.
 type ExploreRequest struct {
 	// Body Any JSON value, or null for none.
@@ -695,6 +712,9 @@ type ExploreResult struct {
 	// AccessHidden Per level, the nodes left out of `access` because the explored key may not list them: counted, never named.
 	AccessHidden []AccessHidden `json:"access_hidden"`
 	DurationMs   float32        `json:"duration_ms"`
+
+	// Network The explored key's network allowlist applied to the address this explorer call came from (read as the guard reads it). The explored call itself comes from the deployment's own address and is held to the allowlist too.
+	Network ExploreNetwork `json:"network"`
 
 	// Request The request as sent to this API's own base URL, with the token replaced by the placeholder $DOTENV_API_KEY wherever it appears (Authorization, path, query, header values, body).
 	Request  ExploreCallRequest  `json:"request"`
@@ -784,8 +804,13 @@ type HealthStatus string
 
 // Key An API key. Never holds the token. previous_token_expires_at and previous_token_hint are present only while the token the last rotation replaced is still in its grace period.
 type Key struct {
-	AllowAll  bool      `json:"allow_all"`
-	CreatedAt time.Time `json:"created_at"`
+	AllowAll bool `json:"allow_all"`
+
+	// AllowedCidrs The networks the key may be used from, normalized (see KeySpec); [] = anywhere. Every use is checked against them: a route answers 403 ip_not_allowed, POST /v1/verify the code ip_not_allowed.
+	//
+	// Example: ["203.0.113.0/24","2001:db8::/32"]
+	AllowedCidrs []string  `json:"allowed_cidrs"`
+	CreatedAt    time.Time `json:"created_at"`
 
 	// CreatedBy The id of the key that created this one.
 	CreatedBy *string `json:"created_by"`
@@ -860,8 +885,13 @@ type KeyStatus string
 // KeyCreateSpec The body of createKey: KeySpec with name required (the service answers validation_failed, field code required, without it).
 type KeyCreateSpec struct {
 	// AllowAll true: every permission, organization-wide, including ones added later. Only an allow-all key can make one.
-	AllowAll   *bool                    `json:"allow_all,omitempty"`
-	Expiration *KeyCreateSpecExpiration `json:"expiration,omitempty"`
+	AllowAll *bool `json:"allow_all,omitempty"`
+
+	// AllowedCidrs The networks the key may be used from: IPv4 and IPv6 networks in CIDR notation, or single addresses (a /32 or /128). At most 32 (more: validation_failed, field allowed_cidrs, code out_of_range); an entry that is not a network, or has host bits set (10.0.0.1/8), answers allowed_cidrs[i] invalid. Normalized on the way in: IPv4-mapped IPv6 networks become IPv4, networks inside another of the list are dropped, the rest sorted (IPv4 first, by address). Create: absent or [] = anywhere. Update: replaces the list; [] clears it; absent keeps it. A key restricted to networks can only create or edit keys whose networks lie inside its own (a key usable from anywhere is not).
+	//
+	// Example: ["203.0.113.0/24","2001:db8::/32"]
+	AllowedCidrs *[]string                `json:"allowed_cidrs,omitempty"`
+	Expiration   *KeyCreateSpecExpiration `json:"expiration,omitempty"`
 
 	// ExpiresAt A future instant (RFC 3339, any offset; stored in UTC to the millisecond), at most 5 years after the request: a later one answers validation_failed on expires_at with field code out_of_range, naming the latest allowed instant.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -895,11 +925,16 @@ type KeyPage struct {
 	Unreadable *[]Unreadable `json:"unreadable,omitempty"`
 }
 
-// KeySpec The body of createKey and updateKey. Create: name, exactly one of permissions (non-empty), preset or allow_all: true, and exactly one of expiration or expires_at. Update: any of these fields, same rules; fields left out keep their value. Validation answers every offending field at once (errors), each with its field code.
+// KeySpec The body of createKey and updateKey. Create: name, exactly one of permissions (non-empty), preset or allow_all: true, and exactly one of expiration or expires_at; optionally allowed_cidrs. Update: any of these fields, same rules; fields left out keep their value. Validation answers every offending field at once (errors), each with its field code.
 type KeySpec struct {
 	// AllowAll true: every permission, organization-wide, including ones added later. Only an allow-all key can make one.
-	AllowAll   *bool              `json:"allow_all,omitempty"`
-	Expiration *KeySpecExpiration `json:"expiration,omitempty"`
+	AllowAll *bool `json:"allow_all,omitempty"`
+
+	// AllowedCidrs The networks the key may be used from: IPv4 and IPv6 networks in CIDR notation, or single addresses (a /32 or /128). At most 32 (more: validation_failed, field allowed_cidrs, code out_of_range); an entry that is not a network, or has host bits set (10.0.0.1/8), answers allowed_cidrs[i] invalid. Normalized on the way in: IPv4-mapped IPv6 networks become IPv4, networks inside another of the list are dropped, the rest sorted (IPv4 first, by address). Create: absent or [] = anywhere. Update: replaces the list; [] clears it; absent keeps it. A key restricted to networks can only create or edit keys whose networks lie inside its own (a key usable from anywhere is not).
+	//
+	// Example: ["203.0.113.0/24","2001:db8::/32"]
+	AllowedCidrs *[]string          `json:"allowed_cidrs,omitempty"`
+	Expiration   *KeySpecExpiration `json:"expiration,omitempty"`
 
 	// ExpiresAt A future instant (RFC 3339, any offset; stored in UTC to the millisecond), at most 5 years after the request: a later one answers validation_failed on expires_at with field code out_of_range, naming the latest allowed instant.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -967,8 +1002,13 @@ type KeyUsage struct {
 
 // KeyWithToken The key and its token, answered only by createKey and rotateKey. The token is shown this once and can never be read again. The fields of Key plus token.
 type KeyWithToken struct {
-	AllowAll  bool      `json:"allow_all"`
-	CreatedAt time.Time `json:"created_at"`
+	AllowAll bool `json:"allow_all"`
+
+	// AllowedCidrs The networks the key may be used from, normalized (see KeySpec); [] = anywhere. Every use is checked against them: a route answers 403 ip_not_allowed, POST /v1/verify the code ip_not_allowed.
+	//
+	// Example: ["203.0.113.0/24","2001:db8::/32"]
+	AllowedCidrs []string  `json:"allowed_cidrs"`
+	CreatedAt    time.Time `json:"created_at"`
 
 	// CreatedBy The id of the key that created this one.
 	CreatedBy *string `json:"created_by"`
@@ -1109,7 +1149,7 @@ type OrganizationSpec struct {
 
 // Problem An RFC 9457 problem document with a stable machine code. A 500 never carries internals or a token.
 type Problem struct {
-	// Code Stable machine code: malformed_json 400, validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413, unsupported_media_type 415, rate_limited 429, internal 500, unavailable 503, last_owner_key 409, key_expired 409, key_quota_exceeded 409.
+	// Code Stable machine code: malformed_json 400, validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413, unsupported_media_type 415, rate_limited 429, internal 500, unavailable 503, last_owner_key 409, key_expired 409, key_quota_exceeded 409, ip_not_allowed 403.
 	Code ProblemCode `json:"code"`
 
 	// Detail What went wrong, for people.
@@ -1132,7 +1172,7 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
-// ProblemCode Stable machine code: malformed_json 400, validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413, unsupported_media_type 415, rate_limited 429, internal 500, unavailable 503, last_owner_key 409, key_expired 409, key_quota_exceeded 409.
+// ProblemCode Stable machine code: malformed_json 400, validation_failed 400, unauthenticated 401, forbidden 403, not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413, unsupported_media_type 415, rate_limited 429, internal 500, unavailable 503, last_owner_key 409, key_expired 409, key_quota_exceeded 409, ip_not_allowed 403.
 type ProblemCode string
 
 // ProjectSpec The body of createProject: NodeSpec with team_id required (the service answers validation_failed, field code required, without it or with an empty one).
@@ -1234,7 +1274,7 @@ type UsageCount struct {
 	// Denied Verifications denied: the sum of denied_by.
 	Denied int64 `json:"denied"`
 
-	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, the resource is not in its organization, or the authorizer does not know the route), expired, revoked (a leaked token); issue 12 adds ip_not_allowed.
+	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, the resource is not in its organization, or the authorizer does not know the route), expired, revoked (a leaked token), ip_not_allowed (used from outside the key's allowed_cidrs).
 	//
 	// Example: {"expired":1,"forbidden":2}
 	DeniedBy map[string]int64 `json:"denied_by"`
@@ -1253,7 +1293,7 @@ type UsageDay struct {
 	// Denied Verifications denied: the sum of denied_by.
 	Denied int64 `json:"denied"`
 
-	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, the resource is not in its organization, or the authorizer does not know the route), expired, revoked (a leaked token); issue 12 adds ip_not_allowed.
+	// DeniedBy Denied verifications by reason, only the reasons that occurred. Reasons are stable codes: forbidden (the key lacks the permission, the resource is not in its organization, or the authorizer does not know the route), expired, revoked (a leaked token), ip_not_allowed (used from outside the key's allowed_cidrs).
 	//
 	// Example: {"expired":1,"forbidden":2}
 	DeniedBy map[string]int64 `json:"denied_by"`
@@ -1269,6 +1309,11 @@ type VerifiedKey struct {
 
 // VerifyRequest defines model for VerifyRequest.
 type VerifyRequest struct {
+	// ClientIp The address of the calling service's own client, checked against the key's network allowlist (an IPv4 or IPv6 address; anything else answers 400 on client_ip). Without it the address is unknown: a key with an allowlist answers ip_not_allowed (the calling service's own address says nothing about its client). Keys without allowlist ignore it.
+	//
+	// Example: 203.0.113.7
+	ClientIp *string `json:"client_ip,omitempty"`
+
 	// Permission A catalog permission; required when resource is given.
 	//
 	// Example: secrets:read
@@ -1285,7 +1330,7 @@ type VerifyRequest struct {
 type VerifyResponse struct {
 	Allowed bool `json:"allowed"`
 
-	// Code not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated).
+	// Code not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated). ip_not_allowed: a live key used from outside its network allowlist (client_ip), or without client_ip; valid is false and key null, so a service that reads only valid refuses it.
 	Code VerifyResponseCode `json:"code"`
 	Key  *VerifiedKey       `json:"key"`
 
@@ -1304,7 +1349,7 @@ type VerifyResponse struct {
 	Valid                  bool       `json:"valid"`
 }
 
-// VerifyResponseCode not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated).
+// VerifyResponseCode not_found also covers deleted keys and superseded secrets; forbidden: valid but not allowed; revoked: the token was reported as leaked (the key must be rotated). ip_not_allowed: a live key used from outside its network allowlist (client_ip), or without client_ip; valid is false and key null, so a service that reads only valid refuses it.
 type VerifyResponseCode string
 
 // Cursor defines model for Cursor.
@@ -1577,7 +1622,7 @@ type ClientInterface interface {
 
 	// CreateKeyWithBody Create a key
 	//
-	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1586,7 +1631,7 @@ type ClientInterface interface {
 
 	// CreateKey Create a key
 	//
-	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2000,7 +2045,7 @@ func (c *Client) ListKeys(ctx context.Context, params *ListKeysParams, reqEditor
 
 // CreateKeyWithBody Create a key
 //
-// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2019,7 +2064,7 @@ func (c *Client) CreateKeyWithBody(ctx context.Context, contentType string, body
 
 // CreateKey Create a key
 //
-// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4630,7 +4675,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateKeyWithBodyWithResponse Create a key
 	//
-	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4639,7 +4684,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateKeyWithResponse Create a key
 	//
-	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+	// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9194,7 +9239,7 @@ func (c *ClientWithResponses) ListKeysWithResponse(ctx context.Context, params *
 
 // CreateKeyWithBodyWithResponse Create a key
 //
-// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9209,7 +9254,7 @@ func (c *ClientWithResponses) CreateKeyWithBodyWithResponse(ctx context.Context,
 
 // CreateKeyWithResponse Create a key
 //
-// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's.
+// Exactly one of permissions, preset or allow_all; exactly one of expiration or expires_at. Every grant must be covered by the caller's and the expiry no later than the caller's. A caller restricted to networks (allowed_cidrs) can only create keys restricted to networks inside its own.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
