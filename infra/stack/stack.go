@@ -266,7 +266,9 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 		// identity: the key must include what the decision depends on, the
 		// method and the path (whose ids name the node the permission is
 		// checked on; the template resourcePath alone would let a decision
-		// for one project answer for another).
+		// for one project answer for another) and the client's address
+		// (a key's network allowlist: an Allow from inside must not answer
+		// for a request from outside).
 		identity = append(identity, AuthorizerCacheIdentity()...)
 	}
 	s.Authorizer = awsapigateway.NewRequestAuthorizer(s.Stack, jsii.String("Authorizer"), &awsapigateway.RequestAuthorizerProps{
@@ -336,6 +338,7 @@ func AuthorizerCacheIdentity() []*string {
 		awsapigateway.IdentitySource_Context(jsii.String("httpMethod")),
 		awsapigateway.IdentitySource_Context(jsii.String("resourcePath")),
 		awsapigateway.IdentitySource_Context(jsii.String("path")),
+		awsapigateway.IdentitySource_Context(jsii.String("identity.sourceIp")),
 	}
 }
 

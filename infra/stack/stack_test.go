@@ -310,7 +310,7 @@ func TestAuthorizer(t *testing.T) {
 			"Type":                         "REQUEST",
 			"AuthorizerResultTtlInSeconds": cacheSeconds,
 			"IdentitySource": "method.request.header.Authorization," +
-				"context.httpMethod,context.resourcePath,context.path",
+				"context.httpMethod,context.resourcePath,context.path,context.identity.sourceIp",
 		})
 	})
 	// The cache must not change who needs the authorizer.

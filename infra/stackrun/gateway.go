@@ -424,6 +424,8 @@ func (g *Gateway) identity(au authorizer, r *http.Request, ex *Exchange, n *node
 			v = n.path
 		case src == "context.path":
 			v = "/" + g.stage + ex.Path
+		case src == "context.identity.sourceIp":
+			v = sourceIP(r)
 		default:
 			return "", false // stage variables and other context values: none here
 		}

@@ -97,7 +97,7 @@ func TestIdentitySources(t *testing.T) {
 	withAuth.Header.Set("Authorization", "Bearer x")
 	without := httptest.NewRequest("GET", "/prod/v1/api-keys/key_1", nil)
 	header := authorizer{identity: []string{"method.request.header.Authorization"}}
-	cacheKey := authorizer{identity: []string{"method.request.header.Authorization", "context.httpMethod", "context.resourcePath", "context.path"}}
+	cacheKey := authorizer{identity: []string{"method.request.header.Authorization", "context.httpMethod", "context.resourcePath", "context.path", "context.identity.sourceIp"}}
 	tests := []struct {
 		name   string
 		au     authorizer
@@ -107,7 +107,7 @@ func TestIdentitySources(t *testing.T) {
 	}{
 		{"header present", header, true, "Bearer x", true},
 		{"header missing: 401 without invoking", header, false, "", false},
-		{"header and context", cacheKey, true, "Bearer x\x00GET\x00/v1/api-keys/{id}\x00/prod/v1/api-keys/key_1", true},
+		{"header and context", cacheKey, true, "Bearer x\x00GET\x00/v1/api-keys/{id}\x00/prod/v1/api-keys/key_1\x00192.0.2.1", true},
 		{"no identity source", authorizer{}, false, "", true},
 	}
 	for _, tt := range tests {
