@@ -12,6 +12,8 @@ import (
 
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/store/bolt"
 	"github.com/dotenv/apikeys/shared/usage"
@@ -126,4 +128,39 @@ func BenchmarkVerifyValidCounted(b *testing.B) {
 func BenchmarkVerifyMalformed(b *testing.B) {
 	h, _ := benchRouter(b, true)
 	serveLoop(b, h, "POST", "/v1/verify", `{"token":"dotenv_not-a-token"}`, 200)
+}
+
+// BenchmarkVerifyValidRestricted is BenchmarkVerifyValid for a key with a
+// network allowlist of 8 networks, asked with a client_ip in the last one
+// (the allowlist's worst case for an allowed use).
+func BenchmarkVerifyValidRestricted(b *testing.B) {
+	h, tok := benchRouterRestricted(b)
+	serveLoop(b, h, "POST", "/v1/verify", `{"token":"`+tok+`","permission":"secrets:read","client_ip":"203.0.113.7"}`, 200)
+}
+
+// benchRouterRestricted is benchRouter with a token of a key restricted to
+// 8 networks.
+func benchRouterRestricted(b *testing.B) (http.Handler, string) {
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	d := wiring.NewDeps(st, wiring.Options{AuthFailures: ratelimit.DefaultConfig()})
+	r, err := api.Router(d, explorehandler.Config{BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, owner, err := d.Keys.Bootstrap(context.Background(), "Org")
+	if err != nil {
+		b.Fatal(err)
+	}
+	caller := authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, Access: owner.Key.Access}
+	name, never := "restricted", "never"
+	k, err := d.Keys.Create(context.Background(), caller, keys.Spec{Name: &name, AllowAll: new(true), Expiration: &never, AllowedCIDRsSet: true,
+		AllowedCIDRs: []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "198.51.100.0/24", "2001:db8::/32", "fd00::/8", "100.64.0.0/10", "203.0.113.0/24"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r, k.Token
 }
