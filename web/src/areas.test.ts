@@ -55,6 +55,7 @@ function key(patch: Partial<ApiKey>): ApiKey {
     created_by: null,
     token_hint: "",
     version: 1,
+    allowed_cidrs: [],
     ...patch,
   };
 }

@@ -53,6 +53,7 @@ const key: ApiKey = {
   created_by: "",
   token_hint: "",
   version: 1,
+  allowed_cidrs: [],
 };
 
 describe("directory", () => {

@@ -143,6 +143,7 @@ describe("applyListState", () => {
     created_by: null,
     token_hint: "dtk_…abcd",
     version: 1,
+    allowed_cidrs: [],
     ...over,
   });
   const keys = [

@@ -339,6 +339,7 @@ describe("request body", () => {
     created_by: "key_0",
     token_hint: "dotenv_AbCd…wxyz",
     version: 1,
+    allowed_cidrs: [],
   };
 
   it("on edit sends only what changed", () => {

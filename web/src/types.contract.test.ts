@@ -116,6 +116,7 @@ const cases: [string, string, "answer" | "names" | "subset"][] = [
   ["ExploreHidden.permissions", "AccessHiddenPermission", "answer"],
   ["ExploreResult", "ExploreResult", "answer"],
   ["ExploreResult.request", "ExploreCallRequest", "answer"],
+  ["ExploreResult.network", "ExploreNetwork", "answer"],
   ["ExploreResult.response", "ExploreCallResponse", "answer"],
   ["ExploreResult.snippets", "ExploreSnippets", "answer"],
   ["Problem", "Problem", "names"],

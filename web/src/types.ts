@@ -34,6 +34,8 @@ export interface ApiKey {
   created_by: string | null;
   token_hint: string;
   version: number;
+  /** Networks the key may be used from (CIDR), normalized; [] = anywhere. */
+  allowed_cidrs: string[];
 }
 
 /** Create and rotate answer the key plus its token, shown exactly once. */
@@ -56,6 +58,8 @@ export interface KeyRequest {
   allow_all?: boolean;
   expiration?: Expiration;
   expires_at?: string;
+  /** Networks (CIDR or single addresses), at most 32; PATCH replaces the list, [] clears it. */
+  allowed_cidrs?: string[];
 }
 
 export interface Page<T> {
@@ -145,7 +149,7 @@ export interface Environment extends Team {
 export interface VerifyResponse {
   valid: boolean;
   allowed: boolean;
-  code: "ok" | "malformed" | "not_found" | "expired" | "forbidden" | string;
+  code: "ok" | "malformed" | "not_found" | "expired" | "forbidden" | "ip_not_allowed" | string;
   key: { id: string; organization_id: string; name: string; expires_at: string | null } | null;
   missing?: unknown;
 }
@@ -181,6 +185,8 @@ export interface ExploreResult {
   snippets: { curl: string; go: string; javascript: string; python: string };
   access: ExploreAccess[];
   access_hidden: ExploreHidden[];
+  /** Whether the explored key may be used from the address the explorer was called from. */
+  network: { client_ip: string | null; allowed: boolean };
 }
 
 /** RFC 9457 problem details as the API sends them. */
