@@ -423,32 +423,41 @@ func TestReportsHaveDurations(t *testing.T) {
 // is 203.0.113.7), allows a key restricted to 203.0.113.0/24 and denies one
 // restricted to 198.51.100.0/24; the allowed request reaches the function
 // with the allowlist in the authorizer context, and the function's guard,
-// which reads the same sourceIp, lets it through and holds the key to no
-// escalation (a key usable from anywhere is refused).
+// which reads the same sourceIp, lets it through (and refuses the other
+// key's context, had it come through) and holds the key to no escalation
+// (a key usable from anywhere is refused).
 func TestNetworkAllowlistUnderTheEmulator(t *testing.T) {
 	mk := func(name, cidr string) string {
 		t.Helper()
 		a := gateway(t, env.ownerToken, route{method: "POST", resource: "/v1/api-keys", body: map[string]any{
-			"name": name, "allow_all": true, "expiration": "30d", "allowed_cidrs": []string{cidr}}})
+			"name": name, "allow_all": true, "expiration": "never", "allowed_cidrs": []string{cidr}}})
 		want(t, a, http.StatusCreated)
 		return str(a.json(t), "token")
 	}
 	inside, outside := mk("inside", "203.0.113.0/24"), mk("outside", "198.51.100.0/24")
 	list := route{method: "GET", resource: "/v1/api-keys"}
-	if resp, err := authorize(t, outside, list); err != nil || effect(t, resp, list) != "Deny" {
-		t.Fatalf("a key restricted to 198.51.100.0/24 from 203.0.113.7: %+v, %v; want Deny", resp, err)
+	denied, err := authorize(t, outside, list)
+	if err != nil || effect(t, denied, list) != "Deny" {
+		t.Fatalf("a key restricted to 198.51.100.0/24 from 203.0.113.7: %+v, %v; want Deny", denied, err)
+	}
+	// Had API Gateway passed it on anyway (a policy cached for another
+	// address), the function's guard refuses it from the event's sourceIp.
+	a := withContext(t, authz.FunctionShow, denied.Context, outside, list)
+	want(t, a, http.StatusForbidden)
+	if !strings.Contains(a.body, `"code":"ip_not_allowed"`) || !strings.Contains(a.body, "203.0.113.7") {
+		t.Errorf("the function's own check: %s", a.body)
 	}
 	resp, err := authorize(t, inside, list)
 	if err != nil || effect(t, resp, list) != "Allow" || resp.Context["allowed_cidrs"] != "203.0.113.0/24" {
 		t.Fatalf("a key restricted to 203.0.113.0/24 from 203.0.113.7: %+v, %v; want Allow with its allowlist", resp, err)
 	}
 	want(t, withContext(t, authz.FunctionShow, resp.Context, inside, list), http.StatusOK)
-	create := route{method: "POST", resource: "/v1/api-keys", body: map[string]any{"name": "wider", "allow_all": true, "expiration": "30d"}}
+	create := route{method: "POST", resource: "/v1/api-keys", body: map[string]any{"name": "wider", "allow_all": true, "expiration": "never"}}
 	resp, err = authorize(t, inside, create)
 	if err != nil || effect(t, resp, create) != "Allow" {
 		t.Fatalf("create: %+v, %v", resp, err)
 	}
-	a := withContext(t, authz.FunctionCreate, resp.Context, inside, create)
+	a = withContext(t, authz.FunctionCreate, resp.Context, inside, create)
 	want(t, a, http.StatusForbidden)
 	if !strings.Contains(a.body, `"field":"allowed_cidrs"`) {
 		t.Errorf("a restricted key creating one usable from anywhere: %s", a.body)
