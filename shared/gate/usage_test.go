@@ -56,6 +56,11 @@ func TestDecisionsAreCounted(t *testing.T) {
 	if _, _, err := w.deps.Keys.ReportLeak(ctx, keys.LeakReport{Token: leaked.Token, Reporter: "self_report"}); err != nil {
 		t.Fatal(err)
 	}
+	office, err := w.deps.Keys.Create(ctx, w.owner, keys.Spec{Name: new("office"), AllowAll: new(true), Expiration: new("never"),
+		AllowedCIDRs: []string{"203.0.113.0/24"}, AllowedCIDRsSet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	owner := w.owner
 	caller := func(tok string) gate.Caller {
 		return gate.Caller{Token: tok, Client: "192.0.2.1:5000", UserAgent: "ci/1"}
@@ -84,6 +89,9 @@ func TestDecisionsAreCounted(t *testing.T) {
 		}, usage.ReasonForbidden},
 		{"expired", func() (gate.Decision, error) { return g.Route(ctx, caller(w.expiredToken), getEnv, w.envParams(w.env)) }, usage.ReasonExpired},
 		{"revoked", func() (gate.Decision, error) { return g.Route(ctx, caller(leaked.Token), getEnv, w.envParams(w.env)) }, usage.ReasonRevoked},
+		{"outside the key's networks", func() (gate.Decision, error) {
+			return g.Route(ctx, caller(office.Token), getEnv, w.envParams(w.env))
+		}, usage.ReasonIPNotAllowed},
 		{"malformed token", func() (gate.Decision, error) { return g.Route(ctx, caller("dotenv_nope"), getEnv, w.envParams(w.env)) }, none},
 		{"unknown token", func() (gate.Decision, error) { return g.Route(ctx, caller(unknown.Token), getEnv, w.envParams(w.env)) }, none},
 		{"principal", func() (gate.Decision, error) {
@@ -109,8 +117,8 @@ func TestDecisionsAreCounted(t *testing.T) {
 			if u.Reason != tc.want || u.IP != "192.0.2.1" || u.UserAgent != "ci/1" || !u.At.Equal(w.now) {
 				t.Fatalf("counted %+v, want reason %q from 192.0.2.1, ci/1, at %v", u, tc.want, w.now)
 			}
-			if (tc.want == usage.ReasonExpired || tc.want == usage.ReasonRevoked) != (u.At.Sub(u.Stored) < usage.LastUseInterval) {
-				t.Fatalf("an expired or revoked key's use must not (and any other must) make its last use due: %+v", u)
+			if (tc.want == usage.ReasonExpired || tc.want == usage.ReasonRevoked || tc.want == usage.ReasonIPNotAllowed) != (u.At.Sub(u.Stored) < usage.LastUseInterval) {
+				t.Fatalf("an expired, revoked or refused-by-network key's use must not (and any other must) make its last use due: %+v", u)
 			}
 		})
 	}
