@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestUpdateKeyPreviousLastUse(t *testing.T) {
 		at := time.Now().UTC().Truncate(time.Millisecond)
 		k := testKey(ids("org_"), at)
 		k.Previous = &keys.PreviousToken{Digest: token.Digest{1}, Hint: "dotenv_AbCd…wxyz", ExpiresAt: at.Add(time.Hour)}
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 		lastUse := []string{"prev_last_used_at", "prev_last_used_ip", "prev_last_used_ua"}
@@ -67,7 +68,7 @@ func TestUpdateKeyPreviousLastUse(t *testing.T) {
 			t.Helper()
 			edit()
 			k.Version++
-			if err := s.UpdateKey(ctx, k, k.Version-1); err != nil {
+			if err := s.UpdateKey(ctx, k, k.Version-1, storetest.Event()); err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
 			return stored()

@@ -197,7 +197,7 @@ func newOrg(t *testing.T, s store.Store) *directory.Organization {
 	t.Helper()
 	at := now()
 	o := &directory.Organization{ID: newID("org_"), Name: "org " + randomString(6), CreatedAt: at, UpdatedAt: at}
-	if err := s.CreateOrganization(t.Context(), o); err != nil {
+	if err := s.CreateOrganization(t.Context(), o, ev()); err != nil {
 		t.Fatalf("CreateOrganization(%s): %v", o.ID, err)
 	}
 	return o
@@ -206,7 +206,7 @@ func newOrg(t *testing.T, s store.Store) *directory.Organization {
 // mustCreateKey stores k.
 func mustCreateKey(t *testing.T, s store.Store, k *keys.Key) {
 	t.Helper()
-	if err := s.CreateKey(t.Context(), k); err != nil {
+	if err := s.CreateKey(t.Context(), k, ev()); err != nil {
 		t.Fatalf("CreateKey(%s): %v", k.ID, err)
 	}
 }
