@@ -452,7 +452,10 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string, ev audit.Event) 
 	if err != nil {
 		return err
 	}
-	release, err := s.txDelete(primaryKey(orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name)), expression.Name(attrOwner).Equal(expression.Value(id)))
+	// The claim is released if it is the node's; a missing claim (an item
+	// damaged by hand) does not keep the node from being deleted.
+	release, err := s.txDelete(primaryKey(orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name)),
+		expression.AttributeNotExists(expression.Name(AttrPK)).Or(expression.Name(attrOwner).Equal(expression.Value(id))))
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,10 @@ type Harness struct {
 	// PutBrokenNode stores the team n so that it is listed in its place
 	// but does not decode.
 	PutBrokenNode func(t *testing.T, n *directory.Node)
+	// NoTransactions, when not empty, names the feature the engine's server
+	// lacks to write a change with its audit event ("dynalite has no
+	// TransactWriteItems"): every subtest that writes is skipped with it.
+	NoTransactions string
 }
 
 // seedEnv names the environment variable that replays a property test.
