@@ -3,12 +3,10 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dotenv/apikeys/shared/audit"
@@ -16,10 +14,6 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 )
-
-// undoTimeout bounds each compensating write of a multi-item change; it
-// runs even when the request's context is already cancelled.
-const undoTimeout = 10 * time.Second
 
 func errOrgNotFound(id string) error {
 	return fmt.Errorf("dynamo: organization %s: %w", id, fault.NotFound("organization"))
@@ -54,67 +48,6 @@ func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organizat
 		return errBusy("create organization " + org.ID)
 	}
 	return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))
-}
-
-// putNew puts rec on condition that no item has its primary key.
-//
-// A lost condition where the stored item is the very item being written
-// (every attribute equal, counters aside) is success: an earlier attempt of
-// this same call was stored and its answer lost, and the SDK's retryer sent
-// it again (seen with dropped connections). Ids, digests and millisecond
-// creation times make it impossible for another writer to store the same
-// item, so this never hides a real conflict.
-func (s *Store) putNew(ctx context.Context, rec any) error {
-	item, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return fmt.Errorf("dynamo: encode item: %w", err)
-	}
-	return s.putNewItem(ctx, item)
-}
-
-// putNewItem is putNew for an item already encoded (and gated).
-func (s *Store) putNewItem(ctx context.Context, item map[string]types.AttributeValue) error {
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           s.table,
-		Item:                                item,
-		ConditionExpression:                 cond.Condition(),
-		ExpressionAttributeNames:            cond.Names(),
-		ExpressionAttributeValues:           cond.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	failed, old := conditionFailed(err)
-	if !failed {
-		return err
-	}
-	old, gerr := s.oldItem(ctx, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]}, old)
-	if gerr != nil {
-		return gerr
-	}
-	if sameItem(old, item) {
-		return nil
-	}
-	return err
-}
-
-// sameItem reports whether stored holds every attribute of written with the
-// same value, counters aside (concurrent children may have counted).
-func sameItem(stored, written map[string]types.AttributeValue) bool {
-	if len(stored) == 0 {
-		return false
-	}
-	for k, v := range written {
-		if k == attrChildren {
-			continue
-		}
-		if !reflect.DeepEqual(stored[k], v) {
-			return false
-		}
-	}
-	return true
 }
 
 // GetOrganization is one strongly consistent GetItem.
@@ -169,43 +102,6 @@ func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time
 	}
 	cur.Name, cur.UpdatedAt = name, at.UTC()
 	return cur, nil
-}
-
-// update runs one conditional UpdateItem that returns the new item, and the
-// old one when the condition fails.
-func (s *Store) update(ctx context.Context, key map[string]types.AttributeValue, up expression.UpdateBuilder, cond expression.ConditionBuilder) (*dynamodb.UpdateItemOutput, error) {
-	expr, err := expression.NewBuilder().WithUpdate(up).WithCondition(cond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: build update: %w", err)
-	}
-	return s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           s.table,
-		Key:                                 key,
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-}
-
-// deleteIf runs one conditional DeleteItem that returns the deleted item,
-// or the existing one when the condition fails.
-func (s *Store) deleteIf(ctx context.Context, key map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.DeleteItemOutput, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	return s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           s.table,
-		Key:                                 key,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
 }
 
 // parentOf returns the primary key of n's parent item (the organization for

@@ -83,6 +83,7 @@ func TestEnsureTable(t *testing.T) {
 // none, also after an edit.
 func TestTTLAttribute(t *testing.T) {
 	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		skipWithoutTransactions(t, b)
 		s := dynamo.New(b.Client, b.Table)
 		ctx := t.Context()
 		at := time.Now().UTC().Truncate(time.Millisecond)

@@ -23,7 +23,6 @@ import (
 
 // Cancellation reason codes (types.CancellationReason.Code).
 const (
-	reasonNone        = "None"
 	reasonCondition   = "ConditionalCheckFailed"
 	reasonTxConflict  = "TransactionConflict"
 	maxTransactItems  = 100
@@ -160,13 +159,3 @@ func (s *Store) transact(ctx context.Context, what string, ev *audit.Event, item
 func errBusy(what string) error {
 	return fmt.Errorf("dynamo: %s: %w", what, fault.New(fault.CodeConflict, "changed by someone else at the same moment; try again"))
 }
-
-// reasonCode is the code of reason i ("" when absent).
-func (c *canceled) reasonCode(i int) string {
-	if c == nil || i >= len(c.reasons) {
-		return ""
-	}
-	return aws.ToString(c.reasons[i].Code)
-}
-
-var _ = reasonNone
