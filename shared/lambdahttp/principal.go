@@ -26,6 +26,8 @@ const (
 	// ContextExpiresAt is the key's expiry in RFC 3339, "" when it never
 	// expires.
 	ContextExpiresAt = "expires_at"
+	// ContextKeyName is the key's name (the audit trail's actor); optional.
+	ContextKeyName = "key_name"
 )
 
 // ErrNoPrincipal is returned by DecodePrincipal when the authorizer context
@@ -53,6 +55,7 @@ func EncodePrincipal(p authz.Principal) (map[string]any, error) {
 		ContextAllowAll:       p.AllowAll,
 		ContextGrants:         string(g),
 		ContextExpiresAt:      exp,
+		ContextKeyName:        p.KeyName,
 	}, nil
 }
 
@@ -78,6 +81,11 @@ func DecodePrincipal(m map[string]any) (authz.Principal, error) {
 	}
 	if p.OrganizationID == "" || p.KeyID == "" {
 		return authz.Principal{}, errors.New("lambdahttp: authorizer context: organization_id and key_id must both be set")
+	}
+	if v, ok := m[ContextKeyName]; ok {
+		if p.KeyName, err = str(ContextKeyName, v); err != nil {
+			return authz.Principal{}, err
+		}
 	}
 	switch v := m[ContextAllowAll].(type) {
 	case bool:
