@@ -134,12 +134,13 @@ func (e *Event) Set(field string, from, to any) {
 	e.Changes[field] = Change{From: f, To: t}
 }
 
-// TimeOrNil is t for a change, or nil (JSON null) when t is zero.
+// TimeOrNil is t for a change in the API's format (UTC, milliseconds), or
+// nil (JSON null) when t is zero.
 func TimeOrNil(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC()
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 type sourceKey struct{}

@@ -36,8 +36,29 @@ func Handlers(d wiring.Deps) authz.Handlers {
 // Page is the JSON answer: a page of events and the cursor of the next
 // (null on the last page), like the key list.
 type Page struct {
-	Items      []audit.Event `json:"items"`
-	NextCursor *string       `json:"next_cursor"`
+	Items      []Event `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// timeLayout is the API's time format (UTC, milliseconds).
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// Event is an audit.Event as answered and exported.
+type Event struct {
+	ID             string                  `json:"id"`
+	At             string                  `json:"at"`
+	OrganizationID string                  `json:"organization_id"`
+	Action         string                  `json:"action"`
+	Actor          audit.Actor             `json:"actor"`
+	Target         audit.Target            `json:"target"`
+	Source         *audit.Source           `json:"source,omitempty"`
+	Changes        map[string]audit.Change `json:"changes,omitempty"`
+}
+
+// EventOf shapes ev for the answer.
+func EventOf(ev *audit.Event) Event {
+	return Event{ID: ev.ID, At: ev.At.UTC().Format(timeLayout), OrganizationID: ev.OrganizationID, Action: ev.Action,
+		Actor: ev.Actor, Target: ev.Target, Source: ev.Source, Changes: ev.Changes}
 }
 
 // List answers a page of the caller's organization's events, or streams
@@ -59,9 +80,9 @@ func List(d wiring.Deps) http.HandlerFunc {
 				httpapi.WriteError(w, r, d.Logger, fmt.Errorf("audit: listing events: %w", err))
 				return
 			}
-			out := Page{Items: p.Items}
-			if out.Items == nil {
-				out.Items = []audit.Event{}
+			out := Page{Items: make([]Event, len(p.Items))}
+			for i := range p.Items {
+				out.Items[i] = EventOf(&p.Items[i])
 			}
 			if p.Next != "" {
 				out.NextCursor = &p.Next
@@ -174,7 +195,7 @@ func export(w http.ResponseWriter, r *http.Request, d wiring.Deps, org string, q
 			if cw != nil {
 				err = cw.Write(csvRow(&p.Items[i]))
 			} else {
-				err = enc.Encode(&p.Items[i])
+				err = enc.Encode(EventOf(&p.Items[i]))
 			}
 			if err != nil {
 				d.Logger.WarnContext(ctx, "audit export stopped: writing", "error", err)
@@ -214,7 +235,7 @@ func csvRow(ev *audit.Event) []string {
 		b, _ := json.Marshal(ev.Changes) // raw JSON values: cannot fail
 		changes = string(b)
 	}
-	row := []string{ev.ID, ev.At.UTC().Format(time.RFC3339Nano), ev.Action,
+	row := []string{ev.ID, ev.At.UTC().Format(timeLayout), ev.Action,
 		ev.Actor.Type, ev.Actor.ID, ev.Actor.Name, ev.Target.Type, ev.Target.ID, ev.Target.Name,
 		src.IP, src.UserAgent, src.RequestID, changes}
 	for i, c := range row {
