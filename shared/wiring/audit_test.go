@@ -91,7 +91,8 @@ func TestAuditTrail(t *testing.T) {
 		created := step("POST", "/v1/api-keys", `{"name":"=HYPERLINK(\"x\")","preset":"read-only","expiration":"30d"}`, 201)
 		id, tok := created.str("id"), created.str("token")
 		step("PATCH", "/v1/api-keys/"+id, `{"name":"ci reader"}`, 200)
-		rotated := step("POST", "/v1/api-keys/"+id+"/rotate", ``, 200)
+		rotated := step("POST", "/v1/api-keys/"+id+"/rotate", `{"grace_seconds":3600}`, 200)
+		step("DELETE", "/v1/api-keys/"+id+"/previous-token", ``, 204)
 		step("DELETE", "/v1/api-keys/"+id, ``, 204)
 		team := step("POST", "/v1/teams", `{"name":"audited"}`, 201).str("id")
 		step("PATCH", "/v1/teams/"+team, `{"name":"renamed"}`, 200)
@@ -108,7 +109,7 @@ func TestAuditTrail(t *testing.T) {
 		}
 		ownerID := "key_" + p.Selector
 		keyEvents := e.events("&key_id="+id, e.owner)
-		if got, want := actionsOf(keyEvents), []string{"key.deleted", "key.rotated", "key.updated", "key.created"}; !slices.Equal(got, want) {
+		if got, want := actionsOf(keyEvents), []string{"key.deleted", "key.previous_token_revoked", "key.rotated", "key.updated", "key.created"}; !slices.Equal(got, want) {
 			t.Fatalf("key events = %v, want %v", got, want)
 		}
 		for _, ev := range keyEvents {
@@ -125,9 +126,18 @@ func TestAuditTrail(t *testing.T) {
 				t.Errorf("%s: target %v", ev["action"], target)
 			}
 		}
-		changes, _ := keyEvents[2]["changes"].(map[string]any)
+		changes, _ := keyEvents[3]["changes"].(map[string]any)
 		if name, _ := changes["name"].(map[string]any); name["from"] != `=HYPERLINK("x")` || name["to"] != "ci reader" || len(changes) != 1 {
 			t.Errorf("key.updated changes = %v, want only the name from → to", changes)
+		}
+		graceEnd := rotated.str("previous_token_expires_at")
+		changes, _ = keyEvents[2]["changes"].(map[string]any)
+		if g, _ := changes["grace_seconds"].(map[string]any); g["from"] != nil || g["to"] != float64(3600) || len(changes) != 2 {
+			t.Errorf("key.rotated changes = %v, want grace_seconds null → 3600 and the previous token's end", changes)
+		}
+		changes, _ = keyEvents[1]["changes"].(map[string]any)
+		if p, _ := changes["previous_token_expires_at"].(map[string]any); graceEnd == "" || p["from"] != graceEnd || p["to"] != nil {
+			t.Errorf("key.previous_token_revoked changes = %v, want previous_token_expires_at %s → null", changes, graceEnd)
 		}
 		all, _ := json.Marshal(e.events("", e.owner))
 		for _, secret := range []string{tok, rotated.str("token"), created.str("token_hint"), rotated.str("token_hint")} {
@@ -139,8 +149,8 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("action filter = %v", got)
 		}
 		window := "&since=" + e.clock.Now().Add(-5*time.Second).Format(time.RFC3339) + "&until=" + e.clock.Now().Add(-2*time.Second).Format(time.RFC3339)
-		if got := actionsOf(e.events(window, e.owner)); !slices.Equal(got, []string{"team.created", "key.deleted", "key.rotated"}) {
-			t.Errorf("since/until = %v, want the events of seconds 3 to 5", got)
+		if got := actionsOf(e.events(window, e.owner)); !slices.Equal(got, []string{"team.created", "key.deleted", "key.previous_token_revoked"}) {
+			t.Errorf("since/until = %v, want the events of seconds 4 to 6", got)
 		}
 
 		// Export: the same selection, all pages.
@@ -165,10 +175,10 @@ func TestAuditTrail(t *testing.T) {
 			t.Fatalf("CSV export: %d %s", status, ct)
 		}
 		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-		if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "id,at,action,actor_type,actor_id,actor_name,target_type,target_id,target_name,ip,user_agent,request_id,changes" {
+		if err != nil || len(rows) != 6 || strings.Join(rows[0], ",") != "id,at,action,actor_type,actor_id,actor_name,target_type,target_id,target_name,ip,user_agent,request_id,changes" {
 			t.Fatalf("CSV export: %v rows %v", err, rows)
 		}
-		if got := rows[4][8]; got != `'=HYPERLINK("x")` {
+		if got := rows[5][8]; got != `'=HYPERLINK("x")` {
 			t.Errorf("CSV target_name of the created key = %q, want the formula defused with a quote", got)
 		}
 
@@ -188,8 +198,8 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("read-only key: %d, want 403", r.status)
 		}
 		_, auditor := e.newKey(`{"name":"auditor","permissions":[{"permission":"audit_log:read"}],"expiration":"30d"}`)
-		if got := e.events("&key_id="+id, auditor); len(got) != 4 {
-			t.Errorf("auditor sees %d events of the key, want 4", len(got))
+		if got := e.events("&key_id="+id, auditor); len(got) != 5 {
+			t.Errorf("auditor sees %d events of the key, want 5", len(got))
 		}
 		if r := e.do("POST", "/v1/api-keys", e.owner, `{"name":"scoped auditor","permissions":[{"permission":"audit_log:read","scope":{"level":"team","id":"`+e.team+`"}}],"expiration":"30d"}`, nil); r.status != 400 {
 			t.Errorf("audit_log:read scoped to a team: %d, want 400 (never scopable)", r.status)

@@ -358,7 +358,8 @@ func TestClientLifecycle(t *testing.T) {
 	problem(t, gone.ApplicationproblemJSON404, client.ProblemCodeNotFound, 404)
 
 	// The audit trail holds the key's story, newest first: deleted,
-	// rotated, updated, created, each by the owner key.
+	// previous token revoked, rotated, updated, created, each by the owner
+	// key.
 	keyID := id
 	trail, err := c.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{KeyId: &keyID}, asOwner)
 	must(t, err, trail.StatusCode(), 200, "listAuditEvents")
@@ -369,7 +370,7 @@ func TestClientLifecycle(t *testing.T) {
 			t.Errorf("%s event: actor %+v, want the owner key", e.Action, e.Actor)
 		}
 	}
-	if want := []string{"key.deleted", "key.rotated", "key.updated", "key.created"}; !slices.Equal(actions, want) {
+	if want := []string{"key.deleted", "key.previous_token_revoked", "key.rotated", "key.updated", "key.created"}; !slices.Equal(actions, want) {
 		t.Errorf("the key's audit trail = %v, want %v", actions, want)
 	}
 	badSince, err := c.ListAuditEventsWithResponse(ctx, nil, asOwner, func(_ context.Context, r *http.Request) error {

@@ -23,6 +23,7 @@ import (
 // inherits the last use of the one it replaces.
 func TestUpdateKeyPreviousLastUse(t *testing.T) {
 	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		skipWithoutTransactions(t, b)
 		s := dynamo.New(b.Client, b.Table)
 		defer s.Close()
 		ctx := t.Context()
