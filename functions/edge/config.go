@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/audit"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -36,6 +37,16 @@ type storeFlags struct {
 	logLevel    string
 	// keyCacheMiB bounds the embedded store's decoded keys in memory.
 	keyCacheMiB int
+	// auditRetentionDays is how long audit events are kept.
+	auditRetentionDays int
+}
+
+// maxAuditRetentionDays bounds --audit-retention-days (100 years).
+const maxAuditRetentionDays = 36500
+
+// auditRetention is --audit-retention-days as a duration.
+func (f *storeFlags) auditRetention() time.Duration {
+	return time.Duration(f.auditRetentionDays) * 24 * time.Hour
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -45,6 +56,7 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.createTable, "create-table", false, "create the DynamoDB table and enable TTL when missing")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.keyCacheMiB, "key-cache-mib", bolt.DefaultKeyCacheBytes>>20, "MiB of decoded keys the embedded store keeps in memory (0: none)")
+	fs.IntVar(&f.auditRetentionDays, "audit-retention-days", int(audit.DefaultRetention/(24*time.Hour)), "days audit events are kept, 1 to 36500 (the embedded store prunes older ones hourly; DynamoDB expires them by TTL)")
 }
 
 func (f *storeFlags) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -63,6 +75,9 @@ const maxKeyCacheMiB = 1 << 20
 func (f *storeFlags) check() error {
 	if f.keyCacheMiB < 0 || f.keyCacheMiB > maxKeyCacheMiB {
 		return fmt.Errorf("--key-cache-mib must be from 0 to %d (got %d)", maxKeyCacheMiB, f.keyCacheMiB)
+	}
+	if f.auditRetentionDays < 1 || f.auditRetentionDays > maxAuditRetentionDays {
+		return fmt.Errorf("--audit-retention-days must be from 1 to %d (got %d)", maxAuditRetentionDays, f.auditRetentionDays)
 	}
 	switch strings.ToLower(f.engine) {
 	case "bolt", "":
@@ -145,7 +160,7 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store
 				return nil, fmt.Errorf("creating table %s: %w", f.table, err)
 			}
 		}
-		return dynamo.New(client, f.table), nil
+		return dynamo.New(client, f.table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(f.auditRetention())), nil
 	}
 	path := filepath.Join(f.data, "apikeys.db")
 	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout), bolt.WithKeyCacheBytes(int64(f.keyCacheMiB)<<20), bolt.WithLogger(logger))

@@ -60,6 +60,8 @@ func TestCommandLine(t *testing.T) {
 		{name: "key cache past 1 TiB (its byte count would overflow)", args: []string{"serve", "--data", data, "--key-cache-mib", "9223372036854775807"}, code: 2, stderr: "--key-cache-mib must be from 0 to 1048576", emptyOut: true},
 		{name: "trusted proxy not a network", args: []string{"serve", "--data", data, "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.internal"}, code: 2, stderr: `invalid value "proxy.internal" for flag -trusted-proxy`, emptyOut: true},
 		{name: "trusted proxy with host bits", args: []string{"serve", "--data", data, "--trusted-proxy", "10.0.0.1/8"}, code: 2, stderr: "the network is 10.0.0.0/8", emptyOut: true},
+		{name: "no audit retention", args: []string{"serve", "--data", data, "--audit-retention-days", "0"}, code: 2, stderr: "--audit-retention-days must be from 1 to 36500", emptyOut: true},
+		{name: "audit retention past 100 years", args: []string{"recover", "--data", data, "--organization", "org_x", "--audit-retention-days", "36501"}, code: 2, stderr: "--audit-retention-days must be from 1 to 36500", emptyOut: true},
 		{name: "unknown engine", args: []string{"serve", "--store", "sqlite"}, code: 2, stderr: `unknown engine "sqlite"`, emptyOut: true},
 		{name: "dynamodb without table", args: []string{"recover", "--organization", "org_x", "--store", "dynamodb"}, code: 2, stderr: "needs --table", emptyOut: true},
 

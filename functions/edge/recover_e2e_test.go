@@ -50,7 +50,7 @@ func retire(t *testing.T, c client, ownerID, owner string, rec map[string]string
 
 // wantRecovered checks that the recovery key works: it lists the
 // organization's keys, sees itself as an allow-all key named "Recovery
-// key", and can create keys again.
+// key", and can create keys again; the audit trail records the recovery.
 func wantRecovered(t *testing.T, c client, org string, rec map[string]string) {
 	t.Helper()
 	if rec["organization_id"] != org || !strings.HasPrefix(rec["key_id"], "key_") {
@@ -65,6 +65,19 @@ func wantRecovered(t *testing.T, c client, org string, rec map[string]string) {
 		t.Fatalf("recovery key: %s", shown.raw)
 	}
 	c.must(201, "POST", "/v1/api-keys", tok, `{"name":"after recovery","preset":"read-only","expiration":"30d"}`)
+	// The recovery is in the audit trail, by the system, naming the key.
+	trail := c.must(200, "GET", "/v1/audit-events?action=organization.recovered", tok, "")
+	items, _ := trail.body["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("organization.recovered events: %s", trail.raw)
+	}
+	ev, _ := items[0].(map[string]any)
+	actor, _ := ev["actor"].(map[string]any)
+	changes, _ := ev["changes"].(map[string]any)
+	keyChange, _ := changes["recovery_key_id"].(map[string]any)
+	if actor["type"] != "system" || actor["name"] != "recovery" || keyChange["to"] != rec["key_id"] || strings.Contains(trail.raw, tok) {
+		t.Errorf("organization.recovered event: %s", trail.raw)
+	}
 }
 
 func TestRecoverEmbedded(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/audit"
 	"io"
 	"log/slog"
 	"net"
@@ -74,6 +75,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
+	if p, ok := st.(audit.Pruner); ok {
+		// Audit events past retention: at start, then hourly.
+		go audit.KeepPruning(ctx, p, sf.auditRetention(), audit.PruneInterval, time.Now, logger)
+	}
 	// Usage is counted in memory and written every UsageFlushInterval; the
 	// deferred Close drains it after the server has shut down and before
 	// the store closes.

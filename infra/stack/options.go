@@ -36,6 +36,9 @@ const (
 	// CtxLocalEndpoint is LocalStack's host:port as seen by clients and by
 	// functions running inside it (default localhost.localstack.cloud:4566).
 	CtxLocalEndpoint = "localEndpoint"
+	// CtxAuditRetentionDays sets how many days audit events are kept
+	// (AuditRetentionDays).
+	CtxAuditRetentionDays = "auditRetentionDays"
 	// CtxAuthorizerCacheSeconds sets the authorizer's result cache TTL
 	// (default 0: off, so a revoked key fails on the next request).
 	CtxAuthorizerCacheSeconds = "authorizerCacheSeconds"
@@ -68,6 +71,11 @@ type Options struct {
 	// AuthorizerCacheSeconds is the REQUEST authorizer's result cache
 	// TTL; 0 turns caching off. At most 3600 (API Gateway's limit).
 	AuthorizerCacheSeconds int
+	// AuditRetentionDays is how long audit events are kept: every function
+	// gets it as AUDIT_RETENTION_DAYS, and the event items expire through
+	// the table's TTL after it (docs/dynamodb.md, "Audit trail"). 1 to
+	// 36500; 400 by default.
+	AuditRetentionDays int
 	// ThrottleRate (requests per second, steady) and ThrottleBurst limit
 	// every method of the stage.
 	ThrottleRate, ThrottleBurst float64
@@ -102,6 +110,8 @@ func DefaultOptions() Options {
 		WAFRateLimit: 1500,
 		StageName:    "prod",
 		Table:        schema.Spec(),
+		// Over a year, so that last year's changes can still be read.
+		AuditRetentionDays: 400,
 	}
 }
 
@@ -191,6 +201,13 @@ func OptionsFromContext(node constructs.Node) (Options, error) {
 		}
 		o.AuthorizerCacheSeconds = n
 	}
+	if s, ok := get(CtxAuditRetentionDays); ok && err == nil {
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil {
+			err = fmt.Errorf("context %s=%q: want whole days", CtxAuditRetentionDays, s)
+		}
+		o.AuditRetentionDays = n
+	}
 	if err != nil {
 		return Options{}, err
 	}
@@ -204,6 +221,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("authorizer cache TTL %d s: want 0 (off) to 3600", o.AuthorizerCacheSeconds)
 	case o.WAF && (o.WAFRateLimit < 10 || o.WAFRateLimit > 2_000_000_000):
 		return fmt.Errorf("WAF rate limit %d requests per %d s: want 10 to 2000000000", o.WAFRateLimit, WAFWindowSeconds)
+	case o.AuditRetentionDays < 1 || o.AuditRetentionDays > 36500:
+		return fmt.Errorf("audit retention %d days: want 1 to 36500", o.AuditRetentionDays)
 	case o.AssetsDir == "":
 		return fmt.Errorf("no assets folder")
 	case o.StageName == "":

@@ -28,7 +28,10 @@ const (
 // Permissions is the least-privilege map: exactly the DynamoDB actions each
 // function calls. The stack builds every role from it and the synth tests
 // hold the synthesized template to it; change it here and nowhere else.
-// Every function reads directory nodes for path resolution (GetItem).
+// Every function reads directory nodes for path resolution (GetItem). A
+// change is one TransactWriteItems with its audit event, which IAM
+// authorizes as the Put/Update/Delete of each item: every writer also needs
+// PutItem (the event). The audit reader cannot write.
 func Permissions() map[authz.Function]Access {
 	m := map[authz.Function]Access{
 		// verify also serves as the REQUEST authorizer; UpdateItem is the
@@ -40,18 +43,21 @@ func Permissions() map[authz.Function]Access {
 		// show: GetItem of one key, Query of the listing index and of a
 		// key's partition for its usage days (on the table).
 		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: true},
-		authz.FunctionEdit:   {Actions: []string{getItem, updateItem}},
-		authz.FunctionRotate: {Actions: []string{getItem, updateItem}},
-		authz.FunctionDelete: {Actions: []string{getItem, deleteItem}},
+		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem}},
+		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem}},
+		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem}},
 		// explore calls the API over HTTP and reads directory nodes.
 		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
 		// leaks: GetItem of the reported token's key, UpdateItem to
-		// revoke it (conditional on its version).
-		authz.FunctionLeaks: {Actions: []string{getItem, updateItem}},
+		// revoke it (conditional on its version), PutItem of its event.
+		authz.FunctionLeaks: {Actions: []string{getItem, updateItem, putItem}},
 		authz.FunctionDirectory: {
 			Actions: []string{getItem, putItem, updateItem, deleteItem, query},
 			Indexes: true,
 		},
+		// audit: Query of the event partitions and of GSI1 (the key
+		// filter); GetItem only for the health check. No write.
+		authz.FunctionAudit: {Actions: []string{getItem, query}, Indexes: true},
 	}
 	for f, a := range m {
 		slices.Sort(a.Actions)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -250,7 +251,8 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 	perms := Permissions()
 	settings := FunctionSettings()
 	for _, f := range authz.Functions() {
-		env := map[string]*string{"TABLE_NAME": s.Table.TableName(), "CORS_ORIGIN": dashboardOrigin}
+		env := map[string]*string{"TABLE_NAME": s.Table.TableName(), "CORS_ORIGIN": dashboardOrigin,
+			"AUDIT_RETENTION_DAYS": jsii.String(strconv.Itoa(o.AuditRetentionDays))}
 		switch f {
 		case authz.FunctionExplore:
 			env["API_BASE_URL"] = baseURL

@@ -219,7 +219,7 @@ func TestFunctions(t *testing.T) {
 		}
 		env, _ := p["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
-		wantVars := []string{"TABLE_NAME", "CORS_ORIGIN"}
+		wantVars := []string{"TABLE_NAME", "CORS_ORIGIN", "AUDIT_RETENTION_DAYS"}
 		switch f {
 		case authz.FunctionExplore:
 			wantVars = append(wantVars, "API_BASE_URL")
@@ -333,6 +333,38 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 		if slices.Contains(a.Actions, "dynamodb:Query") != a.Indexes {
 			t.Errorf("%s: Query and index access disagree: %+v", f, a)
+		}
+	}
+}
+
+// TestAuditLeastPrivilege: the audit reader can only read (GetItem, Query),
+// and verification, on every request's path, cannot Query at all (so it
+// can never read audit events, which only a Query reaches); checkPolicies
+// holds the synthesized roles to exactly this map.
+func TestAuditLeastPrivilege(t *testing.T) {
+	perms := stack.Permissions()
+	auditor := perms[authz.FunctionAudit]
+	for _, a := range auditor.Actions {
+		switch a {
+		case "dynamodb:GetItem", "dynamodb:Query":
+		default:
+			t.Errorf("the audit function may %s: it must not write", a)
+		}
+	}
+	if !slices.Contains(auditor.Actions, "dynamodb:Query") || !auditor.Indexes {
+		t.Errorf("the audit function cannot Query the table and GSI1: %+v", auditor)
+	}
+	verifier := perms[authz.FunctionVerify]
+	if slices.Contains(verifier.Actions, "dynamodb:Query") || verifier.Indexes {
+		t.Errorf("the verify function may Query (and so read audit events): %+v", verifier)
+	}
+	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
+		lambdas := tp.ofType("AWS::Lambda::Function")
+		fn := lambdas[tp.ourFunctions()[authz.FunctionAudit]]
+		env, _ := fn["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		if vars["AUDIT_RETENTION_DAYS"] != "400" {
+			t.Errorf("%s: the audit function's AUDIT_RETENTION_DAYS = %v, want 400", name, vars["AUDIT_RETENTION_DAYS"])
 		}
 	}
 }

@@ -11,6 +11,9 @@ import (
 type Principal struct {
 	OrganizationID string
 	KeyID          string
+	// KeyName is the key's name when it authenticated (the audit trail's
+	// actor); "" when unknown.
+	KeyName string
 	Access
 }
 

@@ -19,12 +19,14 @@ const (
 	// FunctionLeaks receives leaked-token reports (no API key: GitHub's
 	// signature or possession of the token authenticates them).
 	FunctionLeaks Function = "leaks"
+	// FunctionAudit serves the audit trail.
+	FunctionAudit Function = "audit"
 )
 
 // Functions lists every function in a stable order.
 func Functions() []Function {
 	return []Function{FunctionCreate, FunctionShow, FunctionEdit, FunctionRotate,
-		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory, FunctionLeaks}
+		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory, FunctionLeaks, FunctionAudit}
 }
 
 // Operation is a route's OpenAPI operationId as a handler is keyed by it:
@@ -132,6 +134,7 @@ func NewRoutes() Routes {
 
 		{"getOrganization", get, "/v1/organization", FunctionDirectory, "organizations:read", CheckNode},
 		{"updateOrganization", patch, "/v1/organization", FunctionDirectory, "organizations:update", CheckNode},
+		{"listAuditEvents", get, "/v1/audit-events", FunctionAudit, "audit_log:read", CheckNode},
 	}
 	for _, lv := range []struct {
 		op, base, item, perms string

@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 )
 
@@ -74,19 +75,21 @@ type ListOptions struct {
 
 // Store keeps organizations and their hierarchy. Reads of another
 // organization's node answer fault.ErrNotFound, exactly like a missing one.
+// Every write takes its audit event and stores it in the same atomic write
+// as the change; a refused or failed write stores no event.
 type Store interface {
 	// CreateOrganization stores a new organization (fault.ErrConflict if
 	// the id exists).
-	CreateOrganization(ctx context.Context, org *Organization) error
+	CreateOrganization(ctx context.Context, org *Organization, ev audit.Event) error
 	// GetOrganization returns an organization or fault.ErrNotFound.
 	GetOrganization(ctx context.Context, id string) (*Organization, error)
 	// RenameOrganization changes the name and UpdatedAt.
-	RenameOrganization(ctx context.Context, id, name string, at time.Time) (*Organization, error)
+	RenameOrganization(ctx context.Context, id, name string, at time.Time, ev audit.Event) (*Organization, error)
 
 	// CreateNode stores a new node. Its parent must exist in the same
 	// organization (fault.ErrNotFound otherwise) and no sibling may have
 	// the same name (fault.ErrConflict).
-	CreateNode(ctx context.Context, n *Node) error
+	CreateNode(ctx context.Context, n *Node, ev audit.Event) error
 	// GetNode returns the node with id in organization org, or
 	// fault.ErrNotFound (also when it belongs to another organization).
 	GetNode(ctx context.Context, org, id string) (*Node, error)
@@ -95,10 +98,10 @@ type Store interface {
 	ListNodes(ctx context.Context, org string, level authz.Level, parent string, opt ListOptions) (Page[*Node], error)
 	// RenameNode changes a node's name and UpdatedAt (fault.ErrConflict on
 	// a sibling with that name, fault.ErrNotFound when missing).
-	RenameNode(ctx context.Context, org, id, name string, at time.Time) (*Node, error)
+	RenameNode(ctx context.Context, org, id, name string, at time.Time, ev audit.Event) (*Node, error)
 	// DeleteNode removes a node without children (fault.ErrConflict while
 	// it has any, fault.ErrNotFound when missing).
-	DeleteNode(ctx context.Context, org, id string) error
+	DeleteNode(ctx context.Context, org, id string, ev audit.Event) error
 }
 
 // Page sizes every store applies.

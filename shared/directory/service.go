@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 )
@@ -94,7 +95,17 @@ func (s *Service) RenameOrganization(ctx context.Context, caller authz.Principal
 	if err := s.validate("name", *name); err != nil {
 		return nil, err
 	}
-	o, err := s.store.RenameOrganization(ctx, caller.OrganizationID, *name, s.now().UTC().Truncate(time.Millisecond))
+	cur, err := s.Organization(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ev, err := s.event(ctx, caller, now, "organization.renamed", audit.Target{Type: authz.LevelOrganization.String(), ID: cur.ID, Name: *name})
+	if err != nil {
+		return nil, err
+	}
+	ev.Set("name", cur.Name, *name)
+	o, err := s.store.RenameOrganization(ctx, caller.OrganizationID, *name, now, ev)
 	if err != nil {
 		return nil, mapErr("renaming organization", err)
 	}
@@ -185,7 +196,11 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, level auth
 	path := parent.With(level, id)
 	now := s.now().UTC().Truncate(time.Millisecond)
 	n := &Node{ID: id, OrganizationID: caller.OrganizationID, Path: path, Name: *name, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateNode(ctx, n); err != nil {
+	ev, err := s.event(ctx, caller, now, level.String()+".created", audit.Target{Type: level.String(), ID: id, Name: *name})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateNode(ctx, n, ev); err != nil {
 		if errors.Is(err, fault.ErrConflict) {
 			return nil, &fault.Error{Code: fault.CodeConflict, Message: "a " + level.String() + " with that name already exists here",
 				Fields: []fault.FieldError{{Field: "name", Code: fault.FieldConflict, Message: "must be unique among its siblings"}}}
@@ -203,10 +218,17 @@ func (s *Service) Rename(ctx context.Context, caller authz.Principal, named auth
 	if err := s.validate("name", *name); err != nil {
 		return nil, err
 	}
-	if _, err := s.Get(ctx, caller, named); err != nil {
+	cur, err := s.Get(ctx, caller, named)
+	if err != nil {
 		return nil, err
 	}
-	n, err := s.store.RenameNode(ctx, caller.OrganizationID, named.ID(), *name, s.now().UTC().Truncate(time.Millisecond))
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ev, err := s.event(ctx, caller, now, cur.Level().String()+".renamed", audit.Target{Type: cur.Level().String(), ID: cur.ID, Name: *name})
+	if err != nil {
+		return nil, err
+	}
+	ev.Set("name", cur.Name, *name)
+	n, err := s.store.RenameNode(ctx, caller.OrganizationID, named.ID(), *name, now, ev)
 	if errors.Is(err, fault.ErrConflict) {
 		return nil, &fault.Error{Code: fault.CodeConflict, Message: "a sibling already has that name",
 			Fields: []fault.FieldError{{Field: "name", Code: fault.FieldConflict, Message: "must be unique among its siblings"}}}
@@ -220,10 +242,15 @@ func (s *Service) Rename(ctx context.Context, caller authz.Principal, named auth
 // Delete removes the node at the path named; a node with children answers
 // a conflict.
 func (s *Service) Delete(ctx context.Context, caller authz.Principal, named authz.Node) error {
-	if _, err := s.Get(ctx, caller, named); err != nil {
+	cur, err := s.Get(ctx, caller, named)
+	if err != nil {
 		return err
 	}
-	err := s.store.DeleteNode(ctx, caller.OrganizationID, named.ID())
+	ev, err := s.event(ctx, caller, s.now().UTC().Truncate(time.Millisecond), cur.Level().String()+".deleted", audit.Target{Type: cur.Level().String(), ID: cur.ID, Name: cur.Name})
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteNode(ctx, caller.OrganizationID, named.ID(), ev)
 	if errors.Is(err, fault.ErrConflict) {
 		return fault.New(fault.CodeConflict, "the %s still has children: delete them first", named.Level())
 	}
@@ -231,6 +258,16 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, named auth
 		return mapErr("deleting "+named.Level().String(), err)
 	}
 	return nil
+}
+
+// event builds the audit event of a change the caller makes, with the
+// request's source from ctx.
+func (s *Service) event(ctx context.Context, caller authz.Principal, at time.Time, action string, target audit.Target) (audit.Event, error) {
+	ev, err := audit.New(ctx, s.ids, at, caller.OrganizationID, action, audit.KeyActor(caller.KeyID, caller.KeyName), target)
+	if err != nil {
+		return audit.Event{}, fmt.Errorf("directory: %w", err)
+	}
+	return ev, nil
 }
 
 // mapErr turns store errors into public ones.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 )
@@ -47,7 +48,9 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 				if !authenticated {
 					r = r.WithContext(authz.WithPrincipal(r.Context(), d.Principal))
 				}
-				next.ServeHTTP(w, r)
+				// Where the request came from, for the audit events of the
+				// changes it makes.
+				next.ServeHTTP(w, audit.WithRequestSource(r))
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/token"
@@ -123,11 +124,13 @@ func (k *Key) Clone() *Key {
 }
 
 // Store keeps keys. Every change is conditional on the stored Version so a
-// stale writer gets fault.ErrConflict instead of overwriting.
+// stale writer gets fault.ErrConflict instead of overwriting. Every change
+// but TouchKey writes its audit event in the same atomic write: a refused
+// or failed change writes no event (docs/dynamodb.md, "Audit trail").
 type Store interface {
 	// CreateKey stores a new key with Version 1 (fault.ErrConflict if the
-	// id exists).
-	CreateKey(ctx context.Context, k *Key) error
+	// id exists), and ev in the same atomic write.
+	CreateKey(ctx context.Context, k *Key, ev audit.Event) error
 	// GetKey returns a key by id, strongly consistent, or
 	// fault.ErrNotFound. The result may be shared with other callers:
 	// treat it as read-only and Clone it before changing it.
@@ -145,12 +148,13 @@ type Store interface {
 	// previous token removed when Previous is nil, its last use when
 	// Previous.LastUsedAt is zero) and Version when the stored Version equals
 	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
-	// missing). It never changes LastUsedAt, CreatedAt or CreatedBy.
-	UpdateKey(ctx context.Context, k *Key, expectedVersion int64) error
+	// missing). It never changes LastUsedAt, CreatedAt or CreatedBy. ev is
+	// written in the same atomic write, and only when the key is.
+	UpdateKey(ctx context.Context, k *Key, expectedVersion int64, ev audit.Event) error
 	// DeleteKey removes the key when the stored Version equals
 	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
-	// missing).
-	DeleteKey(ctx context.Context, id string, expectedVersion int64) error
+	// missing), writing ev in the same atomic write.
+	DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error
 	// TouchKey sets LastUsedAt to now when the stored LastUsedAt still
 	// equals prev (zero for never), and reports whether it wrote. A lost
 	// race is not an error: another verification recorded the use.

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/token"
 )
@@ -110,7 +111,12 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 			URL: cleanReported(r.URL, maxLeakURL), Source: cleanReported(r.Source, maxLeakSource),
 		}
 		k.UpdatedAt, k.Version = now, cur.Version+1
-		err = s.keys.UpdateKey(ctx, k, cur.Version)
+		ev, err := audit.New(ctx, s.tokens, now, k.OrganizationID, audit.KeyRevoked, audit.System(r.Reporter), keyTarget(k))
+		if err != nil {
+			return LeakNotOurs, nil, fmt.Errorf("keys: %w", err)
+		}
+		keyChanges(&ev, cur, k)
+		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)
 		switch {
 		case errors.Is(err, fault.ErrConflict) && attempt < maxAttempts:
 			continue // changed meanwhile: revoke the newer version

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
@@ -28,9 +29,10 @@ type Initializer interface {
 	// and owner key.
 	Initialized(ctx context.Context) (bool, error)
 	// Initialize stores org, its owner key (Version 1) and the marker in
-	// one atomic write: after a crash all of them are there or none is. An
+	// one atomic write with events: after a crash all of them are there or
+	// none is. An
 	// initialized store answers fault.ErrConflict and writes nothing.
-	Initialize(ctx context.Context, org *directory.Organization, owner *Key) error
+	Initialize(ctx context.Context, org *directory.Organization, owner *Key, events []audit.Event) error
 }
 
 // Initialize creates the first organization of st with an allow-all owner
@@ -51,10 +53,14 @@ func (s *Service) Initialize(ctx context.Context, st Initializer, orgName string
 	if err != nil {
 		return nil, Created{}, err
 	}
+	evs, err := s.bootstrapEvents(ctx, org, c.Key)
+	if err != nil {
+		return nil, Created{}, err
+	}
 	if err := announce(org, c); err != nil {
 		return nil, Created{}, fmt.Errorf("keys: announcing the owner key: %w", err)
 	}
-	if err := st.Initialize(ctx, org, c.Key); err != nil {
+	if err := st.Initialize(ctx, org, c.Key, evs); err != nil {
 		return nil, Created{}, fmt.Errorf("keys: initializing the store: %w", err)
 	}
 	return org, c, nil
@@ -77,5 +83,10 @@ func (s *Service) Recover(ctx context.Context, orgID string) (Created, error) {
 		return Created{}, fmt.Errorf("keys: reading organization %s: %w", orgID, err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	return s.insert(ctx, orgID, "", RecoveryKeyName, authz.Access{AllowAll: true}, now)
+	return s.insert(ctx, orgID, "", RecoveryKeyName, authz.Access{AllowAll: true}, now, func(k *Key) (audit.Event, error) {
+		ev, err := audit.New(ctx, s.tokens, now, orgID, audit.OrganizationRecovered, audit.System(audit.SystemRecovery),
+			audit.Target{Type: authz.LevelOrganization.String(), ID: orgID})
+		ev.Set("recovery_key_id", nil, k.ID)
+		return ev, err
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
@@ -92,7 +93,9 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	if err := s.checkQuota(ctx, caller.OrganizationID); err != nil {
 		return Created{}, err
 	}
-	c, err := s.insert(ctx, caller.OrganizationID, caller.KeyID, *spec.Name, access, now)
+	c, err := s.insert(ctx, caller.OrganizationID, caller.KeyID, *spec.Name, access, now, func(k *Key) (audit.Event, error) {
+		return s.createdEvent(ctx, audit.KeyActor(caller.KeyID, caller.KeyName), k)
+	})
 	c.Names = names
 	return c, err
 }
@@ -146,15 +149,20 @@ func (s *Service) checkQuota(ctx context.Context, org string) error {
 	return nil
 }
 
-// insert stores a new key with a fresh token, retrying once on the
-// (astronomically unlikely) collision of selectors.
-func (s *Service) insert(ctx context.Context, org, createdBy, name string, access authz.Access, now time.Time) (Created, error) {
+// insert stores a new key with a fresh token and the audit event event
+// builds for it, retrying once on the (astronomically unlikely) collision
+// of selectors.
+func (s *Service) insert(ctx context.Context, org, createdBy, name string, access authz.Access, now time.Time, event func(*Key) (audit.Event, error)) (Created, error) {
 	for attempt := 0; ; attempt++ {
 		c, err := s.mint(org, createdBy, name, access, now)
 		if err != nil {
 			return Created{}, err
 		}
-		err = s.keys.CreateKey(ctx, c.Key)
+		ev, err := event(c.Key)
+		if err != nil {
+			return Created{}, fmt.Errorf("keys: %w", err)
+		}
+		err = s.keys.CreateKey(ctx, c.Key, ev)
 		if errors.Is(err, fault.ErrConflict) && attempt == 0 {
 			continue
 		}
@@ -245,7 +253,7 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 	if err := fe.Err(); err != nil {
 		return nil, nil, err
 	}
-	k, err := s.change(ctx, caller, id, expected, expected == AnyVersion, func(k *Key, now time.Time) error {
+	k, err := s.change(ctx, caller, id, expected, expected == AnyVersion, audit.KeyUpdated, func(k *Key, now time.Time) error {
 		if spec.Name != nil {
 			k.Name = *spec.Name
 		}
@@ -284,7 +292,7 @@ func (s *Service) Rotate(ctx context.Context, caller authz.Principal, id string,
 		return Created{}, err
 	}
 	var secret string
-	k, err := s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
+	k, err := s.change(ctx, caller, id, expected, false, audit.KeyRotated, func(k *Key, now time.Time) error {
 		sec, err := s.tokens.WithSelector(strings.TrimPrefix(k.ID, token.KeyIDPrefix))
 		if err != nil {
 			return fmt.Errorf("keys: generating token: %w", err)
@@ -335,7 +343,7 @@ func ValidateGrace(grace time.Duration) error {
 // may be AnyVersion) and never retried: of concurrent rotations,
 // revocations and deletions one wins.
 func (s *Service) RevokePrevious(ctx context.Context, caller authz.Principal, id string, expected int64) (*Key, error) {
-	return s.change(ctx, caller, id, expected, false, func(k *Key, now time.Time) error {
+	return s.change(ctx, caller, id, expected, false, audit.KeyPreviousTokenRevoked, func(k *Key, now time.Time) error {
 		if k.PreviousAt(now) == nil {
 			return fault.New(fault.CodeNotFound, "the key has no previous token in a grace period (none was kept, its grace ended or it was revoked)")
 		}
@@ -355,7 +363,7 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 	for attempt := 1; ; attempt++ {
 		k, err := s.Get(ctx, caller, id)
 		if u := unreadableOf(err); u != nil {
-			return s.deleteUnreadable(ctx, u)
+			return s.deleteUnreadable(ctx, caller, u)
 		}
 		if err != nil {
 			return err
@@ -368,7 +376,11 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 		if err := s.checkOwner(ctx, k, nil, s.now()); err != nil {
 			return err
 		}
-		err = s.keys.DeleteKey(ctx, id, k.Version)
+		ev, err := s.event(ctx, caller, s.now(), audit.KeyDeleted, keyTarget(k))
+		if err != nil {
+			return err
+		}
+		err = s.keys.DeleteKey(ctx, id, k.Version, ev)
 		if errors.Is(err, fault.ErrConflict) && attempt < maxAttempts {
 			continue // changed meanwhile: delete the newer version
 		}
@@ -390,7 +402,7 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 // the key as stored (unless it is the caller itself) and the result; an
 // expired key is final; the organization keeps an owner key; a change that
 // changes nothing is not written.
-func (s *Service) change(ctx context.Context, caller authz.Principal, id string, expected int64, retry bool, edit func(*Key, time.Time) error) (*Key, error) {
+func (s *Service) change(ctx context.Context, caller authz.Principal, id string, expected int64, retry bool, action string, edit func(*Key, time.Time) error) (*Key, error) {
 	for attempt := 1; ; attempt++ {
 		cur, err := s.Get(ctx, caller, id)
 		if err != nil {
@@ -424,7 +436,12 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, err
 		}
 		k.UpdatedAt, k.Version = now, cur.Version+1
-		err = s.keys.UpdateKey(ctx, k, cur.Version)
+		ev, err := s.event(ctx, caller, now, action, keyTarget(k))
+		if err != nil {
+			return nil, err
+		}
+		keyChanges(&ev, cur, k)
+		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)
 		if errors.Is(err, fault.ErrConflict) {
 			if retry && attempt < maxAttempts {
 				continue
@@ -596,10 +613,17 @@ func (s *Service) Bootstrap(ctx context.Context, orgName string) (*directory.Org
 	if err != nil {
 		return nil, Created{}, err
 	}
-	if err := s.dir.CreateOrganization(ctx, org); err != nil {
+	orgEv, err := audit.New(ctx, s.tokens, now, org.ID, audit.OrganizationCreated, audit.System(audit.SystemBootstrap), orgTarget(org))
+	if err != nil {
+		return nil, Created{}, fmt.Errorf("keys: %w", err)
+	}
+	orgEv.Set("name", nil, org.Name)
+	if err := s.dir.CreateOrganization(ctx, org, orgEv); err != nil {
 		return nil, Created{}, fmt.Errorf("keys: creating organization: %w", err)
 	}
-	c, err := s.insert(ctx, org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
+	c, err := s.insert(ctx, org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now, func(k *Key) (audit.Event, error) {
+		return s.createdEvent(ctx, audit.System(audit.SystemBootstrap), k)
+	})
 	if err != nil {
 		return nil, Created{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/bolt"
@@ -19,9 +20,9 @@ type countingStore struct {
 	updates atomic.Int64
 }
 
-func (c *countingStore) UpdateKey(ctx context.Context, k *keys.Key, expected int64) error {
+func (c *countingStore) UpdateKey(ctx context.Context, k *keys.Key, expected int64, ev audit.Event) error {
 	c.updates.Add(1)
-	return c.Store.UpdateKey(ctx, k, expected)
+	return c.Store.UpdateKey(ctx, k, expected, ev)
 }
 
 // TestNoOpEditWritesNothing: an edit that changes nothing (same name, same

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dotenv/apikeys/shared/audit"
+	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 )
 
@@ -60,8 +62,12 @@ func foreignUnreadable(err error, org string) bool {
 // version the store could still read. The caller has checked that the key
 // belongs to its organization. A key whose version could not be read is
 // refused with a conflict by the store and must be removed by hand.
-func (s *Service) deleteUnreadable(ctx context.Context, u *UnreadableError) error {
-	err := s.keys.DeleteKey(ctx, u.ID, u.Version)
+func (s *Service) deleteUnreadable(ctx context.Context, caller authz.Principal, u *UnreadableError) error {
+	ev, err := s.event(ctx, caller, s.now(), audit.KeyDeleted, audit.Target{Type: audit.ActorKey, ID: u.ID})
+	if err != nil {
+		return err
+	}
+	err = s.keys.DeleteKey(ctx, u.ID, u.Version, ev)
 	switch {
 	case errors.Is(err, fault.ErrNotFound):
 		return fault.NotFound("API key")

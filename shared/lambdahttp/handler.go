@@ -29,6 +29,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/httpapi"
@@ -167,6 +168,13 @@ func principalMiddleware(next http.Handler, logger *slog.Logger) http.Handler {
 		if ok {
 			r = r.WithContext(authz.WithPrincipal(r.Context(), p))
 		}
+		// The audit source: RemoteAddr is requestContext.identity.sourceIp
+		// (set by the proxy adapter), the request id API Gateway's.
+		var requestID string
+		if gw, found := core.GetAPIGatewayContextFromContext(r.Context()); found {
+			requestID = gw.RequestID
+		}
+		r = r.WithContext(audit.WithSource(r.Context(), audit.SourceOf(r, requestID)))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -32,6 +32,8 @@ const (
 	// ContextAllowedNetworks is the key's network allowlist, its CIDRs
 	// joined by commas, "" when the key may be used from anywhere.
 	ContextAllowedNetworks = "allowed_cidrs"
+	// ContextKeyName is the key's name (the audit trail's actor); optional.
+	ContextKeyName = "key_name"
 )
 
 // ErrNoPrincipal is returned by DecodePrincipal when the authorizer context
@@ -60,6 +62,7 @@ func EncodePrincipal(p authz.Principal) (map[string]any, error) {
 		ContextGrants:          string(g),
 		ContextExpiresAt:       exp,
 		ContextAllowedNetworks: joinNetworks(p.AllowedNetworks),
+		ContextKeyName:         p.KeyName,
 	}, nil
 }
 
@@ -85,6 +88,11 @@ func DecodePrincipal(m map[string]any) (authz.Principal, error) {
 	}
 	if p.OrganizationID == "" || p.KeyID == "" {
 		return authz.Principal{}, errors.New("lambdahttp: authorizer context: organization_id and key_id must both be set")
+	}
+	if v, ok := m[ContextKeyName]; ok {
+		if p.KeyName, err = str(ContextKeyName, v); err != nil {
+			return authz.Principal{}, err
+		}
 	}
 	switch v := m[ContextAllowAll].(type) {
 	case bool:

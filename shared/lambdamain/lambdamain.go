@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
@@ -58,11 +60,17 @@ const (
 	// MaxUsageInterval, default UsageInterval; 0s writes after every
 	// invocation).
 	EnvUsageFlushInterval = "USAGE_FLUSH_INTERVAL"
+	// EnvAuditRetentionDays is how many days audit events are kept
+	// (optional, default 400): their ttl, and how far back listings look.
+	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
 )
 
 // MaxUsageInterval bounds EnvUsageFlushInterval: an instance killed
 // without SIGTERM loses at most that long of its counts.
 const MaxUsageInterval = 5 * time.Minute
+
+// maxAuditRetentionDays bounds EnvAuditRetentionDays (100 years).
+const maxAuditRetentionDays = 36500
 
 // InitMessage is the message of the one log line a function writes when its
 // init is done, with init_ms: the time main took before the runtime loop
@@ -100,6 +108,8 @@ type Config struct {
 	GitHubKeys string
 	// UsageInterval is how often, at most, usage is written (verify).
 	UsageInterval time.Duration
+	// AuditRetention is how long audit events are kept.
+	AuditRetention time.Duration
 }
 
 // LoadConfig reads f's configuration through getenv and reports every
@@ -128,6 +138,15 @@ func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
 		c.GitHubKeys = strings.TrimSpace(getenv(EnvGitHubKeys))
 		if c.GitHubKeys == "" {
 			c.GitHubKeys = secretscan.GitHubKeysURL
+		}
+	}
+	c.AuditRetention = audit.DefaultRetention
+	if v := strings.TrimSpace(getenv(EnvAuditRetentionDays)); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 || days > maxAuditRetentionDays {
+			errs = append(errs, fmt.Errorf("%s=%q is not a whole number of days from 1 to %d", EnvAuditRetentionDays, v, maxAuditRetentionDays))
+		} else {
+			c.AuditRetention = time.Duration(days) * 24 * time.Hour
 		}
 	}
 	if lv := getenv(EnvLogLevel); lv != "" {
@@ -191,7 +210,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
 	}
-	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger))
+	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(cfg.AuditRetention))
 	// Only the verify function counts usage: behind the authorizer every
 	// other function's guard gets the authorizer's principal (counted
 	// there), so they need no write permission for it.

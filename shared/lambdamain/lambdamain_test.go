@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/lambdamain"
@@ -41,6 +42,18 @@ func TestLoadConfig(t *testing.T) {
 		{name: "explore with a relative base", f: authz.FunctionExplore, env: map[string]string{"TABLE_NAME": "t", "API_BASE_URL": "/v1"}, wantErr: []string{`API_BASE_URL="/v1" is not an absolute http(s) URL`}},
 		{name: "explore with a query", f: authz.FunctionExplore, env: map[string]string{"TABLE_NAME": "t", "API_BASE_URL": "https://x.example?a=b"}, wantErr: []string{"without query"}},
 		{name: "bad log level", f: authz.FunctionVerify, env: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "loud"}, wantErr: []string{`LOG_LEVEL="loud"`}},
+		{name: "audit retention default", f: authz.FunctionAudit, env: map[string]string{"TABLE_NAME": "t"}, check: func(t *testing.T, c lambdamain.Config) {
+			if c.AuditRetention != 400*24*time.Hour {
+				t.Errorf("retention %v, want 400 days", c.AuditRetention)
+			}
+		}},
+		{name: "audit retention set", f: authz.FunctionEdit, env: map[string]string{"TABLE_NAME": "t", "AUDIT_RETENTION_DAYS": " 30 "}, check: func(t *testing.T, c lambdamain.Config) {
+			if c.AuditRetention != 30*24*time.Hour {
+				t.Errorf("retention %v, want 30 days", c.AuditRetention)
+			}
+		}},
+		{name: "audit retention zero", f: authz.FunctionEdit, env: map[string]string{"TABLE_NAME": "t", "AUDIT_RETENTION_DAYS": "0"}, wantErr: []string{`AUDIT_RETENTION_DAYS="0"`}},
+		{name: "audit retention not a number", f: authz.FunctionEdit, env: map[string]string{"TABLE_NAME": "t", "AUDIT_RETENTION_DAYS": "1y"}, wantErr: []string{`AUDIT_RETENTION_DAYS="1y"`}},
 		{name: "verify ignores API_BASE_URL", f: authz.FunctionVerify, env: map[string]string{"TABLE_NAME": "t", "API_BASE_URL": "::"}, check: func(t *testing.T, c lambdamain.Config) {
 			if c.APIBaseURL != "" {
 				t.Errorf("config %+v", c)

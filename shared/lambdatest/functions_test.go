@@ -223,6 +223,42 @@ func TestFunctions(t *testing.T) {
 		}
 	})
 
+	t.Run("audit", func(t *testing.T) {
+		k := newKey(t, "to audit")
+		want(t, gateway(t, owner, keyRoute("PATCH", "/v1/api-keys/{id}", k.Key.ID, map[string]any{"name": "audited"})), http.StatusOK)
+		list := route{method: "GET", resource: "/v1/audit-events", query: map[string]string{"key_id": k.Key.ID}}
+		a := gateway(t, owner, list)
+		want(t, a, http.StatusOK)
+		items, _ := a.json(t)["items"].([]any)
+		if len(items) != 2 {
+			t.Fatalf("the key's events through the audit function: %s", a.body)
+		}
+		ev, _ := items[0].(map[string]any)
+		actor, _ := ev["actor"].(map[string]any)
+		source, _ := ev["source"].(map[string]any)
+		// The key was created through the service (no source); the edit
+		// went through API Gateway: its source is the proxy event's
+		// identity.sourceIp, User-Agent and requestId, its actor the owner
+		// key named by the authorizer context.
+		if ev["action"] != "key.updated" || actor["id"] != env.ownerKey || actor["name"] != keys.OwnerKeyName ||
+			source["ip"] != "203.0.113.7" || source["user_agent"] != "dotenv-cli/1.4.0" || source["request_id"] != "5f1e8a44-7b2c-4d1e-9a3f-0c6d2b7e8f90" {
+			t.Errorf("event %s", a.body)
+		}
+		list.headers = map[string]string{"Accept": "application/x-ndjson"}
+		a = gateway(t, owner, list)
+		want(t, a, http.StatusOK)
+		if lines := strings.Split(strings.TrimSpace(a.body), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"action":"key.updated"`) {
+			t.Errorf("NDJSON export: %q", a.body)
+		}
+		list.query = map[string]string{"since": "yesterday"}
+		list.headers = nil
+		a = gateway(t, owner, list)
+		want(t, a, http.StatusBadRequest)
+		if !strings.Contains(a.body, `"field":"since"`) {
+			t.Errorf("bad since: %s", a.body)
+		}
+	})
+
 	t.Run("directory", func(t *testing.T) {
 		teams := route{method: "POST", resource: "/v1/teams", body: map[string]any{"name": "directory-test"}}
 		a := gateway(t, owner, teams)

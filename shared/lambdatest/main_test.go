@@ -355,7 +355,7 @@ func addHeaders(t *testing.T, event []byte, h map[string]string) []byte {
 func withContext(t *testing.T, f authz.Function, ctx map[string]any, tok string, r route) answer {
 	t.Helper()
 	vars := r.vars(tok)
-	for _, k := range []string{"organization_id", "key_id", "allow_all", "grants", "expires_at", "allowed_cidrs"} {
+	for _, k := range []string{"organization_id", "key_id", "allow_all", "grants", "expires_at", "allowed_cidrs", "key_name"} {
 		v, ok := ctx[k]
 		if !ok {
 			t.Fatalf("authorizer context lacks %s: %v", k, ctx)

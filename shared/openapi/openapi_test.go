@@ -2,7 +2,9 @@ package openapi_test
 
 import (
 	"encoding/json"
+	audithandler "github.com/dotenv/apikeys/functions/audit/handler"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/shared/audit"
 	"net/http"
 	"os"
 	"reflect"
@@ -525,6 +527,12 @@ func TestSchemasMatchWire(t *testing.T) {
 		"ExploreSnippets":     reflect.TypeFor[explorehandler.Snippets](),
 		"AccessCell":          reflect.TypeFor[explorehandler.AccessCell](),
 		"AccessNode":          reflect.TypeFor[explorehandler.AccessNode](),
+		"AuditEventPage":      reflect.TypeFor[audithandler.Page](),
+		"AuditEvent":          reflect.TypeFor[audithandler.Event](),
+		"AuditActor":          reflect.TypeFor[audit.Actor](),
+		"AuditTarget":         reflect.TypeFor[audit.Target](),
+		"AuditSource":         reflect.TypeFor[audit.Source](),
+		"AuditChange":         reflect.TypeFor[audit.Change](),
 		"Problem":             reflect.TypeFor[httpapi.Problem](),
 		"KeyUsage":            reflect.TypeFor[wire.KeyUsage](),
 		"UsageDay":            reflect.TypeFor[wire.UsageDay](),

@@ -1,11 +1,13 @@
 // Package store names what a storage engine provides: the key store, the
-// directory store, a health check and Close. Engines live in subpackages
-// (bolt, dynamo) and all pass the conformance suite in storetest.
+// directory store, usage counts, the audit trail's reader, a health check
+// and Close. Engines live in subpackages (bolt, dynamo) and all pass the
+// conformance suite in storetest.
 package store
 
 import (
 	"context"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/usage"
@@ -16,6 +18,7 @@ type Store interface {
 	keys.Store
 	directory.Store
 	usage.Store
+	audit.Reader
 	// Ping answers nil when the store is reachable (healthz).
 	Ping(ctx context.Context) error
 	// Close releases the engine's resources.

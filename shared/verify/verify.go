@@ -56,7 +56,7 @@ func (r Result) Valid() bool { return r.Code == CodeOK || r.Code == CodeForbidde
 
 // Principal returns the caller the key represents.
 func (r Result) Principal() authz.Principal {
-	return authz.Principal{OrganizationID: r.Key.OrganizationID, KeyID: r.Key.ID, Access: r.Key.Access}
+	return authz.Principal{OrganizationID: r.Key.OrganizationID, KeyID: r.Key.ID, KeyName: r.Key.Name, Access: r.Key.Access}
 }
 
 // UsageRecorder counts verifications per key (usage.Recorder). Record is

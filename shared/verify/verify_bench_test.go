@@ -16,6 +16,7 @@ package verify_test
 import (
 	"context"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -102,7 +103,7 @@ func buildFixture() (*fixture, error) {
 	gen := token.NewGenerator()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	org := &directory.Organization{ID: "org_bench000000000000", Name: "Bench", CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateOrganization(ctx, org); err != nil {
+	if err := st.CreateOrganization(ctx, org, storetest.Event()); err != nil {
 		return fail(err)
 	}
 

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -130,7 +131,7 @@ func TestAuthorizeResolvesThePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	mk := func(id string, path authz.Node) {
-		if err := f.st.CreateNode(ctx, &directory.Node{ID: id, OrganizationID: org.ID, Path: path, Name: id, CreatedAt: f.now, UpdatedAt: f.now}); err != nil {
+		if err := f.st.CreateNode(ctx, &directory.Node{ID: id, OrganizationID: org.ID, Path: path, Name: id, CreatedAt: f.now, UpdatedAt: f.now}, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 	}

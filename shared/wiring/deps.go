@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/gate"
@@ -21,11 +22,13 @@ import (
 type Deps struct {
 	Keys      *keys.Service
 	Directory *directory.Service
-	Verifier  *verify.Verifier
-	Catalog   *authz.Catalog
-	Routes    authz.Routes
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Audit reads the audit trail (the store's events).
+	Audit    audit.Reader
+	Verifier *verify.Verifier
+	Catalog  *authz.Catalog
+	Routes   authz.Routes
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// Ping checks that the store answers (healthz).
 	Ping func(ctx context.Context) error
 	// Gate authenticates and authorizes every request (the guard of each

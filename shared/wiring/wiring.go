@@ -66,6 +66,7 @@ func NewDeps(st store.Store, opt Options) Deps {
 	return Deps{
 		Keys:         keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization}),
 		Directory:    directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
+		Audit:        st,
 		Verifier:     verifier,
 		Catalog:      catalog,
 		Routes:       routes,

@@ -6,6 +6,7 @@ package api
 import (
 	"fmt"
 
+	audithandler "github.com/dotenv/apikeys/functions/audit/handler"
 	createhandler "github.com/dotenv/apikeys/functions/create/handler"
 	deletehandler "github.com/dotenv/apikeys/functions/delete/handler"
 	directoryhandler "github.com/dotenv/apikeys/functions/directory/handler"
@@ -45,6 +46,7 @@ func Handlers(d wiring.Deps, explore explorehandler.Config, opts ...Option) (aut
 		deletehandler.Handlers(d),
 		verifyhandler.Handlers(d),
 		explorehandler.Handlers(d, explore),
+		audithandler.Handlers(d),
 		directoryhandler.Handlers(d),
 		leakshandler.Handlers(d, o.leaks),
 	} {

@@ -69,6 +69,129 @@ func (e AccessNodeLevel) Valid() bool {
 	}
 }
 
+// Defines values for AuditActorType.
+const (
+	AuditActorTypeKey    AuditActorType = "key"
+	AuditActorTypeSystem AuditActorType = "system"
+)
+
+// Valid indicates whether the value is a known member of the AuditActorType enum.
+func (e AuditActorType) Valid() bool {
+	switch e {
+	case AuditActorTypeKey:
+		return true
+	case AuditActorTypeSystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditEventAction.
+const (
+	EnvironmentCreated      AuditEventAction = "environment.created"
+	EnvironmentDeleted      AuditEventAction = "environment.deleted"
+	EnvironmentRenamed      AuditEventAction = "environment.renamed"
+	KeyCreated              AuditEventAction = "key.created"
+	KeyDeleted              AuditEventAction = "key.deleted"
+	KeyPreviousTokenRevoked AuditEventAction = "key.previous_token_revoked"
+	KeyRevoked              AuditEventAction = "key.revoked"
+	KeyRotated              AuditEventAction = "key.rotated"
+	KeyUpdated              AuditEventAction = "key.updated"
+	OrganizationCreated     AuditEventAction = "organization.created"
+	OrganizationRecovered   AuditEventAction = "organization.recovered"
+	OrganizationRenamed     AuditEventAction = "organization.renamed"
+	ProjectCreated          AuditEventAction = "project.created"
+	ProjectDeleted          AuditEventAction = "project.deleted"
+	ProjectRenamed          AuditEventAction = "project.renamed"
+	TargetCreated           AuditEventAction = "target.created"
+	TargetDeleted           AuditEventAction = "target.deleted"
+	TargetRenamed           AuditEventAction = "target.renamed"
+	TeamCreated             AuditEventAction = "team.created"
+	TeamDeleted             AuditEventAction = "team.deleted"
+	TeamRenamed             AuditEventAction = "team.renamed"
+)
+
+// Valid indicates whether the value is a known member of the AuditEventAction enum.
+func (e AuditEventAction) Valid() bool {
+	switch e {
+	case EnvironmentCreated:
+		return true
+	case EnvironmentDeleted:
+		return true
+	case EnvironmentRenamed:
+		return true
+	case KeyCreated:
+		return true
+	case KeyDeleted:
+		return true
+	case KeyPreviousTokenRevoked:
+		return true
+	case KeyRevoked:
+		return true
+	case KeyRotated:
+		return true
+	case KeyUpdated:
+		return true
+	case OrganizationCreated:
+		return true
+	case OrganizationRecovered:
+		return true
+	case OrganizationRenamed:
+		return true
+	case ProjectCreated:
+		return true
+	case ProjectDeleted:
+		return true
+	case ProjectRenamed:
+		return true
+	case TargetCreated:
+		return true
+	case TargetDeleted:
+		return true
+	case TargetRenamed:
+		return true
+	case TeamCreated:
+		return true
+	case TeamDeleted:
+		return true
+	case TeamRenamed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditTargetType.
+const (
+	AuditTargetTypeEnvironment  AuditTargetType = "environment"
+	AuditTargetTypeKey          AuditTargetType = "key"
+	AuditTargetTypeOrganization AuditTargetType = "organization"
+	AuditTargetTypeProject      AuditTargetType = "project"
+	AuditTargetTypeTarget       AuditTargetType = "target"
+	AuditTargetTypeTeam         AuditTargetType = "team"
+)
+
+// Valid indicates whether the value is a known member of the AuditTargetType enum.
+func (e AuditTargetType) Valid() bool {
+	switch e {
+	case AuditTargetTypeEnvironment:
+		return true
+	case AuditTargetTypeKey:
+		return true
+	case AuditTargetTypeOrganization:
+		return true
+	case AuditTargetTypeProject:
+		return true
+	case AuditTargetTypeTarget:
+		return true
+	case AuditTargetTypeTeam:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CatalogLevels.
 const (
 	CatalogLevelsEnvironment CatalogLevels = "environment"
@@ -569,6 +692,84 @@ type AccessNode struct {
 
 // AccessNodeLevel defines model for AccessNode.Level.
 type AccessNodeLevel string
+
+// AuditActor Who made the change: a key (its id and its name at the time) or the system (name bootstrap or recovery).
+type AuditActor struct {
+	// Id The key's id (type key).
+	Id *string `json:"id,omitempty"`
+
+	// Name The key's name at the time, or bootstrap / recovery (type system).
+	Name *string        `json:"name,omitempty"`
+	Type AuditActorType `json:"type"`
+}
+
+// AuditActorType defines model for AuditActor.Type.
+type AuditActorType string
+
+// AuditChange A field's value before and after (null when absent).
+type AuditChange struct {
+	// From The value before, null when there was none.
+	From interface{} `json:"from"`
+
+	// To The value after, null when there is none.
+	To interface{} `json:"to"`
+}
+
+// AuditEvent One recorded change. Never a token, a digest or a hint.
+//
+// Example: {"action":"key.updated","actor":{"id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy","type":"key"},"at":"2026-11-29T12:00:00.000Z","changes":{"expires_at":{"from":null,"to":"2027-01-01T00:00:00.000Z"},"name":{"from":"reader","to":"staging reader"}},"id":"evt_0193a8f2c1d07Hq2Lx9TbVn3Ka","organization_id":"org_1","source":{"ip":"203.0.113.7","request_id":"c0ffee00-1234-4a5b-8c9d-0123456789ab","user_agent":"curl/8.5.0"},"target":{"id":"key_QrStUvWxYz012345","name":"staging reader","type":"key"}}
+type AuditEvent struct {
+	Action AuditEventAction `json:"action"`
+
+	// Actor Who made the change: a key (its id and its name at the time) or the system (name bootstrap or recovery).
+	Actor AuditActor `json:"actor"`
+	At    time.Time  `json:"at"`
+
+	// Changes The fields that changed (name, allow_all, permissions, expires_at, …), from → to; absent when none.
+	Changes *map[string]AuditChange `json:"changes,omitempty"`
+
+	// Id evt_ + the millisecond time in hex + randomness: sorts by time.
+	Id             string `json:"id"`
+	OrganizationId string `json:"organization_id"`
+
+	// Source Where the request came from; members absent when unknown.
+	Source *AuditSource `json:"source,omitempty"`
+
+	// Target What was changed.
+	Target AuditTarget `json:"target"`
+}
+
+// AuditEventAction defines model for AuditEvent.Action.
+type AuditEventAction string
+
+// AuditEventPage A page of audit events, newest first.
+type AuditEventPage struct {
+	Items []AuditEvent `json:"items"`
+
+	// NextCursor Pass as cursor for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// AuditSource Where the request came from; members absent when unknown.
+type AuditSource struct {
+	Ip *string `json:"ip,omitempty"`
+
+	// RequestId API Gateway's request id on Lambda; the X-Request-Id header in the single binary.
+	RequestId *string `json:"request_id,omitempty"`
+	UserAgent *string `json:"user_agent,omitempty"`
+}
+
+// AuditTarget What was changed.
+type AuditTarget struct {
+	Id string `json:"id"`
+
+	// Name Its name after the change (before, for a deletion).
+	Name *string         `json:"name,omitempty"`
+	Type AuditTargetType `json:"type"`
+}
+
+// AuditTargetType defines model for AuditTarget.Type.
+type AuditTargetType string
 
 // Catalog The permission catalog, presets, scope levels and the routes that need a token.
 type Catalog struct {
@@ -1436,6 +1637,27 @@ type RotateKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// KeyId Only the events whose target is this key.
+	KeyId *string `form:"key_id,omitempty" json:"key_id,omitempty"`
+
+	// Action Only the events of this action (a filter: the events of other actions are read and skipped).
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since Only events at or after this instant (RFC 3339); by default the retention horizon.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events before this instant (RFC 3339), later than since; by default now.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit Page size: decimal digits only, 1 to 100 (default 50), given once; anything else answers 400 naming limit (wrong_type, or out_of_range for values beyond 1 to 100, overflows included).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page, given once; a cursor of another listing answers 400, and one longer than 1024 bytes 400 out_of_range.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ReportGitHubLeaksJSONBody defines parameters for ReportGitHubLeaks.
 type ReportGitHubLeaksJSONBody = []GitHubMatch
 
@@ -1715,6 +1937,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
 	GetKeyUsage(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAuditEvents List or export audit events
+	//
+	// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+	//
+	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
+	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReportLeakWithBody Report a leaked token
 	//
@@ -2249,6 +2478,23 @@ func (c *Client) RotateKey(ctx context.Context, id KeyId, params *RotateKeyParam
 // Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
 func (c *Client) GetKeyUsage(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetKeyUsageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAuditEvents List or export audit events
+//
+// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+//
+// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
+func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuditEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3376,6 +3622,120 @@ func NewGetKeyUsageRequest(server string, id KeyId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAuditEventsRequest constructs an http.Request for the ListAuditEvents method
+func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/audit-events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.KeyId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "key_id", *params.KeyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Action != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "action", *params.Action, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4776,6 +5136,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/api-keys/{id}/usage (the `GetKeyUsage` operationId).
 	GetKeyUsageWithResponse(ctx context.Context, id KeyId, reqEditors ...RequestEditorFn) (*GetKeyUsageResponse, error)
+
+	// ListAuditEventsWithResponse List or export audit events
+	//
+	// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
+	ListAuditEventsWithResponse(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*ListAuditEventsResponse, error)
 
 	// ReportLeakWithBodyWithResponse Report a leaked token
 	//
@@ -6245,6 +6614,110 @@ func (r GetKeyUsageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetKeyUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAuditEvents
+type ListAuditEventsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListAuditEventsResponse429Headers the declared response headers of an HTTP 429 response for ListAuditEvents
+type ListAuditEventsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListAuditEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditEventPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAuditEventsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAuditEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAuditEventsResponse) GetJSON200() *AuditEventPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListAuditEventsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAuditEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAuditEventsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAuditEventsResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListAuditEventsResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListAuditEventsResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListAuditEventsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAuditEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAuditEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAuditEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAuditEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9413,6 +9886,21 @@ func (c *ClientWithResponses) GetKeyUsageWithResponse(ctx context.Context, id Ke
 	return ParseGetKeyUsageResponse(rsp)
 }
 
+// ListAuditEventsWithResponse List or export audit events
+//
+// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
+func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*ListAuditEventsResponse, error) {
+	rsp, err := c.ListAuditEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAuditEventsResponse(rsp)
+}
+
 // ReportLeakWithBodyWithResponse Report a leaked token
 //
 // Anyone holding a token may report it; a live token's key is revoked at once (status revoked, reason leaked). The answer is the same 202 whatever the token's state, so the route says nothing about tokens; every report spends the sender's budget of failed authentications.
@@ -11065,6 +11553,107 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetKeyUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAuditEventsResponse parses an HTTP response from a ListAuditEventsWithResponse call
+func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAuditEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditEventPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAuditEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAuditEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/keys"
 	"io"
 	"net/http"
 	"os"
@@ -355,6 +356,37 @@ func TestClientLifecycle(t *testing.T) {
 	gone, err := c.GetKeyWithResponse(ctx, id, asOwner)
 	must(t, err, gone.StatusCode(), 404, "getKey after delete")
 	problem(t, gone.ApplicationproblemJSON404, client.ProblemCodeNotFound, 404)
+
+	// The audit trail holds the key's story, newest first: deleted,
+	// rotated (clearing the revocation), revoked by the self-report,
+	// previous token revoked, rotated, updated, created; each by the owner
+	// key but the revocation, by the system on the reporter's behalf.
+	keyID := id
+	trail, err := c.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{KeyId: &keyID}, asOwner)
+	must(t, err, trail.StatusCode(), 200, "listAuditEvents")
+	var actions []string
+	for _, e := range trail.JSON200.Items {
+		actions = append(actions, string(e.Action))
+		wantActor := keys.OwnerKeyName
+		if e.Action == "key.revoked" {
+			wantActor = keys.ReporterSelf
+		}
+		if e.Actor.Name == nil || *e.Actor.Name != wantActor || (e.Actor.Type == client.AuditActorTypeKey) != (wantActor == keys.OwnerKeyName) {
+			t.Errorf("%s event: actor %+v, want %s", e.Action, e.Actor, wantActor)
+		}
+	}
+	if want := []string{"key.deleted", "key.rotated", "key.revoked", "key.previous_token_revoked", "key.rotated", "key.updated", "key.created"}; !slices.Equal(actions, want) {
+		t.Errorf("the key's audit trail = %v, want %v", actions, want)
+	}
+	if strings.Contains(string(trail.Body), url) {
+		t.Error("the audit trail holds the reported URL")
+	}
+	badSince, err := c.ListAuditEventsWithResponse(ctx, nil, asOwner, func(_ context.Context, r *http.Request) error {
+		r.URL.RawQuery = "since=yesterday"
+		return nil
+	})
+	must(t, err, badSince.StatusCode(), 400, "listAuditEvents with a bad since")
+	fieldError(t, badSince.ApplicationproblemJSON400, "since", client.FieldErrorCodeInvalid)
 
 	if n := check.count(); n < 25 {
 		t.Errorf("the contract checked %d answers, want every call's", n)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/audit"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -132,7 +133,7 @@ func TestOpenWithUnreadableKey(t *testing.T) {
 	if !errors.As(err, &u) || u.ID != k.ID || u.OrganizationID != k.OrganizationID || u.Version != 4 {
 		t.Fatalf("GetKey after reopening: got %v, want an UnreadableError for %s of org_broken, version 4", err, k.ID)
 	}
-	if err := s.DeleteKey(t.Context(), k.ID, 4); err != nil {
+	if err := s.DeleteKey(t.Context(), k.ID, 4, storetest.Event()); err != nil {
 		t.Fatalf("DeleteKey of the unreadable key: %v", err)
 	}
 	_, err = s.GetKey(t.Context(), k.ID)
@@ -201,24 +202,24 @@ func TestReopenKeepsKeysAndDirectory(t *testing.T) {
 	prj := &directory.Node{ID: "prj_1", OrganizationID: "org_1", Path: authz.Node{Team: "team_1", Project: "prj_1"}, Name: "api", CreatedAt: at, UpdatedAt: at}
 	k1, k2, gone := testKey("org_1", 1, at), testKey("org_1", 2, at.Add(time.Second)), testKey("org_1", 3, at)
 	k1.ExpiresAt, k1.LastUsedAt = at.Add(time.Hour), at
-	if err := s.CreateOrganization(ctx, org); err != nil {
+	if err := s.CreateOrganization(ctx, org, storetest.Event()); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*directory.Node{team, prj} {
-		if err := s.CreateNode(ctx, n); err != nil {
+		if err := s.CreateNode(ctx, n, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, k := range []*keys.Key{k1, k2, gone} {
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	k2.Name, k2.Version = "edited", 2
-	if err := s.UpdateKey(ctx, k2, 1); err != nil {
+	if err := s.UpdateKey(ctx, k2, 1, storetest.Event()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteKey(ctx, gone.ID, 1); err != nil {
+	if err := s.DeleteKey(ctx, gone.ID, 1, storetest.Event()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -227,7 +228,7 @@ func TestReopenKeepsKeysAndDirectory(t *testing.T) {
 	if err := s.Ping(ctx); !errors.Is(err, fault.ErrUnavailable) {
 		t.Fatalf("Ping after Close = %v, want unavailable", err)
 	}
-	if err := s.CreateKey(ctx, testKey("org_1", 9, at)); !errors.Is(err, fault.ErrUnavailable) {
+	if err := s.CreateKey(ctx, testKey("org_1", 9, at), storetest.Event()); !errors.Is(err, fault.ErrUnavailable) {
 		t.Fatalf("CreateKey after Close = %v, want unavailable", err)
 	}
 
@@ -259,10 +260,10 @@ func TestReopenKeepsKeysAndDirectory(t *testing.T) {
 	if n, err := s.GetNode(ctx, "org_1", "prj_1"); err != nil || n.Path != prj.Path || n.Name != "api" {
 		t.Fatalf("GetNode after reopen = %v, %v", n, err)
 	}
-	if err := s.DeleteNode(ctx, "org_1", "team_1"); !errors.Is(err, fault.ErrConflict) {
+	if err := s.DeleteNode(ctx, "org_1", "team_1", storetest.Event()); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("DeleteNode of a team with a project after reopen = %v, want conflict", err)
 	}
-	if err := s.CreateNode(ctx, &directory.Node{ID: "team_2", OrganizationID: "org_1", Path: authz.Node{Team: "team_2"}, Name: "core", CreatedAt: at}); !errors.Is(err, fault.ErrConflict) {
+	if err := s.CreateNode(ctx, &directory.Node{ID: "team_2", OrganizationID: "org_1", Path: authz.Node{Team: "team_2"}, Name: "core", CreatedAt: at}, storetest.Event()); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("duplicate team name after reopen = %v, want conflict", err)
 	}
 }
@@ -283,7 +284,7 @@ func TestCacheCoherent(t *testing.T) {
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	const n = 6
 	for i := range n {
-		if err := s.CreateKey(ctx, testKey("org_c", i, at)); err != nil {
+		if err := s.CreateKey(ctx, testKey("org_c", i, at), storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -298,13 +299,13 @@ func TestCacheCoherent(t *testing.T) {
 				}
 				switch {
 				case w == 0 && j%10 == 9:
-					s.DeleteKey(ctx, id, cur.Version)
+					s.DeleteKey(ctx, id, cur.Version, storetest.Event())
 				case j%3 == 0:
 					s.TouchKey(ctx, id, cur.LastUsedAt, at.Add(time.Duration(w*100+j)*time.Millisecond))
 				default:
 					up := cur.Clone()
 					up.Name, up.Version = fmt.Sprintf("w%d j%d", w, j), cur.Version+1
-					if err := s.UpdateKey(ctx, up, cur.Version); err != nil && !errors.Is(err, fault.ErrConflict) && !errors.Is(err, fault.ErrNotFound) {
+					if err := s.UpdateKey(ctx, up, cur.Version, storetest.Event()); err != nil && !errors.Is(err, fault.ErrConflict) && !errors.Is(err, fault.ErrNotFound) {
 						t.Errorf("UpdateKey: %v", err)
 					}
 				}
@@ -341,7 +342,7 @@ func TestConcurrentCreates(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				n := w*each + i
-				if err := s.CreateKey(ctx, testKey("org_p", n, at.Add(time.Duration(n)*time.Millisecond))); err != nil {
+				if err := s.CreateKey(ctx, testKey("org_p", n, at.Add(time.Duration(n)*time.Millisecond)), storetest.Event()); err != nil {
 					t.Errorf("CreateKey %d: %v", n, err)
 				}
 			}
@@ -351,7 +352,7 @@ func TestConcurrentCreates(t *testing.T) {
 	var wins atomic.Int32
 	for range writers {
 		wg.Go(func() {
-			err := s.CreateKey(ctx, testKey("org_q", 0, at))
+			err := s.CreateKey(ctx, testKey("org_q", 0, at), storetest.Event())
 			if err == nil {
 				wins.Add(1)
 			} else if !errors.Is(err, fault.ErrConflict) {
@@ -395,7 +396,7 @@ func TestGetKeyWarmDoesNotAllocate(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := t.Context()
 	k := testKey("org_a", 1, time.Now().UTC())
-	if err := s.CreateKey(ctx, k); err != nil {
+	if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -522,7 +523,7 @@ func BenchmarkCreateKeyParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := int(next.Add(1))
-			if err := s.CreateKey(b.Context(), testKey("org_bench", n, at)); err != nil {
+			if err := s.CreateKey(b.Context(), testKey("org_bench", n, at), storetest.Event()); err != nil {
 				b.Error(err)
 				return
 			}
@@ -554,7 +555,7 @@ func BenchmarkUpdateKeyParallel(b *testing.B) {
 			up := cur.Clone()
 			up.SecretDigest[1]++
 			up.Version = cur.Version + 1
-			if err := s.UpdateKey(b.Context(), up, cur.Version); err != nil {
+			if err := s.UpdateKey(b.Context(), up, cur.Version, storetest.Event()); err != nil {
 				b.Error(err)
 				return
 			}
@@ -614,7 +615,7 @@ func TestInitializedSurvivesReopen(t *testing.T) {
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	org := &directory.Organization{ID: "org_first", Name: "First", CreatedAt: at, UpdatedAt: at}
 	owner := testKey(org.ID, 1, at)
-	if err := s.Initialize(ctx, org, owner); err != nil {
+	if err := s.Initialize(ctx, org, owner, []audit.Event{storetest.Event()}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -63,7 +64,7 @@ func TestCreateKeysAllOrNone(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := t.Context()
 	ks := makeKeys("org_b", 5)
-	if err := s.CreateKey(ctx, ks[2]); err != nil {
+	if err := s.CreateKey(ctx, ks[2], storetest.Event()); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -327,7 +328,7 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 		st := &idState{id: keyID("org_r", int(next.Add(1)))}
 		k := testKey("org_r", 0, at)
 		k.ID, k.Name = st.id, "v1"
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 			t.Fatalf("CreateKey: %v", err)
 		}
 		st.acked.Store(1)
@@ -368,7 +369,7 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 				up := cur.Clone()
 				up.Version = cur.Version + 1
 				up.Name = fmt.Sprintf("v%d", up.Version)
-				switch err := s.UpdateKey(ctx, up, cur.Version); {
+				switch err := s.UpdateKey(ctx, up, cur.Version, storetest.Event()); {
 				case err == nil:
 					writes.Add(1)
 					// Raise the acknowledged version, unless the id's
@@ -395,7 +396,7 @@ func TestCacheNoStaleReadNoResurrection(t *testing.T) {
 				t.Errorf("GetKey of a live slot: %v", err)
 				return
 			}
-			switch err := s.DeleteKey(ctx, st.id, cur.Version); {
+			switch err := s.DeleteKey(ctx, st.id, cur.Version, storetest.Event()); {
 			case err == nil:
 				st.acked.Store(-1)
 				deletes.Add(1)

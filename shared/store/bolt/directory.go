@@ -9,6 +9,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
@@ -57,13 +58,19 @@ func putNode(b *bbolt.Bucket, r *nodeRecord) error {
 
 // CreateOrganization stores a new organization (fault.ErrConflict if the id
 // exists).
-func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organization) error {
+func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organization, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	if err := checkID("id", org.ID); err != nil {
 		return err
 	}
 	r := &orgRecord{ID: org.ID, Name: org.Name, CreatedAt: utc(org.CreatedAt), UpdatedAt: utc(org.UpdatedAt)}
 	return s.update(ctx, "create organization "+org.ID, func(tx *bbolt.Tx) error {
-		return createOrg(tx, r)
+		if err := createOrg(tx, r); err != nil {
+			return err
+		}
+		return writeEvent(tx, &ev)
 	})
 }
 
@@ -116,7 +123,10 @@ func loadOrg(tx *bbolt.Tx, id string) (*orgRecord, error) {
 
 // RenameOrganization changes the name and UpdatedAt (fault.ErrNotFound when
 // missing).
-func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time.Time) (*directory.Organization, error) {
+func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time.Time, ev audit.Event) (*directory.Organization, error) {
+	if err := checkEvent(&ev); err != nil {
+		return nil, err
+	}
 	var out *directory.Organization
 	err := s.update(ctx, "rename organization "+id, func(tx *bbolt.Tx) error {
 		r, err := loadOrg(tx, id)
@@ -128,7 +138,7 @@ func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time
 			return err
 		}
 		out = r.organization()
-		return nil
+		return writeEvent(tx, &ev)
 	})
 	return out, err
 }
@@ -195,7 +205,10 @@ func parentPath(p authz.Node) authz.Node {
 // must exist in the same organization with the path the node's Path names
 // (fault.ErrNotFound otherwise); the id must be new in the organization and
 // no sibling may have the same name (fault.ErrConflict).
-func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
+func (s *Store) CreateNode(ctx context.Context, n *directory.Node, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	if err := checkID("organization_id", n.OrganizationID); err != nil {
 		return err
 	}
@@ -234,7 +247,10 @@ func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
 		if err := d.children.Put(childKey(parent, r.CreatedAt, r.ID), nil); err != nil {
 			return err
 		}
-		return d.levels.Put(levelKey(level, r.CreatedAt, r.ID), nil)
+		if err := d.levels.Put(levelKey(level, r.CreatedAt, r.ID), nil); err != nil {
+			return err
+		}
+		return writeEvent(tx, &ev)
 	})
 }
 
@@ -336,7 +352,10 @@ func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, pa
 
 // RenameNode changes a node's name and UpdatedAt (fault.ErrConflict on a
 // sibling with that name, fault.ErrNotFound when missing).
-func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Time) (*directory.Node, error) {
+func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Time, ev audit.Event) (*directory.Node, error) {
+	if err := checkEvent(&ev); err != nil {
+		return nil, err
+	}
 	var out *directory.Node
 	err := s.update(ctx, "rename node "+id, func(tx *bbolt.Tx) error {
 		r, err := existingNode(tx, org, id)
@@ -362,18 +381,24 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 			return err
 		}
 		out = r.node()
-		return nil
+		return writeEvent(tx, &ev)
 	})
 	return out, err
 }
 
 // DeleteNode removes a node without children (fault.ErrConflict while it
 // has any, fault.ErrNotFound when missing).
-func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
+func (s *Store) DeleteNode(ctx context.Context, org, id string, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	return s.update(ctx, "delete node "+id, func(tx *bbolt.Tx) error {
 		r, err := existingNode(tx, org, id)
 		if err != nil && fault.CodeOf(err) == fault.CodeInternal {
-			return deleteBrokenNode(dirOf(tx, org), id)
+			if err := deleteBrokenNode(dirOf(tx, org), id); err != nil {
+				return err
+			}
+			return writeEvent(tx, &ev)
 		}
 		if err != nil {
 			return err
@@ -397,6 +422,6 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 				return err
 			}
 		}
-		return nil
+		return writeEvent(tx, &ev)
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
@@ -39,10 +40,16 @@ func (s *Store) Initialized(ctx context.Context) (bool, error) {
 }
 
 // Initialize stores org, its owner key (Version 1) and the initialization
-// marker in one transaction: after a crash all three are there or none is.
+// marker in one transaction with events (the bootstrap's audit events):
+// after a crash all of them are there or none is.
 // An initialized store, an existing organization id or an existing key id
 // is refused with fault.ErrConflict and nothing is written.
-func (s *Store) Initialize(ctx context.Context, org *directory.Organization, owner *keys.Key) error {
+func (s *Store) Initialize(ctx context.Context, org *directory.Organization, owner *keys.Key, events []audit.Event) error {
+	for i := range events {
+		if err := checkEvent(&events[i]); err != nil {
+			return err
+		}
+	}
 	for _, c := range []struct{ field, id string }{{"organization.id", org.ID}, {"key.id", owner.ID}, {"key.organization_id", owner.OrganizationID}} {
 		if err := checkID(c.field, c.id); err != nil {
 			return err
@@ -81,6 +88,11 @@ func (s *Store) Initialize(ctx context.Context, org *directory.Organization, own
 		}
 		if err := meta.Put(metaInitialized, []byte(or.ID)); err != nil {
 			return opResult{}, err
+		}
+		for i := range events {
+			if err := writeEvent(tx, &events[i]); err != nil {
+				return opResult{}, err
+			}
 		}
 		return res, nil
 	})

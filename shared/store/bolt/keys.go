@@ -11,6 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
@@ -56,6 +57,25 @@ func (s *Store) writeKey(ctx context.Context, id, what string, op keyOp) error {
 	return res.refusal
 }
 
+// checkEvent refuses, before any transaction, an event that must not be
+// written (a bug of the caller: internal error).
+func checkEvent(ev *audit.Event) error {
+	if err := ev.Check(); err != nil {
+		return fault.Wrap(err, fault.CodeInternal, "internal error")
+	}
+	return checkID("organization_id", ev.OrganizationID)
+}
+
+// withEvent writes ev in tx after a key write that neither failed nor was
+// refused, so the change and its event commit together; otherwise it
+// passes the write's outcome on and writes nothing.
+func withEvent(tx *bbolt.Tx, ev *audit.Event, res opResult, err error) (opResult, error) {
+	if err != nil || res.refusal != nil {
+		return res, err
+	}
+	return res, writeEvent(tx, ev)
+}
+
 // putKey stores the document v of key id (from encodeKey, the gate).
 func putKey(tx *bbolt.Tx, id string, v []byte) error {
 	return tx.Bucket(bucketKeys).Put([]byte(id), v)
@@ -72,7 +92,10 @@ func loadKey(tx *bbolt.Tx, id string) (*keyRecord, error) {
 
 // CreateKey stores a new key with Version 1 (fault.ErrConflict if the id
 // exists).
-func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
+func (s *Store) CreateKey(ctx context.Context, k *keys.Key, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	if err := checkID("id", k.ID); err != nil {
 		return err
 	}
@@ -86,7 +109,8 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
 		return err
 	}
 	return s.writeKey(ctx, k.ID, "create key "+k.ID, func(tx *bbolt.Tx) (opResult, error) {
-		return createKey(tx, r, v)
+		res, err := createKey(tx, r, v)
+		return withEvent(tx, &ev, res, err)
 	})
 }
 
@@ -215,7 +239,10 @@ func (s *Store) readKey(id string) (*keys.Key, error) {
 // RotatedAt and Version when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing). The
 // organization, LastUsedAt, CreatedAt and CreatedBy stay as stored.
-func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
+func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	in := keyRecordOf(k)
 	return s.writeKey(ctx, k.ID, "update key "+k.ID, func(tx *bbolt.Tx) (opResult, error) {
 		cur, err := loadKey(tx, in.ID)
@@ -240,17 +267,21 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		if err != nil {
 			return refuse(err)
 		}
-		return opResult{}, putKey(tx, next.ID, v)
+		return withEvent(tx, &ev, opResult{}, putKey(tx, next.ID, v))
 	})
 }
 
 // DeleteKey removes the key when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
-func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
+func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	return s.writeKey(ctx, id, "delete key "+id, func(tx *bbolt.Tx) (opResult, error) {
 		cur, err := loadKey(tx, id)
 		if err != nil {
-			return deleteBrokenKey(tx, id, expectedVersion)
+			res, err := deleteBrokenKey(tx, id, expectedVersion)
+			return withEvent(tx, &ev, res, err)
 		}
 		switch {
 		case cur == nil:
@@ -266,7 +297,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64)
 				return opResult{}, err
 			}
 		}
-		return opResult{}, deleteUsage(tx, id)
+		return withEvent(tx, &ev, opResult{}, deleteUsage(tx, id))
 	})
 }
 

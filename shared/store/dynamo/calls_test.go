@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dotenv/apikeys/shared/audit"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"slices"
 	"strings"
 	"sync"
@@ -84,6 +86,8 @@ func TestCallsPerOperation(t *testing.T) {
 		if !returnsOldItem(t, b) {
 			lostCondition = []string{"UpdateItem", "GetItem"}
 		}
+		skipWithoutTransactions(t, b)
+		var updated audit.Event
 
 		var k *keys.Key
 		var first token.Secret // the key's token before its rotation
@@ -97,18 +101,18 @@ func TestCallsPerOperation(t *testing.T) {
 			run  func() error
 		}{
 			{"Ping", []string{"GetItem"}, func() error { return s.Ping(ctx) }},
-			{"CreateOrganization", []string{"PutItem"}, func() error { return s.CreateOrganization(ctx, org) }},
+			{"CreateOrganization", []string{"TransactWriteItems"}, func() error { return s.CreateOrganization(ctx, org, storetest.Event()) }},
 			{"GetOrganization", []string{"GetItem"}, func() error { _, err := s.GetOrganization(ctx, org.ID); return err }},
-			{"RenameOrganization", []string{"UpdateItem"}, func() error { _, err := s.RenameOrganization(ctx, org.ID, "Acme", at); return err }},
-			{"CreateNode (team)", []string{"UpdateItem", "PutItem", "PutItem"}, func() error {
+			{"RenameOrganization", []string{"GetItem", "TransactWriteItems"}, func() error { _, err := s.RenameOrganization(ctx, org.ID, "Acme", at, storetest.Event()); return err }},
+			{"CreateNode (team)", []string{"TransactWriteItems"}, func() error {
 				team = &directory.Node{ID: ids("team_"), OrganizationID: org.ID, Name: "t", CreatedAt: at, UpdatedAt: at}
 				team.Path.Team = team.ID
-				return s.CreateNode(ctx, team)
+				return s.CreateNode(ctx, team, storetest.Event())
 			}},
-			{"CreateNode (project)", []string{"UpdateItem", "PutItem", "PutItem"}, func() error {
+			{"CreateNode (project)", []string{"TransactWriteItems"}, func() error {
 				prj = &directory.Node{ID: ids("prj_"), OrganizationID: org.ID, Name: "p", CreatedAt: at, UpdatedAt: at}
 				prj.Path = authz.Node{Team: team.ID, Project: prj.ID}
-				return s.CreateNode(ctx, prj)
+				return s.CreateNode(ctx, prj, storetest.Event())
 			}},
 			{"GetNode", []string{"GetItem"}, func() error { _, err := s.GetNode(ctx, org.ID, prj.ID); return err }},
 			{"ListNodes (level)", []string{"Query"}, func() error {
@@ -119,23 +123,23 @@ func TestCallsPerOperation(t *testing.T) {
 				_, err := s.ListNodes(ctx, org.ID, authz.LevelProject, team.ID, directory.ListOptions{})
 				return err
 			}},
-			{"RenameNode", []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem"}, func() error {
-				_, err := s.RenameNode(ctx, org.ID, prj.ID, "p2", at)
+			{"RenameNode", []string{"GetItem", "TransactWriteItems"}, func() error {
+				_, err := s.RenameNode(ctx, org.ID, prj.ID, "p2", at, storetest.Event())
 				return err
 			}},
-			{"RenameNode (same name)", []string{"GetItem", "UpdateItem"}, func() error {
-				_, err := s.RenameNode(ctx, org.ID, prj.ID, "p2", at)
+			{"RenameNode (same name)", []string{"GetItem", "TransactWriteItems"}, func() error {
+				_, err := s.RenameNode(ctx, org.ID, prj.ID, "p2", at, storetest.Event())
 				return err
 			}},
-			{"DeleteNode", []string{"DeleteItem", "DeleteItem", "UpdateItem"}, func() error { return s.DeleteNode(ctx, org.ID, prj.ID) }},
-			{"CreateKey", []string{"PutItem"}, func() error {
+			{"DeleteNode", []string{"GetItem", "TransactWriteItems"}, func() error { return s.DeleteNode(ctx, org.ID, prj.ID, storetest.Event()) }},
+			{"CreateKey", []string{"TransactWriteItems"}, func() error {
 				var err error
 				if first, err = gen.New(); err != nil {
 					return err
 				}
 				k = testKey(org.ID, at)
 				k.ID, k.SecretDigest = first.KeyID(), first.Digest()
-				return s.CreateKey(ctx, k)
+				return s.CreateKey(ctx, k, storetest.Event())
 			}},
 			{"GetKey (verify)", []string{"GetItem"}, func() error { _, err := s.GetKey(ctx, k.ID); return err }},
 			{"CountKeys (quota)", []string{"Query"}, func() error {
@@ -159,29 +163,30 @@ func TestCallsPerOperation(t *testing.T) {
 				}
 				return err
 			}},
-			{"UpdateKey (edit, rotate)", []string{"UpdateItem"}, func() error {
+			{"UpdateKey (edit, rotate)", []string{"TransactWriteItems"}, func() error {
 				k.Name, k.Version = "ci 2", 2
-				return s.UpdateKey(ctx, k, 1)
+				updated = storetest.Event()
+				return s.UpdateKey(ctx, k, 1, updated)
 			}},
-			{"UpdateKey (retried after it was applied)", lostCondition, func() error {
-				return s.UpdateKey(ctx, k, 1)
+			{"UpdateKey (retried after it was applied)", []string{"TransactWriteItems"}, func() error {
+				return s.UpdateKey(ctx, k, 1, updated)
 			}},
-			{"UpdateKey (stale version)", lostCondition, func() error {
+			{"UpdateKey (stale version)", []string{"TransactWriteItems"}, func() error {
 				rival := k.Clone()
 				rival.UpdatedAt = rival.UpdatedAt.Add(time.Millisecond)
-				if err := s.UpdateKey(ctx, rival, 1); err == nil {
+				if err := s.UpdateKey(ctx, rival, 1, storetest.Event()); err == nil {
 					return fmt.Errorf("stale UpdateKey succeeded")
 				}
 				return nil
 			}},
-			{"UpdateKey (rotate with a grace period)", []string{"UpdateItem"}, func() error {
+			{"UpdateKey (rotate with a grace period)", []string{"TransactWriteItems"}, func() error {
 				next, err := gen.WithSelector(first.Parsed.Selector)
 				if err != nil {
 					return err
 				}
 				k.Previous = &keys.PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: at.Add(time.Hour)}
 				k.SecretDigest, k.RotatedAt, k.Version = next.Digest(), at, 3
-				return s.UpdateKey(ctx, k, 2)
+				return s.UpdateKey(ctx, k, 2, storetest.Event())
 			}},
 			{"verify (previous token, in its grace period)", []string{"GetItem"}, func() error {
 				res, err := verifier.Authenticate(ctx, first.Token)
@@ -191,15 +196,15 @@ func TestCallsPerOperation(t *testing.T) {
 				return err
 			}},
 			{"ListKeys", []string{"Query"}, func() error { _, err := s.ListKeys(ctx, org.ID, directory.ListOptions{}); return err }},
-			{"DeleteKey", []string{"DeleteItem"}, func() error { return s.DeleteKey(ctx, k.ID, 3) }},
+			{"DeleteKey", []string{"TransactWriteItems"}, func() error { return s.DeleteKey(ctx, k.ID, 3, storetest.Event()) }},
 			{"GetKey (missing)", []string{"GetItem"}, func() error {
 				if _, err := s.GetKey(ctx, k.ID); err == nil {
 					return fmt.Errorf("deleted key found")
 				}
 				return nil
 			}},
-			{"DeleteKey (missing)", []string{"DeleteItem", "GetItem"}, func() error {
-				if err := s.DeleteKey(ctx, k.ID, 3); err == nil {
+			{"DeleteKey (missing)", []string{"TransactWriteItems", "GetItem"}, func() error {
+				if err := s.DeleteKey(ctx, k.ID, 3, storetest.Event()); err == nil {
 					return fmt.Errorf("deleted key deleted again")
 				}
 				return nil
@@ -263,6 +268,7 @@ func returnsOldItem(t *testing.T, b *dynamotest.Backend) bool {
 // (docs/performance.md).
 func TestUsageCallsPerThousandVerifications(t *testing.T) {
 	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		skipWithoutTransactions(t, b) // it creates its keys
 		rec := &recorder{}
 		s := dynamo.New(client(t, b, rec.option), b.Table)
 		ctx := t.Context()
@@ -276,7 +282,7 @@ func TestUsageCallsPerThousandVerifications(t *testing.T) {
 			}
 			k := testKey(ids("org_"), at)
 			k.ID, k.SecretDigest = sec.KeyID(), sec.Digest()
-			if err := s.CreateKey(ctx, k); err != nil {
+			if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 				t.Fatal(err)
 			}
 			toks[i] = sec.Token

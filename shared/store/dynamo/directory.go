@@ -3,22 +3,17 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 )
-
-// undoTimeout bounds each compensating write of a multi-item change; it
-// runs even when the request's context is already cancelled.
-const undoTimeout = 10 * time.Second
 
 func errOrgNotFound(id string) error {
 	return fmt.Errorf("dynamo: organization %s: %w", id, fault.NotFound("organization"))
@@ -33,81 +28,26 @@ func errNameTaken(name string) error {
 }
 
 // CreateOrganization puts the organization on condition that its item does
-// not exist. One PutItem.
-func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organization) error {
+// not exist, and its event: one TransactWriteItems.
+func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organization, ev audit.Event) error {
 	item, err := checkedOrgItem(org)
 	if err != nil {
 		return err
 	}
-	err = s.putNewItem(ctx, item)
-	if failed, _ := conditionFailed(err); failed {
-		return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))
-	}
+	put, err := s.txPutNew(item)
 	if err != nil {
-		return s.fail("create organization "+org.ID, err)
-	}
-	return nil
-}
-
-// putNew puts rec on condition that no item has its primary key.
-//
-// A lost condition where the stored item is the very item being written
-// (every attribute equal, counters aside) is success: an earlier attempt of
-// this same call was stored and its answer lost, and the SDK's retryer sent
-// it again (seen with dropped connections). Ids, digests and millisecond
-// creation times make it impossible for another writer to store the same
-// item, so this never hides a real conflict.
-func (s *Store) putNew(ctx context.Context, rec any) error {
-	item, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return fmt.Errorf("dynamo: encode item: %w", err)
-	}
-	return s.putNewItem(ctx, item)
-}
-
-// putNewItem is putNew for an item already encoded (and gated).
-func (s *Store) putNewItem(ctx context.Context, item map[string]types.AttributeValue) error {
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           s.table,
-		Item:                                item,
-		ConditionExpression:                 cond.Condition(),
-		ExpressionAttributeNames:            cond.Names(),
-		ExpressionAttributeValues:           cond.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	failed, old := conditionFailed(err)
-	if !failed {
 		return err
 	}
-	old, gerr := s.oldItem(ctx, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]}, old)
-	if gerr != nil {
-		return gerr
-	}
-	if sameItem(old, item) {
+	c, err := s.transact(ctx, "create organization "+org.ID, &ev, []types.TransactWriteItem{put})
+	switch {
+	case err != nil:
+		return err
+	case c == nil:
 		return nil
+	case c.conflicting():
+		return errBusy("create organization " + org.ID)
 	}
-	return err
-}
-
-// sameItem reports whether stored holds every attribute of written with the
-// same value, counters aside (concurrent children may have counted).
-func sameItem(stored, written map[string]types.AttributeValue) bool {
-	if len(stored) == 0 {
-		return false
-	}
-	for k, v := range written {
-		if k == attrChildren {
-			continue
-		}
-		if !reflect.DeepEqual(stored[k], v) {
-			return false
-		}
-	}
-	return true
+	return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))
 }
 
 // GetOrganization is one strongly consistent GetItem.
@@ -130,63 +70,38 @@ func decodeOrg(item map[string]types.AttributeValue) (*directory.Organization, e
 	return rec.org()
 }
 
-// RenameOrganization is one UpdateItem on condition that the organization
-// exists.
-func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time.Time) (*directory.Organization, error) {
+// RenameOrganization reads the organization (strongly consistent), then
+// updates it on condition that it exists and writes ev: GetItem and one
+// TransactWriteItems.
+func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time.Time, ev audit.Event) (*directory.Organization, error) {
 	if err := checkText("organization", id, "name", name); err != nil {
 		return nil, err
 	}
 	if err := checkTime("organization", id, "updated_at", at); err != nil {
 		return nil, err
 	}
-	out, err := s.update(ctx, primaryKey(orgPK(id), orgSK),
+	cur, err := s.GetOrganization(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.txUpdate(primaryKey(orgPK(id), orgSK),
 		expression.Set(expression.Name(attrName), expression.Value(name)).
 			Set(expression.Name(attrUpdated), expression.Value(formatTime(at))),
 		expression.AttributeExists(expression.Name(AttrPK)))
-	if failed, _ := conditionFailed(err); failed {
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.transact(ctx, "rename organization "+id, &ev, []types.TransactWriteItem{w})
+	switch {
+	case err != nil:
+		return nil, err
+	case c != nil && c.conflicting():
+		return nil, errBusy("rename organization " + id)
+	case c != nil:
 		return nil, errOrgNotFound(id)
 	}
-	if err != nil {
-		return nil, s.fail("rename organization "+id, err)
-	}
-	return decodeOrg(out.Attributes)
-}
-
-// update runs one conditional UpdateItem that returns the new item, and the
-// old one when the condition fails.
-func (s *Store) update(ctx context.Context, key map[string]types.AttributeValue, up expression.UpdateBuilder, cond expression.ConditionBuilder) (*dynamodb.UpdateItemOutput, error) {
-	expr, err := expression.NewBuilder().WithUpdate(up).WithCondition(cond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: build update: %w", err)
-	}
-	return s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           s.table,
-		Key:                                 key,
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-}
-
-// deleteIf runs one conditional DeleteItem that returns the deleted item,
-// or the existing one when the condition fails.
-func (s *Store) deleteIf(ctx context.Context, key map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.DeleteItemOutput, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	return s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           s.table,
-		Key:                                 key,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	cur.Name, cur.UpdatedAt = name, at.UTC()
+	return cur, nil
 }
 
 // parentOf returns the primary key of n's parent item (the organization for
@@ -219,19 +134,20 @@ func checkNode(n *directory.Node) error {
 	return nil
 }
 
-// CreateNode stores a node in three conditional single-item writes, undone
-// in reverse order when a later one fails (no transaction: dynalite has
-// none, and none is needed):
+// CreateNode stores a node with its event in one TransactWriteItems of
+// four writes, applied all or none:
 //
-//  1. UpdateItem on the parent (the organization for a team): ADD 1 to its
+//  0. Update of the parent (the organization for a team): ADD 1 to its
 //     children counter on condition that it exists at the place the path
-//     says (fault.ErrNotFound otherwise). From then on the parent cannot be
-//     deleted, so the node can never be orphaned.
-//  2. PutItem of the name claim (attribute_not_exists): fault.ErrConflict
-//     when a sibling holds the name.
-//  3. PutItem of the node (attribute_not_exists): fault.ErrConflict when the
-//     id exists.
-func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
+//     says (fault.ErrNotFound otherwise). A parent being deleted at the same
+//     moment either counts the child first (and then refuses deletion) or
+//     is gone (and the create answers not found): no orphan.
+//  1. Put of the name claim (attribute_not_exists): fault.ErrConflict when a
+//     sibling holds the name.
+//  2. Put of the node (attribute_not_exists): fault.ErrConflict when the id
+//     exists.
+//  3. Put of the event.
+func (s *Store) CreateNode(ctx context.Context, n *directory.Node, ev audit.Event) error {
 	if err := checkNode(n); err != nil {
 		return err
 	}
@@ -240,62 +156,41 @@ func (s *Store) CreateNode(ctx context.Context, n *directory.Node) error {
 		return err
 	}
 	pkey, pcond := parentOf(n)
-	_, err = s.update(ctx, pkey, expression.Add(expression.Name(attrChildren), expression.Value(1)), pcond)
-	if failed, _ := conditionFailed(err); failed {
+	count, err := s.txUpdate(pkey, expression.Add(expression.Name(attrChildren), expression.Value(1)), pcond)
+	if err != nil {
+		return err
+	}
+	claimItem, err := attributevalue.MarshalMap(nameRecord{PK: orgPK(n.OrganizationID), SK: nameSK(n.ParentID(), n.Level(), n.Name), Type: typeName, Owner: n.ID})
+	if err != nil {
+		return fmt.Errorf("dynamo: encode name claim: %w", err)
+	}
+	claim, err := s.txPutNew(claimItem)
+	if err != nil {
+		return err
+	}
+	node, err := s.txPutNew(nodeItem)
+	if err != nil {
+		return err
+	}
+	c, err := s.transact(ctx, "create node "+n.ID, &ev, []types.TransactWriteItem{count, claim, node})
+	switch {
+	case err != nil:
+		return err
+	case c == nil:
+		return nil
+	case c.conflicting():
+		return errBusy("create node " + n.ID)
+	}
+	if failed, _ := c.failed(0); failed {
 		if n.Level() == authz.LevelTeam {
 			return errOrgNotFound(n.OrganizationID)
 		}
 		return errNodeNotFound(n.ParentID())
 	}
-	if err != nil {
-		return s.fail("create node "+n.ID+": count child", err)
+	if failed, _ := c.failed(1); failed {
+		return errNameTaken(n.Name)
 	}
-	undoCount := func() {
-		s.undo(ctx, "uncount child "+n.ID, func(ctx context.Context) error {
-			_, err := s.update(ctx, pkey, expression.Add(expression.Name(attrChildren), expression.Value(-1)), expression.AttributeExists(expression.Name(AttrPK)))
-			return err
-		})
-	}
-
-	claim := nameRecord{PK: orgPK(n.OrganizationID), SK: nameSK(n.ParentID(), n.Level(), n.Name), Type: typeName, Owner: n.ID}
-	err = s.putNew(ctx, claim)
-	if err != nil {
-		undoCount()
-		if failed, _ := conditionFailed(err); failed {
-			return errNameTaken(n.Name)
-		}
-		return s.fail("create node "+n.ID+": claim name", err)
-	}
-
-	err = s.putNewItem(ctx, nodeItem)
-	if err != nil {
-		s.undo(ctx, "release name of "+n.ID, func(ctx context.Context) error { return s.release(ctx, claim.PK, claim.SK, n.ID) })
-		undoCount()
-		if failed, _ := conditionFailed(err); failed {
-			return fmt.Errorf("dynamo: node %s: %w", n.ID, fault.New(fault.CodeConflict, "a node with this id exists"))
-		}
-		return s.fail("create node "+n.ID, err)
-	}
-	return nil
-}
-
-// release deletes a name claim if owner still holds it.
-func (s *Store) release(ctx context.Context, pk, sk, owner string) error {
-	_, err := s.deleteIf(ctx, primaryKey(pk, sk), expression.Name(attrOwner).Equal(expression.Value(owner)))
-	if failed, _ := conditionFailed(err); failed {
-		return nil // someone else's claim, or already gone
-	}
-	return err
-}
-
-// undo runs a compensating write even if ctx is done, and logs its failure
-// (the request already has its own error to return).
-func (s *Store) undo(ctx context.Context, what string, f func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
-	defer cancel()
-	if err := f(ctx); err != nil {
-		s.log.ErrorContext(ctx, "dynamo: compensating write failed", "table", *s.table, "step", what, "error", err)
-	}
+	return fmt.Errorf("dynamo: node %s: %w", n.ID, fault.New(fault.CodeConflict, "a node with this id exists"))
 }
 
 // GetNode is one strongly consistent GetItem on (organization, node id): a
@@ -342,11 +237,12 @@ func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, pa
 	return listPage(ctx, s, l, opt, decodeNode, func(n *directory.Node) (time.Time, string) { return n.CreatedAt, n.ID })
 }
 
-// RenameNode reads the node, claims the new name among its siblings, updates
-// the node on condition that its name is still the one read, and releases
-// the old name: GetItem, PutItem, UpdateItem, DeleteItem (one UpdateItem
-// when the name does not change).
-func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Time) (*directory.Node, error) {
+// RenameNode reads the node (strongly consistent), then in one
+// TransactWriteItems claims the new name among its siblings, updates the
+// node on condition that its name is still the one read, releases the old
+// name and writes ev: GetItem and TransactWriteItems (of two writes when
+// the name does not change).
+func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Time, ev audit.Event) (*directory.Node, error) {
 	if err := checkText("node", id, "name", name); err != nil {
 		return nil, err
 	}
@@ -360,68 +256,120 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 	key := primaryKey(orgPK(org), nodeSK(id))
 	exists := expression.AttributeExists(expression.Name(AttrPK))
 	setUpdated := expression.Set(expression.Name(attrUpdated), expression.Value(formatTime(at)))
+	var writes []types.TransactWriteItem
+	nodeAt := 0
 	if cur.Name == name {
-		out, err := s.update(ctx, key, setUpdated, exists)
-		if failed, _ := conditionFailed(err); failed {
+		w, err := s.txUpdate(key, setUpdated, exists)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, w)
+	} else {
+		pk := orgPK(org)
+		owner := expression.Name(attrOwner).Equal(expression.Value(id))
+		claimItem, err := attributevalue.MarshalMap(nameRecord{PK: pk, SK: nameSK(cur.ParentID(), cur.Level(), name), Type: typeName, Owner: id})
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: encode name claim: %w", err)
+		}
+		// A claim of this node's own (left by an interrupted rename of an
+		// older build) is taken over.
+		claim, err := s.txPut(claimItem, expression.AttributeNotExists(expression.Name(AttrPK)).Or(owner))
+		if err != nil {
+			return nil, err
+		}
+		node, err := s.txUpdate(key, setUpdated.Set(expression.Name(attrName), expression.Value(name)),
+			exists.And(expression.Name(attrName).Equal(expression.Value(cur.Name))))
+		if err != nil {
+			return nil, err
+		}
+		release, err := s.txDelete(primaryKey(pk, nameSK(cur.ParentID(), cur.Level(), cur.Name)), owner)
+		if err != nil {
+			return nil, err
+		}
+		writes, nodeAt = []types.TransactWriteItem{claim, node, release}, 1
+	}
+	c, err := s.transact(ctx, "rename node "+id, &ev, writes)
+	switch {
+	case err != nil:
+		return nil, err
+	case c == nil:
+		cur.Name, cur.UpdatedAt = name, at.UTC()
+		return cur, nil
+	case c.conflicting():
+		return nil, errBusy("rename node " + id)
+	}
+	if failed, old := c.failed(nodeAt); failed {
+		found, err := s.existed(ctx, key, old)
+		switch {
+		case err != nil:
+			return nil, err
+		case !found:
 			return nil, errNodeNotFound(id)
 		}
-		if err != nil {
-			return nil, s.fail("rename node "+id, err)
-		}
-		return decodeNode(out.Attributes)
+		return nil, fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node was renamed by someone else; reload it and try again"))
 	}
-
-	pk := orgPK(org)
-	newSK := nameSK(cur.ParentID(), cur.Level(), name)
-	err = s.putNew(ctx, nameRecord{PK: pk, SK: newSK, Type: typeName, Owner: id})
-	if failed, old := conditionFailed(err); failed {
-		var held nameRecord
-		if attributevalue.UnmarshalMap(old, &held) != nil || held.Owner != id {
-			return nil, errNameTaken(name)
-		}
-		// A claim of our own left behind by an interrupted rename: reuse it.
-	} else if err != nil {
-		return nil, s.fail("rename node "+id+": claim name", err)
+	if failed, _ := c.failed(0); failed && nodeAt == 1 {
+		return nil, errNameTaken(name)
 	}
-
-	out, err := s.update(ctx, key,
-		setUpdated.Set(expression.Name(attrName), expression.Value(name)),
-		exists.And(expression.Name(attrName).Equal(expression.Value(cur.Name))))
-	if err != nil {
-		s.undo(ctx, "release new name of "+id, func(ctx context.Context) error { return s.release(ctx, pk, newSK, id) })
-		if failed, old := conditionFailed(err); failed {
-			found, err := s.existed(ctx, key, old)
-			switch {
-			case err != nil:
-				return nil, err
-			case !found:
-				return nil, errNodeNotFound(id)
-			}
-			return nil, fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node was renamed by someone else; reload it and try again"))
-		}
-		return nil, s.fail("rename node "+id, err)
-	}
-	s.undo(ctx, "release old name of "+id, func(ctx context.Context) error {
-		return s.release(ctx, pk, nameSK(cur.ParentID(), cur.Level(), cur.Name), id)
-	})
-	return decodeNode(out.Attributes)
+	return nil, fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node was renamed by someone else; reload it and try again"))
 }
 
-// DeleteNode deletes the node on condition that its children counter is
-// zero (fault.ErrConflict otherwise), then releases its name and counts it
-// out of its parent: DeleteItem, DeleteItem, UpdateItem. A child being
-// created concurrently has already counted itself into the parent (step 1
-// of CreateNode) or will fail to (the parent is gone), so no child is ever
-// orphaned. If the process dies between the steps, the parent's counter
-// stays too high (it refuses deletion: the safe side) or the name stays
-// claimed; both are logged when the write fails.
-func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
+// DeleteNode reads the node (strongly consistent; only its path and name
+// are needed, so an unreadable node is deleted too), then in one
+// TransactWriteItems deletes it on condition that its children counter is
+// zero (fault.ErrConflict otherwise) and its name is the one read,
+// releases its name, counts it out of its parent and writes ev. A child
+// being created at the same moment has either counted itself into the
+// parent (the delete then answers a conflict) or finds the parent gone: no
+// child is ever orphaned.
+func (s *Store) DeleteNode(ctx context.Context, org, id string, ev audit.Event) error {
+	key := primaryKey(orgPK(org), nodeSK(id))
+	item, err := s.getItem(ctx, key, "read node "+id)
+	if err != nil {
+		return err
+	}
+	if item == nil {
+		return errNodeNotFound(id)
+	}
+	var rec nodeRecord
+	if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
+		return fault.Wrap(fmt.Errorf("dynamo: node %s: %w", id, err), fault.CodeInternal, "internal error")
+	}
+	n := &directory.Node{ID: rec.ID, OrganizationID: rec.Org, Name: rec.Name,
+		Path: authz.Node{Team: rec.Team, Project: rec.Project, Target: rec.Target, Environment: rec.Environment}}
+	if n.ID != id || n.Path.ID() != id {
+		return fault.Wrap(fmt.Errorf("dynamo: node %s: stored path %v does not end with it", id, n.Path), fault.CodeInternal, "internal error")
+	}
 	children := expression.Name(attrChildren)
 	cond := expression.AttributeExists(expression.Name(AttrPK)).
-		And(expression.Or(expression.AttributeNotExists(children), children.Equal(expression.Value(0))))
-	key := primaryKey(orgPK(org), nodeSK(id))
-	out, err := s.deleteIf(ctx, key, cond)
-	if failed, old := conditionFailed(err); failed {
+		And(expression.Or(expression.AttributeNotExists(children), children.Equal(expression.Value(0)))).
+		And(expression.Name(attrName).Equal(expression.Value(rec.Name)))
+	del, err := s.txDelete(key, cond)
+	if err != nil {
+		return err
+	}
+	// The claim is released if it is the node's; a missing claim (an item
+	// damaged by hand) does not keep the node from being deleted.
+	release, err := s.txDelete(primaryKey(orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name)),
+		expression.AttributeNotExists(expression.Name(AttrPK)).Or(expression.Name(attrOwner).Equal(expression.Value(id))))
+	if err != nil {
+		return err
+	}
+	pkey, _ := parentOf(n)
+	uncount, err := s.txUpdate(pkey, expression.Add(children, expression.Value(-1)), expression.AttributeExists(expression.Name(AttrPK)))
+	if err != nil {
+		return err
+	}
+	c, err := s.transact(ctx, "delete node "+id, &ev, []types.TransactWriteItem{del, release, uncount})
+	switch {
+	case err != nil:
+		return err
+	case c == nil:
+		return nil
+	case c.conflicting():
+		return errBusy("delete node " + id)
+	}
+	if failed, old := c.failed(0); failed {
 		found, err := s.existed(ctx, key, old)
 		switch {
 		case err != nil:
@@ -429,26 +377,13 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string) error {
 		case !found:
 			return errNodeNotFound(id)
 		}
+		var st nodeRecord
+		if len(old) > 0 && attributevalue.UnmarshalMap(old, &st) == nil && st.Name != rec.Name {
+			return fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node was renamed meanwhile; try again"))
+		}
 		return fmt.Errorf("dynamo: node %s: %w", id, fault.New(fault.CodeConflict, "the node still has children; delete them first"))
 	}
-	if err != nil {
-		return s.fail("delete node "+id, err)
-	}
-	// Only the path and the name are needed to clean up, so a node whose
-	// times do not parse (an unreadable item) is cleaned up too.
-	var rec nodeRecord
-	if err := attributevalue.UnmarshalMap(out.Attributes, &rec); err != nil {
-		return fault.Wrap(fmt.Errorf("dynamo: deleted node %s: %w", id, err), fault.CodeInternal, "internal error")
-	}
-	n := &directory.Node{ID: rec.ID, OrganizationID: rec.Org, Name: rec.Name,
-		Path: authz.Node{Team: rec.Team, Project: rec.Project, Target: rec.Target, Environment: rec.Environment}}
-	s.undo(ctx, "release name of deleted "+id, func(ctx context.Context) error {
-		return s.release(ctx, orgPK(org), nameSK(n.ParentID(), n.Level(), n.Name), id)
-	})
-	pkey, _ := parentOf(n)
-	s.undo(ctx, "uncount deleted child "+id, func(ctx context.Context) error {
-		_, err := s.update(ctx, pkey, expression.Add(children, expression.Value(-1)), expression.AttributeExists(expression.Name(AttrPK)))
-		return err
-	})
-	return nil
+	// The claim or the parent is not as the node says: an item damaged by
+	// hand or by an older build's interrupted write.
+	return fault.Wrap(fmt.Errorf("dynamo: delete node %s: transaction cancelled: %v", id, c.reasons), fault.CodeInternal, "internal error")
 }

@@ -1,11 +1,8 @@
 package dynamo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"reflect"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
@@ -29,21 +27,28 @@ func errKeyConflict(id string) error {
 }
 
 // CreateKey puts the key with Version 1 on condition that no item has its
-// primary key (fault.ErrConflict otherwise). One PutItem.
-func (s *Store) CreateKey(ctx context.Context, k *keys.Key) error {
+// primary key (fault.ErrConflict otherwise), and its event: one
+// TransactWriteItems.
+func (s *Store) CreateKey(ctx context.Context, k *keys.Key, ev audit.Event) error {
 	k.Version = 1
 	_, item, err := checkedKeyItem(k)
 	if err != nil {
 		return err
 	}
-	err = s.putNewItem(ctx, item)
-	if failed, _ := conditionFailed(err); failed {
-		return fmt.Errorf("dynamo: key %s: %w", k.ID, fault.New(fault.CodeConflict, "an api key with this id exists"))
-	}
+	put, err := s.txPutNew(item)
 	if err != nil {
-		return s.fail("create key "+k.ID, err)
+		return err
 	}
-	return nil
+	c, err := s.transact(ctx, "create key "+k.ID, &ev, []types.TransactWriteItem{put})
+	switch {
+	case err != nil:
+		return err
+	case c == nil:
+		return nil
+	case c.conflicting():
+		return errBusy("create key " + k.ID)
+	}
+	return fmt.Errorf("dynamo: key %s: %w", k.ID, fault.New(fault.CodeConflict, "an api key with this id exists"))
 }
 
 // GetKey is the verification path: ONE strongly consistent GetItem by
@@ -199,9 +204,10 @@ var previousAttrs = append([]string{attrPrevDigest, attrPrevHint, attrPrevExpire
 // UpdateKey sets the changeable attributes on condition that the stored
 // version is expectedVersion, with the previous token's digest, hint and
 // end (all its attributes are removed when the key has none, its last use
-// when k.Previous.LastUsedAt is zero). One UpdateItem; last_used_at, created_at and
-// created_by are not touched.
-func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64) error {
+// when k.Previous.LastUsedAt is zero), and writes ev: one
+// TransactWriteItems; last_used_at, created_at and created_by are not
+// touched.
+func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event) error {
 	rec, _, err := checkedKeyItem(k)
 	if err != nil {
 		return err
@@ -247,99 +253,55 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 	} else {
 		up = up.Set(expression.Name(AttrTTL), expression.Value(rec.TTL))
 	}
-	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion)))
-	expr, err := expression.NewBuilder().WithUpdate(up).WithCondition(cond).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: build update of %s: %w", k.ID, err)
-	}
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           s.table,
-		Key:                                 primaryKey(keyPK(k.ID), keySK),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	failed, old := conditionFailed(err)
-	if !failed {
-		return s.versioned(ctx, "update key", k.ID, err)
-	}
-	old, err = s.oldItem(ctx, primaryKey(keyPK(k.ID), keySK), old)
+	w, err := s.txUpdate(primaryKey(keyPK(k.ID), keySK), up, versionIs(expectedVersion))
 	if err != nil {
 		return err
 	}
-	switch own, derr := ownUpdate(old, rec); {
-	case derr != nil:
-		return fmt.Errorf("dynamo: decode key %s: %w", k.ID, derr)
-	case len(old) == 0:
-		return errKeyNotFound(k.ID)
-	case own:
+	c, err := s.transact(ctx, "update key "+k.ID, &ev, []types.TransactWriteItem{w})
+	return s.versionedTx(ctx, "update key", k.ID, c, err)
+}
+
+// versionIs is the condition of a write on a key's stored version.
+func versionIs(v int64) expression.ConditionBuilder {
+	return expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(v)))
+}
+
+// versionedTx maps the outcome of a transaction whose first write was
+// conditional on a key's version: not found when the key is missing (from
+// the stored item the cancellation returned, or one strongly consistent
+// read when the server returned none), a conflict otherwise.
+func (s *Store) versionedTx(ctx context.Context, op, id string, c *canceled, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case c == nil:
 		return nil
+	case c.conflicting():
+		return errBusy(op + " " + id)
 	}
-	return errKeyConflict(k.ID)
-}
-
-// ownUpdate tells whether a lost version condition found this very update
-// already applied: the SDK retried a write whose answer was lost. Every
-// attribute the update sets must be stored as written (version, update
-// time, digest, name, access, expiry, rotation, previous token,
-// networks); another writer's update of
-// the same version can only match when it wrote exactly the same key, in
-// which case nothing is lost either. Without it a retried rotation would
-// answer 409 and lose the new token.
-func ownUpdate(old map[string]types.AttributeValue, rec keyRecord) (bool, error) {
-	if len(old) == 0 {
-		return false, nil
+	failed, old := c.failed(0)
+	if !failed {
+		return s.fail(op+" "+id, fmt.Errorf("transaction cancelled: %v", c.reasons))
 	}
-	var st keyRecord
-	if err := attributevalue.UnmarshalMap(old, &st); err != nil {
-		return false, err
+	found, err := s.existed(ctx, primaryKey(keyPK(id), keySK), old)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return errKeyNotFound(id)
 	}
-	return st.Version == rec.Version && st.UpdatedAt == rec.UpdatedAt && bytes.Equal(st.Digest, rec.Digest) &&
-		st.Hint == rec.Hint && st.Name == rec.Name && st.AllowAll == rec.AllowAll &&
-		reflect.DeepEqual(st.Grants, rec.Grants) && st.ExpiresAt == rec.ExpiresAt && st.TTL == rec.TTL &&
-		st.RotatedAt == rec.RotatedAt && bytes.Equal(st.PrevDigest, rec.PrevDigest) &&
-		st.PrevHint == rec.PrevHint && st.PrevExpiresAt == rec.PrevExpiresAt &&
-		reflect.DeepEqual(st.revocationAttrs(), rec.revocationAttrs()) &&
-		slices.Equal(st.Networks, rec.Networks), nil
-}
-
-// versioned maps the outcome of a write conditional on the version.
-func (s *Store) versioned(ctx context.Context, op, id string, err error) error {
-	if failed, old := conditionFailed(err); failed {
-		found, err := s.existed(ctx, primaryKey(keyPK(id), keySK), old)
-		switch {
-		case err != nil:
-			return err
-		case !found:
-			return errKeyNotFound(id)
-		}
-		return errKeyConflict(id)
-	}
-	if err != nil {
-		return s.fail(op+" "+id, err)
-	}
-	return nil
+	return errKeyConflict(id)
 }
 
 // DeleteKey deletes the key on condition that the stored version is
-// expectedVersion. One DeleteItem.
-func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64) error {
-	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion)))
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+// expectedVersion, and writes ev: one TransactWriteItems.
+func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error {
+	w, err := s.txDelete(primaryKey(keyPK(id), keySK), versionIs(expectedVersion))
 	if err != nil {
-		return fmt.Errorf("dynamo: build condition: %w", err)
+		return err
 	}
-	_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           s.table,
-		Key:                                 primaryKey(keyPK(id), keySK),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	return s.versioned(ctx, "delete key", id, err)
+	c, err := s.transact(ctx, "delete key "+id, &ev, []types.TransactWriteItem{w})
+	return s.versionedTx(ctx, "delete key", id, c, err)
 }
 
 // TouchKey sets last_used_at to now on condition that it still holds prev

@@ -70,6 +70,7 @@ func harness(b *dynamotest.Backend) storetest.Harness {
 		}
 	}
 	return storetest.Harness{
+		NoTransactions: b.NoTransactions,
 		PutBrokenKey: func(t *testing.T, k *keys.Key) {
 			item, err := dynamo.KeyItem(k)
 			if err != nil {

@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"testing"
 	"time"
 
@@ -22,13 +23,14 @@ import (
 // inherits the last use of the one it replaces.
 func TestUpdateKeyPreviousLastUse(t *testing.T) {
 	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		skipWithoutTransactions(t, b)
 		s := dynamo.New(b.Client, b.Table)
 		defer s.Close()
 		ctx := t.Context()
 		at := time.Now().UTC().Truncate(time.Millisecond)
 		k := testKey(ids("org_"), at)
 		k.Previous = &keys.PreviousToken{Digest: token.Digest{1}, Hint: "dotenv_AbCd…wxyz", ExpiresAt: at.Add(time.Hour)}
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 		lastUse := []string{"prev_last_used_at", "prev_last_used_ip", "prev_last_used_ua"}
@@ -67,7 +69,7 @@ func TestUpdateKeyPreviousLastUse(t *testing.T) {
 			t.Helper()
 			edit()
 			k.Version++
-			if err := s.UpdateKey(ctx, k, k.Version-1); err != nil {
+			if err := s.UpdateKey(ctx, k, k.Version-1, storetest.Event()); err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
 			return stored()

@@ -1,8 +1,9 @@
 // Package dynamo is the DynamoDB engine of store.Store: one table holds
 // keys, organizations, their hierarchy and the name claims that keep
-// sibling names unique (docs/dynamodb.md). Every write is a single-item
-// conditional write, so no transaction is needed; verification is one
-// strongly consistent GetItem by primary key.
+// sibling names unique, and the audit trail (docs/dynamodb.md). Every
+// audited change is one TransactWriteItems holding its conditional writes
+// and its event; verification is one strongly consistent GetItem by
+// primary key.
 //
 // The engine does not decide whether a key has expired: DynamoDB's TTL
 // deletes expired items only eventually (up to days later), so every read
@@ -20,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -27,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/store"
 )
@@ -36,6 +39,8 @@ type Store struct {
 	client *dynamodb.Client
 	table  *string
 	log    *slog.Logger
+	// retention is how long audit events are kept (their ttl).
+	retention time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -43,9 +48,8 @@ var _ store.Store = (*Store)(nil)
 // Option configures a Store.
 type Option func(*Store)
 
-// WithLogger sets the logger for what the store cannot return: the cleanup
-// steps of a multi-item change that failed after its main write (default:
-// slog.Default()).
+// WithLogger sets the logger for what the store cannot return: stored
+// items that do not decode (default: slog.Default()).
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Store) {
 		if l != nil {
@@ -57,7 +61,7 @@ func WithLogger(l *slog.Logger) Option {
 // New returns a store on table through client. It does no I/O; Ping checks
 // that the table answers.
 func New(client *dynamodb.Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: aws.String(table), log: slog.Default()}
+	s := &Store{client: client, table: aws.String(table), log: slog.Default(), retention: audit.DefaultRetention}
 	for _, o := range opts {
 		o(s)
 	}

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"bytes"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -82,12 +83,13 @@ func TestEnsureTable(t *testing.T) {
 // none, also after an edit.
 func TestTTLAttribute(t *testing.T) {
 	each(t, func(t *testing.T, b *dynamotest.Backend) {
+		skipWithoutTransactions(t, b)
 		s := dynamo.New(b.Client, b.Table)
 		ctx := t.Context()
 		at := time.Now().UTC().Truncate(time.Millisecond)
 		k := testKey(ids("org_"), at)
 		k.ExpiresAt = time.Date(2030, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
-		if err := s.CreateKey(ctx, k); err != nil {
+		if err := s.CreateKey(ctx, k, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 		raw := func() map[string]types.AttributeValue {
@@ -108,7 +110,7 @@ func TestTTLAttribute(t *testing.T) {
 			t.Errorf("ttl attribute = %v, want N %s", raw()[dynamo.AttrTTL], want)
 		}
 		k.ExpiresAt, k.Version = time.Time{}, 2
-		if err := s.UpdateKey(ctx, k, 1); err != nil {
+		if err := s.UpdateKey(ctx, k, 1, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 		if v, ok := raw()[dynamo.AttrTTL]; ok {

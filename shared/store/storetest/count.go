@@ -19,7 +19,7 @@ func testKeyCount(t *testing.T, s store.Store) {
 	gone := newKey(org, at)
 	mustCreateKey(t, s, gone)
 	mustCreateKey(t, s, newKey(other, at))
-	if err := s.DeleteKey(t.Context(), gone.ID, 1); err != nil {
+	if err := s.DeleteKey(t.Context(), gone.ID, 1, ev()); err != nil {
 		t.Fatalf("DeleteKey: %v", err)
 	}
 	tests := []struct {

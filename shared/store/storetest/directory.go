@@ -39,7 +39,7 @@ func child(org string, parent *directory.Node, name string, at time.Time) *direc
 // mustCreateNode stores n.
 func mustCreateNode(t *testing.T, s store.Store, n *directory.Node) *directory.Node {
 	t.Helper()
-	if err := s.CreateNode(t.Context(), n); err != nil {
+	if err := s.CreateNode(t.Context(), n, ev()); err != nil {
 		t.Fatalf("CreateNode(%s %q): %v", n.Level(), n.Name, err)
 	}
 	return n
@@ -136,7 +136,7 @@ func listAllNodes(t *testing.T, s store.Store, org string, level authz.Level, pa
 func testOrganizations(t *testing.T, s store.Store) {
 	at := now()
 	o := &directory.Organization{ID: newID("org_"), Name: "Acme — Ünïcode", CreatedAt: at, UpdatedAt: at}
-	if err := s.CreateOrganization(t.Context(), o); err != nil {
+	if err := s.CreateOrganization(t.Context(), o, ev()); err != nil {
 		t.Fatalf("CreateOrganization: %v", err)
 	}
 	check := func(what string, want directory.Organization) {
@@ -152,14 +152,14 @@ func testOrganizations(t *testing.T, s store.Store) {
 	check("GetOrganization after create", *o)
 
 	dup := &directory.Organization{ID: o.ID, Name: "other", CreatedAt: at, UpdatedAt: at}
-	wantErr(t, "CreateOrganization with an existing id", s.CreateOrganization(t.Context(), dup), fault.ErrConflict)
+	wantErr(t, "CreateOrganization with an existing id", s.CreateOrganization(t.Context(), dup, ev()), fault.ErrConflict)
 	check("GetOrganization after the refused create", *o)
 
 	_, err := s.GetOrganization(t.Context(), newID("org_"))
 	wantErr(t, "GetOrganization of a missing id", err, fault.ErrNotFound)
 
 	later := at.Add(time.Minute)
-	got, err := s.RenameOrganization(t.Context(), o.ID, "Renamed", later)
+	got, err := s.RenameOrganization(t.Context(), o.ID, "Renamed", later, ev())
 	if err != nil {
 		t.Fatalf("RenameOrganization: %v", err)
 	}
@@ -170,7 +170,7 @@ func testOrganizations(t *testing.T, s store.Store) {
 	}
 	check("GetOrganization after rename", want)
 
-	_, err = s.RenameOrganization(t.Context(), newID("org_"), "x", later)
+	_, err = s.RenameOrganization(t.Context(), newID("org_"), "x", later, ev())
 	wantErr(t, "RenameOrganization of a missing id", err, fault.ErrNotFound)
 }
 
@@ -225,7 +225,7 @@ func testNodeParentNotFound(t *testing.T, s store.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, "CreateNode", s.CreateNode(t.Context(), tc.node), fault.ErrNotFound)
+			wantErr(t, "CreateNode", s.CreateNode(t.Context(), tc.node, ev()), fault.ErrNotFound)
 			_, err := s.GetNode(t.Context(), tc.node.OrganizationID, tc.node.ID)
 			wantErr(t, "GetNode of the refused node", err, fault.ErrNotFound)
 		})
@@ -238,14 +238,14 @@ func testNodeConflicts(t *testing.T, s store.Store) {
 	t1 := mustCreateNode(t, s, child(org, nil, "backend", at))
 	t2 := mustCreateNode(t, s, child(org, nil, "frontend", at))
 
-	wantErr(t, "a second team named backend", s.CreateNode(t.Context(), child(org, nil, "backend", at)), fault.ErrConflict)
+	wantErr(t, "a second team named backend", s.CreateNode(t.Context(), child(org, nil, "backend", at), ev()), fault.ErrConflict)
 
 	// The same name under another parent, or at another level, is fine.
 	p1 := mustCreateNode(t, s, child(org, t1, "api", at))
 	mustCreateNode(t, s, child(org, t2, "api", at))
 	mustCreateNode(t, s, child(org, t1, "backend", at))
 	mustCreateNode(t, s, child(org, p1, "api", at))
-	wantErr(t, "a second project named api in the same team", s.CreateNode(t.Context(), child(org, t1, "api", at)), fault.ErrConflict)
+	wantErr(t, "a second project named api in the same team", s.CreateNode(t.Context(), child(org, t1, "api", at), ev()), fault.ErrConflict)
 
 	// Names are unique per organization, not across organizations.
 	other := newOrg(t, s).ID
@@ -254,7 +254,7 @@ func testNodeConflicts(t *testing.T, s store.Store) {
 	// An id already used in the organization.
 	dup := child(org, nil, "another name", at)
 	dup.ID, dup.Path = t2.ID, t2.Path
-	wantErr(t, "CreateNode with an existing id", s.CreateNode(t.Context(), dup), fault.ErrConflict)
+	wantErr(t, "CreateNode with an existing id", s.CreateNode(t.Context(), dup, ev()), fault.ErrConflict)
 	checkNode(t, s, "GetNode after the refused create", t2)
 }
 
@@ -264,9 +264,9 @@ func testNodeOtherOrg(t *testing.T, s store.Store) {
 	team := mustCreateNode(t, s, child(a, nil, "secret team", at))
 	_, err := s.GetNode(t.Context(), b, team.ID)
 	wantErr(t, "GetNode from another organization", err, fault.ErrNotFound)
-	_, err = s.RenameNode(t.Context(), b, team.ID, "hijacked", at)
+	_, err = s.RenameNode(t.Context(), b, team.ID, "hijacked", at, ev())
 	wantErr(t, "RenameNode from another organization", err, fault.ErrNotFound)
-	wantErr(t, "DeleteNode from another organization", s.DeleteNode(t.Context(), b, team.ID), fault.ErrNotFound)
+	wantErr(t, "DeleteNode from another organization", s.DeleteNode(t.Context(), b, team.ID, ev()), fault.ErrNotFound)
 	checkNode(t, s, "GetNode in its own organization", team)
 	if got := listAllNodes(t, s, b, authz.LevelTeam, "", 0); len(got) != 0 {
 		t.Fatalf("B lists A's teams: %v", nodeIDs(got))
@@ -360,7 +360,7 @@ func testNodeRename(t *testing.T, s store.Store) {
 	b := mustCreateNode(t, s, child(org, team, "beta", at))
 
 	later := at.Add(time.Minute)
-	got, err := s.RenameNode(t.Context(), org, a.ID, "gamma", later)
+	got, err := s.RenameNode(t.Context(), org, a.ID, "gamma", later, ev())
 	if err != nil {
 		t.Fatalf("RenameNode: %v", err)
 	}
@@ -371,21 +371,21 @@ func testNodeRename(t *testing.T, s store.Store) {
 	}
 	checkNode(t, s, "GetNode after RenameNode", &want)
 
-	_, err = s.RenameNode(t.Context(), org, b.ID, "gamma", later)
+	_, err = s.RenameNode(t.Context(), org, b.ID, "gamma", later, ev())
 	wantErr(t, "RenameNode to a sibling's name", err, fault.ErrConflict)
 	checkNode(t, s, "GetNode after a refused rename", b)
 
 	even := later.Add(time.Second)
-	if _, err := s.RenameNode(t.Context(), org, b.ID, "beta", even); err != nil {
+	if _, err := s.RenameNode(t.Context(), org, b.ID, "beta", even, ev()); err != nil {
 		t.Fatalf("RenameNode to its own name: %v", err)
 	}
 	// The old name is free again.
-	if _, err := s.RenameNode(t.Context(), org, b.ID, "alpha", even); err != nil {
+	if _, err := s.RenameNode(t.Context(), org, b.ID, "alpha", even, ev()); err != nil {
 		t.Fatalf("RenameNode to a name a sibling gave up: %v", err)
 	}
 	mustCreateNode(t, s, child(org, team, "beta", at))
 
-	_, err = s.RenameNode(t.Context(), org, newID("prj_"), "x", later)
+	_, err = s.RenameNode(t.Context(), org, newID("prj_"), "x", later, ev())
 	wantErr(t, "RenameNode of a missing node", err, fault.ErrNotFound)
 }
 
@@ -398,22 +398,22 @@ func testNodeDelete(t *testing.T, s store.Store) {
 	env := mustCreateNode(t, s, child(org, tgt, "env", at))
 
 	for _, n := range []*directory.Node{team, prj, tgt} {
-		wantErr(t, fmt.Sprintf("DeleteNode of a %s with children", n.Level()), s.DeleteNode(t.Context(), org, n.ID), fault.ErrConflict)
+		wantErr(t, fmt.Sprintf("DeleteNode of a %s with children", n.Level()), s.DeleteNode(t.Context(), org, n.ID, ev()), fault.ErrConflict)
 		checkNode(t, s, "GetNode after a refused delete", n)
 	}
 	for _, n := range []*directory.Node{env, tgt, prj} {
-		if err := s.DeleteNode(t.Context(), org, n.ID); err != nil {
+		if err := s.DeleteNode(t.Context(), org, n.ID, ev()); err != nil {
 			t.Fatalf("DeleteNode of a childless %s: %v", n.Level(), err)
 		}
 		_, err := s.GetNode(t.Context(), org, n.ID)
 		wantErr(t, "GetNode after DeleteNode", err, fault.ErrNotFound)
 	}
-	wantErr(t, "DeleteNode twice", s.DeleteNode(t.Context(), org, prj.ID), fault.ErrNotFound)
-	wantErr(t, "DeleteNode of a missing node", s.DeleteNode(t.Context(), org, newID("env_")), fault.ErrNotFound)
+	wantErr(t, "DeleteNode twice", s.DeleteNode(t.Context(), org, prj.ID, ev()), fault.ErrNotFound)
+	wantErr(t, "DeleteNode of a missing node", s.DeleteNode(t.Context(), org, newID("env_"), ev()), fault.ErrNotFound)
 	if got := listAllNodes(t, s, org, authz.LevelProject, "", 0); len(got) != 0 {
 		t.Fatalf("projects listed after delete: %v", nodeIDs(got))
 	}
 	// The deleted project's name is free in its team again.
 	mustCreateNode(t, s, child(org, team, "project", at))
-	wantErr(t, "DeleteNode of a team with a new project", s.DeleteNode(t.Context(), org, team.ID), fault.ErrConflict)
+	wantErr(t, "DeleteNode of a team with a new project", s.DeleteNode(t.Context(), org, team.ID, ev()), fault.ErrConflict)
 }

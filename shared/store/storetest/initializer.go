@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"github.com/dotenv/apikeys/shared/audit"
 	"testing"
 
 	"github.com/dotenv/apikeys/shared/authz"
@@ -91,7 +92,7 @@ func testInitEmpty(t *testing.T, s InitStore) {
 
 func testInitialize(t *testing.T, s InitStore) {
 	o, k := ownerOf()
-	if err := s.Initialize(t.Context(), o, k); err != nil {
+	if err := s.Initialize(t.Context(), o, k, []audit.Event{ev()}); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
 	wantInitialized(t, s, true)
@@ -111,11 +112,11 @@ func testInitialize(t *testing.T, s InitStore) {
 
 func testInitTwice(t *testing.T, s InitStore) {
 	o, k := ownerOf()
-	if err := s.Initialize(t.Context(), o, k); err != nil {
+	if err := s.Initialize(t.Context(), o, k, []audit.Event{ev()}); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
 	o2, k2 := ownerOf()
-	wantErr(t, "second Initialize", s.Initialize(t.Context(), o2, k2), fault.ErrConflict)
+	wantErr(t, "second Initialize", s.Initialize(t.Context(), o2, k2, []audit.Event{ev()}), fault.ErrConflict)
 	wantNothingOf(t, s, o2.ID, k2)
 	wantInitialized(t, s, true)
 }
@@ -124,7 +125,7 @@ func testInitExistingOrg(t *testing.T, s InitStore) {
 	o := newOrg(t, s)
 	_, k := ownerOf()
 	k.OrganizationID = o.ID
-	wantErr(t, "Initialize with an existing organization", s.Initialize(t.Context(), o, k), fault.ErrConflict)
+	wantErr(t, "Initialize with an existing organization", s.Initialize(t.Context(), o, k, []audit.Event{ev()}), fault.ErrConflict)
 	if _, err := s.GetKey(t.Context(), k.ID); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("GetKey after a refused Initialize: %v, want not found", err)
 	}
@@ -134,7 +135,7 @@ func testInitExistingOrg(t *testing.T, s InitStore) {
 func testInitForeignOwner(t *testing.T, s InitStore) {
 	o, k := ownerOf()
 	k.OrganizationID = newID("org_")
-	if err := s.Initialize(t.Context(), o, k); fault.CodeOf(err) != fault.CodeValidation {
+	if err := s.Initialize(t.Context(), o, k, []audit.Event{ev()}); fault.CodeOf(err) != fault.CodeValidation {
 		t.Fatalf("Initialize with another organization's key: %v, want a %s error", err, fault.CodeValidation)
 	}
 	wantNothingOf(t, s, o.ID, k)
@@ -145,7 +146,7 @@ func testInitOrgWithoutKey(t *testing.T, s InitStore) {
 	newOrg(t, s)
 	wantInitialized(t, s, false)
 	o, k := ownerOf()
-	if err := s.Initialize(t.Context(), o, k); err != nil {
+	if err := s.Initialize(t.Context(), o, k, []audit.Event{ev()}); err != nil {
 		t.Fatalf("Initialize after an organization without key: %v", err)
 	}
 	wantInitialized(t, s, true)
@@ -156,6 +157,6 @@ func testInitKeysWithoutMarker(t *testing.T, s InitStore) {
 	mustCreateKey(t, s, newKey(o.ID, now()))
 	wantInitialized(t, s, true)
 	o2, k2 := ownerOf()
-	wantErr(t, "Initialize on a store holding keys", s.Initialize(t.Context(), o2, k2), fault.ErrConflict)
+	wantErr(t, "Initialize on a store holding keys", s.Initialize(t.Context(), o2, k2, []audit.Event{ev()}), fault.ErrConflict)
 	wantNothingOf(t, s, o2.ID, k2)
 }

@@ -118,14 +118,14 @@ func testKeyRevocation(t *testing.T, s store.Store) {
 	revoked := mustGetKey(t, s, k.ID).Clone()
 	revoked.Revoked = &keys.Revocation{At: at, Reason: keys.ReasonLeaked, Reporter: keys.ReporterSelf}
 	revoked.UpdatedAt, revoked.Version = at.Add(time.Millisecond), 2
-	if err := s.UpdateKey(t.Context(), revoked, 1); err != nil {
+	if err := s.UpdateKey(t.Context(), revoked, 1, ev()); err != nil {
 		t.Fatalf("UpdateKey revoking: %v", err)
 	}
 	checkKey(t, "GetKey after revoking", revoked, mustGetKey(t, s, k.ID))
 	rotated := revoked.Clone()
 	rotated.Revoked, rotated.SecretDigest, rotated.RotatedAt = nil, randomDigest(), at.Add(2*time.Millisecond)
 	rotated.UpdatedAt, rotated.Version = at.Add(2*time.Millisecond), 3
-	if err := s.UpdateKey(t.Context(), rotated, 2); err != nil {
+	if err := s.UpdateKey(t.Context(), rotated, 2, ev()); err != nil {
 		t.Fatalf("UpdateKey clearing the revocation: %v", err)
 	}
 	checkKey(t, "GetKey after the rotation cleared the revocation", rotated, mustGetKey(t, s, k.ID))
@@ -158,7 +158,7 @@ func testKeyNetworks(t *testing.T, s store.Store) {
 	for _, nets := range [][]netip.Prefix{networksN(authz.MaxNetworks), {netip.MustParsePrefix("2001:db8:1::/48")}, nil} {
 		up := mustGetKey(t, s, k.ID).Clone()
 		up.AllowedNetworks, up.Version = nets, up.Version+1
-		if err := s.UpdateKey(t.Context(), up.Clone(), up.Version-1); err != nil {
+		if err := s.UpdateKey(t.Context(), up.Clone(), up.Version-1, ev()); err != nil {
 			t.Fatalf("UpdateKey to %d networks: %v", len(nets), err)
 		}
 		checkKey(t, fmt.Sprintf("GetKey after UpdateKey to %d networks", len(nets)), up, mustGetKey(t, s, k.ID))
@@ -175,7 +175,7 @@ func testKeyNetworks(t *testing.T, s store.Store) {
 	for name, nets := range bad {
 		nk := newKey(org, now())
 		nk.AllowedNetworks = nets
-		err := s.CreateKey(t.Context(), nk)
+		err := s.CreateKey(t.Context(), nk, ev())
 		wantRefusal(t, "CreateKey with networks "+name, err, false)
 		_, gerr := s.GetKey(t.Context(), nk.ID)
 		wantErr(t, "GetKey after CreateKey with networks "+name, gerr, fault.ErrNotFound)
@@ -183,7 +183,7 @@ func testKeyNetworks(t *testing.T, s store.Store) {
 		cur := mustGetKey(t, s, k.ID)
 		up := cur.Clone()
 		up.AllowedNetworks, up.Version = nets, cur.Version+1
-		err = s.UpdateKey(t.Context(), up, cur.Version)
+		err = s.UpdateKey(t.Context(), up, cur.Version, ev())
 		wantRefusal(t, "UpdateKey with networks "+name, err, false)
 		checkKey(t, "GetKey after UpdateKey with networks "+name, cur, mustGetKey(t, s, k.ID))
 	}
@@ -198,7 +198,7 @@ func testKeyCreateConflict(t *testing.T, s store.Store) {
 
 	again := newKey(org, now().Add(time.Second))
 	again.ID = k.ID
-	wantErr(t, "CreateKey with an existing id", s.CreateKey(t.Context(), again), fault.ErrConflict)
+	wantErr(t, "CreateKey with an existing id", s.CreateKey(t.Context(), again, ev()), fault.ErrConflict)
 	checkKey(t, "GetKey after the refused create", want, mustGetKey(t, s, k.ID))
 }
 
@@ -237,7 +237,7 @@ func testKeyUpdate(t *testing.T, s store.Store) {
 	up.CreatedAt = at.Add(time.Hour)
 	up.CreatedBy = "key_somebodyelse"
 	up.OrganizationID = other
-	if err := s.UpdateKey(t.Context(), up, 1); err != nil {
+	if err := s.UpdateKey(t.Context(), up, 1, ev()); err != nil {
 		t.Fatalf("UpdateKey with the current version: %v", err)
 	}
 	want := up.Clone()
@@ -253,15 +253,15 @@ func testKeyUpdate(t *testing.T, s store.Store) {
 	// A stale version is refused and changes nothing.
 	stale := want.Clone()
 	stale.Name, stale.Version, stale.UpdatedAt = "stale", 2, at.Add(time.Second)
-	wantErr(t, "UpdateKey with a stale version", s.UpdateKey(t.Context(), stale, 1), fault.ErrConflict)
+	wantErr(t, "UpdateKey with a stale version", s.UpdateKey(t.Context(), stale, 1, ev()), fault.ErrConflict)
 	stale.Version = 4
-	wantErr(t, "UpdateKey with a version from the future", s.UpdateKey(t.Context(), stale, 3), fault.ErrConflict)
+	wantErr(t, "UpdateKey with a version from the future", s.UpdateKey(t.Context(), stale, 3, ev()), fault.ErrConflict)
 	checkKey(t, "GetKey after refused updates", want, mustGetKey(t, s, k.ID))
 
 	// The next version goes through.
 	next := want.Clone()
 	next.Name, next.Version, next.UpdatedAt = "third", 3, at.Add(2*time.Second)
-	if err := s.UpdateKey(t.Context(), next, 2); err != nil {
+	if err := s.UpdateKey(t.Context(), next, 2, ev()); err != nil {
 		t.Fatalf("UpdateKey 2 → 3: %v", err)
 	}
 	checkKey(t, "GetKey after the second update", next, mustGetKey(t, s, k.ID))
@@ -269,7 +269,7 @@ func testKeyUpdate(t *testing.T, s store.Store) {
 	// A missing key is not found.
 	missing := newKey(org, at)
 	missing.Version = 2
-	wantErr(t, "UpdateKey of a missing key", s.UpdateKey(t.Context(), missing, 1), fault.ErrNotFound)
+	wantErr(t, "UpdateKey of a missing key", s.UpdateKey(t.Context(), missing, 1, ev()), fault.ErrNotFound)
 	_, err := s.GetKey(t.Context(), missing.ID)
 	wantErr(t, "GetKey after UpdateKey of a missing key", err, fault.ErrNotFound)
 }
@@ -287,7 +287,7 @@ func testKeyUpdateConcurrent(t *testing.T, s store.Store) {
 			up.Name = fmt.Sprintf("writer %d", i)
 			up.SecretDigest = randomDigest()
 			up.Version = 2
-			errs[i] = s.UpdateKey(t.Context(), up, 1)
+			errs[i] = s.UpdateKey(t.Context(), up, 1, ev())
 		})
 	}
 	wg.Wait()
@@ -319,16 +319,16 @@ func testKeyDelete(t *testing.T, s store.Store) {
 	mustCreateKey(t, s, k)
 	mustCreateKey(t, s, keep)
 
-	wantErr(t, "DeleteKey with a stale version", s.DeleteKey(t.Context(), k.ID, 2), fault.ErrConflict)
+	wantErr(t, "DeleteKey with a stale version", s.DeleteKey(t.Context(), k.ID, 2, ev()), fault.ErrConflict)
 	mustGetKey(t, s, k.ID)
-	if err := s.DeleteKey(t.Context(), k.ID, 1); err != nil {
+	if err := s.DeleteKey(t.Context(), k.ID, 1, ev()); err != nil {
 		t.Fatalf("DeleteKey with the current version: %v", err)
 	}
 	_, err := s.GetKey(t.Context(), k.ID)
 	wantErr(t, "GetKey after DeleteKey", err, fault.ErrNotFound)
-	wantErr(t, "DeleteKey twice", s.DeleteKey(t.Context(), k.ID, 1), fault.ErrNotFound)
-	wantErr(t, "DeleteKey of a missing key", s.DeleteKey(t.Context(), newID("key_"), 1), fault.ErrNotFound)
-	wantErr(t, "UpdateKey of a deleted key", s.UpdateKey(t.Context(), k, 1), fault.ErrNotFound)
+	wantErr(t, "DeleteKey twice", s.DeleteKey(t.Context(), k.ID, 1, ev()), fault.ErrNotFound)
+	wantErr(t, "DeleteKey of a missing key", s.DeleteKey(t.Context(), newID("key_"), 1, ev()), fault.ErrNotFound)
+	wantErr(t, "UpdateKey of a deleted key", s.UpdateKey(t.Context(), k, 1, ev()), fault.ErrNotFound)
 	if got := keyIDs(listAllKeys(t, s, org, 0, 2)); !slices.Equal(got, []string{keep.ID}) {
 		t.Fatalf("listing after DeleteKey = %v, want only [%s]", got, keep.ID)
 	}
@@ -369,7 +369,7 @@ func testKeyTouch(t *testing.T, s store.Store) {
 	// UpdateKey keeps the recorded use, and a touch keeps the version.
 	up := want.Clone()
 	up.Name, up.Version, up.LastUsedAt = "edited", 2, time.Time{}
-	if err := s.UpdateKey(t.Context(), up, 1); err != nil {
+	if err := s.UpdateKey(t.Context(), up, 1, ev()); err != nil {
 		t.Fatalf("UpdateKey after touches: %v", err)
 	}
 	want.Name, want.Version = "edited", 2
@@ -505,7 +505,7 @@ func testKeyListPaging(t *testing.T, s store.Store) {
 		t.Fatalf("first page of 10: %d items, next %q, %v", len(p.Items), p.Next, err)
 	}
 	last := p.Items[9]
-	if err := s.DeleteKey(t.Context(), last.ID, last.Version); err != nil {
+	if err := s.DeleteKey(t.Context(), last.ID, last.Version, ev()); err != nil {
 		t.Fatalf("DeleteKey(%s): %v", last.ID, err)
 	}
 	p, err = s.ListKeys(t.Context(), org, directory.ListOptions{Limit: 10, Cursor: p.Next})
@@ -587,7 +587,7 @@ func testKeyPrevious(t *testing.T, s store.Store) {
 		}
 		up.SecretDigest, up.Hint = randomDigest(), "dotenv_"+randomString(4)+"…"+randomString(4)
 		up.RotatedAt, up.UpdatedAt, up.Version = at, at, cur.Version+1
-		if err := s.UpdateKey(t.Context(), up, cur.Version); err != nil {
+		if err := s.UpdateKey(t.Context(), up, cur.Version, ev()); err != nil {
 			t.Fatalf("UpdateKey (rotation, grace %s) of version %d: %v", grace, cur.Version, err)
 		}
 		return up
@@ -621,13 +621,13 @@ func testKeyPrevious(t *testing.T, s store.Store) {
 	// without grace) removes it, in GetKey and ListKeys alike.
 	edit := second.Clone()
 	edit.Name, edit.Version, edit.UpdatedAt = "edited", second.Version+1, at.Add(2*time.Second)
-	if err := s.UpdateKey(t.Context(), edit, second.Version); err != nil {
+	if err := s.UpdateKey(t.Context(), edit, second.Version, ev()); err != nil {
 		t.Fatalf("UpdateKey (edit): %v", err)
 	}
 	checkKey(t, "GetKey after an edit keeping the previous token", edit, mustGetKey(t, s, k.ID))
 	revoked := edit.Clone()
 	revoked.Previous, revoked.Version, revoked.UpdatedAt = nil, edit.Version+1, at.Add(3*time.Second)
-	if err := s.UpdateKey(t.Context(), revoked, edit.Version); err != nil {
+	if err := s.UpdateKey(t.Context(), revoked, edit.Version, ev()); err != nil {
 		t.Fatalf("UpdateKey (previous token revoked): %v", err)
 	}
 	checkKey(t, "GetKey after the previous token was removed", revoked, mustGetKey(t, s, k.ID))
@@ -636,7 +636,7 @@ func testKeyPrevious(t *testing.T, s store.Store) {
 	// A stale update cannot bring it back.
 	stale := edit.Clone()
 	stale.Version = revoked.Version
-	wantErr(t, "UpdateKey of a stale version with a previous token", s.UpdateKey(t.Context(), stale, edit.Version), fault.ErrConflict)
+	wantErr(t, "UpdateKey of a stale version with a previous token", s.UpdateKey(t.Context(), stale, edit.Version, ev()), fault.ErrConflict)
 	checkKey(t, "GetKey after the refused stale update", revoked, mustGetKey(t, s, k.ID))
 
 	// The last use of the current token was never touched.
@@ -662,7 +662,7 @@ func testKeyRotateConcurrent(t *testing.T, s store.Store) {
 		up.Previous = &keys.PreviousToken{Digest: k.SecretDigest, Hint: k.Hint, ExpiresAt: at.Add(time.Duration(i+1) * time.Minute)}
 		up.SecretDigest, up.RotatedAt, up.UpdatedAt, up.Version = randomDigest(), at, at, 2
 		ups[i] = up
-		wg.Go(func() { errs[i] = s.UpdateKey(t.Context(), up, 1) })
+		wg.Go(func() { errs[i] = s.UpdateKey(t.Context(), up, 1, ev()) })
 	}
 	wg.Wait()
 	winner := -1

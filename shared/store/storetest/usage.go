@@ -120,7 +120,7 @@ func testUsageLastUse(t *testing.T, s store.Store) {
 	// An edit keeps the last use.
 	up := want.Clone()
 	up.Name, up.Version, up.LastUsedAt, up.LastUsedIP, up.LastUsedUserAgent = "edited", 2, time.Time{}, "", ""
-	if err := s.UpdateKey(t.Context(), up, 1); err != nil {
+	if err := s.UpdateKey(t.Context(), up, 1, ev()); err != nil {
 		t.Fatalf("UpdateKey: %v", err)
 	}
 	want.Name, want.Version = "edited", 2
@@ -132,7 +132,7 @@ func testUsageDeletedKey(t *testing.T, s store.Store) {
 	k := newKey(org, now())
 	mustCreateKey(t, s, k)
 	mustAddUsage(t, s, usage.Batch{Days: []usage.DayDelta{{KeyID: k.ID, Date: "2026-03-01", Counts: counts(1)}}})
-	if err := s.DeleteKey(t.Context(), k.ID, 1); err != nil {
+	if err := s.DeleteKey(t.Context(), k.ID, 1, ev()); err != nil {
 		t.Fatalf("DeleteKey: %v", err)
 	}
 	_, err := s.KeyUsage(t.Context(), k.ID, "2026-03-01", "2026-03-30")
@@ -157,7 +157,7 @@ func testUsagePreviousLastUse(t *testing.T, s store.Store) {
 	update := func(next *keys.Key, expected int64) *keys.Key {
 		t.Helper()
 		next.Version = expected + 1
-		if err := s.UpdateKey(t.Context(), next, expected); err != nil {
+		if err := s.UpdateKey(t.Context(), next, expected, ev()); err != nil {
 			t.Fatalf("UpdateKey to version %d: %v", next.Version, err)
 		}
 		return mustGetKey(t, s, k.ID)

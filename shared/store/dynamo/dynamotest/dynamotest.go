@@ -54,8 +54,15 @@ type Backend struct {
 	Table    string
 	// Client reaches Endpoint; build others with NewClient.
 	Client *dynamodb.Client
-	proc   *process
+	// NoTransactions is "" when the server has TransactWriteItems, which
+	// every audited change needs; otherwise it names the gap, and tests
+	// that write skip with it (docs/dynamodb.md).
+	NoTransactions string
+	proc           *process
 }
+
+// noTransactWriteItems is the gap of dynalite (UnknownOperationException).
+const noTransactWriteItems = "dynalite has no TransactWriteItems: changes and their audit events cannot be written"
 
 // process is a server this package started.
 type process struct {
@@ -257,7 +264,11 @@ func (e *Env) launch(ctx context.Context, name string, port int, c *exec.Cmd) (*
 				return nil, fmt.Errorf("%s exited after answering on %s (%v), port taken?: %s", name, endpoint, p.err, out.String())
 			}
 			e.log.Info("dynamodb test server up", "server", name, "endpoint", endpoint, "pid", c.Process.Pid)
-			return &Backend{Name: name, Endpoint: endpoint, Client: client, proc: p}, nil
+			b := &Backend{Name: name, Endpoint: endpoint, Client: client, proc: p}
+			if name == "dynalite" {
+				b.NoTransactions = noTransactWriteItems
+			}
+			return b, nil
 		}
 		select {
 		case <-p.done:
