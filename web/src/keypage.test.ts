@@ -65,6 +65,12 @@ describe("tokenSnippets", () => {
       expect(s.copied).toContain(token);
     }
   });
+  it("names each copy button distinctly, each name containing the visible label Copy", () => {
+    const names = snippets.map((s) => s.copyName);
+    expect(names).toEqual(["Copy GitHub Actions command", "Copy GitLab CI command", "Copy .env line"]);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n.startsWith("Copy ")).toBe(true);
+  });
   it("quotes a token with a quote for the shell", () => {
     expect(tokenSnippets("a'b")[0].copied).toBe(`gh secret set DOTENV_API_KEY --body 'a'\\''b'`);
   });

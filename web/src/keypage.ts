@@ -45,6 +45,8 @@ export const TOKEN_PLACEHOLDER = "<your token>";
 export interface Snippet {
   id: "github" | "gitlab" | "dotenv";
   label: string;
+  /** The accessible name of its copy button ("Copy GitHub Actions command"): each one distinct. */
+  copyName: string;
   /** The command as shown: a placeholder where the token goes. */
   shown: string;
   /** The command the copy button puts on the clipboard, with the token. */
@@ -58,20 +60,21 @@ const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * holds the token, and it goes to the clipboard only; `shown` never does.
  */
 export function tokenSnippets(token: string): Snippet[] {
-  const make = (id: Snippet["id"], label: string, cmd: (t: string) => string): Snippet => ({
+  const make = (id: Snippet["id"], label: string, copyName: string, cmd: (t: string) => string): Snippet => ({
     id,
     label,
+    copyName,
     shown: cmd(TOKEN_PLACEHOLDER),
     copied: cmd(token),
   });
   return [
-    make("github", "GitHub Actions secret", (t) =>
+    make("github", "GitHub Actions secret", "Copy GitHub Actions command", (t) =>
       `gh secret set ${TOKEN_VARIABLE} --body ${t === TOKEN_PLACEHOLDER ? `"${t}"` : shellQuote(t)}`,
     ),
-    make("gitlab", "GitLab CI masked variable", (t) =>
+    make("gitlab", "GitLab CI masked variable", "Copy GitLab CI command", (t) =>
       `glab variable set ${TOKEN_VARIABLE} --masked --value ${t === TOKEN_PLACEHOLDER ? `"${t}"` : shellQuote(t)}`,
     ),
-    make("dotenv", ".env line", (t) => `${TOKEN_VARIABLE}=${t}`),
+    make("dotenv", ".env line", "Copy .env line", (t) => `${TOKEN_VARIABLE}=${t}`),
   ];
 }
 

@@ -93,6 +93,7 @@ export function TokenDialog({ token, keyId, keyName, rotated, onClose }: Props) 
             <CopyButton
               text={s.copied}
               label="Copy"
+              ariaLabel={s.copyName}
               testId={`copy-snippet-${s.id}`}
               onCopied={markCopied}
               describedBy={`snippet-label-${s.id}`}
