@@ -46,6 +46,8 @@ describe("selfWarning", () => {
     expect(selfWarning("delete", "key_1", "key_2")).toBeNull();
     expect(selfWarning("rotate", "key_1", "key_1")).toMatch(/signed in with this key.*signs you out/);
     expect(selfWarning("delete", "key_1", "key_1")).toMatch(/signed in with this key.*signs you out/);
+    expect(selfWarning("rotate", "key_1", "key_1", 3600)).toMatch(/keeps working until the grace period ends/);
+    expect(selfWarning("rotate", "key_1", "key_2", 3600)).toBeNull();
   });
 });
 

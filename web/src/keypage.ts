@@ -29,11 +29,17 @@ export function expiredBanner(key: Pick<ApiKey, "status" | "expires_at">, format
 }
 
 /** The warning shown before rotating or deleting the key the dashboard is signed in with. */
-export function selfWarning(action: "rotate" | "delete", keyId: string, sessionKeyId: string): string | null {
+export function selfWarning(
+  action: "rotate" | "delete",
+  keyId: string,
+  sessionKeyId: string,
+  graceSeconds = 0,
+): string | null {
   if (keyId !== sessionKeyId) return null;
-  return action === "rotate"
-    ? "You are signed in with this key: rotating it signs you out, and you sign in again with the new token."
-    : "You are signed in with this key: deleting it signs you out of the dashboard at once.";
+  if (action === "delete") return "You are signed in with this key: deleting it signs you out of the dashboard at once.";
+  return graceSeconds > 0
+    ? "You are signed in with this key: the dashboard keeps working until the grace period ends, then signs you out; sign in again with the new token."
+    : "You are signed in with this key: rotating it signs you out, and you sign in again with the new token.";
 }
 
 /** The variable name the snippets store the token under. */

@@ -239,6 +239,7 @@ export function KeyList() {
           keyId={rotated.id}
           keyName={rotated.name}
           rotated
+          previousUntil={rotated.previous_token_expires_at}
           onClose={() => {
             setRotated(null);
             reload();
