@@ -3,7 +3,10 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { useSession } from "../app";
 import { setFlash, takeFlash } from "../carry";
+import { ActivityList } from "../components/ActivityList";
 import { CreatedBy } from "../components/CreatedBy";
+import { LastUse } from "../components/LastUse";
+import { UsagePanel } from "../components/UsagePanel";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
@@ -29,10 +32,15 @@ export function KeyDetail({ id }: { id: string }) {
   const [rotated, setRotated] = useState<ApiKeyWithToken | null>(null);
   useTitle(key?.name, "API key");
 
+  // Usage and activity read again whenever the key is read again.
+  const [reloads, setReloads] = useState(0);
   const load = () =>
     client
       .getKey(id)
-      .then((r) => setKey(r.key))
+      .then((r) => {
+        setKey(r.key);
+        setReloads((n) => n + 1);
+      })
       .catch(setError);
 
   useEffect(() => {
@@ -219,6 +227,15 @@ export function KeyDetail({ id }: { id: string }) {
         </div>
       )}
 
+      <UsagePanel keyId={key.id} reload={reloads} />
+
+      <section class="section" aria-labelledby="key-activity-title" data-testid="key-activity">
+        <h2 id="key-activity-title">
+          Activity
+        </h2>
+        <ActivityList filter={{ key_id: key.id }} reload={reloads} empty="No recorded change of this key yet." />
+      </section>
+
       {dialog === "rotate" && (
         <RotateDialog
           keyData={key}
@@ -398,27 +415,6 @@ function EndGraceDialog({
         </button>
       </div>
     </Dialog>
-  );
-}
-
-/** Where a token was last used: time, address and user agent, in one line. */
-export function LastUse({ at, ip, userAgent, testId }: { at: string | null | undefined; ip?: string | null; userAgent?: string | null; testId?: string }) {
-  return (
-    <span data-testid={testId}>
-      <When iso={at ?? null} empty="Not used yet" />
-      {at && ip && (
-        <>
-          {" "}
-          from <code data-testid={testId ? `${testId}-ip` : undefined}>{ip}</code>
-        </>
-      )}
-      {at && userAgent && (
-        <span class="muted user-agent" data-testid={testId ? `${testId}-ua` : undefined}>
-          {" "}
-          ({userAgent})
-        </span>
-      )}
-    </span>
   );
 }
 
