@@ -93,6 +93,7 @@ const cases: [string, string, "answer" | "names" | "subset"][] = [
   ["GrantInput", "GrantSpec", "answer"],
   ["KeyRequest", "KeySpec", "answer"],
   ["KeyRequest", "KeyCreateSpec", "names"],
+  ["RotateRequest", "RotateSpec", "names"],
   ["Page", "KeyPage", "answer"],
   ["Page", "NodePage", "answer"],
   ["Page.unreadable", "Unreadable", "answer"],

@@ -164,6 +164,10 @@ export interface VerifyResponse {
   code: "ok" | "malformed" | "not_found" | "expired" | "forbidden" | "ip_not_allowed" | string;
   key: { id: string; organization_id: string; name: string; expires_at: string | null } | null;
   missing?: unknown;
+  /** Present (true) only for a key's previous token during a rotation's grace period. */
+  previous_token?: boolean;
+  /** With previous_token: when the previous token stops working. */
+  previous_token_expires_at?: string;
 }
 
 export interface ExploreRequest {
