@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GRACE_CHOICES, MAX_GRACE_SECONDS, graceWords, previousToken, previousTokenNotice, rotateConsequence } from "./grace";
+import { GRACE_CHOICES, MAX_GRACE_SECONDS, graceOffered, graceWords, previousToken, previousTokenNotice, rotateConsequence } from "./grace";
 import type { ApiKey } from "./types";
 
 // A key as GET /v1/api-keys/{id} answers it during a grace period (contract of issue 11).
@@ -90,4 +90,13 @@ describe("the words of a rotation", () => {
       " The previous token keeps working until <2026-11-30T10:00:00Z>.",
     );
   });
+});
+
+describe("graceOffered", () => {
+  const cases: [string, boolean][] = [
+    ["active", true],
+    ["expiring_soon", true],
+    ["revoked", false],
+  ];
+  it.each(cases)("%s: %s", (status, want) => expect(graceOffered({ status: status as ApiKey["status"] })).toBe(want));
 });

@@ -67,3 +67,12 @@ export function previousTokenNotice(previousUntil: string | null | undefined, fo
     ? ` The previous token keeps working until ${format(previousUntil)}.`
     : " The previous token has stopped working.";
 }
+
+/**
+ * Whether a rotation of the key may keep its current token for a while: not
+ * for a revoked key, whose token was reported as leaked and stays dead
+ * (docs/http-api.md, "Rotating a revoked key").
+ */
+export function graceOffered(key: Pick<ApiKey, "status">): boolean {
+  return (key.status as string) !== "revoked";
+}

@@ -12,7 +12,7 @@ import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
 import { TokenDialog } from "../components/TokenDialog";
 import { formatDate } from "../format";
-import { GRACE_CHOICES, previousToken, rotateConsequence, type PreviousToken } from "../grace";
+import { GRACE_CHOICES, graceOffered, previousToken, rotateConsequence, type PreviousToken } from "../grace";
 import { expiredBanner, keyActions, scopeDeleted, selfWarning } from "../keypage";
 import { Link, navigate, paths } from "../router";
 import { permissionLabel } from "../rules";
@@ -313,24 +313,31 @@ export function RotateDialog({
   return (
     <Dialog title={`Rotate “${keyData.name}”?`} onClose={onCancel} testId="rotate-dialog" initialFocus="[data-testid=cancel-rotate]">
       <p>
-        Rotating creates a new token for this key, shown once. <strong data-testid="rotate-consequence">{rotateConsequence(grace)}</strong>
+        Rotating creates a new token for this key, shown once. {graceOffered(keyData) && <strong data-testid="rotate-consequence">{rotateConsequence(grace)}</strong>}
       </p>
-      <fieldset class="grace-choices" data-testid="grace-choices">
-        <legend>Grace period for the current token</legend>
-        {GRACE_CHOICES.map((c) => (
-          <label key={c.id} class="radio">
-            <input
-              type="radio"
-              name="grace"
-              value={String(c.seconds)}
-              checked={grace === c.seconds}
-              data-testid={`grace-${c.id}`}
-              onChange={() => setGrace(c.seconds)}
-            />
-            {c.label}
-          </label>
-        ))}
-      </fieldset>
+      {!graceOffered(keyData) ? (
+        <p class="banner banner-info" data-testid="rotate-no-grace">
+          This key was revoked because its token was reported as leaked: that token stays dead, so there is no grace
+          period. Rotating makes the key active again with a new token.
+        </p>
+      ) : (
+        <fieldset class="grace-choices" data-testid="grace-choices">
+          <legend>Grace period for the current token</legend>
+          {GRACE_CHOICES.map((c) => (
+            <label key={c.id} class="radio">
+              <input
+                type="radio"
+                name="grace"
+                value={String(c.seconds)}
+                checked={grace === c.seconds}
+                data-testid={`grace-${c.id}`}
+                onChange={() => setGrace(c.seconds)}
+              />
+              {c.label}
+            </label>
+          ))}
+        </fieldset>
+      )}
       {running && (
         <p class="banner banner-info" data-testid="rotate-replaces-previous">
           A grace period already runs for the token before this one ({running.hint}): rotating again stops it at once,
