@@ -17,6 +17,7 @@ const base: ApiKey = {
   last_used_at: null,
   created_by: null,
   token_hint: "dotenv_…new1",
+  allowed_cidrs: [],
   version: 3,
 };
 const now = Date.parse("2026-11-29T12:00:00Z");
