@@ -5,11 +5,14 @@
 import type {
   ApiKey,
   ApiKeyWithToken,
+  AuditEvent,
+  AuditFilter,
   Catalog,
   Environment,
   ExploreRequest,
   ExploreResult,
   KeyRequest,
+  KeyUsage,
   Organization,
   Page,
   Problem,
@@ -177,8 +180,59 @@ export class ApiClient {
     return { key: r.data, etag: r.headers.get("ETag") };
   }
 
-  async rotateKey(id: string): Promise<ApiKeyWithToken> {
-    return (await this.request<ApiKeyWithToken>("POST", `/v1/api-keys/${encodeURIComponent(id)}/rotate`)).data;
+  /**
+   * Rotates a key; with graceSeconds > 0 the replaced token keeps working that
+   * long (body {"grace_seconds": N}); without, no body (the replaced token stops at once).
+   */
+  async rotateKey(id: string, graceSeconds = 0): Promise<ApiKeyWithToken> {
+    const body = graceSeconds > 0 ? { grace_seconds: graceSeconds } : undefined;
+    return (await this.request<ApiKeyWithToken>("POST", `/v1/api-keys/${encodeURIComponent(id)}/rotate`, { body })).data;
+  }
+
+  /** Ends a rotation's grace period at once: the previous token stops working (404 when none runs). */
+  async revokePreviousToken(id: string): Promise<void> {
+    await this.request<null>("DELETE", `/v1/api-keys/${encodeURIComponent(id)}/previous-token`);
+  }
+
+  /** A key's verifications per day over the last 30 days, and its last use. */
+  async keyUsage(id: string): Promise<KeyUsage> {
+    return (await this.request<KeyUsage>("GET", `/v1/api-keys/${encodeURIComponent(id)}/usage`)).data;
+  }
+
+  /** One page of the organization's audit events, newest first. */
+  async listAuditEvents(f: AuditFilter, l: Listing = {}): Promise<Page<AuditEvent>> {
+    return (await this.request<Page<AuditEvent>>("GET", `/v1/audit-events${auditQuery(f, l)}`)).data;
+  }
+
+  /**
+   * The whole selection of audit events as a file (NDJSON or CSV), read with
+   * the bearer token in the header: the token never goes into an address.
+   */
+  async exportAuditEvents(f: AuditFilter, format: "ndjson" | "csv"): Promise<Blob> {
+    const accept = format === "csv" ? "text/csv" : "application/x-ndjson";
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.baseUrl + `/v1/audit-events${auditQuery(f, {})}`, {
+        method: "GET",
+        headers: { Accept: accept, Authorization: `Bearer ${this.token}` },
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer",
+      });
+    } catch {
+      throw new ApiError(0, { code: "network", detail: "The service could not be reached. Check your connection." });
+    }
+    if (!res.ok) {
+      if (res.status === 401) this.onUnauthenticated?.();
+      let problem: Problem = { status: res.status, title: res.statusText };
+      try {
+        problem = JSON.parse(await res.text()) as Problem;
+      } catch {
+        // not problem+json: keep the status line
+      }
+      throw new ApiError(res.status, problem);
+    }
+    return new Blob([await res.arrayBuffer()], { type: accept });
   }
 
   async deleteKey(id: string): Promise<void> {
@@ -285,4 +339,17 @@ export async function listAll<T>(page: (l: Listing) => Promise<Page<T>>, maxPage
     cursor = p.next_cursor;
   }
   return out;
+}
+
+/** The query string of GET /v1/audit-events for a selection and a page ("" when empty). */
+export function auditQuery(f: AuditFilter, l: Listing): string {
+  const q = new URLSearchParams();
+  for (const k of ["key_id", "action", "since", "until"] as const) {
+    const v = f[k]?.trim();
+    if (v) q.set(k, v);
+  }
+  if (l.limit) q.set("limit", String(l.limit));
+  if (l.cursor) q.set("cursor", l.cursor);
+  const s = q.toString();
+  return s ? `?${s}` : "";
 }

@@ -5,6 +5,7 @@ import { useCallback, useContext, useEffect, useMemo, useState } from "preact/ho
 import { ApiClient, ApiError } from "./api";
 import { Loading } from "./components/Errors";
 import type { RuntimeConfig } from "./config";
+import { ActivityPage, useAuditAccess } from "./pages/Activity";
 import { DirectoryPage } from "./pages/Directory";
 import { Explorer } from "./pages/Explorer";
 import { KeyDetail } from "./pages/KeyDetail";
@@ -120,6 +121,7 @@ function Shell() {
   const { session, signOut } = useSession();
   const path = usePath();
   const page = useMemo(() => route(path), [path]);
+  const auditNav = useAuditAccess(session);
   useEffect(() => {
     const moved = legacyRedirect(path);
     if (moved) navigate(moved + window.location.search, { replace: true });
@@ -150,6 +152,15 @@ function Shell() {
           >
             Directory
           </Link>
+          {auditNav && (
+            <Link
+              href={paths.activity}
+              aria-current={path === paths.activity ? "page" : undefined}
+              data-testid="nav-activity"
+            >
+              Activity
+            </Link>
+          )}
         </nav>
         <div class="who" data-testid="signed-in-as">
           <span class="org" data-testid="org-name">
@@ -175,6 +186,7 @@ function route(path: string) {
   if (match(patterns.list, path)) return <KeyList />;
   if (match(patterns.create, path)) return <KeyForm />;
   if (match(patterns.directory, path)) return <DirectoryPage />;
+  if (match(patterns.activity, path)) return <ActivityPage />;
   if ((m = match(patterns.explore, path))) return <Explorer key={m.id} id={m.id} />;
   if ((m = match(patterns.edit, path))) return <KeyForm key={`edit-${m.id}`} id={m.id} />;
   if ((m = match(patterns.key, path))) return <KeyDetail key={m.id} id={m.id} />;

@@ -46,6 +46,8 @@ describe("selfWarning", () => {
     expect(selfWarning("delete", "key_1", "key_2")).toBeNull();
     expect(selfWarning("rotate", "key_1", "key_1")).toMatch(/signed in with this key.*signs you out/);
     expect(selfWarning("delete", "key_1", "key_1")).toMatch(/signed in with this key.*signs you out/);
+    expect(selfWarning("rotate", "key_1", "key_1", 3600)).toMatch(/keeps working until the grace period ends/);
+    expect(selfWarning("rotate", "key_1", "key_2", 3600)).toBeNull();
   });
 });
 
@@ -64,6 +66,12 @@ describe("tokenSnippets", () => {
       expect(s.shown).toContain(TOKEN_PLACEHOLDER);
       expect(s.copied).toContain(token);
     }
+  });
+  it("names each copy button distinctly, each name containing the visible label Copy", () => {
+    const names = snippets.map((s) => s.copyName);
+    expect(names).toEqual(["Copy GitHub Actions command", "Copy GitLab CI command", "Copy .env line"]);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n.startsWith("Copy ")).toBe(true);
   });
   it("quotes a token with a quote for the shell", () => {
     expect(tokenSnippets("a'b")[0].copied).toBe(`gh secret set DOTENV_API_KEY --body 'a'\\''b'`);

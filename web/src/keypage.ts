@@ -29,11 +29,17 @@ export function expiredBanner(key: Pick<ApiKey, "status" | "expires_at">, format
 }
 
 /** The warning shown before rotating or deleting the key the dashboard is signed in with. */
-export function selfWarning(action: "rotate" | "delete", keyId: string, sessionKeyId: string): string | null {
+export function selfWarning(
+  action: "rotate" | "delete",
+  keyId: string,
+  sessionKeyId: string,
+  graceSeconds = 0,
+): string | null {
   if (keyId !== sessionKeyId) return null;
-  return action === "rotate"
-    ? "You are signed in with this key: rotating it signs you out, and you sign in again with the new token."
-    : "You are signed in with this key: deleting it signs you out of the dashboard at once.";
+  if (action === "delete") return "You are signed in with this key: deleting it signs you out of the dashboard at once.";
+  return graceSeconds > 0
+    ? "You are signed in with this key: the dashboard keeps working until the grace period ends, then signs you out; sign in again with the new token."
+    : "You are signed in with this key: rotating it signs you out, and you sign in again with the new token.";
 }
 
 /** The variable name the snippets store the token under. */
@@ -45,6 +51,8 @@ export const TOKEN_PLACEHOLDER = "<your token>";
 export interface Snippet {
   id: "github" | "gitlab" | "dotenv";
   label: string;
+  /** The accessible name of its copy button ("Copy GitHub Actions command"): each one distinct. */
+  copyName: string;
   /** The command as shown: a placeholder where the token goes. */
   shown: string;
   /** The command the copy button puts on the clipboard, with the token. */
@@ -58,20 +66,21 @@ const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * holds the token, and it goes to the clipboard only; `shown` never does.
  */
 export function tokenSnippets(token: string): Snippet[] {
-  const make = (id: Snippet["id"], label: string, cmd: (t: string) => string): Snippet => ({
+  const make = (id: Snippet["id"], label: string, copyName: string, cmd: (t: string) => string): Snippet => ({
     id,
     label,
+    copyName,
     shown: cmd(TOKEN_PLACEHOLDER),
     copied: cmd(token),
   });
   return [
-    make("github", "GitHub Actions secret", (t) =>
+    make("github", "GitHub Actions secret", "Copy GitHub Actions command", (t) =>
       `gh secret set ${TOKEN_VARIABLE} --body ${t === TOKEN_PLACEHOLDER ? `"${t}"` : shellQuote(t)}`,
     ),
-    make("gitlab", "GitLab CI masked variable", (t) =>
+    make("gitlab", "GitLab CI masked variable", "Copy GitLab CI command", (t) =>
       `glab variable set ${TOKEN_VARIABLE} --masked --value ${t === TOKEN_PLACEHOLDER ? `"${t}"` : shellQuote(t)}`,
     ),
-    make("dotenv", ".env line", (t) => `${TOKEN_VARIABLE}=${t}`),
+    make("dotenv", ".env line", "Copy .env line", (t) => `${TOKEN_VARIABLE}=${t}`),
   ];
 }
 

@@ -3,7 +3,7 @@ import { BASE, legacyRedirect, match, paths, patterns } from "./router";
 
 describe("one URL scheme", () => {
   it("puts every page under /dashboard/organizations/api-keys", () => {
-    const all = [paths.list, paths.create, paths.directory, paths.key("key_1"), paths.edit("key_1"), paths.explore("key_1")];
+    const all = [paths.list, paths.create, paths.directory, paths.activity, paths.key("key_1"), paths.edit("key_1"), paths.explore("key_1")];
     for (const p of all) expect(p === BASE || p.startsWith(`${BASE}/`)).toBe(true);
     expect(paths.key("key_1")).toBe("/dashboard/organizations/api-keys/key_1");
     expect(paths.edit("key_1")).toBe("/dashboard/organizations/api-keys/key_1/edit");
@@ -14,6 +14,7 @@ describe("one URL scheme", () => {
       [paths.list, "list", {}],
       [paths.create, "create", {}],
       [paths.directory, "directory", {}],
+      [paths.activity, "activity", {}],
       [paths.key("key_1"), "key", { id: "key_1" }],
       [paths.edit("key_1"), "edit", { id: "key_1" }],
       [paths.explore("key_1"), "explore", { id: "key_1" }],
@@ -21,7 +22,7 @@ describe("one URL scheme", () => {
     for (const [path, page, params] of cases) {
       expect(match(patterns[page], path)).toEqual(params);
       for (const other of Object.keys(patterns) as (keyof typeof patterns)[]) {
-        if (other !== page && !((page === "create" || page === "directory") && other === "key")) expect(match(patterns[other], path)).toBeNull();
+        if (other !== page && !((page === "create" || page === "directory" || page === "activity") && other === "key")) expect(match(patterns[other], path)).toBeNull();
       }
     }
   });

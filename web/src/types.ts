@@ -30,6 +30,18 @@ export interface ApiKey {
   updated_at: string;
   rotated_at: string | null;
   last_used_at: string | null;
+  /** Where the current token was last used from (absent until known). */
+  last_used_ip?: string;
+  last_used_user_agent?: string;
+  /**
+   * While a rotation's grace period runs (now < previous_token_expires_at):
+   * the token the rotation replaced, which still works until then; absent otherwise.
+   */
+  previous_token_expires_at?: string;
+  previous_token_hint?: string;
+  previous_token_last_used_at?: string;
+  previous_token_last_used_ip?: string;
+  previous_token_last_used_user_agent?: string;
   // null for a key minted by the edge command line (first start, bootstrap, recover).
   created_by: string | null;
   token_hint: string;
@@ -152,6 +164,10 @@ export interface VerifyResponse {
   code: "ok" | "malformed" | "not_found" | "expired" | "forbidden" | "ip_not_allowed" | string;
   key: { id: string; organization_id: string; name: string; expires_at: string | null } | null;
   missing?: unknown;
+  /** Present (true) only for a key's previous token during a rotation's grace period. */
+  previous_token?: boolean;
+  /** With previous_token: when the previous token stops working. */
+  previous_token_expires_at?: string;
 }
 
 export interface ExploreRequest {
@@ -197,4 +213,69 @@ export interface Problem {
   detail?: string;
   code?: string;
   errors?: { field: string; code: string; message: string }[];
+}
+
+/** Body of POST /v1/api-keys/{id}/rotate: how long the replaced token keeps working (0..604800 s). */
+export interface RotateRequest {
+  grace_seconds?: number;
+}
+
+/** Verifications of a key on one UTC day, allowed and denied (denied_by: per stable reason code). */
+export interface UsageDay {
+  date: string;
+  allowed: number;
+  denied: number;
+  denied_by: Record<string, number>;
+}
+
+/** GET /v1/api-keys/{id}/usage: the last 30 UTC days, oldest first, zero days included. */
+export interface KeyUsage {
+  key_id: string;
+  from: string;
+  to: string;
+  days: UsageDay[];
+  totals: { allowed: number; denied: number; denied_by: Record<string, number> };
+  last_used_at?: string;
+  last_used_ip?: string;
+  last_used_user_agent?: string;
+  previous_token_last_used_at?: string;
+  previous_token_last_used_ip?: string;
+  previous_token_last_used_user_agent?: string;
+}
+
+/** Who made a change: a key (its name at the time), or the system (the recovery command, the first start). */
+export interface AuditActor {
+  type: "key" | "system" | string;
+  id?: string;
+  name: string;
+}
+
+/** What a change was made to. */
+export interface AuditTarget {
+  type: "key" | "organization" | "team" | "project" | "target" | "environment" | string;
+  id: string;
+  name: string;
+}
+
+/** One recorded change of GET /v1/audit-events (newest first). */
+export interface AuditEvent {
+  id: string;
+  at: string;
+  organization_id: string;
+  /** Dotted, e.g. "key.updated", "team.renamed". */
+  action: string;
+  actor: AuditActor;
+  target: AuditTarget;
+  source?: { ip?: string; user_agent?: string; request_id?: string };
+  /** Per field, its value before and after (never a token or digest). */
+  changes?: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** The selection of GET /v1/audit-events (and of its NDJSON / CSV export). */
+export interface AuditFilter {
+  key_id?: string;
+  action?: string;
+  /** RFC 3339 instants. */
+  since?: string;
+  until?: string;
 }

@@ -7,6 +7,7 @@ export function CopyButton({
   testId,
   onCopied,
   describedBy,
+  ariaLabel,
 }: {
   text: string;
   label?: string;
@@ -14,6 +15,8 @@ export function CopyButton({
   /** Called once the text is on the clipboard. */
   onCopied?: () => void;
   describedBy?: string;
+  /** The accessible name when the visible label alone is ambiguous (it must contain the label). */
+  ariaLabel?: string;
 }) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   useEffect(() => {
@@ -36,7 +39,7 @@ export function CopyButton({
 
   return (
     <span class="copy">
-      <button type="button" class="button" data-testid={testId} onClick={copy} aria-describedby={describedBy}>
+      <button type="button" class="button" data-testid={testId} onClick={copy} aria-describedby={describedBy} aria-label={ariaLabel}>
         {label}
       </button>
       <span role="status" class="copy-status" data-testid={testId ? `${testId}-status` : undefined}>

@@ -5,6 +5,8 @@
 // clipboard.
 import { useState } from "preact/hooks";
 import { carryToken } from "../carry";
+import { formatDate } from "../format";
+import { previousTokenNotice } from "../grace";
 import { tokenSnippets } from "../keypage";
 import { navigate, paths } from "../router";
 import { CopyButton } from "./CopyButton";
@@ -16,10 +18,12 @@ interface Props {
   keyId: string;
   keyName: string;
   rotated?: boolean;
+  /** After a rotation with a grace period: until when the previous token still works. */
+  previousUntil?: string | null;
   onClose: () => void;
 }
 
-export function TokenDialog({ token, keyId, keyName, rotated, onClose }: Props) {
+export function TokenDialog({ token, keyId, keyName, rotated, previousUntil, onClose }: Props) {
   const [copied, setCopied] = useState(false);
   const [asking, setAsking] = useState(false);
   const [asked, setAsked] = useState(false);
@@ -55,7 +59,7 @@ export function TokenDialog({ token, keyId, keyName, rotated, onClose }: Props) 
       <p class="banner banner-warning">
         <strong>This token is shown only once.</strong> Copy it now: you cannot view it again. If you lose it, rotate or
         recreate the key.
-        {rotated && " The previous token has stopped working."}
+        {rotated && previousTokenNotice(previousUntil, formatDate)}
       </p>
       <label class="label" for="new-token">
         Token
@@ -93,6 +97,7 @@ export function TokenDialog({ token, keyId, keyName, rotated, onClose }: Props) 
             <CopyButton
               text={s.copied}
               label="Copy"
+              ariaLabel={s.copyName}
               testId={`copy-snippet-${s.id}`}
               onCopied={markCopied}
               describedBy={`snippet-label-${s.id}`}

@@ -1,19 +1,25 @@
 // /dashboard/organizations/api-keys/{id}: everything about one key, and its actions.
 import { useEffect, useState } from "preact/hooks";
+import { ApiError } from "../api";
 import { useSession } from "../app";
 import { setFlash, takeFlash } from "../carry";
+import { ActivityList } from "../components/ActivityList";
 import { CreatedBy } from "../components/CreatedBy";
+import { LastUse } from "../components/LastUse";
+import { UsagePanel } from "../components/UsagePanel";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
 import { TokenDialog } from "../components/TokenDialog";
 import { formatDate } from "../format";
+import { GRACE_CHOICES, graceOffered, previousToken, rotateConsequence, type PreviousToken } from "../grace";
 import { expiredBanner, keyActions, scopeDeleted, selfWarning } from "../keypage";
 import { Link, navigate, paths } from "../router";
 import { permissionLabel } from "../rules";
 import { useTitle } from "../title";
 import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
 import { When } from "./KeyList";
+import "./KeyDetail.css";
 
 export function KeyDetail({ id }: { id: string }) {
   const { session } = useSession();
@@ -22,14 +28,19 @@ export function KeyDetail({ id }: { id: string }) {
   const [key, setKey] = useState<ApiKey | null>(null);
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [dialog, setDialog] = useState<"rotate" | "delete" | null>(null);
+  const [dialog, setDialog] = useState<"rotate" | "delete" | "end-grace" | null>(null);
   const [rotated, setRotated] = useState<ApiKeyWithToken | null>(null);
   useTitle(key?.name, "API key");
 
+  // Usage and activity read again whenever the key is read again.
+  const [reloads, setReloads] = useState(0);
   const load = () =>
     client
       .getKey(id)
-      .then((r) => setKey(r.key))
+      .then((r) => {
+        setKey(r.key);
+        setReloads((n) => n + 1);
+      })
       .catch(setError);
 
   useEffect(() => {
@@ -51,6 +62,7 @@ export function KeyDetail({ id }: { id: string }) {
   const can = keyActions(key);
   const expired = expiredBanner(key, formatDate);
   const orphans = key.permissions.filter((g) => scopeDeleted(g.scope)).length;
+  const previous = previousToken(key, Date.now());
 
   return (
     <section>
@@ -119,7 +131,7 @@ export function KeyDetail({ id }: { id: string }) {
         </dd>
         <dt>Last used</dt>
         <dd>
-          <When iso={key.last_used_at} empty="Not used yet" />
+          <LastUse at={key.last_used_at} ip={key.last_used_ip} userAgent={key.last_used_user_agent} testId="key-last-use" />
         </dd>
         <dt>Created</dt>
         <dd>
@@ -138,6 +150,40 @@ export function KeyDetail({ id }: { id: string }) {
           <CreatedBy createdBy={key.created_by} names={new Map([[session.keyId, session.keyName]])} />
         </dd>
       </dl>
+
+      {previous && (
+        <section class="section previous-token" aria-labelledby="previous-token-title" data-testid="previous-token">
+          <h2 id="previous-token-title">Previous token still works</h2>
+          <p>
+            The last rotation kept the token it replaced working for a grace period, so integrations can move to the new
+            token without downtime. Watch its last use: once nothing uses it, end the grace.
+          </p>
+          <dl class="facts">
+            <dt>Token</dt>
+            <dd>
+              <code data-testid="previous-token-hint">{previous.hint}</code>
+            </dd>
+            <dt>Works until</dt>
+            <dd data-testid="previous-token-expires">
+              <When iso={previous.expiresAt} />
+            </dd>
+            <dt>Last used</dt>
+            <dd>
+              <LastUse
+                at={previous.lastUsedAt}
+                ip={previous.lastUsedIp}
+                userAgent={previous.lastUsedUserAgent}
+                testId="previous-token-last-use"
+              />
+            </dd>
+          </dl>
+          <div class="actions">
+            <button type="button" class="button button-danger" data-testid="end-grace" onClick={() => setDialog("end-grace")}>
+              End grace now
+            </button>
+          </div>
+        </section>
+      )}
 
       <h2>Permissions</h2>
       {key.allow_all ? (
@@ -181,6 +227,15 @@ export function KeyDetail({ id }: { id: string }) {
         </div>
       )}
 
+      <UsagePanel keyId={key.id} reload={reloads} />
+
+      <section class="section" aria-labelledby="key-activity-title" data-testid="key-activity">
+        <h2 id="key-activity-title">
+          Activity
+        </h2>
+        <ActivityList filter={{ key_id: key.id }} reload={reloads} empty="No recorded change of this key yet." />
+      </section>
+
       {dialog === "rotate" && (
         <RotateDialog
           keyData={key}
@@ -196,12 +251,25 @@ export function KeyDetail({ id }: { id: string }) {
         />
       )}
       {dialog === "delete" && <DeleteDialog keyData={key} onCancel={() => setDialog(null)} />}
+      {dialog === "end-grace" && previous && (
+        <EndGraceDialog
+          keyData={key}
+          previous={previous}
+          onCancel={() => setDialog(null)}
+          onEnded={(message) => {
+            setDialog(null);
+            setFlashState(message);
+            load();
+          }}
+        />
+      )}
       {rotated && (
         <TokenDialog
           token={rotated.token}
           keyId={rotated.id}
           keyName={rotated.name}
           rotated
+          previousUntil={rotated.previous_token_expires_at}
           onClose={() => {
             setRotated(null);
             load();
@@ -212,7 +280,11 @@ export function KeyDetail({ id }: { id: string }) {
   );
 }
 
-/** Asks before rotating a key; shows the server's refusal in the dialog. Also used by the key list's row action. */
+/**
+ * Asks before rotating a key, with a grace period for the current token
+ * (none, 1 hour, 1 day, 7 days); shows the server's refusal in the dialog.
+ * Also used by the key list's row action.
+ */
 export function RotateDialog({
   keyData,
   onCancel,
@@ -225,12 +297,14 @@ export function RotateDialog({
   const { session } = useSession();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const self = selfWarning("rotate", keyData.id, session.keyId);
+  const [grace, setGrace] = useState(0);
+  const self = selfWarning("rotate", keyData.id, session.keyId, grace);
+  const running = previousToken(keyData, Date.now());
   const rotate = async () => {
     setBusy(true);
     setError(null);
     try {
-      onRotated(await session.client.rotateKey(keyData.id));
+      onRotated(await session.client.rotateKey(keyData.id, grace));
     } catch (e) {
       setError(errorText(e));
       setBusy(false);
@@ -239,9 +313,37 @@ export function RotateDialog({
   return (
     <Dialog title={`Rotate “${keyData.name}”?`} onClose={onCancel} testId="rotate-dialog" initialFocus="[data-testid=cancel-rotate]">
       <p>
-        Rotating creates a new token for this key. <strong>The current token stops working at once</strong>: every
-        integration using it fails until you give it the new token. The new token is shown once.
+        Rotating creates a new token for this key, shown once. {graceOffered(keyData) && <strong data-testid="rotate-consequence">{rotateConsequence(grace)}</strong>}
       </p>
+      {!graceOffered(keyData) ? (
+        <p class="banner banner-info" data-testid="rotate-no-grace">
+          This key was revoked because its token was reported as leaked: that token stays dead, so there is no grace
+          period. Rotating makes the key active again with a new token.
+        </p>
+      ) : (
+        <fieldset class="grace-choices" data-testid="grace-choices">
+          <legend>Grace period for the current token</legend>
+          {GRACE_CHOICES.map((c) => (
+            <label key={c.id} class="radio">
+              <input
+                type="radio"
+                name="grace"
+                value={String(c.seconds)}
+                checked={grace === c.seconds}
+                data-testid={`grace-${c.id}`}
+                onChange={() => setGrace(c.seconds)}
+              />
+              {c.label}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {running && (
+        <p class="banner banner-info" data-testid="rotate-replaces-previous">
+          A grace period already runs for the token before this one ({running.hint}): rotating again stops it at once,
+          as only one previous token is kept.
+        </p>
+      )}
       {self && (
         <p class="banner banner-warning" data-testid="rotate-self-warning">
           <strong>{self}</strong>
@@ -258,6 +360,65 @@ export function RotateDialog({
         </button>
         <button type="button" class="button button-danger" disabled={busy} data-testid="confirm-rotate" onClick={rotate}>
           {busy ? "Rotating…" : "Rotate key"}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** Asks before ending a grace period: the previous token stops working at once. */
+function EndGraceDialog({
+  keyData,
+  previous,
+  onCancel,
+  onEnded,
+}: {
+  keyData: ApiKey;
+  previous: PreviousToken;
+  onCancel: () => void;
+  onEnded: (message: string) => void;
+}) {
+  const { session } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const end = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await session.client.revokePreviousToken(keyData.id);
+      onEnded(`The previous token (${previous.hint}) of “${keyData.name}” no longer works.`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        onEnded("The grace period had already ended: the previous token no longer works.");
+        return;
+      }
+      setError(errorText(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title="End the grace period now?" onClose={onCancel} testId="end-grace-dialog" initialFocus="[data-testid=cancel-end-grace]">
+      <p>
+        The previous token <code>{previous.hint}</code> of “{keyData.name}” would work until {formatDate(previous.expiresAt)}.{" "}
+        <strong>Ending the grace period stops it at once</strong>: any integration still using it fails. The current
+        token is not affected.
+      </p>
+      {keyData.id === session.keyId && (
+        <p class="banner banner-warning">
+          <strong>You are signed in with this key: if the dashboard uses the previous token, it signs you out.</strong>
+        </p>
+      )}
+      {error && (
+        <p class="field-error" role="alert" data-testid="end-grace-error">
+          {error}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" class="button" data-testid="cancel-end-grace" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" class="button button-danger" disabled={busy} data-testid="confirm-end-grace" onClick={end}>
+          {busy ? "Ending…" : "End grace now"}
         </button>
       </div>
     </Dialog>

@@ -239,6 +239,7 @@ export function KeyList() {
           keyId={rotated.id}
           keyName={rotated.name}
           rotated
+          previousUntil={rotated.previous_token_expires_at}
           onClose={() => {
             setRotated(null);
             reload();
@@ -335,19 +336,19 @@ function KeyTable({
                 </Link>
                 {k.id === signedIn && <span class="badge">Signed in</span>}
               </th>
-              <td class="can-do" data-testid="key-can-do" title={capabilityDetail(k, catalog)}>
+              <td class="can-do" data-label="Can do" data-testid="key-can-do" title={capabilityDetail(k, catalog)}>
                 {k.allow_all ? <span class="badge badge-warn">{capabilityLine(k, catalog)}</span> : capabilityLine(k, catalog)}
               </td>
-              <td>
+              <td data-label="Status">
                 <StatusBadge status={k.status} />
               </td>
-              <td>
+              <td data-label="Expires">
                 <When iso={k.expires_at} />
               </td>
-              <td>
+              <td data-label="Last used">
                 <When iso={k.last_used_at} empty="Not used yet" />
               </td>
-              <td>
+              <td data-label="Actions" class="row-actions-cell">
                 <div class="row-actions">
                   <Link href={paths.key(k.id)} class="button button-small" aria-label={`Show ${k.name}`} data-testid="row-show">
                     Show
