@@ -1,7 +1,7 @@
 // Package store names what a storage engine provides: the key store, the
-// directory store, usage counts, the audit trail's reader, a health check
-// and Close. Engines live in subpackages (bolt, dynamo) and all pass the
-// conformance suite in storetest.
+// directory store, usage counts, the audit trail's reader, the webhook
+// store, a health check and Close. Engines live in subpackages (bolt,
+// dynamo) and all pass the conformance suite in storetest.
 package store
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/usage"
+	"github.com/dotenv/apikeys/shared/webhook"
 )
 
 // Store is a complete storage engine.
@@ -19,6 +20,9 @@ type Store interface {
 	directory.Store
 	usage.Store
 	audit.Reader
+	// webhook.Store keeps webhook endpoints, their deliveries and the
+	// expiry index of keys the expiry sweep reads.
+	webhook.Store
 	// Ping answers nil when the store is reachable (healthz).
 	Ping(ctx context.Context) error
 	// Close releases the engine's resources.

@@ -33,6 +33,12 @@
 //	meta                          "format" → "1"; "initialized" → id of the first organization (init.go)
 //	keys                          key id → key document (keyRecord)
 //	key_index / <org id>          ts(created_at) + key id → "" (ListKeys walks it backwards: newest first)
+//	key_expiry                    ts(expires_at) + key id → "" (keys that expire; the expiry sweep, webhooks.go)
+//	webhooks                      endpoint id → endpoint document (webhookRecord)
+//	webhook_index / <org id>      ts(created_at) + endpoint id → ""
+//	deliveries                    delivery id → delivery document (deliveryRecord)
+//	delivery_index / <endpoint>   ts(created_at) + delivery id → "" (newest first, backwards)
+//	delivery_due                  ts(next_attempt_at) + delivery id → "" (pending deliveries only)
 //	orgs                          organization id → organization document (orgRecord)
 //	dir / <org id> / nodes        node id → node document (nodeRecord)
 //	dir / <org id> / names        level byte + parent id + 0x00 + name → node id (sibling names are unique)
@@ -174,10 +180,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 // init creates the buckets and checks the format.
 func (s *Store) init() error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir, bucketUsage} {
+		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir, bucketUsage,
+			bucketWebhooks, bucketWebhookIndex, bucketDeliveries, bucketDeliveryIndex, bucketDeliveryDue} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}
+		}
+		if err := initKeyExpiry(tx); err != nil {
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(metaFormat); {

@@ -128,6 +128,9 @@ func createKey(tx *bbolt.Tx, r *keyRecord, v []byte) (opResult, error) {
 	if err := idx.Put(keyIndexKey(r.CreatedAt, r.ID), nil); err != nil {
 		return opResult{}, err
 	}
+	if err := moveKeyExpiry(tx, r.ID, time.Time{}, r.ExpiresAt); err != nil {
+		return opResult{}, err
+	}
 	return opResult{}, putKey(tx, r.ID, v)
 }
 
@@ -267,6 +270,9 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		if err != nil {
 			return refuse(err)
 		}
+		if err := moveKeyExpiry(tx, next.ID, cur.ExpiresAt, next.ExpiresAt); err != nil {
+			return opResult{}, err
+		}
 		return withEvent(tx, &ev, opResult{}, putKey(tx, next.ID, v))
 	})
 }
@@ -296,6 +302,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64,
 			if err := idx.Delete(keyIndexKey(cur.CreatedAt, id)); err != nil {
 				return opResult{}, err
 			}
+		}
+		if err := moveKeyExpiry(tx, id, cur.ExpiresAt, time.Time{}); err != nil {
+			return opResult{}, err
 		}
 		return withEvent(tx, &ev, opResult{}, deleteUsage(tx, id))
 	})

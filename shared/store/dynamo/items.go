@@ -104,6 +104,8 @@ type keyRecord struct {
 	SK         string        `dynamodbav:"SK"`
 	GSI1PK     string        `dynamodbav:"GSI1PK"`
 	GSI1SK     string        `dynamodbav:"GSI1SK"`
+	GSI2PK     string        `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK     string        `dynamodbav:"GSI2SK,omitempty"`
 	Type       string        `dynamodbav:"type"`
 	ID         string        `dynamodbav:"id"`
 	Org        string        `dynamodbav:"org"`
@@ -183,9 +185,24 @@ func recordsToGrants(rs []grantRecord) []authz.Grant {
 	return out
 }
 
+// expiryGSI2 is the place of an expiring key in the sparse expiry index
+// (GSI2 partition EXPIRES#<UTC day>, sort <expires_at>#<id>; the expiry
+// sweep of webhooks.go reads it); empty for a key that never expires.
+func expiryGSI2(expires time.Time, id string) (pk, sk string) {
+	if expires.IsZero() {
+		return "", ""
+	}
+	return expiresGSI2PK(expires), sortKey(formatTime(expires), id)
+}
+
+// expiresGSI2PK is the expiry index partition of the UTC day of t.
+func expiresGSI2PK(t time.Time) string { return "EXPIRES#" + t.UTC().Format(time.DateOnly) }
+
 func newKeyRecord(k *keys.Key) keyRecord {
 	created := formatTime(k.CreatedAt)
+	gsi2pk, gsi2sk := expiryGSI2(k.ExpiresAt, k.ID)
 	rec := keyRecord{
+		GSI2PK: gsi2pk, GSI2SK: gsi2sk,
 		PK: keyPK(k.ID), SK: keySK,
 		GSI1PK: keysGSI1PK(k.OrganizationID), GSI1SK: sortKey(created, k.ID),
 		Type: typeKey, ID: k.ID, Org: k.OrganizationID, Name: k.Name,

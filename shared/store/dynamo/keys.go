@@ -249,9 +249,11 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 		}
 	}
 	if rec.TTL == 0 {
-		up = up.Remove(expression.Name(AttrTTL))
+		up = up.Remove(expression.Name(AttrTTL)).Remove(expression.Name(AttrGSI2PK)).Remove(expression.Name(AttrGSI2SK))
 	} else {
-		up = up.Set(expression.Name(AttrTTL), expression.Value(rec.TTL))
+		up = up.Set(expression.Name(AttrTTL), expression.Value(rec.TTL)).
+			Set(expression.Name(AttrGSI2PK), expression.Value(rec.GSI2PK)).
+			Set(expression.Name(AttrGSI2SK), expression.Value(rec.GSI2SK))
 	}
 	w, err := s.txUpdate(primaryKey(keyPK(k.ID), keySK), up, versionIs(expectedVersion))
 	if err != nil {

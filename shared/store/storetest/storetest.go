@@ -140,6 +140,11 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Audit/RefusedWritesNoEvent", testAuditRefusedWritesNoEvent},
 		{"Audit/Concurrent", testAuditConcurrent},
 		{"Audit/OtherOrganization", testAuditOtherOrganization},
+		{"Webhooks/Endpoints", testWebhookEndpoints},
+		{"Webhooks/Deliveries", testWebhookDeliveries},
+		{"Webhooks/ClaimConcurrent", testWebhookClaimConcurrent},
+		{"Webhooks/DueQueue", testWebhookDue},
+		{"Webhooks/ExpiryIndex", testKeyExpiryIndex},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,469 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/stdwebhook"
+	"github.com/dotenv/apikeys/shared/webhook"
+)
+
+// Buckets of the webhooks (see the package documentation's layout).
+var (
+	bucketKeyExpiry     = []byte("key_expiry")
+	bucketWebhooks      = []byte("webhooks")
+	bucketWebhookIndex  = []byte("webhook_index")
+	bucketDeliveries    = []byte("deliveries")
+	bucketDeliveryIndex = []byte("delivery_index")
+	bucketDeliveryDue   = []byte("delivery_due")
+)
+
+var _ webhook.Store = (*Store)(nil)
+
+// tsKey is ts(t) + id, the key of the time-ordered index entries.
+func tsKey(t time.Time, id string) []byte {
+	return append(appendTS(make([]byte, 0, tsLen+len(id)), t), id...)
+}
+
+// initKeyExpiry creates the expiry index; a file written before it
+// existed gets it filled from its keys once, at the first open.
+func initKeyExpiry(tx *bbolt.Tx) error {
+	if tx.Bucket(bucketKeyExpiry) != nil {
+		return nil
+	}
+	idx, err := tx.CreateBucket(bucketKeyExpiry)
+	if err != nil {
+		return fmt.Errorf("creating bucket %s: %w", bucketKeyExpiry, err)
+	}
+	return tx.Bucket(bucketKeys).ForEach(func(id, v []byte) error {
+		r, err := decodeKeyRecord(v)
+		if err != nil || r.ExpiresAt.IsZero() {
+			return nil // an unreadable key is reported where it is read
+		}
+		return idx.Put(tsKey(r.ExpiresAt, string(id)), nil)
+	})
+}
+
+// moveKeyExpiry moves key id's expiry index entry from old to next (a zero
+// time is no entry).
+func moveKeyExpiry(tx *bbolt.Tx, id string, old, next time.Time) error {
+	if old.Equal(next) {
+		return nil
+	}
+	idx := tx.Bucket(bucketKeyExpiry)
+	if !old.IsZero() {
+		if err := idx.Delete(tsKey(old, id)); err != nil {
+			return err
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return idx.Put(tsKey(next, id), nil)
+}
+
+// ExpiringKeys returns the keys whose expiry lies in [from, to), earliest
+// first, at most limit, walking the expiry index.
+func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, limit int) ([]*keys.Key, error) {
+	if err := s.usable(ctx, "expiring keys"); err != nil {
+		return nil, err
+	}
+	var ids []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketKeyExpiry).Cursor()
+		end := appendTS(nil, utc(to))
+		for k, _ := c.Seek(appendTS(nil, utc(from))); k != nil && len(ids) < limit && bytes.Compare(k[:tsLen], end) < 0; k, _ = c.Next() {
+			ids = append(ids, string(k[tsLen:]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, engineErr("expiring keys", err)
+	}
+	out := make([]*keys.Key, 0, len(ids))
+	for _, id := range ids {
+		k, err := s.GetKey(ctx, id)
+		if err != nil {
+			// Deleted since, or unreadable (logged by GetKey): no notice.
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// usable answers an error when the store cannot serve a call.
+func (s *Store) usable(ctx context.Context, what string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return unavailable(what, bolterrors.ErrDatabaseNotOpen)
+	}
+	return nil
+}
+
+// webhookRecord is the stored form of a webhook.Endpoint.
+type webhookRecord struct {
+	ID                      string    `json:"id"`
+	Org                     string    `json:"organization_id"`
+	URL                     string    `json:"url"`
+	Events                  []string  `json:"events"`
+	Description             string    `json:"description,omitempty"`
+	Secret                  string    `json:"secret"`
+	PreviousSecret          string    `json:"previous_secret,omitempty"`
+	PreviousSecretExpiresAt time.Time `json:"previous_secret_expires_at,omitzero"`
+	CreatedAt               time.Time `json:"created_at"`
+	UpdatedAt               time.Time `json:"updated_at"`
+	Version                 int64     `json:"version"`
+}
+
+func webhookRecordOf(e *webhook.Endpoint) webhookRecord {
+	return webhookRecord{
+		ID: e.ID, Org: e.OrganizationID, URL: e.URL, Events: e.Events, Description: e.Description,
+		Secret: string(e.Secret), PreviousSecret: string(e.PreviousSecret),
+		PreviousSecretExpiresAt: utc(e.PreviousSecretExpiresAt),
+		CreatedAt:               utc(e.CreatedAt), UpdatedAt: utc(e.UpdatedAt), Version: e.Version,
+	}
+}
+
+func (r *webhookRecord) endpoint() *webhook.Endpoint {
+	return &webhook.Endpoint{
+		ID: r.ID, OrganizationID: r.Org, URL: r.URL, Events: r.Events, Description: r.Description,
+		Secret: stdwebhook.Secret(r.Secret), PreviousSecret: stdwebhook.Secret(r.PreviousSecret),
+		PreviousSecretExpiresAt: r.PreviousSecretExpiresAt,
+		CreatedAt:               r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+	}
+}
+
+// attemptRecord is the stored form of a webhook.Attempt.
+type attemptRecord struct {
+	At         time.Time `json:"at"`
+	Status     int       `json:"status,omitempty"`
+	DurationMS int64     `json:"duration_ms,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// deliveryRecord is the stored form of a webhook.Delivery.
+type deliveryRecord struct {
+	ID            string          `json:"id"`
+	Org           string          `json:"organization_id"`
+	Endpoint      string          `json:"endpoint_id"`
+	EventType     string          `json:"event_type"`
+	Payload       json.RawMessage `json:"payload"`
+	CreatedAt     time.Time       `json:"created_at"`
+	Attempts      []attemptRecord `json:"attempts,omitempty"`
+	State         string          `json:"state"`
+	NextAttemptAt time.Time       `json:"next_attempt_at,omitzero"`
+	GiveUpAt      time.Time       `json:"give_up_at,omitzero"`
+	Version       int64           `json:"version"`
+}
+
+func deliveryRecordOf(d *webhook.Delivery) deliveryRecord {
+	r := deliveryRecord{
+		ID: d.ID, Org: d.OrganizationID, Endpoint: d.EndpointID, EventType: d.EventType,
+		Payload: d.Payload, CreatedAt: utc(d.CreatedAt), State: string(d.State),
+		NextAttemptAt: utc(d.NextAttemptAt), GiveUpAt: utc(d.GiveUpAt), Version: d.Version,
+	}
+	for _, a := range d.Attempts {
+		r.Attempts = append(r.Attempts, attemptRecord{At: utc(a.At), Status: a.Status, DurationMS: a.DurationMS, Error: a.Error})
+	}
+	return r
+}
+
+func (r *deliveryRecord) delivery() *webhook.Delivery {
+	d := &webhook.Delivery{
+		ID: r.ID, OrganizationID: r.Org, EndpointID: r.Endpoint, EventType: r.EventType,
+		Payload: r.Payload, CreatedAt: r.CreatedAt, State: webhook.State(r.State),
+		NextAttemptAt: r.NextAttemptAt, GiveUpAt: r.GiveUpAt, Version: r.Version,
+	}
+	for _, a := range r.Attempts {
+		d.Attempts = append(d.Attempts, webhook.Attempt{At: a.At, Status: a.Status, DurationMS: a.DurationMS, Error: a.Error})
+	}
+	return d
+}
+
+// loadWebhook reads endpoint id (nil when missing).
+func loadWebhook(tx *bbolt.Tx, id string) (*webhookRecord, error) {
+	v := tx.Bucket(bucketWebhooks).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	var r webhookRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("decoding webhook %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+func putJSON(b *bbolt.Bucket, id string, v any) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), doc)
+}
+
+// CreateWebhook stores a new endpoint with Version 1.
+func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint) error {
+	if err := checkID("id", e.ID); err != nil {
+		return err
+	}
+	if err := checkID("organization_id", e.OrganizationID); err != nil {
+		return err
+	}
+	r := webhookRecordOf(e)
+	r.Version = 1
+	what := "create webhook " + e.ID
+	return s.update(ctx, what, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketWebhooks).Get([]byte(r.ID)) != nil {
+			return fmt.Errorf("bolt: %s: %w", what, fault.ErrConflict)
+		}
+		idx, err := tx.Bucket(bucketWebhookIndex).CreateBucketIfNotExists([]byte(r.Org))
+		if err != nil {
+			return err
+		}
+		if err := idx.Put(tsKey(r.CreatedAt, r.ID), nil); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketWebhooks), r.ID, r)
+	})
+}
+
+// GetWebhook returns the organization's endpoint id.
+func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoint, error) {
+	var out *webhook.Endpoint
+	what := "get webhook " + id
+	err := s.view(ctx, what, func(tx *bbolt.Tx) error {
+		r, err := loadWebhook(tx, id)
+		if err != nil {
+			return err
+		}
+		if r == nil || r.Org != org {
+			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+		}
+		out = r.endpoint()
+		return nil
+	})
+	return out, err
+}
+
+// ListWebhooks returns the organization's endpoints, oldest first.
+func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, error) {
+	var out []*webhook.Endpoint
+	err := s.view(ctx, "list webhooks of "+org, func(tx *bbolt.Tx) error {
+		idx := tx.Bucket(bucketWebhookIndex).Bucket([]byte(org))
+		if idx == nil {
+			return nil
+		}
+		return idx.ForEach(func(k, _ []byte) error {
+			r, err := loadWebhook(tx, string(k[tsLen:]))
+			if err != nil {
+				s.log.Error("bolt: unreadable webhook skipped", "id", string(k[tsLen:]), "error", err)
+				return nil
+			}
+			if r != nil {
+				out = append(out, r.endpoint())
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// UpdateWebhook replaces the endpoint when the stored Version equals
+// expectedVersion. The organization and creation time stay as stored.
+func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expectedVersion int64) error {
+	r := webhookRecordOf(e)
+	what := "update webhook " + e.ID
+	return s.update(ctx, what, func(tx *bbolt.Tx) error {
+		cur, err := loadWebhook(tx, r.ID)
+		switch {
+		case err != nil:
+			return err
+		case cur == nil || cur.Org != r.Org:
+			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+		case cur.Version != expectedVersion:
+			return fmt.Errorf("bolt: %s: stored version %d, expected %d: %w", what, cur.Version, expectedVersion, fault.ErrConflict)
+		}
+		r.CreatedAt = cur.CreatedAt
+		return putJSON(tx.Bucket(bucketWebhooks), r.ID, r)
+	})
+}
+
+// DeleteWebhook removes the endpoint when the stored Version equals
+// expectedVersion.
+func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64) error {
+	what := "delete webhook " + id
+	return s.update(ctx, what, func(tx *bbolt.Tx) error {
+		cur, err := loadWebhook(tx, id)
+		switch {
+		case err != nil:
+			return err
+		case cur == nil || cur.Org != org:
+			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+		case cur.Version != expectedVersion:
+			return fmt.Errorf("bolt: %s: stored version %d, expected %d: %w", what, cur.Version, expectedVersion, fault.ErrConflict)
+		}
+		if idx := tx.Bucket(bucketWebhookIndex).Bucket([]byte(org)); idx != nil {
+			if err := idx.Delete(tsKey(cur.CreatedAt, id)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketWebhooks).Delete([]byte(id))
+	})
+}
+
+// loadDelivery reads delivery id (nil when missing).
+func loadDelivery(tx *bbolt.Tx, id string) (*deliveryRecord, error) {
+	v := tx.Bucket(bucketDeliveries).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	var r deliveryRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("decoding delivery %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// setDue moves a delivery's entry in the due index from old to next (only
+// pending deliveries have one).
+func setDue(tx *bbolt.Tx, id string, old, next *deliveryRecord) error {
+	due := tx.Bucket(bucketDeliveryDue)
+	if old != nil && old.State == string(webhook.StatePending) {
+		if err := due.Delete(tsKey(old.NextAttemptAt, id)); err != nil {
+			return err
+		}
+	}
+	if next.State == string(webhook.StatePending) {
+		return due.Put(tsKey(next.NextAttemptAt, id), nil)
+	}
+	return nil
+}
+
+// CreateDelivery stores d with Version 1 unless its id exists.
+func (s *Store) CreateDelivery(ctx context.Context, d *webhook.Delivery) (bool, error) {
+	if err := checkID("id", d.ID); err != nil {
+		return false, err
+	}
+	if err := checkID("endpoint_id", d.EndpointID); err != nil {
+		return false, err
+	}
+	r := deliveryRecordOf(d)
+	r.Version = 1
+	created := false
+	err := s.update(ctx, "create delivery "+d.ID, func(tx *bbolt.Tx) error {
+		created = false
+		if tx.Bucket(bucketDeliveries).Get([]byte(r.ID)) != nil {
+			return nil
+		}
+		idx, err := tx.Bucket(bucketDeliveryIndex).CreateBucketIfNotExists([]byte(r.Endpoint))
+		if err != nil {
+			return err
+		}
+		if err := idx.Put(tsKey(r.CreatedAt, r.ID), nil); err != nil {
+			return err
+		}
+		if err := setDue(tx, r.ID, nil, &r); err != nil {
+			return err
+		}
+		created = true
+		return putJSON(tx.Bucket(bucketDeliveries), r.ID, r)
+	})
+	return created, err
+}
+
+// GetDelivery returns delivery id of endpoint.
+func (s *Store) GetDelivery(ctx context.Context, endpoint, id string) (*webhook.Delivery, error) {
+	var out *webhook.Delivery
+	what := "get delivery " + id
+	err := s.view(ctx, what, func(tx *bbolt.Tx) error {
+		r, err := loadDelivery(tx, id)
+		if err != nil {
+			return err
+		}
+		if r == nil || r.Endpoint != endpoint {
+			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+		}
+		out = r.delivery()
+		return nil
+	})
+	return out, err
+}
+
+// ListDeliveries returns an endpoint's latest deliveries, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*webhook.Delivery, error) {
+	var out []*webhook.Delivery
+	err := s.view(ctx, "list deliveries of "+endpoint, func(tx *bbolt.Tx) error {
+		idx := tx.Bucket(bucketDeliveryIndex).Bucket([]byte(endpoint))
+		if idx == nil {
+			return nil
+		}
+		c := idx.Cursor()
+		for k, _ := c.Last(); k != nil && len(out) < limit; k, _ = c.Prev() {
+			r, err := loadDelivery(tx, string(k[tsLen:]))
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				out = append(out, r.delivery())
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateDelivery replaces the delivery's attempts, state, next attempt and
+// retry window when the stored Version equals expectedVersion, and moves
+// its due index entry in the same transaction.
+func (s *Store) UpdateDelivery(ctx context.Context, d *webhook.Delivery, expectedVersion int64) error {
+	in := deliveryRecordOf(d)
+	what := "update delivery " + d.ID
+	return s.update(ctx, what, func(tx *bbolt.Tx) error {
+		cur, err := loadDelivery(tx, in.ID)
+		switch {
+		case err != nil:
+			return err
+		case cur == nil || cur.Endpoint != in.Endpoint:
+			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+		case cur.Version != expectedVersion:
+			return fmt.Errorf("bolt: %s: stored version %d, expected %d: %w", what, cur.Version, expectedVersion, fault.ErrConflict)
+		}
+		next := *cur
+		next.Attempts, next.State, next.NextAttemptAt, next.GiveUpAt, next.Version = in.Attempts, in.State, in.NextAttemptAt, in.GiveUpAt, in.Version
+		if err := setDue(tx, in.ID, cur, &next); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketDeliveries), in.ID, next)
+	})
+}
+
+// DueDeliveries returns pending deliveries due at now, earliest first.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*webhook.Delivery, error) {
+	var out []*webhook.Delivery
+	err := s.view(ctx, "due deliveries", func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketDeliveryDue).Cursor()
+		end := appendTS(nil, utc(now))
+		for k, _ := c.First(); k != nil && len(out) < limit && bytes.Compare(k[:tsLen], end) <= 0; k, _ = c.Next() {
+			r, err := loadDelivery(tx, string(k[tsLen:]))
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				out = append(out, r.delivery())
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,566 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/stdwebhook"
+	"github.com/dotenv/apikeys/shared/webhook"
+)
+
+// Items of the webhooks (docs/dynamodb.md, "Webhooks"):
+//
+//	endpoint  PK=ORG#<org>          SK=WEBHOOK#<id>
+//	delivery  PK=WEBHOOK#<endpoint> SK=DELIVERY#<id>
+//	          GSI1PK=WEBHOOK#<endpoint>#DELIVERIES GSI1SK=<created_at>#<id>   (listing, newest first)
+//	          GSI2PK=DELIVERIES#DUE GSI2SK=<next_attempt_at>#<id>             (pending only: the due queue)
+//	          ttl = give_up_at + 30 days
+//	key       GSI2PK=EXPIRES#<UTC day> GSI2SK=<expires_at>#<id>              (expiring keys only: the sweep)
+const (
+	typeWebhook  = "webhook"
+	typeDelivery = "delivery"
+	duePK        = "DELIVERIES#DUE"
+	// deliveryRetention is how long a delivery is kept after its retry
+	// window closes.
+	deliveryRetention = 30 * 24 * time.Hour
+)
+
+var _ webhook.Store = (*Store)(nil)
+
+func webhookSK(id string) string              { return "WEBHOOK#" + id }
+func deliveryPK(endpoint string) string       { return "WEBHOOK#" + endpoint }
+func deliverySK(id string) string             { return "DELIVERY#" + id }
+func deliveriesGSI1PK(endpoint string) string { return "WEBHOOK#" + endpoint + "#DELIVERIES" }
+
+// webhookRecord is an endpoint item.
+type webhookRecord struct {
+	PK                      string   `dynamodbav:"PK"`
+	SK                      string   `dynamodbav:"SK"`
+	Type                    string   `dynamodbav:"type"`
+	ID                      string   `dynamodbav:"id"`
+	Org                     string   `dynamodbav:"org"`
+	URL                     string   `dynamodbav:"url"`
+	Events                  []string `dynamodbav:"events"`
+	Description             string   `dynamodbav:"description,omitempty"`
+	Secret                  string   `dynamodbav:"secret"`
+	PreviousSecret          string   `dynamodbav:"previous_secret,omitempty"`
+	PreviousSecretExpiresAt string   `dynamodbav:"previous_secret_expires_at,omitempty"`
+	CreatedAt               string   `dynamodbav:"created_at"`
+	UpdatedAt               string   `dynamodbav:"updated_at"`
+	Version                 int64    `dynamodbav:"version"`
+}
+
+func newWebhookRecord(e *webhook.Endpoint) webhookRecord {
+	return webhookRecord{
+		PK: orgPK(e.OrganizationID), SK: webhookSK(e.ID), Type: typeWebhook,
+		ID: e.ID, Org: e.OrganizationID, URL: e.URL, Events: e.Events, Description: e.Description,
+		Secret: string(e.Secret), PreviousSecret: string(e.PreviousSecret),
+		PreviousSecretExpiresAt: formatTime(e.PreviousSecretExpiresAt),
+		CreatedAt:               formatTime(e.CreatedAt), UpdatedAt: formatTime(e.UpdatedAt), Version: e.Version,
+	}
+}
+
+func decodeWebhook(item map[string]types.AttributeValue) (*webhook.Endpoint, error) {
+	var r webhookRecord
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return nil, fmt.Errorf("dynamo: decode webhook: %w", err)
+	}
+	e := &webhook.Endpoint{
+		ID: r.ID, OrganizationID: r.Org, URL: r.URL, Events: r.Events, Description: r.Description,
+		Secret: stdwebhook.Secret(r.Secret), PreviousSecret: stdwebhook.Secret(r.PreviousSecret), Version: r.Version,
+	}
+	var err error
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&e.PreviousSecretExpiresAt, r.PreviousSecretExpiresAt}, {&e.CreatedAt, r.CreatedAt}, {&e.UpdatedAt, r.UpdatedAt}} {
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return nil, fmt.Errorf("dynamo: decode webhook %s: %w", r.ID, err)
+		}
+	}
+	return e, nil
+}
+
+// attemptRecord is one attempt in a delivery item.
+type attemptRecord struct {
+	At         string `dynamodbav:"at"`
+	Status     int    `dynamodbav:"status"`
+	DurationMS int64  `dynamodbav:"duration_ms"`
+	Error      string `dynamodbav:"error,omitempty"`
+}
+
+// deliveryRecord is a delivery item.
+type deliveryRecord struct {
+	PK            string          `dynamodbav:"PK"`
+	SK            string          `dynamodbav:"SK"`
+	GSI1PK        string          `dynamodbav:"GSI1PK"`
+	GSI1SK        string          `dynamodbav:"GSI1SK"`
+	GSI2PK        string          `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK        string          `dynamodbav:"GSI2SK,omitempty"`
+	Type          string          `dynamodbav:"type"`
+	ID            string          `dynamodbav:"id"`
+	Org           string          `dynamodbav:"org"`
+	Endpoint      string          `dynamodbav:"endpoint"`
+	EventType     string          `dynamodbav:"event_type"`
+	Payload       string          `dynamodbav:"payload"`
+	CreatedAt     string          `dynamodbav:"created_at"`
+	Attempts      []attemptRecord `dynamodbav:"attempts"`
+	State         string          `dynamodbav:"state"`
+	NextAttemptAt string          `dynamodbav:"next_attempt_at,omitempty"`
+	GiveUpAt      string          `dynamodbav:"give_up_at,omitempty"`
+	TTL           int64           `dynamodbav:"ttl"`
+	Version       int64           `dynamodbav:"version"`
+}
+
+// dueGSI2 is a delivery's place in the due queue (none unless pending).
+func dueGSI2(d *webhook.Delivery) (pk, sk string) {
+	if d.State != webhook.StatePending {
+		return "", ""
+	}
+	return duePK, sortKey(formatTime(d.NextAttemptAt), d.ID)
+}
+
+func newDeliveryRecord(d *webhook.Delivery) deliveryRecord {
+	created := formatTime(d.CreatedAt)
+	pk, sk := dueGSI2(d)
+	r := deliveryRecord{
+		PK: deliveryPK(d.EndpointID), SK: deliverySK(d.ID),
+		GSI1PK: deliveriesGSI1PK(d.EndpointID), GSI1SK: sortKey(created, d.ID),
+		GSI2PK: pk, GSI2SK: sk, Type: typeDelivery,
+		ID: d.ID, Org: d.OrganizationID, Endpoint: d.EndpointID, EventType: d.EventType,
+		Payload: string(d.Payload), CreatedAt: created, State: string(d.State),
+		NextAttemptAt: formatTime(d.NextAttemptAt), GiveUpAt: formatTime(d.GiveUpAt),
+		TTL: ttlOf(d.GiveUpAt.Add(deliveryRetention)), Version: d.Version,
+		Attempts: []attemptRecord{},
+	}
+	for _, a := range d.Attempts {
+		r.Attempts = append(r.Attempts, attemptRecord{At: formatTime(a.At), Status: a.Status, DurationMS: a.DurationMS, Error: a.Error})
+	}
+	return r
+}
+
+func decodeDelivery(item map[string]types.AttributeValue) (*webhook.Delivery, error) {
+	var r deliveryRecord
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return nil, fmt.Errorf("dynamo: decode delivery: %w", err)
+	}
+	d := &webhook.Delivery{
+		ID: r.ID, OrganizationID: r.Org, EndpointID: r.Endpoint, EventType: r.EventType,
+		Payload: []byte(r.Payload), State: webhook.State(r.State), Version: r.Version,
+	}
+	var err error
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&d.CreatedAt, r.CreatedAt}, {&d.NextAttemptAt, r.NextAttemptAt}, {&d.GiveUpAt, r.GiveUpAt}} {
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return nil, fmt.Errorf("dynamo: decode delivery %s: %w", r.ID, err)
+		}
+	}
+	for _, a := range r.Attempts {
+		at, err := parseTime(a.At)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: decode delivery %s: %w", r.ID, err)
+		}
+		d.Attempts = append(d.Attempts, webhook.Attempt{At: at, Status: a.Status, DurationMS: a.DurationMS, Error: a.Error})
+	}
+	return d, nil
+}
+
+// checkWebhookTimes refuses instants the item cannot hold.
+func checkTimes(kind, id string, ts map[string]time.Time) error {
+	for name, t := range ts {
+		if err := checkTime(kind, id, name, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateWebhook is one conditional PutItem.
+func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint) error {
+	e.Version = 1
+	if err := checkTimes("webhook", e.ID, map[string]time.Time{"created_at": e.CreatedAt, "updated_at": e.UpdatedAt, "previous_secret_expires_at": e.PreviousSecretExpiresAt}); err != nil {
+		return err
+	}
+	err := s.putNew(ctx, newWebhookRecord(e))
+	if failed, _ := conditionFailed(err); failed {
+		return fmt.Errorf("dynamo: webhook %s: %w", e.ID, fault.New(fault.CodeConflict, "a webhook with this id exists"))
+	}
+	if err != nil {
+		return s.fail("create webhook "+e.ID, err)
+	}
+	return nil
+}
+
+// GetWebhook is one strongly consistent GetItem in the organization's
+// partition (so another organization's id is simply not found).
+func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoint, error) {
+	item, err := s.getItem(ctx, primaryKey(orgPK(org), webhookSK(id)), "get webhook "+id)
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		return nil, fmt.Errorf("dynamo: webhook %s: %w", id, fault.ErrNotFound)
+	}
+	return decodeWebhook(item)
+}
+
+// ListWebhooks is one Query of the organization's partition on the
+// WEBHOOK# sort key prefix (at most webhook.MaxEndpoints items, one page).
+func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, error) {
+	kc := expression.Key(AttrPK).Equal(expression.Value(orgPK(org))).And(expression.Key(AttrSK).BeginsWith("WEBHOOK#"))
+	items, err := s.queryAll(ctx, "", kc, true, true, 0)
+	if err != nil {
+		return nil, s.fail("list webhooks of "+org, err)
+	}
+	out := make([]*webhook.Endpoint, 0, len(items))
+	for _, item := range items {
+		e, err := decodeWebhook(item)
+		if err != nil {
+			s.logUnreadable(ctx, "webhook", stringAttr(item, "id"), err)
+			continue
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *webhook.Endpoint) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return compareStrings(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// queryAll runs a Query (on the table when index is "") and follows its
+// pages until limit items (0: all).
+func (s *Store) queryAll(ctx context.Context, index string, kc expression.KeyConditionBuilder, forward, consistent bool, limit int) ([]map[string]types.AttributeValue, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build key condition: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 s.table,
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(forward),
+	}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	} else {
+		in.ConsistentRead = aws.Bool(consistent)
+	}
+	var out []map[string]types.AttributeValue
+	for {
+		if limit > 0 {
+			in.Limit = aws.Int32(int32(limit - len(out)))
+		}
+		page, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if len(page.LastEvaluatedKey) == 0 || (limit > 0 && len(out) >= limit) {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// UpdateWebhook is one PutItem on condition that the stored version is
+// expectedVersion (the whole endpoint is rewritten; it is small).
+func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expectedVersion int64) error {
+	if err := checkTimes("webhook", e.ID, map[string]time.Time{"created_at": e.CreatedAt, "updated_at": e.UpdatedAt, "previous_secret_expires_at": e.PreviousSecretExpiresAt}); err != nil {
+		return err
+	}
+	item, err := attributevalue.MarshalMap(newWebhookRecord(e))
+	if err != nil {
+		return fmt.Errorf("dynamo: encode webhook %s: %w", e.ID, err)
+	}
+	key := primaryKey(orgPK(e.OrganizationID), webhookSK(e.ID))
+	return s.putVersioned(ctx, "update webhook "+e.ID, key, item, expectedVersion)
+}
+
+// putVersioned replaces an item on condition that it exists with
+// expectedVersion; a lost condition is fault.ErrNotFound or
+// fault.ErrConflict, and a retried write that already landed (the stored
+// item equals item) is success.
+func (s *Store) putVersioned(ctx context.Context, what string, key, item map[string]types.AttributeValue, expectedVersion int64) error {
+	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           s.table,
+		Item:                                item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	failed, old := conditionFailed(err)
+	if !failed {
+		if err != nil {
+			return s.fail(what, err)
+		}
+		return nil
+	}
+	old, err = s.oldItem(ctx, key, old)
+	switch {
+	case err != nil:
+		return err
+	case len(old) == 0:
+		return fmt.Errorf("dynamo: %s: %w", what, fault.ErrNotFound)
+	case sameItem(old, item):
+		return nil
+	}
+	return fmt.Errorf("dynamo: %s: stored version %d, expected %d: %w", what, numberAttr(old, attrVersion), expectedVersion, fault.ErrConflict)
+}
+
+// DeleteWebhook is one conditional DeleteItem.
+func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64) error {
+	key := primaryKey(orgPK(org), webhookSK(id))
+	_, err := s.deleteIf(ctx, key, expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion))))
+	failed, old := conditionFailed(err)
+	if !failed {
+		if err != nil {
+			return s.fail("delete webhook "+id, err)
+		}
+		return nil
+	}
+	found, err := s.existed(ctx, key, old)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("dynamo: webhook %s: %w", id, fault.ErrNotFound)
+	}
+	return fmt.Errorf("dynamo: webhook %s: %w", id, fault.ErrConflict)
+}
+
+// checkDelivery refuses a delivery the item cannot hold.
+func checkDelivery(d *webhook.Delivery) error {
+	ts := map[string]time.Time{"created_at": d.CreatedAt, "next_attempt_at": d.NextAttemptAt, "give_up_at": d.GiveUpAt}
+	for i, a := range d.Attempts {
+		ts[fmt.Sprintf("attempts[%d].at", i)] = a.At
+	}
+	return checkTimes("delivery", d.ID, ts)
+}
+
+// CreateDelivery is one PutItem on condition that no delivery has the id;
+// a lost condition reports false.
+func (s *Store) CreateDelivery(ctx context.Context, d *webhook.Delivery) (bool, error) {
+	d.Version = 1
+	if err := checkDelivery(d); err != nil {
+		return false, err
+	}
+	item, err := attributevalue.MarshalMap(newDeliveryRecord(d))
+	if err != nil {
+		return false, fmt.Errorf("dynamo: encode delivery %s: %w", d.ID, err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
+	if err != nil {
+		return false, fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 s.table,
+		Item:                      item,
+		ConditionExpression:       cond.Condition(),
+		ExpressionAttributeNames:  cond.Names(),
+		ExpressionAttributeValues: cond.Values(),
+	})
+	if failed, _ := conditionFailed(err); failed {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail("create delivery "+d.ID, err)
+	}
+	return true, nil
+}
+
+// GetDelivery is one strongly consistent GetItem.
+func (s *Store) GetDelivery(ctx context.Context, endpoint, id string) (*webhook.Delivery, error) {
+	item, err := s.getItem(ctx, primaryKey(deliveryPK(endpoint), deliverySK(id)), "get delivery "+id)
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		return nil, fmt.Errorf("dynamo: delivery %s: %w", id, fault.ErrNotFound)
+	}
+	return decodeDelivery(item)
+}
+
+// ListDeliveries is one Query of GSI1, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*webhook.Delivery, error) {
+	items, err := s.queryAll(ctx, IndexGSI1, expression.Key(AttrGSI1PK).Equal(expression.Value(deliveriesGSI1PK(endpoint))), false, false, limit)
+	if err != nil {
+		return nil, s.fail("list deliveries of "+endpoint, err)
+	}
+	return s.decodeDeliveries(ctx, items), nil
+}
+
+func (s *Store) decodeDeliveries(ctx context.Context, items []map[string]types.AttributeValue) []*webhook.Delivery {
+	out := make([]*webhook.Delivery, 0, len(items))
+	for _, item := range items {
+		d, err := decodeDelivery(item)
+		if err != nil {
+			s.logUnreadable(ctx, "delivery", stringAttr(item, "id"), err)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// UpdateDelivery rewrites the delivery item (its due queue place with it)
+// on condition that the stored version is expectedVersion.
+func (s *Store) UpdateDelivery(ctx context.Context, d *webhook.Delivery, expectedVersion int64) error {
+	if err := checkDelivery(d); err != nil {
+		return err
+	}
+	key := primaryKey(deliveryPK(d.EndpointID), deliverySK(d.ID))
+	cur, err := s.getItem(ctx, key, "update delivery "+d.ID)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		return fmt.Errorf("dynamo: delivery %s: %w", d.ID, fault.ErrNotFound)
+	}
+	stored, err := decodeDelivery(cur)
+	if err != nil {
+		return err
+	}
+	// The fields the update does not change are kept as stored.
+	next := d.Clone()
+	next.OrganizationID, next.EventType, next.Payload, next.CreatedAt = stored.OrganizationID, stored.EventType, stored.Payload, stored.CreatedAt
+	item, err := attributevalue.MarshalMap(newDeliveryRecord(next))
+	if err != nil {
+		return fmt.Errorf("dynamo: encode delivery %s: %w", d.ID, err)
+	}
+	return s.putVersioned(ctx, "update delivery "+d.ID, key, item, expectedVersion)
+}
+
+// DueDeliveries is one Query of the due queue (GSI2 partition
+// DELIVERIES#DUE) up to now, earliest first. The index is eventually
+// consistent: a delivery read there in an older state fails its claim.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*webhook.Delivery, error) {
+	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(duePK)).
+		And(expression.Key(AttrGSI2SK).LessThan(expression.Value(formatTime(now.Add(time.Nanosecond)))))
+	items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit)
+	if err != nil {
+		return nil, s.fail("due deliveries", err)
+	}
+	return s.decodeDeliveries(ctx, items), nil
+}
+
+// ExpiringKeys queries the expiry index (GSI2 partitions EXPIRES#<day>),
+// one day at a time from from's day to to's.
+func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, limit int) ([]*keys.Key, error) {
+	var out []*keys.Key
+	lo, hi := formatTime(from), formatTime(to)
+	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to) && len(out) < limit; day = day.Add(24 * time.Hour) {
+		kc := expression.Key(AttrGSI2PK).Equal(expression.Value(expiresGSI2PK(day))).
+			And(expression.Key(AttrGSI2SK).Between(expression.Value(lo), expression.Value(hi)))
+		items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit-len(out))
+		if err != nil {
+			return nil, s.fail("expiring keys", err)
+		}
+		for _, item := range items {
+			k, err := decodeKey(item)
+			if err != nil {
+				s.logUnreadable(ctx, "key", stringAttr(item, "id"), err)
+				continue
+			}
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// putNew stores a new webhook item on condition that its primary key is
+// free. A lost condition whose stored item equals rec (an earlier attempt
+// of this same call landed and its answer was lost) is success.
+func (s *Store) putNew(ctx context.Context, rec any) error {
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return fmt.Errorf("dynamo: encode item: %w", err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           s.table,
+		Item:                                item,
+		ConditionExpression:                 cond.Condition(),
+		ExpressionAttributeNames:            cond.Names(),
+		ExpressionAttributeValues:           cond.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	failed, old := conditionFailed(err)
+	if !failed {
+		return err
+	}
+	old, gerr := s.oldItem(ctx, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]}, old)
+	if gerr != nil {
+		return gerr
+	}
+	if sameItem(old, item) {
+		return nil
+	}
+	return err
+}
+
+// sameItem reports whether stored holds every attribute of written with
+// the same value.
+func sameItem(stored, written map[string]types.AttributeValue) bool {
+	if len(stored) == 0 {
+		return false
+	}
+	for k, v := range written {
+		if !reflect.DeepEqual(stored[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteIf runs one conditional DeleteItem that returns the existing item
+// when the condition fails.
+func (s *Store) deleteIf(ctx context.Context, key map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.DeleteItemOutput, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	return s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           s.table,
+		Key:                                 key,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+}

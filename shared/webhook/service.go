@@ -1,0 +1,284 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/stdwebhook"
+	"github.com/dotenv/apikeys/shared/token"
+)
+
+// Limits of what an organization may configure.
+const (
+	// MaxEndpoints is how many endpoints one organization may hold.
+	MaxEndpoints = 20
+	// MaxDescription is the longest description, in characters.
+	MaxDescription = 200
+	// MaxDeliveriesListed is the most deliveries one listing answers.
+	MaxDeliveriesListed = 100
+)
+
+// Service manages an organization's endpoints for a caller: validation,
+// the signing secret (shown once), deliveries and manual retries. The route
+// table has already checked the caller's webhooks:* permission on the
+// organization; the service keeps every read inside the caller's
+// organization.
+type Service struct {
+	store  Store
+	check  func(url string) error
+	ids    *token.Generator
+	random io.Reader
+	now    func() time.Time
+}
+
+// NewService returns a Service. check validates a destination URL
+// (safehttp.Options.CheckURL); random draws signing secrets.
+func NewService(st Store, check func(url string) error, ids *token.Generator, random io.Reader, now func() time.Time) *Service {
+	return &Service{store: st, check: check, ids: ids, random: random, now: now}
+}
+
+// Spec is a create or edit request: nil fields are not given.
+type Spec struct {
+	URL         *string
+	Events      *[]string
+	Description *string
+}
+
+// validate records the field errors of the given fields in fe and returns
+// the normalized event set (nil when not given).
+func (s *Service) validate(spec Spec, fe *fault.Fields) []string {
+	if spec.URL != nil {
+		if err := s.check(*spec.URL); err != nil {
+			fe.Add("url", fault.FieldInvalid, "%s", publicURLError(err))
+		}
+	}
+	if spec.Description != nil && utf8.RuneCountInString(*spec.Description) > MaxDescription {
+		fe.Add("description", fault.FieldOutOfRange, "is longer than %d characters", MaxDescription)
+	}
+	if spec.Events == nil {
+		return nil
+	}
+	events, err := NormalizeEvents(*spec.Events)
+	if err != nil {
+		_ = fe.Check(err)
+	}
+	return events
+}
+
+// publicURLError is the message of a refused URL without the package
+// prefix.
+func publicURLError(err error) string {
+	msg := err.Error()
+	const prefix = "safehttp: destination not allowed: "
+	if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		return msg[len(prefix):]
+	}
+	return msg
+}
+
+// NormalizeEvents checks a subscription (at least one known event type)
+// and returns it sorted without duplicates.
+func NormalizeEvents(events []string) ([]string, error) {
+	if len(events) == 0 {
+		return nil, fault.InvalidAs("events", fault.FieldRequired, "subscribe to at least one event type")
+	}
+	known := EventTypes()
+	var fe fault.Fields
+	for i, e := range events {
+		if !slices.Contains(known, e) {
+			fe.Add(fmt.Sprintf("events[%d]", i), fault.FieldInvalid, "unknown event type %q", e)
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	out := slices.Clone(events)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// Create stores a new endpoint and returns it with its signing secret,
+// which is answered this once.
+func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec) (*Endpoint, error) {
+	var fe fault.Fields
+	if spec.URL == nil {
+		fe.Add("url", fault.FieldRequired, "is required")
+	}
+	if spec.Events == nil {
+		fe.Add("events", fault.FieldRequired, "is required")
+	}
+	events := s.validate(spec, &fe)
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	existing, err := s.store.ListWebhooks(ctx, caller.OrganizationID)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: listing endpoints: %w", err)
+	}
+	if len(existing) >= MaxEndpoints {
+		return nil, fault.New(fault.CodeConflict, "the organization already has %d webhook endpoints", MaxEndpoints)
+	}
+	id, err := s.ids.RandomID(EndpointIDPrefix, 24)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: drawing an id: %w", err)
+	}
+	secret, err := stdwebhook.NewSecret(s.random)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	e := &Endpoint{
+		ID: id, OrganizationID: caller.OrganizationID, URL: *spec.URL, Events: events,
+		Secret: secret, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	if spec.Description != nil {
+		e.Description = *spec.Description
+	}
+	if err := s.store.CreateWebhook(ctx, e); err != nil {
+		return nil, fmt.Errorf("webhook: storing endpoint: %w", err)
+	}
+	return e, nil
+}
+
+// Get returns the caller's organization's endpoint id.
+func (s *Service) Get(ctx context.Context, caller authz.Principal, id string) (*Endpoint, error) {
+	e, err := s.store.GetWebhook(ctx, caller.OrganizationID, id)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.NotFound("webhook")
+	}
+	return e, err
+}
+
+// List returns the caller's organization's endpoints, oldest first.
+func (s *Service) List(ctx context.Context, caller authz.Principal) ([]*Endpoint, error) {
+	return s.store.ListWebhooks(ctx, caller.OrganizationID)
+}
+
+// Update changes the given fields of an endpoint.
+func (s *Service) Update(ctx context.Context, caller authz.Principal, id string, spec Spec) (*Endpoint, error) {
+	var fe fault.Fields
+	events := s.validate(spec, &fe)
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, caller, id, func(e *Endpoint) error {
+		if spec.URL != nil {
+			e.URL = *spec.URL
+		}
+		if events != nil {
+			e.Events = events
+		}
+		if spec.Description != nil {
+			e.Description = *spec.Description
+		}
+		return nil
+	})
+}
+
+// RotateSecret draws a new signing secret; the old one keeps signing next
+// to it for SecretOverlap. The endpoint is returned with the new secret,
+// answered this once.
+func (s *Service) RotateSecret(ctx context.Context, caller authz.Principal, id string) (*Endpoint, error) {
+	secret, err := stdwebhook.NewSecret(s.random)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, caller, id, func(e *Endpoint) error {
+		e.PreviousSecret = e.Secret
+		e.PreviousSecretExpiresAt = e.UpdatedAt.Add(SecretOverlap)
+		e.Secret = secret
+		return nil
+	})
+}
+
+// change applies edit to a copy of the stored endpoint and writes it,
+// conditional on the version read.
+func (s *Service) change(ctx context.Context, caller authz.Principal, id string, edit func(*Endpoint) error) (*Endpoint, error) {
+	old, err := s.Get(ctx, caller, id)
+	if err != nil {
+		return nil, err
+	}
+	e := old.Clone()
+	e.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if err := edit(e); err != nil {
+		return nil, err
+	}
+	if e.PreviousSecret != "" && !e.UpdatedAt.Before(e.PreviousSecretExpiresAt) {
+		e.PreviousSecret, e.PreviousSecretExpiresAt = "", time.Time{}
+	}
+	e.Version = old.Version + 1
+	if err := s.store.UpdateWebhook(ctx, e, old.Version); err != nil {
+		return nil, fmt.Errorf("webhook: updating endpoint %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Delete removes an endpoint; its pending deliveries are dropped when the
+// dispatcher finds it gone.
+func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
+	e, err := s.Get(ctx, caller, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteWebhook(ctx, caller.OrganizationID, id, e.Version); err != nil {
+		return fmt.Errorf("webhook: deleting endpoint %s: %w", id, err)
+	}
+	return nil
+}
+
+// Deliveries returns an endpoint's latest deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, caller authz.Principal, id string, limit int) ([]*Delivery, error) {
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxDeliveriesListed {
+		limit = MaxDeliveriesListed
+	}
+	return s.store.ListDeliveries(ctx, id, limit)
+}
+
+// Retry re-queues a delivery at once with the same webhook-id and a new
+// retry window. A delivery whose attempt is running is refused
+// (fault.ErrConflict).
+func (s *Service) Retry(ctx context.Context, caller authz.Principal, id, delivery string) (*Delivery, error) {
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return nil, err
+	}
+	d, err := s.store.GetDelivery(ctx, id, delivery)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.NotFound("delivery")
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if d.Running(now) {
+		return nil, fault.New(fault.CodeConflict, "an attempt of this delivery is running")
+	}
+	n := d.Clone()
+	n.State = StatePending
+	n.NextAttemptAt = now
+	n.GiveUpAt = now.Add(RetryWindow)
+	n.Version = d.Version + 1
+	if err := s.store.UpdateDelivery(ctx, n, d.Version); err != nil {
+		return nil, fmt.Errorf("webhook: re-queuing delivery %s: %w", delivery, err)
+	}
+	return n, nil
+}
+
+// Running reports whether an attempt of the delivery is in flight at now:
+// its last attempt has no outcome yet and its lease has not passed.
+func (d *Delivery) Running(now time.Time) bool {
+	if d.State != StatePending || len(d.Attempts) == 0 {
+		return false
+	}
+	last := d.Attempts[len(d.Attempts)-1]
+	return last.Status == 0 && last.Error == "" && now.Before(d.NextAttemptAt)
+}

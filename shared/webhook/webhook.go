@@ -1,0 +1,187 @@
+// Package webhook is the organization webhooks domain: endpoints that
+// subscribe to key events, the deliveries sent to them (Standard Webhooks
+// signing through shared/stdwebhook, SSRF-safe sending through
+// shared/safehttp), the retry schedule, the expiry sweep that turns keys
+// nearing or past their expiry into notices, and the store contract every
+// engine implements (docs/security.md, "Webhooks"; docs/dynamodb.md).
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/stdwebhook"
+)
+
+// Event types an endpoint may subscribe to.
+const (
+	EventKeyCreated  = "key.created"
+	EventKeyUpdated  = "key.updated"
+	EventKeyRotated  = "key.rotated"
+	EventKeyDeleted  = "key.deleted"
+	EventKeyRevoked  = "key.revoked"
+	EventKeyExpiring = "key.expiring"
+	EventKeyExpired  = "key.expired"
+)
+
+// EventTypes returns every event type in a stable order.
+func EventTypes() []string {
+	return []string{EventKeyCreated, EventKeyUpdated, EventKeyRotated, EventKeyDeleted,
+		EventKeyRevoked, EventKeyExpiring, EventKeyExpired}
+}
+
+// Prefixes of the ids this package mints.
+const (
+	EndpointIDPrefix = "wh_"
+	DeliveryIDPrefix = "msg_"
+)
+
+// SecretOverlap is how long the previous signing secret keeps signing after
+// a rotation: receivers get both signatures meanwhile.
+const SecretOverlap = 24 * time.Hour
+
+// Endpoint is an organization's webhook destination as stored.
+type Endpoint struct {
+	// ID is "wh_" + random characters.
+	ID             string
+	OrganizationID string
+	// URL is where deliveries are POSTed (checked with safehttp when saved
+	// and again when dialled).
+	URL string
+	// Events is the sorted, duplicate-free set of subscribed event types
+	// (at least one).
+	Events      []string
+	Description string
+	// Secret signs every delivery. It is stored because signing needs it
+	// and never answered after the create or rotate-secret answer.
+	Secret stdwebhook.Secret
+	// PreviousSecret still signs, next to Secret, until
+	// PreviousSecretExpiresAt; both are zero outside a rotation.
+	PreviousSecret          stdwebhook.Secret
+	PreviousSecretExpiresAt time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+	// Version starts at 1 and grows by one with every change.
+	Version int64
+}
+
+// Subscribed reports whether the endpoint wants events of type t.
+func (e *Endpoint) Subscribed(t string) bool { return slices.Contains(e.Events, t) }
+
+// Secrets returns the secrets that sign a delivery sent at now: the
+// current one, then the previous one while its overlap runs.
+func (e *Endpoint) Secrets(now time.Time) []stdwebhook.Secret {
+	out := []stdwebhook.Secret{e.Secret}
+	if e.PreviousSecret != "" && now.Before(e.PreviousSecretExpiresAt) {
+		out = append(out, e.PreviousSecret)
+	}
+	return out
+}
+
+// Clone returns a deep copy.
+func (e *Endpoint) Clone() *Endpoint {
+	c := *e
+	c.Events = slices.Clone(e.Events)
+	return &c
+}
+
+// State is where a delivery stands.
+type State string
+
+// Delivery states.
+const (
+	// StatePending: an attempt is due at NextAttemptAt.
+	StatePending State = "pending"
+	// StateDelivered: an attempt was answered with a 2xx.
+	StateDelivered State = "delivered"
+	// StateFailed: every attempt of the retry window failed.
+	StateFailed State = "failed"
+)
+
+// Attempt is one try at sending a delivery. Status is 0 while the attempt
+// runs (it is recorded before the request is sent) and when no HTTP answer
+// came (Error says why).
+type Attempt struct {
+	At         time.Time
+	Status     int
+	DurationMS int64
+	Error      string
+}
+
+// Delivery is one event sent to one endpoint, with every attempt.
+type Delivery struct {
+	// ID is the Standard Webhooks webhook-id ("msg_…"), the same on every
+	// attempt so receivers can de-duplicate.
+	ID             string
+	OrganizationID string
+	EndpointID     string
+	EventType      string
+	// Payload is the JSON body, exactly as sent on every attempt:
+	// {"type":…,"timestamp":…,"data":{…}}. It never holds a token.
+	Payload   json.RawMessage
+	CreatedAt time.Time
+	Attempts  []Attempt
+	State     State
+	// NextAttemptAt is when the next attempt is due (zero unless pending).
+	// While an attempt runs it is the attempt's lease: a dispatcher that
+	// crashed mid-attempt is replaced once it passes.
+	NextAttemptAt time.Time
+	// GiveUpAt ends the retry window: an attempt that fails at or after it
+	// leaves the delivery failed.
+	GiveUpAt time.Time
+	// Version starts at 1 and grows by one with every change.
+	Version int64
+}
+
+// Clone returns a deep copy.
+func (d *Delivery) Clone() *Delivery {
+	c := *d
+	c.Payload = slices.Clone(d.Payload)
+	c.Attempts = slices.Clone(d.Attempts)
+	return &c
+}
+
+// Store keeps endpoints and deliveries and finds the work of the sweep and
+// the dispatcher through indexes, never by scanning. Every change is
+// conditional on the stored Version (fault.ErrConflict for a stale writer,
+// fault.ErrNotFound when missing), so two dispatchers never both claim one
+// attempt.
+type Store interface {
+	// CreateWebhook stores a new endpoint with Version 1
+	// (fault.ErrConflict if the id exists).
+	CreateWebhook(ctx context.Context, e *Endpoint) error
+	// GetWebhook returns the organization's endpoint id, or
+	// fault.ErrNotFound (also for another organization's endpoint).
+	GetWebhook(ctx context.Context, org, id string) (*Endpoint, error)
+	// ListWebhooks returns the organization's endpoints, oldest first.
+	ListWebhooks(ctx context.Context, org string) ([]*Endpoint, error)
+	// UpdateWebhook replaces the endpoint when the stored Version equals
+	// expectedVersion.
+	UpdateWebhook(ctx context.Context, e *Endpoint, expectedVersion int64) error
+	// DeleteWebhook removes the endpoint when the stored Version equals
+	// expectedVersion. Its deliveries stay until they expire.
+	DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64) error
+
+	// CreateDelivery stores d with Version 1 unless a delivery with its id
+	// exists, and reports whether it wrote: a notice enqueued twice under
+	// the same id is stored once.
+	CreateDelivery(ctx context.Context, d *Delivery) (bool, error)
+	// GetDelivery returns delivery id of endpoint, or fault.ErrNotFound.
+	GetDelivery(ctx context.Context, endpoint, id string) (*Delivery, error)
+	// ListDeliveries returns an endpoint's latest deliveries, newest first,
+	// at most limit.
+	ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*Delivery, error)
+	// UpdateDelivery replaces the delivery's attempts, state, next attempt
+	// and retry window when the stored Version equals expectedVersion.
+	UpdateDelivery(ctx context.Context, d *Delivery, expectedVersion int64) error
+	// DueDeliveries returns pending deliveries whose NextAttemptAt is not
+	// after now, earliest first, at most limit (through an index).
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+
+	// ExpiringKeys returns the keys whose expiry lies in [from, to),
+	// earliest first, at most limit (through an index of keys by expiry).
+	ExpiringKeys(ctx context.Context, from, to time.Time, limit int) ([]*keys.Key, error)
+}
