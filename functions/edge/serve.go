@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
+	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store"
 	keyusage "github.com/dotenv/apikeys/shared/usage"
+	"github.com/dotenv/apikeys/shared/webhook"
 	"github.com/dotenv/apikeys/shared/wiring"
 	"github.com/dotenv/apikeys/web"
 )
@@ -40,6 +43,8 @@ const UsageFlushInterval = 10 * time.Second
 // a new one.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var addr, baseURL, githubKeys *string
+	var webhooksLoopback bool
+	webhooksInterval := time.Minute
 	limits := ratelimit.DefaultConfig()
 	maxKeys := keys.DefaultMaxKeysPerOrganization
 	var trusted networkFlag
@@ -51,12 +56,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Float64Var(&limits.Rate, "auth-failure-rate", limits.Rate, "failed authentications per second a client address regains (0: no limit)")
 		fs.IntVar(&limits.Burst, "auth-failure-burst", limits.Burst, "failed authentications a client address may make in a row before 429 (0: no limit)")
 		githubKeys = fs.String("github-keys", secretscan.GitHubKeysURL, "GitHub's secret-scanning public keys, which authenticate POST /v1/leaks/github: a URL (refreshed hourly) or a file")
+		fs.BoolVar(&webhooksLoopback, "webhooks-allow-loopback", false, "development only: let webhook endpoints be http:// loopback addresses (never in production)")
+		fs.DurationVar(&webhooksInterval, "webhooks-interval", webhooksInterval, "how often the expiry sweep and the webhook deliveries run (1s to 1h)")
 	})
 	if err != nil {
 		return err
 	}
 	if maxKeys < 1 {
 		return &usageError{cmd: "serve", err: fmt.Errorf("--max-keys-per-organization must be at least 1 (got %d)", maxKeys)}
+	}
+	if webhooksInterval < time.Second || webhooksInterval > time.Hour {
+		return &usageError{cmd: "serve", err: fmt.Errorf("--webhooks-interval must be from 1s to 1h (got %s)", webhooksInterval)}
+	}
+	now, err := clockFromEnv(os.Getenv)
+	if err != nil {
+		return &usageError{cmd: "serve", err: err}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -85,7 +99,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rec := keyusage.NewRecorder(st, logger, UsageFlushInterval, nil)
 	rec.Start()
 	defer rec.Close()
-	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec, AuthFailures: limits, MaxKeysPerOrganization: maxKeys, TrustedProxies: trusted})
+	safe := safehttp.Options{AllowLoopback: webhooksLoopback}
+	if webhooksLoopback {
+		logger.Warn("webhooks: --webhooks-allow-loopback is on: endpoints may be http:// loopback addresses (development only)")
+	}
+	d := wiring.NewDeps(st, wiring.Options{Logger: logger, Usage: rec, AuthFailures: limits, MaxKeysPerOrganization: maxKeys, TrustedProxies: trusted, Webhooks: safe, Now: now})
 	if marker, ok := st.(store.Initializer); ok {
 		if err := firstStart(ctx, d.Keys, marker, stdout); err != nil {
 			return err
@@ -112,6 +130,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		runWebhooks(loopCtx, webhook.NewDispatcher(st, webhook.DispatcherOptions{Safe: safe, Now: now, Logger: logger}), webhooksInterval, logger)
+	}()
+	defer func() { stopLoop(); <-loopDone }()
 	logger.Info("serving", "addr", ln.Addr().String(), "dashboard", "http://"+ln.Addr().String()+"/dashboard/organizations/api-keys")
 	fmt.Fprintf(stdout, "Listening on http://%s (dashboard: http://%s/dashboard/organizations/api-keys)\n", ln.Addr(), ln.Addr())
 

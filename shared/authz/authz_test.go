@@ -39,7 +39,9 @@ var wantMax = map[string]Level{
 	"api_tokens:create": LevelOrganization, "api_tokens:read": LevelOrganization, "api_tokens:update": LevelOrganization,
 	"api_tokens:rotate": LevelOrganization, "api_tokens:delete": LevelOrganization,
 	"billing:read": LevelOrganization, "billing:manage": LevelOrganization,
-	"audit_log:read": LevelOrganization,
+	"audit_log:read":  LevelOrganization,
+	"webhooks:create": LevelOrganization, "webhooks:read": LevelOrganization, "webhooks:update": LevelOrganization,
+	"webhooks:delete": LevelOrganization,
 }
 
 func TestCatalogIsProductMD(t *testing.T) {

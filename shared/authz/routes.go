@@ -20,13 +20,14 @@ const (
 	// signature or possession of the token authenticates them).
 	FunctionLeaks Function = "leaks"
 	// FunctionAudit serves the audit trail.
-	FunctionAudit Function = "audit"
+	FunctionAudit    Function = "audit"
+	FunctionWebhooks Function = "webhooks"
 )
 
 // Functions lists every function in a stable order.
 func Functions() []Function {
 	return []Function{FunctionCreate, FunctionShow, FunctionEdit, FunctionRotate,
-		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory, FunctionLeaks, FunctionAudit}
+		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory, FunctionLeaks, FunctionAudit, FunctionWebhooks}
 }
 
 // Operation is a route's OpenAPI operationId as a handler is keyed by it:
@@ -135,6 +136,15 @@ func NewRoutes() Routes {
 		{"getOrganization", get, "/v1/organization", FunctionDirectory, "organizations:read", CheckNode},
 		{"updateOrganization", patch, "/v1/organization", FunctionDirectory, "organizations:update", CheckNode},
 		{"listAuditEvents", get, "/v1/audit-events", FunctionAudit, "audit_log:read", CheckNode},
+
+		{"createWebhook", post, "/v1/webhooks", FunctionWebhooks, "webhooks:create", CheckNode},
+		{"listWebhooks", get, "/v1/webhooks", FunctionWebhooks, "webhooks:read", CheckNode},
+		{"getWebhook", get, "/v1/webhooks/{id}", FunctionWebhooks, "webhooks:read", CheckNode},
+		{"updateWebhook", patch, "/v1/webhooks/{id}", FunctionWebhooks, "webhooks:update", CheckNode},
+		{"deleteWebhook", del, "/v1/webhooks/{id}", FunctionWebhooks, "webhooks:delete", CheckNode},
+		{"rotateWebhookSecret", post, "/v1/webhooks/{id}/rotate-secret", FunctionWebhooks, "webhooks:update", CheckNode},
+		{"listWebhookDeliveries", get, "/v1/webhooks/{id}/deliveries", FunctionWebhooks, "webhooks:read", CheckNode},
+		{"retryWebhookDelivery", post, "/v1/webhooks/{id}/deliveries/{delivery}/retry", FunctionWebhooks, "webhooks:update", CheckNode},
 	}
 	for _, lv := range []struct {
 		op, base, item, perms string

@@ -28,6 +28,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
+	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/usage"
@@ -63,6 +64,11 @@ const (
 	// EnvAuditRetentionDays is how many days audit events are kept
 	// (optional, default 400): their ttl, and how far back listings look.
 	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
+	// EnvWebhooksAllowLoopback set to "true" lets webhook endpoints be
+	// http:// loopback addresses: a development switch for tests under the
+	// Lambda emulator; the CDK stack never sets it (docs/security.md,
+	// "Webhooks").
+	EnvWebhooksAllowLoopback = "WEBHOOKS_ALLOW_LOOPBACK"
 )
 
 // MaxUsageInterval bounds EnvUsageFlushInterval: an instance killed
@@ -110,6 +116,8 @@ type Config struct {
 	UsageInterval time.Duration
 	// AuditRetention is how long audit events are kept.
 	AuditRetention time.Duration
+	// WebhooksAllowLoopback is the webhooks' development switch.
+	WebhooksAllowLoopback bool
 }
 
 // LoadConfig reads f's configuration through getenv and reports every
@@ -148,6 +156,13 @@ func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
 		} else {
 			c.AuditRetention = time.Duration(days) * 24 * time.Hour
 		}
+	}
+	switch v := strings.TrimSpace(getenv(EnvWebhooksAllowLoopback)); v {
+	case "", "false":
+	case "true":
+		c.WebhooksAllowLoopback = true
+	default:
+		errs = append(errs, fmt.Errorf("%s=%q is neither true nor false", EnvWebhooksAllowLoopback, v))
 	}
 	if lv := getenv(EnvLogLevel); lv != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(lv)); err != nil {
@@ -214,7 +229,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 	// Only the verify function counts usage: behind the authorizer every
 	// other function's guard gets the authorizer's principal (counted
 	// there), so they need no write permission for it.
-	opt := wiring.Options{Logger: logger}
+	opt := wiring.Options{Logger: logger, Webhooks: safehttp.Options{AllowLoopback: cfg.WebhooksAllowLoopback}}
 	var rec *usage.Recorder
 	if cfg.Function == authz.FunctionVerify {
 		rec = usage.NewRecorder(st, logger, cfg.UsageInterval, nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/dotenv/apikeys/shared/ratelimit"
 	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/webhook"
 )
 
 // Deps is what the operation handlers are built from. Every runtime (the
@@ -23,7 +24,9 @@ type Deps struct {
 	Keys      *keys.Service
 	Directory *directory.Service
 	// Audit reads the audit trail (the store's events).
-	Audit    audit.Reader
+	Audit audit.Reader
+	// Webhooks manages the organization's webhook endpoints.
+	Webhooks *webhook.Service
 	Verifier *verify.Verifier
 	Catalog  *authz.Catalog
 	Routes   authz.Routes

@@ -6,6 +6,7 @@
 package wiring
 
 import (
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -17,9 +18,11 @@ import (
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
+	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/token"
 	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/webhook"
 )
 
 // Options tune Deps.
@@ -45,6 +48,10 @@ type Options struct {
 	// (gate.ClientAddr); none by default. The Lambda functions need none:
 	// API Gateway's sourceIp is the client's.
 	TrustedProxies []netip.Prefix
+	// Webhooks says which destinations webhook endpoints may have
+	// (safehttp: https on public addresses; AllowLoopback is the
+	// development switch, never set in production).
+	Webhooks safehttp.Options
 }
 
 // NewDeps builds the handlers' dependencies on one store.
@@ -67,6 +74,7 @@ func NewDeps(st store.Store, opt Options) Deps {
 		Keys:         keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization}),
 		Directory:    directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
 		Audit:        st,
+		Webhooks:     webhook.NewService(st, opt.Webhooks.CheckURL, opt.Tokens, rand.Reader, opt.Now),
 		Verifier:     verifier,
 		Catalog:      catalog,
 		Routes:       routes,

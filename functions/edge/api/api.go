@@ -16,6 +16,7 @@ import (
 	rotatehandler "github.com/dotenv/apikeys/functions/rotate/handler"
 	showhandler "github.com/dotenv/apikeys/functions/show/handler"
 	verifyhandler "github.com/dotenv/apikeys/functions/verify/handler"
+	webhookshandler "github.com/dotenv/apikeys/functions/webhooks/handler"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -49,6 +50,7 @@ func Handlers(d wiring.Deps, explore explorehandler.Config, opts ...Option) (aut
 		audithandler.Handlers(d),
 		directoryhandler.Handlers(d),
 		leakshandler.Handlers(d, o.leaks),
+		webhookshandler.Handlers(d),
 	} {
 		for op, h := range hs {
 			if _, dup := all[op]; dup {
