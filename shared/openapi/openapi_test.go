@@ -17,6 +17,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/httpapi"
+	"github.com/dotenv/apikeys/shared/webhook"
 	"github.com/dotenv/apikeys/shared/wire"
 )
 
@@ -273,7 +274,8 @@ func TestSecurity(t *testing.T) {
 // takesBody reports whether a route's handler decodes a JSON body: every
 // POST and PATCH (rotate's is optional, see optionalBody).
 func takesBody(r authz.Route) bool {
-	return r.Method == http.MethodPost || r.Method == http.MethodPatch
+	return (r.Method == http.MethodPost || r.Method == http.MethodPatch) &&
+		!slices.Contains([]string{"rotateWebhookSecret", "retryWebhookDelivery"}, r.Operation)
 }
 
 // optionalBody lists the operations whose body may be left out: rotate
@@ -403,7 +405,9 @@ func TestSuccessResponses(t *testing.T) {
 			name, _ := pm["name"].(string)
 			params[pm["in"].(string)+":"+name] = true
 		}
-		if strings.HasPrefix(r.Operation, "list") && r.Operation != "listPermissions" {
+		// The catalog and an organization's webhooks (at most 20) are one
+		// page; a webhook's deliveries take limit only (the latest ones).
+		if strings.HasPrefix(r.Operation, "list") && !slices.Contains([]string{"listPermissions", "listWebhooks", "listWebhookDeliveries"}, r.Operation) {
 			if !params["query:limit"] || !params["query:cursor"] {
 				t.Errorf("%s lacks the limit or cursor query parameter", r.Operation)
 			}
@@ -538,6 +542,16 @@ func TestSchemasMatchWire(t *testing.T) {
 		"UsageDay":            reflect.TypeFor[wire.UsageDay](),
 		"UsageCount":          reflect.TypeFor[wire.UsageCount](),
 		"FieldError":          reflect.TypeFor[fault.FieldError](),
+		// Webhooks.
+		"WebhookSpec":            reflect.TypeFor[wire.WebhookSpec](),
+		"WebhookWithSecret":      reflect.TypeFor[wire.Webhook](),
+		"WebhookList":            reflect.TypeFor[wire.WebhookList](),
+		"WebhookDelivery":        reflect.TypeFor[wire.Delivery](),
+		"WebhookDeliveryAttempt": reflect.TypeFor[wire.DeliveryAttempt](),
+		"WebhookDeliveryList":    reflect.TypeFor[wire.DeliveryList](),
+		"WebhookEvent":           reflect.TypeFor[webhook.Payload](),
+		"WebhookEventData":       reflect.TypeFor[webhook.KeyData](),
+		"WebhookKeyRef":          reflect.TypeFor[webhook.KeyRef](),
 
 		// The explorer's summary of the nodes a key may not list.
 		"AccessHidden":           reflect.TypeFor[explorehandler.AccessHidden](),

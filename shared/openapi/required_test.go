@@ -31,6 +31,8 @@ var requestTypes = map[string]reflect.Type{
 	"updateTarget":       reflect.TypeFor[wire.NodeSpec](),
 	"createEnvironment":  reflect.TypeFor[wire.NodeSpec](),
 	"updateEnvironment":  reflect.TypeFor[wire.NodeSpec](),
+	"createWebhook":      reflect.TypeFor[wire.WebhookSpec](),
+	"updateWebhook":      reflect.TypeFor[wire.WebhookSpec](),
 	"reportLeak":         reflect.TypeFor[leakshandler.SelfReportBody](),
 }
 
@@ -72,8 +74,9 @@ func TestRequestSchemasRequireWhatTheDecoderRequires(t *testing.T) {
 // a missing one answers validation_failed with field code required all
 // the same (TestClientLifecycle in shared/openapi/client sends them).
 var serviceRequired = map[string][]string{
-	"createKey":     {"name"},    // optional on updateKey
-	"createProject": {"team_id"}, // refused on every other node body
+	"createKey":     {"name"},          // optional on updateKey
+	"createProject": {"team_id"},       // refused on every other node body
+	"createWebhook": {"events", "url"}, // optional on updateWebhook
 }
 
 // serviceRequires checks that s is allOf [$ref, {required:

@@ -134,13 +134,13 @@ func Deliveries(d wiring.Deps) httpapi.Endpoint {
 }
 
 // Retry re-queues a delivery at once with the same webhook-id and answers
-// 202 with the delivery.
+// the pending delivery.
 func Retry(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
 		dl, err := d.Webhooks.Retry(r.Context(), caller, r.PathValue("id"), r.PathValue("delivery"))
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusAccepted, wire.DeliveryOf(dl), nil
+		return http.StatusOK, wire.DeliveryOf(dl), nil
 	}
 }

@@ -349,6 +349,70 @@ func TestClientLifecycle(t *testing.T) {
 	if revived.JSON200.Status != "active" || revived.JSON200.Revocation != nil {
 		t.Errorf("rotateKey of a revoked key: status %s, revocation %+v", revived.JSON200.Status, revived.JSON200.Revocation)
 	}
+	// Webhooks: an endpoint subscribed to expiry notices, a key expiring
+	// within the week, the notice the background sweep queues (its first
+	// attempt fails: .invalid never resolves), a manual retry, the
+	// endpoint's edit, secret rotation and delete.
+	hook, err := c.CreateWebhookWithResponse(ctx, client.CreateWebhookJSONRequestBody{Url: "https://webhooks.invalid/dotenv",
+		Events: []client.CreateWebhookJSONBodyEvents{"key.expiring", "key.expired"}}, asOwner)
+	must(t, err, hook.StatusCode(), 201, "createWebhook")
+	hookID := hook.JSON201.Id
+	if !strings.HasPrefix(hook.JSON201.Secret, "whsec_") || hook.Headers201.Location != "/v1/webhooks/"+hookID {
+		t.Errorf("createWebhook: secret prefix or Location %q wrong", hook.Headers201.Location)
+	}
+	soon := time.Now().Add(72 * time.Hour)
+	hookKey, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: "expiring soon", Preset: &preset, ExpiresAt: &soon}, asOwner)
+	must(t, err, hookKey.StatusCode(), 201, "createKey expiring in 3 days")
+	hookRefused, err := c.CreateWebhookWithResponse(ctx, client.CreateWebhookJSONRequestBody{Url: "http://127.0.0.1/x",
+		Events: []client.CreateWebhookJSONBodyEvents{"key.created"}}, asOwner)
+	must(t, err, hookRefused.StatusCode(), 400, "createWebhook to loopback")
+	fieldError(t, hookRefused.ApplicationproblemJSON400, "url", client.FieldErrorCode("invalid"))
+	hookList, err := c.ListWebhooksWithResponse(ctx, asOwner)
+	must(t, err, hookList.StatusCode(), 200, "listWebhooks")
+	if len(hookList.JSON200.Items) != 1 {
+		t.Errorf("listWebhooks: %d endpoints, want 1", len(hookList.JSON200.Items))
+	}
+	var hookDelivery client.WebhookDelivery
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		ds, err := c.ListWebhookDeliveriesWithResponse(ctx, hookID, nil, asOwner)
+		must(t, err, ds.StatusCode(), 200, "listWebhookDeliveries")
+		if len(ds.JSON200.Items) == 1 && len(ds.JSON200.Items[0].Attempts) > 0 && ds.JSON200.Items[0].Attempts[0].Error != nil {
+			hookDelivery = ds.JSON200.Items[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no attempted key.expiring delivery within 20 s: %+v", ds.JSON200.Items)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if hookDelivery.EventType != "key.expiring" || hookDelivery.Payload.Data.Key.Id != hookKey.JSON201.Id {
+		t.Errorf("delivery %s of %s for %s, want key.expiring for %s", hookDelivery.Id, hookDelivery.EventType, hookDelivery.Payload.Data.Key.Id, hookKey.JSON201.Id)
+	}
+	hookRetried, err := c.RetryWebhookDeliveryWithResponse(ctx, hookID, hookDelivery.Id, asOwner)
+	must(t, err, hookRetried.StatusCode(), 200, "retryWebhookDelivery")
+	if hookRetried.JSON200.Id != hookDelivery.Id || hookRetried.JSON200.State != "pending" {
+		t.Errorf("retryWebhookDelivery: %s %s, want %s pending", hookRetried.JSON200.Id, hookRetried.JSON200.State, hookDelivery.Id)
+	}
+	hookDesc := "pager"
+	hookEdited, err := c.UpdateWebhookWithResponse(ctx, hookID, client.WebhookSpec{Description: &hookDesc}, asOwner)
+	must(t, err, hookEdited.StatusCode(), 200, "updateWebhook")
+	hookRotated, err := c.RotateWebhookSecretWithResponse(ctx, hookID, asOwner)
+	must(t, err, hookRotated.StatusCode(), 200, "rotateWebhookSecret")
+	if hookRotated.JSON200.Secret == hook.JSON201.Secret || hookRotated.JSON200.PreviousSecretExpiresAt == nil {
+		t.Errorf("rotateWebhookSecret: the secret did not change or no overlap is shown")
+	}
+	hookShown, err := c.GetWebhookWithResponse(ctx, hookID, asOwner)
+	must(t, err, hookShown.StatusCode(), 200, "getWebhook")
+	if hookShown.JSON200.Description != hookDesc {
+		t.Errorf("getWebhook: description %q, want %q", hookShown.JSON200.Description, hookDesc)
+	}
+	if strings.Contains(string(hookShown.Body), "whsec_") {
+		t.Error("getWebhook answered a signing secret")
+	}
+	hookDeleted, err := c.DeleteWebhookWithResponse(ctx, hookID, asOwner)
+	must(t, err, hookDeleted.StatusCode(), 204, "deleteWebhook")
+	hookGone, err := c.GetWebhookWithResponse(ctx, hookID, asOwner)
+	must(t, err, hookGone.StatusCode(), 404, "getWebhook after delete")
 
 	// Delete, then the key is gone.
 	deleted, err := c.DeleteKeyWithResponse(ctx, id, asOwner)
@@ -455,7 +519,7 @@ func bootstrap(t *testing.T, bin, data string) string {
 // URL; it is interrupted when the test ends.
 func serve(t *testing.T, bin, data string) string {
 	t.Helper()
-	return proctest.StartServer(t, exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data), &proctest.Buffer{})
+	return proctest.StartServer(t, exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--webhooks-interval", "1s"), &proctest.Buffer{})
 }
 
 // routeMux matches a request to its route pattern ("GET /v1/teams/{team}").
