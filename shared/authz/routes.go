@@ -24,7 +24,18 @@ const (
 	FunctionWebhooks Function = "webhooks"
 )
 
-// Functions lists every function in a stable order.
+// The event-driven functions: they serve no route. notify runs on a
+// schedule (the expiry sweep, and the due webhook deliveries sent to a
+// queue); deliver consumes that queue (docs/design.md, "Webhooks").
+const (
+	FunctionNotify  Function = "notify"
+	FunctionDeliver Function = "deliver"
+)
+
+// EventFunctions lists the event-driven functions in a stable order.
+func EventFunctions() []Function { return []Function{FunctionNotify, FunctionDeliver} }
+
+// Functions lists every function that serves routes, in a stable order.
 func Functions() []Function {
 	return []Function{FunctionCreate, FunctionShow, FunctionEdit, FunctionRotate,
 		FunctionDelete, FunctionVerify, FunctionExplore, FunctionDirectory, FunctionLeaks, FunctionAudit, FunctionWebhooks}

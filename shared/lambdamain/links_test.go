@@ -23,7 +23,7 @@ func TestEachFunctionLinksOnlyItsOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range authz.Functions() {
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
 		t.Run(string(f), func(t *testing.T) {
 			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./functions/"+string(f))
 			cmd.Dir = root
@@ -48,7 +48,8 @@ func TestEachFunctionLinksOnlyItsOperation(t *testing.T) {
 }
 
 // TestFunctionsFolderListsTheLambdas: functions/ holds one folder per
-// Lambda function and the single binary (edge), nothing else, so the
+// Lambda function (those serving routes and the event-driven ones) and the
+// single binary (edge), nothing else, so the
 // folder reads as the list of functions.
 func TestFunctionsFolderListsTheLambdas(t *testing.T) {
 	root, err := proctest.ModuleRoot()
@@ -66,7 +67,7 @@ func TestFunctionsFolderListsTheLambdas(t *testing.T) {
 		}
 	}
 	want := []string{"edge"}
-	for _, f := range authz.Functions() {
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
 		want = append(want, string(f))
 	}
 	slices.Sort(got)

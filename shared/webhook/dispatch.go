@@ -184,6 +184,29 @@ func noticeID(endpoint, eventType, key, window string, expires time.Time) string
 	return DeliveryIDPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
 }
 
+// Due returns the deliveries due at now, earliest first, at most limit
+// (for a queue: the deliver function attempts each with AttemptByID).
+func (d *Dispatcher) Due(ctx context.Context, limit int) ([]*Delivery, error) {
+	due, err := d.store.DueDeliveries(ctx, d.now().UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: finding due deliveries: %w", err)
+	}
+	return due, nil
+}
+
+// AttemptByID reads delivery id of endpoint and makes one attempt at it
+// when it is due (see Attempt). A delivery that is gone is not an error.
+func (d *Dispatcher) AttemptByID(ctx context.Context, endpoint, id string) (bool, error) {
+	dl, err := d.store.GetDelivery(ctx, endpoint, id)
+	if errors.Is(err, fault.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("webhook: reading delivery %s: %w", id, err)
+	}
+	return d.Attempt(ctx, dl)
+}
+
 // RunDue sends the deliveries due at now, at most limit, a few at once,
 // and returns how many attempts it made. A delivery another dispatcher
 // claimed first is skipped.
