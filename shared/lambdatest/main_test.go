@@ -10,12 +10,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
@@ -38,7 +42,12 @@ type lambdaEnv struct {
 	// fnEnv is the environment every function runs with.
 	fnEnv []string
 	// deps reach the same table directly, for setup and checks.
-	deps       wiring.Deps
+	deps wiring.Deps
+	// store is the table's store, and queue the webhook deliveries queue
+	// (on moto) at queueURL, for the event functions' tests.
+	store      *dynamo.Store
+	queue      *sqs.Client
+	queueURL   string
 	org        string
 	ownerKey   string
 	ownerToken string
@@ -113,7 +122,7 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		e.bootstraps, buildErr = lambdatest.BuildFunctions(ctx, e.root, dir, "", "", authz.Functions()...)
+		e.bootstraps, buildErr = lambdatest.BuildFunctions(ctx, e.root, dir, "", "", append(authz.Functions(), authz.EventFunctions()...)...)
 	}()
 	go func() {
 		defer wg.Done()
@@ -136,7 +145,18 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 	}
 
 	st := dynamo.New(b.Client, b.Table)
+	e.store = st
 	e.deps = wiring.NewDeps(st, wiring.Options{})
+	// The webhook deliveries queue, on moto as well.
+	e.queue = sqs.New(sqs.Options{
+		Region: dynamotest.Region, BaseEndpoint: aws.String(b.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(dynamotest.AccessKeyID, dynamotest.SecretAccessKey, ""),
+	})
+	q, err := e.queue.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("webhook-deliveries")})
+	if err != nil {
+		return nil, cleanup, fmt.Errorf("creating the deliveries queue: %w", err)
+	}
+	e.queueURL = aws.ToString(q.QueueUrl)
 	org, owner, err := e.deps.Keys.Bootstrap(ctx, "Lambda Test Org")
 	if err != nil {
 		return nil, cleanup, fmt.Errorf("bootstrapping an organization: %w", err)
@@ -169,13 +189,20 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 		"API_BASE_URL=" + apiServer.URL,
 		"LOG_LEVEL=info",
 	}
+	// The event functions reach the queue on moto and may deliver to the
+	// test's loopback receiver (the development switch).
+	eventEnv := append(slices.Clone(e.fnEnv), "QUEUE_URL="+e.queueURL, "AWS_ENDPOINT_URL_SQS="+b.Endpoint, "WEBHOOKS_ALLOW_LOOPBACK=true")
 	var mu sync.Mutex
 	var errs []error
-	for _, f := range authz.Functions() {
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
+		fenv := e.fnEnv
+		if slices.Contains(authz.EventFunctions(), f) {
+			fenv = eventEnv
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			em, err := lambdatest.StartEmulator(ctx, lambdatest.EmulatorConfig{RIE: e.rie, Bootstrap: e.bootstraps[f], Env: e.fnEnv})
+			em, err := lambdatest.StartEmulator(ctx, lambdatest.EmulatorConfig{RIE: e.rie, Bootstrap: e.bootstraps[f], Env: fenv})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
