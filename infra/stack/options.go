@@ -141,6 +141,11 @@ func FunctionSettings() map[authz.Function]FunctionConfig {
 	}
 	m[authz.FunctionVerify] = FunctionConfig{MemoryMB: 512, Timeout: 5 * time.Second}
 	m[authz.FunctionExplore] = FunctionConfig{MemoryMB: 256, Timeout: 25 * time.Second}
+	// notify sweeps and queues up to 1000 due deliveries a minute; deliver
+	// sends a batch of 10 concurrently, each bounded by the 10 s timeout
+	// of the outbound client.
+	m[authz.FunctionNotify] = FunctionConfig{MemoryMB: 256, Timeout: 50 * time.Second}
+	m[authz.FunctionDeliver] = FunctionConfig{MemoryMB: 256, Timeout: 30 * time.Second}
 	return m
 }
 

@@ -16,6 +16,17 @@ type Access struct {
 	Indexes bool
 }
 
+// QueueActions are the SQS actions each function may call, all on the
+// webhook deliveries queue and nowhere else: notify sends to it (what
+// Queue.GrantSendMessages grants), deliver consumes it (what the SQS event
+// source grants). The synth tests hold the template to it.
+func QueueActions() map[authz.Function][]string {
+	return map[authz.Function][]string{
+		authz.FunctionNotify:  {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
+		authz.FunctionDeliver: {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
+	}
+}
+
 // DynamoDB actions, spelled once.
 const (
 	getItem    = "dynamodb:GetItem"
@@ -58,6 +69,18 @@ func Permissions() map[authz.Function]Access {
 		// audit: Query of the event partitions and of GSI1 (the key
 		// filter); GetItem only for the health check. No write.
 		authz.FunctionAudit: {Actions: []string{getItem, query}, Indexes: true},
+		// webhooks: endpoints are read and written whole (GetItem,
+		// PutItem, DeleteItem), listed by a Query of the organization's
+		// partition; deliveries are listed through GSI1.
+		authz.FunctionWebhooks: {Actions: []string{getItem, putItem, deleteItem, query}, Indexes: true},
+		// notify: the expiry index and the due queue (GSI2 Queries), the
+		// endpoints (Query), new deliveries (conditional PutItem). Its
+		// queue permission (sqs:SendMessage) is granted on the queue.
+		authz.FunctionNotify: {Actions: []string{putItem, query}, Indexes: true},
+		// deliver: one delivery and its endpoint (GetItem), the claim and
+		// the outcome (conditional PutItem). The queue's event source
+		// grants it the receive and delete of messages.
+		authz.FunctionDeliver: {Actions: []string{getItem, putItem}},
 	}
 	for f, a := range m {
 		slices.Sort(a.Actions)

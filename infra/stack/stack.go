@@ -13,11 +13,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -58,6 +62,10 @@ type Stack struct {
 	Distribution awscloudfront.Distribution
 	// WebACL is the stage's WAF web ACL (nil without Options.WAF).
 	WebACL awswafv2.CfnWebACL
+	// Deliveries is the webhook deliveries queue and DeadLetters its
+	// dead-letter queue; Schedule runs notify.
+	Deliveries, DeadLetters awssqs.Queue
+	Schedule                awsevents.Rule
 }
 
 // New builds the stack into scope.
@@ -65,7 +73,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, o Opti
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	for _, f := range authz.Functions() {
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
 		boot := filepath.Join(o.AssetsDir, string(f), "bootstrap")
 		if _, err := os.Stat(boot); err != nil {
 			return nil, fmt.Errorf("function %s: %w (run `make functions` first, or pass -c %s=<folder>)", f, err, CtxAssetsDir)
@@ -120,6 +128,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, o Opti
 	}
 
 	api := newAPI(s, o, dashboardURL)
+	newWebhooks(s, o)
 	if o.WAF {
 		newWAF(s, o)
 	}
@@ -331,6 +340,61 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 		})
 	}
 	return s.Api
+}
+
+// DeliveryAttempts is how many times the deliveries queue hands a message
+// to deliver before moving it to the dead-letter queue. A failed HTTP
+// attempt is not a failed message (its retry is scheduled in the table);
+// only a message deliver could not handle (the table failing, a malformed
+// body) is received again.
+const DeliveryAttempts = 5
+
+// NotifyEvery is the schedule of notify: the expiry sweep and the due
+// deliveries' queueing.
+const NotifyEvery = 1 // minute
+
+// newWebhooks builds the webhooks' event side: the deliveries queue with
+// its dead-letter queue, notify on an EventBridge schedule (allowed to send
+// to the queue), and deliver consuming the queue (docs/design.md,
+// "Webhooks").
+func newWebhooks(s *Stack, o Options) {
+	perms, settings := Permissions(), FunctionSettings()
+	removal := awscdk.RemovalPolicy_RETAIN
+	if o.Throwaway {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	s.DeadLetters = awssqs.NewQueue(s.Stack, jsii.String("WebhookDeliveriesDlq"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RemovalPolicy:   removal,
+	})
+	deliver := settings[authz.FunctionDeliver]
+	s.Deliveries = awssqs.NewQueue(s.Stack, jsii.String("WebhookDeliveries"), &awssqs.QueueProps{
+		// Six times the consumer's timeout, as Lambda advises.
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * deliver.Timeout.Seconds())),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		RemovalPolicy:     removal,
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: s.DeadLetters, MaxReceiveCount: jsii.Number(DeliveryAttempts)},
+	})
+	notify := newFunction(s, o, authz.FunctionNotify, perms[authz.FunctionNotify], settings[authz.FunctionNotify],
+		map[string]*string{"TABLE_NAME": s.Table.TableName(), "QUEUE_URL": s.Deliveries.QueueUrl()})
+	s.Deliveries.GrantSendMessages(notify)
+	s.Functions[authz.FunctionNotify] = notify
+	s.Schedule = awsevents.NewRule(s.Stack, jsii.String("NotifySchedule"), &awsevents.RuleProps{
+		Description: jsii.String("apikeys: expiry notices and due webhook deliveries"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(NotifyEvery))),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(notify, &awseventstargets.LambdaFunctionProps{RetryAttempts: jsii.Number(0)})},
+	})
+	fn := newFunction(s, o, authz.FunctionDeliver, perms[authz.FunctionDeliver], deliver,
+		map[string]*string{"TABLE_NAME": s.Table.TableName()})
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Deliveries, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(10),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}))
+	s.Functions[authz.FunctionDeliver] = fn
 }
 
 // AuthorizerCacheIdentity lists the identity sources added to the

@@ -59,7 +59,7 @@ func setup() error {
 	}
 	defer os.RemoveAll(dir)
 	assets := filepath.Join(dir, "lambda")
-	for _, f := range authz.Functions() {
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
 		if err := os.MkdirAll(filepath.Join(assets, string(f)), 0o755); err != nil {
 			return err
 		}
@@ -191,14 +191,15 @@ func TestTableFollowsSharedDefinition(t *testing.T) {
 }
 
 func TestFunctions(t *testing.T) {
+	ours := append(authz.Functions(), authz.EventFunctions()...)
 	fns := prodJSON.ourFunctions()
-	if len(fns) != len(authz.Functions()) {
-		t.Fatalf("found %d tagged functions %v, want %d", len(fns), fns, len(authz.Functions()))
+	if len(fns) != len(ours) {
+		t.Fatalf("found %d tagged functions %v, want %d", len(fns), fns, len(ours))
 	}
 	all := prodJSON.ofType("AWS::Lambda::Function")
 	// Ours plus BucketDeployment's handler, nothing else.
-	if len(all) != len(authz.Functions())+1 {
-		t.Errorf("%d functions in the template, want %d of ours + 1 BucketDeployment handler", len(all), len(authz.Functions()))
+	if len(all) != len(ours)+1 {
+		t.Errorf("%d functions in the template, want %d of ours + 1 BucketDeployment handler", len(all), len(ours))
 	}
 	table, _ := prodJSON.tableID()
 	api := slices.Collect(func(yield func(string) bool) {
@@ -208,7 +209,7 @@ func TestFunctions(t *testing.T) {
 	})
 	settings := stack.FunctionSettings()
 	logs := prodJSON.ofType("AWS::Logs::LogGroup")
-	for _, f := range authz.Functions() {
+	for _, f := range ours {
 		p := all[fns[f]]
 		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" ||
 			!slices.Equal(list(p["Architectures"]), []any{"arm64"}) {
@@ -228,6 +229,11 @@ func TestFunctions(t *testing.T) {
 			if ref(vars["GITHUB_KEYS_URL"]) != stack.ParamGitHubKeysURL {
 				t.Errorf("leaks: GITHUB_KEYS_URL=%v, want the %s parameter", vars["GITHUB_KEYS_URL"], stack.ParamGitHubKeysURL)
 			}
+		case authz.FunctionNotify:
+			// Never WEBHOOKS_ALLOW_LOOPBACK (the development switch).
+			wantVars = []string{"TABLE_NAME", "QUEUE_URL"}
+		case authz.FunctionDeliver:
+			wantVars = []string{"TABLE_NAME"}
 		}
 		if got := slices.Sorted(keysOf(vars)); !slices.Equal(got, slices.Sorted(slices.Values(wantVars))) {
 			t.Errorf("%s: environment %v, want %v", f, got, wantVars)
@@ -247,6 +253,70 @@ func TestFunctions(t *testing.T) {
 		lc, _ := p["LoggingConfig"].(map[string]any)
 		if lg := logs[ref(lc["LogGroup"])]; lg == nil || lg["RetentionInDays"] != float64(30) {
 			t.Errorf("%s: log group %v with %v", f, lc, lg)
+		}
+	}
+}
+
+// TestWebhooksEventSide: notify runs every minute from an EventBridge
+// schedule and may only send to the deliveries queue; deliver consumes that
+// queue in batches of 10, reporting item failures; a message deliver could
+// not handle 5 times moves to the dead-letter queue; both queues are
+// encrypted and refuse plain HTTP.
+func TestWebhooksEventSide(t *testing.T) {
+	fns := prodJSON.ourFunctions()
+	queues := prodJSON.ofType("AWS::SQS::Queue")
+	if len(queues) != 2 {
+		t.Fatalf("%d queues, want the deliveries queue and its dead-letter queue", len(queues))
+	}
+	main := prodJSON.queueID("WebhookDeliveries")
+	dlq := prodJSON.queueID("WebhookDeliveriesDlq")
+	for id := range queues {
+		if strings.HasPrefix(id, "WebhookDeliveriesDlq") {
+			dlq = id
+		}
+	}
+	q := queues[main]
+	redrive, _ := q["RedrivePolicy"].(map[string]any)
+	if main == "" || dlq == "" || redrive["maxReceiveCount"] != float64(stack.DeliveryAttempts) || !mentions(redrive["deadLetterTargetArn"], dlq) {
+		t.Errorf("deliveries queue %s redrive %v, want %d receives then %s", main, redrive, stack.DeliveryAttempts, dlq)
+	}
+	if q["VisibilityTimeout"] != 6*stack.FunctionSettings()[authz.FunctionDeliver].Timeout.Seconds() {
+		t.Errorf("visibility timeout %v, want six times deliver's timeout", q["VisibilityTimeout"])
+	}
+	for id, qp := range queues {
+		if qp["SqsManagedSseEnabled"] != true {
+			t.Errorf("queue %s is not encrypted: %v", id, qp)
+		}
+	}
+	if n := len(prodJSON.ofType("AWS::SQS::QueuePolicy")); n != 2 {
+		t.Errorf("%d queue policies, want 2 (EnforceSSL on both queues)", n)
+	}
+	rules := prodJSON.ofType("AWS::Events::Rule")
+	if len(rules) != 1 {
+		t.Fatalf("%d EventBridge rules, want the notify schedule", len(rules))
+	}
+	for _, r := range rules {
+		targets := list(r["Targets"])
+		if r["ScheduleExpression"] != "rate(1 minute)" || len(targets) != 1 || !mentions(targets[0], fns[authz.FunctionNotify]) {
+			t.Errorf("schedule %v targets %v, want rate(1 minute) on notify", r["ScheduleExpression"], targets)
+		}
+	}
+	mappings := prodJSON.ofType("AWS::Lambda::EventSourceMapping")
+	if len(mappings) != 1 {
+		t.Fatalf("%d event source mappings, want deliver's", len(mappings))
+	}
+	for _, m := range mappings {
+		if !mentions(m["FunctionName"], fns[authz.FunctionDeliver]) || !mentions(m["EventSourceArn"], main) ||
+			m["BatchSize"] != float64(10) || !slices.Equal(list(m["FunctionResponseTypes"]), []any{"ReportBatchItemFailures"}) {
+			t.Errorf("event source mapping %v, want deliver on the deliveries queue, batches of 10, item failures", m)
+		}
+	}
+	// The development switch is never set, on any function of any variant.
+	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local), "throwaway": toJSON(throwaway)} {
+		for id, fn := range tp.ofType("AWS::Lambda::Function") {
+			if b, _ := json.Marshal(fn["Environment"]); strings.Contains(string(b), "WEBHOOKS_ALLOW_LOOPBACK") {
+				t.Errorf("%s: function %s sets WEBHOOKS_ALLOW_LOOPBACK", name, id)
+			}
 		}
 	}
 }
@@ -485,7 +555,7 @@ func TestLocalMode(t *testing.T) {
 		local.HasOutput(jsii.String(stack.OutputDashboardBucket), map[string]any{})
 	})
 	lj := toJSON(local)
-	if fns := lj.ourFunctions(); len(fns) != len(authz.Functions()) || len(lj.ofType("AWS::Lambda::Function")) != len(fns) {
+	if fns := lj.ourFunctions(); len(fns) != len(authz.Functions())+len(authz.EventFunctions()) || len(lj.ofType("AWS::Lambda::Function")) != len(fns) {
 		t.Errorf("local: %d functions, %d ours; want only ours", len(lj.ofType("AWS::Lambda::Function")), len(fns))
 	}
 	for _, e := range checkRoutes(lj, authz.NewRoutes()) {

@@ -129,7 +129,9 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 	lambdas := t.ofType("AWS::Lambda::Function")
 	roles := t.ofType("AWS::IAM::Role")
 	policies := t.ofType("AWS::IAM::Policy")
-	for _, f := range authz.Functions() {
+	queueArn := map[string]any{"Fn::GetAtt": []any{t.queueID("WebhookDeliveries"), "Arn"}}
+	queueActions := stack.QueueActions()
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
 		fid, ok := fns[f]
 		if !ok {
 			bad(f, "function not found")
@@ -160,6 +162,7 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 			}
 		}
 		got := map[string]bool{}
+		gotSQS := map[string]bool{}
 		indexGranted := false
 		for _, s := range statements {
 			if s["Effect"] != "Allow" {
@@ -168,7 +171,7 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 			if s["NotAction"] != nil || s["NotResource"] != nil {
 				bad(f, "NotAction/NotResource statement")
 			}
-			var dynamo bool
+			var dynamo, queue bool
 			for _, a := range list(s["Action"]) {
 				as := fmt.Sprint(a)
 				if as == "*" || strings.HasSuffix(as, ":*") || strings.Contains(as, "*") {
@@ -177,6 +180,17 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 				if strings.HasPrefix(strings.ToLower(as), "dynamodb:") {
 					dynamo = true
 					got[as] = true
+				}
+				if strings.HasPrefix(strings.ToLower(as), "sqs:") {
+					queue = true
+					gotSQS[as] = true
+				}
+			}
+			if queue {
+				rb, _ := json.Marshal(list(s["Resource"]))
+				qb, _ := json.Marshal([]any{queueArn})
+				if string(rb) != string(qb) {
+					bad(f, "SQS statement on %s, not the deliveries queue", rb)
 				}
 			}
 			for _, r := range list(s["Resource"]) {
@@ -198,6 +212,9 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 				}
 			}
 		}
+		if got, want := slices.Sorted(maps.Keys(gotSQS)), queueActions[f]; !slices.Equal(got, want) {
+			bad(f, "SQS actions %v, want exactly %v", got, want)
+		}
 		wantActions := want[f].Actions
 		gotActions := slices.Sorted(maps.Keys(got))
 		if !slices.Equal(gotActions, wantActions) {
@@ -208,6 +225,17 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 		}
 	}
 	return errs
+}
+
+// queueID returns the logical id of the SQS queue whose id starts with
+// prefix and is not its dead-letter queue ("" when none).
+func (t tmpl) queueID(prefix string) string {
+	for id := range t.ofType("AWS::SQS::Queue") {
+		if strings.HasPrefix(id, prefix) && !strings.HasPrefix(id, prefix+"Dlq") {
+			return id
+		}
+	}
+	return ""
 }
 
 // apiPaths maps each AWS::ApiGateway::Resource logical id to its full path
