@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -361,6 +360,6 @@ func testKeyExpiryIndex(t *testing.T, s store.Store) {
 		t.Fatalf("ExpiringKeys after move, removal and delete = %v, want %v", got, want)
 	}
 	if got := mustGetKey(t, s, moved.ID); !got.ExpiresAt.Equal(moved.ExpiresAt) {
-		t.Fatal(fmt.Sprintf("moved key expires at %s, want %s", got.ExpiresAt, moved.ExpiresAt))
+		t.Fatalf("moved key expires at %s, want %s", got.ExpiresAt, moved.ExpiresAt)
 	}
 }
