@@ -274,6 +274,28 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("missing team: %s", a.body)
 		}
 	})
+
+	t.Run("webhooks", func(t *testing.T) {
+		a := gateway(t, owner, route{method: "POST", resource: "/v1/webhooks", body: map[string]any{"url": "https://hooks.example.com/lambda", "events": []string{"key.expiring"}}})
+		want(t, a, http.StatusCreated)
+		id, secret := str(a.json(t), "id"), str(a.json(t), "secret")
+		if !strings.HasPrefix(secret, "whsec_") {
+			t.Fatalf("create answered no signing secret: %s", a.body)
+		}
+		item := route{method: "GET", resource: "/v1/webhooks/{id}", params: map[string]string{"id": id}}
+		a = gateway(t, owner, item)
+		want(t, a, http.StatusOK)
+		if strings.Contains(a.body, "whsec_") {
+			t.Errorf("show answered the secret")
+		}
+		a = gateway(t, owner, route{method: "GET", resource: "/v1/webhooks/{id}/deliveries", params: map[string]string{"id": id}})
+		want(t, a, http.StatusOK)
+		// The Lambda functions run without the development switch.
+		a = gateway(t, owner, route{method: "POST", resource: "/v1/webhooks", body: map[string]any{"url": "http://127.0.0.1:9/x", "events": []string{"key.expiring"}}})
+		want(t, a, http.StatusBadRequest)
+		item.method = "DELETE"
+		want(t, gateway(t, owner, item), http.StatusNoContent)
+	})
 }
 
 // TestOnlyOwnRoutes: each function mounts only its own routes.

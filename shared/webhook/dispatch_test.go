@@ -503,3 +503,24 @@ func cmpString(a, b string) int {
 	}
 	return 0
 }
+
+func TestARedirectIsAFailedAttemptNotFollowed(t *testing.T) {
+	f := newFixture(t, loopback)
+	var followed atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { followed.Add(1) }))
+	defer target.Close()
+	r := newReceiver(t, always(http.StatusOK))
+	r.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, target.URL, http.StatusTemporaryRedirect)
+	})
+	f.endpoint(t, r)
+	d := f.notify(t)
+	f.run(t)
+	dl := f.delivery(t, d)
+	if followed.Load() != 0 {
+		t.Fatal("the redirect was followed")
+	}
+	if dl.State != webhook.StatePending || dl.Attempts[0].Status != http.StatusTemporaryRedirect || dl.Attempts[0].Error == "" {
+		t.Fatalf("after a 307: %+v", dl)
+	}
+}
