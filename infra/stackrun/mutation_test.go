@@ -64,8 +64,8 @@ func variables(tpl stackrun.Template, fn string) map[string]any {
 // bring) must make the lifecycle fail, at the step that shows it.
 func TestStackMutationsFail(t *testing.T) {
 	fns := functionIDs(env.asm.Template)
-	if len(fns) != len(authz.Functions()) {
-		t.Fatalf("found %d tagged functions, want %d", len(fns), len(authz.Functions()))
+	if want := len(authz.Functions()) + len(authz.EventFunctions()); len(fns) != want {
+		t.Fatalf("found %d tagged functions, want %d", len(fns), want)
 	}
 	mutations := []struct {
 		name   string

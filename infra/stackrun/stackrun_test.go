@@ -85,7 +85,9 @@ func setUp(dir string) (*dynamotest.Env, error) {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		_, buildErr = lambdatest.BuildFunctions(ctx, root, assets, "", "", authz.Functions()...)
+		// The event functions too: the stack needs their assets, though
+		// only the functions the API reaches are started.
+		_, buildErr = lambdatest.BuildFunctions(ctx, root, assets, "", "", append(authz.Functions(), authz.EventFunctions()...)...)
 	}()
 	go func() {
 		defer wg.Done()
