@@ -8,7 +8,8 @@ import (
 
 // Access is what one function may do on the table: the DynamoDB actions it
 // calls and whether it reads a global secondary index (Query on an index),
-// which is the only reason its role also names `<table ARN>/index/*`.
+// which is the only reason its role also names `<table ARN>/index/*` (a
+// function may Query the table alone, as leaks does for the webhooks).
 type Access struct {
 	// Actions are full IAM action names, e.g. "dynamodb:GetItem", sorted.
 	Actions []string
@@ -60,8 +61,11 @@ func Permissions() map[authz.Function]Access {
 		// explore calls the API over HTTP and reads directory nodes.
 		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
 		// leaks: GetItem of the reported token's key, UpdateItem to
-		// revoke it (conditional on its version), PutItem of its event.
-		authz.FunctionLeaks: {Actions: []string{getItem, updateItem, putItem}},
+		// revoke it (conditional on its version), PutItem of its event; its
+		// key.revoked webhook: the organization's endpoints (Query of its
+		// partition, no index) and one delivery per subscribed endpoint
+		// (PutItem).
+		authz.FunctionLeaks: {Actions: []string{getItem, updateItem, putItem, query}},
 		authz.FunctionDirectory: {
 			Actions: []string{getItem, putItem, updateItem, deleteItem, query},
 			Indexes: true,

@@ -20,6 +20,7 @@ import (
 	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
 	"github.com/dotenv/apikeys/shared/store/bolt"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"github.com/dotenv/apikeys/shared/webhook"
 )
 
@@ -438,7 +439,7 @@ func TestSweepSendsEachNoticeOnce(t *testing.T) {
 		newKey("key_never", org, time.Time{}),
 		newKey("key_other", "org_other", now.Add(time.Hour)),
 	} {
-		if err := f.store.CreateKey(t.Context(), k); err != nil {
+		if err := f.store.CreateKey(t.Context(), k, storetest.Event()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -486,7 +487,7 @@ func TestSweepSendsEachNoticeOnce(t *testing.T) {
 	k, _ := f.store.GetKey(t.Context(), "key_week")
 	moved := k.Clone()
 	moved.ExpiresAt, moved.Version = f.clock.Now().Add(5*24*time.Hour), 2
-	if err := f.store.UpdateKey(t.Context(), moved, 1); err != nil {
+	if err := f.store.UpdateKey(t.Context(), moved, 1, storetest.Event()); err != nil {
 		t.Fatal(err)
 	}
 	if n := sweep(); n != 1 {

@@ -36,6 +36,8 @@ type Service struct {
 	ids    *token.Generator
 	random io.Reader
 	now    func() time.Time
+	// queue enqueues announced events (it never sends).
+	queue *Dispatcher
 }
 
 // NewService returns a Service. check validates a destination URL
@@ -45,7 +47,17 @@ func NewService(st Store, check func(url string) error, ids *token.Generator, ra
 	if ids == nil {
 		ids = token.NewGenerator()
 	}
-	return &Service{store: st, check: check, ids: ids, random: random, now: now}
+	return &Service{store: st, check: check, ids: ids, random: random, now: now,
+		queue: NewDispatcher(st, DispatcherOptions{IDs: ids, Now: now})}
+}
+
+// Announce enqueues an event of the organization for every endpoint that
+// subscribes to its type (the dispatcher sends them); it reports how many
+// deliveries it stored. It writes only deliveries, so it is called after
+// the change it announces succeeded.
+func (s *Service) Announce(ctx context.Context, org, eventType string, data any) (int, error) {
+	ds, err := s.queue.Notify(ctx, org, eventType, data)
+	return len(ds), err
 }
 
 // Spec is a create or edit request: nil fields are not given.

@@ -98,3 +98,50 @@ func TestWebhookScenarios(t *testing.T) {
 		}
 	})
 }
+
+// TestLeakIsAnnouncedByWebhook: a self-reported live token revokes its key
+// and queues one key.revoked delivery (reason leaked, never the token) for
+// the endpoints subscribed to it; a report of a token that is not live
+// queues nothing.
+func TestLeakIsAnnouncedByWebhook(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		hook := e.create("/v1/webhooks", `{"url":"https://hooks.example.com/leaks","events":["key.revoked"]}`)
+		other := e.create("/v1/webhooks", `{"url":"https://hooks.example.com/other","events":["key.created"]}`)
+		id, tok := e.newKey(`{"name":"leaky","preset":"read-only","expiration":"30d"}`)
+		deliveries := func(wh string) []any {
+			t.Helper()
+			r := e.do("GET", "/v1/webhooks/"+wh+"/deliveries", e.owner, "", nil)
+			if r.status != 200 {
+				t.Fatalf("deliveries: %d %s", r.status, r.raw)
+			}
+			items, _ := r.body["items"].([]any)
+			if strings.Contains(r.raw, tok) {
+				t.Fatal("a delivery holds the token")
+			}
+			return items
+		}
+		if r := e.do("POST", "/v1/leaks", "", `{"token":"`+tok+`","url":"https://paste.example/x"}`, nil); r.status != http.StatusAccepted {
+			t.Fatalf("report: %d %s", r.status, r.raw)
+		}
+		items := deliveries(hook)
+		if len(items) != 1 {
+			t.Fatalf("%d deliveries after the report, want 1", len(items))
+		}
+		d := items[0].(map[string]any)
+		p, _ := d["payload"].(map[string]any)
+		data, _ := p["data"].(map[string]any)
+		key, _ := data["key"].(map[string]any)
+		if d["event_type"] != "key.revoked" || key["id"] != id || data["reason"] != "leaked" {
+			t.Fatalf("delivery %v, want key.revoked for %s with reason leaked", d, id)
+		}
+		if n := len(deliveries(other)); n != 0 {
+			t.Fatalf("an endpoint not subscribed to key.revoked got %d deliveries", n)
+		}
+		// Reported again: the key is already revoked, nothing more.
+		e.do("POST", "/v1/leaks", "", `{"token":"`+tok+`"}`, nil)
+		if n := len(deliveries(hook)); n != 1 {
+			t.Fatalf("%d deliveries after a second report, want still 1", n)
+		}
+	})
+}
