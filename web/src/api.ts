@@ -5,7 +5,7 @@
 import type {
   ApiKey,
   ApiKeyWithToken,
-  AuditEvent,
+  AuditEventPage,
   AuditFilter,
   Catalog,
   Environment,
@@ -200,8 +200,8 @@ export class ApiClient {
   }
 
   /** One page of the organization's audit events, newest first. */
-  async listAuditEvents(f: AuditFilter, l: Listing = {}): Promise<Page<AuditEvent>> {
-    return (await this.request<Page<AuditEvent>>("GET", `/v1/audit-events${auditQuery(f, l)}`)).data;
+  async listAuditEvents(f: AuditFilter, l: Listing = {}): Promise<AuditEventPage> {
+    return (await this.request<AuditEventPage>("GET", `/v1/audit-events${auditQuery(f, l)}`)).data;
   }
 
   /**

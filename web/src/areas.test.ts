@@ -56,6 +56,7 @@ function key(patch: Partial<ApiKey>): ApiKey {
     token_hint: "",
     version: 1,
     allowed_cidrs: [],
+    revocation: null,
     ...patch,
   };
 }

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS: string[] = [
   "key.rotated",
   "key.previous_token_revoked",
   "key.deleted",
+  "key.revoked",
   "organization.created",
   "organization.renamed",
   "organization.recovered",
@@ -47,6 +48,7 @@ const VERB: Record<string, string> = {
   deleted: "deleted",
   renamed: "renamed",
   recovered: "recovered",
+  revoked: "revoked",
 };
 
 /** A readable label of an action for the filter ("key.rotated" → "API key rotated"). */

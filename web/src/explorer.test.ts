@@ -54,6 +54,7 @@ const key: ApiKey = {
   token_hint: "",
   version: 1,
   allowed_cidrs: [],
+  revocation: null,
 };
 
 describe("directory", () => {

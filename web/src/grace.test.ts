@@ -18,6 +18,7 @@ const base: ApiKey = {
   created_by: null,
   token_hint: "dotenv_…new1",
   allowed_cidrs: [],
+  revocation: null,
   version: 3,
 };
 const now = Date.parse("2026-11-29T12:00:00Z");

@@ -144,6 +144,7 @@ describe("applyListState", () => {
     token_hint: "dtk_…abcd",
     version: 1,
     allowed_cidrs: [],
+    revocation: null,
     ...over,
   });
   const keys = [

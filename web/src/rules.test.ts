@@ -340,6 +340,7 @@ describe("request body", () => {
     token_hint: "dotenv_AbCd…wxyz",
     version: 1,
     allowed_cidrs: [],
+    revocation: null,
   };
 
   it("on edit sends only what changed", () => {

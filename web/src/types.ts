@@ -16,7 +16,20 @@ export interface Grant {
   scope: Scope | null;
 }
 
-export type KeyStatus = "active" | "expiring_soon" | "expired";
+/** revoked: the key's token was reported as leaked (rotate it to get a new token); an expired key says expired even if it was revoked. */
+export type KeyStatus = "active" | "expiring_soon" | "expired" | "revoked";
+
+/** Why a key was revoked: its token was reported as leaked (docs/http-api.md, "Leaked tokens"). Rotating the key clears it. */
+export interface Revocation {
+  reason: "leaked" | string;
+  at: string;
+  /** github: GitHub secret scanning; self_report: POST /v1/leaks. */
+  reporter: "github" | "self_report" | string;
+  /** Where the token was found, as the report said: show it as text. */
+  url?: string;
+  /** What the token was found on (e.g. content, commit), as the report said. */
+  source?: string;
+}
 
 export interface ApiKey {
   id: string;
@@ -48,6 +61,8 @@ export interface ApiKey {
   version: number;
   /** Networks the key may be used from (CIDR), normalized; [] = anywhere. */
   allowed_cidrs: string[];
+  /** null unless the key was revoked (status revoked, or expired after it). */
+  revocation: Revocation | null;
 }
 
 /** Create and rotate answer the key plus its token, shown exactly once. */
@@ -247,14 +262,29 @@ export interface KeyUsage {
 export interface AuditActor {
   type: "key" | "system" | string;
   id?: string;
-  name: string;
+  /** The key's name at the time, or bootstrap / recovery (type system). */
+  name?: string;
 }
 
 /** What a change was made to. */
 export interface AuditTarget {
   type: "key" | "organization" | "team" | "project" | "target" | "environment" | string;
   id: string;
-  name: string;
+  /** Its name after the change (before, for a deletion). */
+  name?: string;
+}
+
+/** Where a change's request came from; members absent when unknown. */
+export interface AuditSource {
+  ip?: string;
+  user_agent?: string;
+  request_id?: string;
+}
+
+/** A field's value before and after (null when absent). */
+export interface AuditChange {
+  from: unknown;
+  to: unknown;
 }
 
 /** One recorded change of GET /v1/audit-events (newest first). */
@@ -266,9 +296,15 @@ export interface AuditEvent {
   action: string;
   actor: AuditActor;
   target: AuditTarget;
-  source?: { ip?: string; user_agent?: string; request_id?: string };
+  source?: AuditSource;
   /** Per field, its value before and after (never a token or digest). */
-  changes?: Record<string, { from: unknown; to: unknown }>;
+  changes?: Record<string, AuditChange>;
+}
+
+/** A page of GET /v1/audit-events, newest first. */
+export interface AuditEventPage {
+  items: AuditEvent[];
+  next_cursor: string | null;
 }
 
 /** The selection of GET /v1/audit-events (and of its NDJSON / CSV export). */

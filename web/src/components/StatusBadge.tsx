@@ -1,6 +1,6 @@
 import type { KeyStatus } from "../types";
 
-const LABEL: Record<KeyStatus, string> = { active: "Active", expiring_soon: "Expiring soon", expired: "Expired" };
+const LABEL: Record<KeyStatus, string> = { active: "Active", expiring_soon: "Expiring soon", expired: "Expired", revoked: "Revoked" };
 
 export function StatusBadge({ status }: { status: KeyStatus }) {
   return (
