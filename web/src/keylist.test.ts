@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { catalog } from "./fixtures/catalog";
 import {
   applyListState,
-  canChange,
   capabilityDetail,
   capabilityLine,
   listStateQuery,
@@ -153,18 +152,21 @@ describe("applyListState", () => {
     key("old-ci", { status: "expired", expires_at: iso(now - day), last_used_at: iso(now - 40 * day) }),
     key("soon", { status: "expiring_soon", expires_at: iso(now + 2 * day), last_used_at: null }),
     key("fresh", { created_at: iso(now - 2 * day), last_used_at: null }),
+    key("leaked", { status: "revoked", revocation: { reason: "leaked", at: iso(now - day), reporter: "self_report" } }),
   ];
   const names = (s: Partial<ListState>) =>
     applyListState(keys, { q: "", filters: [], cursors: [], ...s }, now).map((k) => k.name);
 
   it.each<{ name: string; s: Partial<ListState>; want: string[] }>([
-    { name: "nothing chosen", s: {}, want: ["CI deploy", "Owner", "old-ci", "soon", "fresh"] },
+    { name: "nothing chosen", s: {}, want: ["CI deploy", "Owner", "old-ci", "soon", "fresh", "leaked"] },
     { name: "search ignores case", s: { q: "ci" }, want: ["CI deploy", "old-ci"] },
     { name: "active (the server's status)", s: { filters: ["active"] }, want: ["CI deploy", "Owner", "fresh"] },
     { name: "expiring soon", s: { filters: ["expiring-soon"] }, want: ["soon"] },
     { name: "expired", s: { filters: ["expired"] }, want: ["old-ci"] },
+    { name: "revoked (the server's status)", s: { filters: ["revoked"] }, want: ["leaked"] },
     { name: "statuses combine with or", s: { filters: ["expired", "expiring-soon"] }, want: ["old-ci", "soon"] },
-    { name: "never expires", s: { filters: ["never-expires"] }, want: ["Owner", "fresh"] },
+    { name: "revoked or expired", s: { filters: ["expired", "revoked"] }, want: ["old-ci", "leaked"] },
+    { name: "never expires", s: { filters: ["never-expires"] }, want: ["Owner", "fresh", "leaked"] },
     { name: "allow-all", s: { filters: ["allow-all"] }, want: ["Owner"] },
     { name: "unused for 30 days: last use, or creation when never used", s: { filters: ["unused-30d"] }, want: ["old-ci", "soon"] },
     { name: "other filters combine with and", s: { filters: ["never-expires", "allow-all"] }, want: ["Owner"] },
@@ -174,12 +176,3 @@ describe("applyListState", () => {
   });
 });
 
-describe("canChange", () => {
-  it.each([
-    { status: "active", want: true },
-    { status: "expiring_soon", want: true },
-    { status: "expired", want: false },
-  ] as const)("a key $status: edit and rotate offered = $want", ({ status, want }) => {
-    expect(canChange({ status } as ApiKey)).toBe(want);
-  });
-});

@@ -74,12 +74,13 @@ export const FILTERS = [
   { id: "never-expires", label: "Never expires" },
   { id: "allow-all", label: "Allow all" },
   { id: "unused-30d", label: "Unused for 30 days" },
+  { id: "revoked", label: "Revoked" },
 ] as const;
 
 export type FilterId = (typeof FILTERS)[number]["id"];
 
 /** The status filters: a key matches any chosen one. The others must all match. */
-export const STATUS_FILTERS: readonly FilterId[] = ["active", "expiring-soon", "expired"];
+export const STATUS_FILTERS: readonly FilterId[] = ["active", "expiring-soon", "expired", "revoked"];
 
 const FILTER_IDS = new Set<string>(FILTERS.map((f) => f.id));
 
@@ -96,6 +97,8 @@ export function matchesFilter(key: ApiKey, f: FilterId, now: number): boolean {
       return key.status === "expiring_soon";
     case "expired":
       return key.status === "expired";
+    case "revoked":
+      return key.status === "revoked";
     case "never-expires":
       return key.expires_at === null;
     case "allow-all":
@@ -164,7 +167,3 @@ export function applyListState(keys: ApiKey[], s: ListState, now: number): ApiKe
   );
 }
 
-/** Whether the server refuses to edit or rotate the key (it answers key_expired). */
-export function canChange(key: ApiKey): boolean {
-  return key.status !== "expired";
-}

@@ -5,13 +5,14 @@ import {
   expiredBanner,
   keyActions,
   nodeLabel,
+  revokedBanner,
   scopeDeleted,
   selfWarning,
   tokenSnippets,
   TOKEN_PLACEHOLDER,
   verdict,
 } from "./keypage";
-import type { KeyStatus, Scope } from "./types";
+import type { ApiKey, KeyStatus, Scope } from "./types";
 
 describe("scopeDeleted", () => {
   const cases: [string, Scope | null, boolean][] = [
@@ -27,16 +28,55 @@ describe("scopeDeleted", () => {
 });
 
 describe("keyActions and the expired banner", () => {
-  const cases: [KeyStatus, boolean][] = [
-    ["active", true],
-    ["expiring_soon", true],
-    ["expired", false],
+  const cases: [KeyStatus, { edit: boolean; rotate: boolean; explore: boolean; remove: boolean }][] = [
+    ["active", { edit: true, rotate: true, explore: true, remove: true }],
+    ["expiring_soon", { edit: true, rotate: true, explore: true, remove: true }],
+    ["expired", { edit: false, rotate: false, explore: true, remove: true }],
+    // A leaked token answers 401 everywhere: rotate (which revives the key) or delete.
+    ["revoked", { edit: false, rotate: true, explore: false, remove: true }],
   ];
-  it.each(cases)("%s: edit and rotate offered = %s, delete always", (status, live) => {
-    expect(keyActions({ status })).toEqual({ edit: live, rotate: live, remove: true });
+  it.each(cases)("%s", (status, want) => {
+    expect(keyActions({ status })).toEqual(want);
     const banner = expiredBanner({ status, expires_at: "2026-01-02T03:04:05Z" }, () => "Jan 2, 2026");
-    if (live) expect(banner).toBeNull();
+    if (status !== "expired") expect(banner).toBeNull();
     else expect(banner).toBe("This key expired on Jan 2, 2026: it can only be viewed or deleted.");
+  });
+});
+
+describe("revokedBanner", () => {
+  const at = "2026-11-29T12:00:00.000Z";
+  const fmt = () => "Nov 29, 2026";
+  const todo = "Rotate this key to get a new token; the leaked token never works again. Or delete the key if nothing needs it.";
+  it.each<{ name: string; key: Pick<ApiKey, "status" | "revocation">; want: ReturnType<typeof revokedBanner> }>([
+    { name: "an active key has none", key: { status: "active", revocation: null }, want: null },
+    {
+      name: "an expired key keeps the expired banner even if it was revoked",
+      key: { status: "expired", revocation: { reason: "leaked", at, reporter: "github" } },
+      want: null,
+    },
+    {
+      name: "GitHub secret scanning, with where and what",
+      key: {
+        status: "revoked",
+        revocation: { reason: "leaked", at, reporter: "github", url: " https://github.com/o/r/blob/x/.env ", source: "commit" },
+      },
+      want: {
+        what: "This key was revoked on Nov 29, 2026: its token was reported as leaked by GitHub secret scanning.",
+        url: "https://github.com/o/r/blob/x/.env",
+        source: "commit",
+        todo,
+      },
+    },
+    {
+      name: "a self-report without url or source",
+      key: { status: "revoked", revocation: { reason: "leaked", at, reporter: "self_report", url: "  " } },
+      want: {
+        what: "This key was revoked on Nov 29, 2026: its token was reported as leaked by a self-report (someone holding the token sent it to POST /v1/leaks).",
+        todo,
+      },
+    },
+  ])("$name", ({ key, want }) => {
+    expect(revokedBanner(key, fmt)).toEqual(want);
   });
 });
 

@@ -13,12 +13,67 @@ export function scopeDeleted(scope: Scope | null | undefined): boolean {
 }
 
 /**
- * What the key page offers for a key: an expired key can only be viewed,
- * explored or deleted (the server refuses to edit or rotate it: key_expired).
+ * What the key page and the list offer for a key: an expired key can only be
+ * viewed, explored or deleted (the server refuses to edit or rotate it:
+ * key_expired); a revoked key can be rotated (without grace: that makes it
+ * active again with a new token) or deleted, and is not edited before that
+ * (docs/http-api.md, "Leaked tokens"); its token answers 401 everywhere, so
+ * it is not explored either.
  */
-export function keyActions(key: Pick<ApiKey, "status">): { edit: boolean; rotate: boolean; remove: boolean } {
-  const live = key.status !== "expired";
-  return { edit: live, rotate: live, remove: true };
+export function keyActions(key: Pick<ApiKey, "status">): KeyActions {
+  switch (key.status) {
+    case "expired":
+      return { edit: false, rotate: false, explore: true, remove: true };
+    case "revoked":
+      return { edit: false, rotate: true, explore: false, remove: true };
+    default:
+      return { edit: true, rotate: true, explore: true, remove: true };
+  }
+}
+
+/** The actions offered for a key (explore: its token is of any use in the explorer). */
+export interface KeyActions {
+  edit: boolean;
+  rotate: boolean;
+  explore: boolean;
+  remove: boolean;
+}
+
+/** The banner of a revoked key: what happened and what to do. The url is text to show, never a link to follow. */
+export interface RevokedBanner {
+  /** "This key was revoked on <date>: its token was reported as leaked by GitHub secret scanning." */
+  what: string;
+  /** Where the token was found, as the report said (absent when it said nothing). */
+  url?: string;
+  /** What it was found on (e.g. commit, content), as the report said. */
+  source?: string;
+  /** What to do. */
+  todo: string;
+}
+
+const REPORTERS: Record<string, string> = {
+  github: "GitHub secret scanning",
+  self_report: "a self-report (someone holding the token sent it to POST /v1/leaks)",
+};
+
+/** The banner of a revoked key, or null when the key is not revoked (an expired key keeps the expired banner). */
+export function revokedBanner(
+  key: Pick<ApiKey, "status" | "revocation">,
+  format: (iso: string) => string,
+): RevokedBanner | null {
+  if (key.status !== "revoked" || !key.revocation) return null;
+  const r = key.revocation;
+  const by = REPORTERS[r.reporter] ?? `a report (${r.reporter})`;
+  const what = r.reason === "leaked" ? "its token was reported as leaked" : `its token was reported (${r.reason})`;
+  const out: RevokedBanner = {
+    what: `This key was revoked on ${format(r.at)}: ${what} by ${by}.`,
+    todo: "Rotate this key to get a new token; the leaked token never works again. Or delete the key if nothing needs it.",
+  };
+  const url = r.url?.trim();
+  const source = r.source?.trim();
+  if (url) out.url = url;
+  if (source) out.source = source;
+  return out;
 }
 
 /** The banner of an expired key (the page adds the "Create a new key" link), or null. */

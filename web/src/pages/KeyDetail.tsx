@@ -9,11 +9,11 @@ import { LastUse } from "../components/LastUse";
 import { UsagePanel } from "../components/UsagePanel";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
-import { StatusBadge } from "../components/StatusBadge";
+import { StatusBadge, statusLabel } from "../components/StatusBadge";
 import { TokenDialog } from "../components/TokenDialog";
 import { formatDate } from "../format";
 import { GRACE_CHOICES, graceOffered, previousToken, rotateConsequence, type PreviousToken } from "../grace";
-import { expiredBanner, keyActions, scopeDeleted, selfWarning } from "../keypage";
+import { expiredBanner, keyActions, revokedBanner, scopeDeleted, selfWarning } from "../keypage";
 import { Link, navigate, paths } from "../router";
 import { permissionLabel } from "../rules";
 import { useTitle } from "../title";
@@ -61,6 +61,7 @@ export function KeyDetail({ id }: { id: string }) {
   const label = (p: string) => (catalog ? permissionLabel(catalog, p) : p);
   const can = keyActions(key);
   const expired = expiredBanner(key, formatDate);
+  const revoked = revokedBanner(key, formatDate);
   const orphans = key.permissions.filter((g) => scopeDeleted(g.scope)).length;
   const previous = previousToken(key, Date.now());
 
@@ -85,6 +86,34 @@ export function KeyDetail({ id }: { id: string }) {
           {expired} <Link href={paths.create}>Create a new key</Link>.
         </p>
       )}
+      {revoked && (
+        <div class="banner banner-error" data-testid="key-revoked-banner">
+          <p>
+            <strong>{revoked.what}</strong>
+          </p>
+          {(revoked.url || revoked.source) && (
+            <dl class="revocation-facts">
+              {revoked.url && (
+                <>
+                  <dt>Found at</dt>
+                  <dd>
+                    <code class="revocation-url" data-testid="revocation-url">
+                      {revoked.url}
+                    </code>
+                  </dd>
+                </>
+              )}
+              {revoked.source && (
+                <>
+                  <dt>Found on</dt>
+                  <dd data-testid="revocation-source">{revoked.source}</dd>
+                </>
+              )}
+            </dl>
+          )}
+          <p>{revoked.todo}</p>
+        </div>
+      )}
       {orphans > 0 && (
         <p class="banner banner-warning" data-testid="key-deleted-scope-banner">
           {orphans === 1 ? "One grant is" : `${orphans} grants are`} scoped to a node that was deleted: such a grant
@@ -103,9 +132,11 @@ export function KeyDetail({ id }: { id: string }) {
             Rotate
           </button>
         )}
-        <Link href={paths.explore(key.id)} class="button" data-testid="explore-key">
-          Explore
-        </Link>
+        {can.explore && (
+          <Link href={paths.explore(key.id)} class="button" data-testid="explore-key">
+            Explore
+          </Link>
+        )}
         <button type="button" class="button button-danger" data-testid="delete-key" onClick={() => setDialog("delete")}>
           Delete
         </button>
@@ -123,7 +154,7 @@ export function KeyDetail({ id }: { id: string }) {
         </dd>
         <dt>Status</dt>
         <dd data-testid="key-status">
-          {key.status === "active" ? "Active" : key.status === "expiring_soon" ? "Expiring soon" : "Expired"}
+          {statusLabel(key.status)}
         </dd>
         <dt>Expires</dt>
         <dd data-testid="key-expires">

@@ -17,7 +17,6 @@ import {
   FILTERS,
   STATUS_FILTERS,
   applyListState,
-  canChange,
   capabilityDetail,
   capabilityLine,
   isNarrowed,
@@ -26,6 +25,7 @@ import {
   type FilterId,
   type ListState,
 } from "../keylist";
+import { keyActions } from "../keypage";
 import { Link, paths, setQuery, useSearch } from "../router";
 import { useTitle } from "../title";
 import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
@@ -353,12 +353,12 @@ function KeyTable({
                   <Link href={paths.key(k.id)} class="button button-small" aria-label={`Show ${k.name}`} data-testid="row-show">
                     Show
                   </Link>
-                  {canChange(k) && (
+                  {keyActions(k).edit && (
                     <Link href={paths.edit(k.id)} class="button button-small" aria-label={`Edit ${k.name}`} data-testid="row-edit">
                       Edit
                     </Link>
                   )}
-                  {canChange(k) && (
+                  {keyActions(k).rotate && (
                     <button
                       type="button"
                       class="button button-small"
@@ -369,14 +369,16 @@ function KeyTable({
                       Rotate
                     </button>
                   )}
-                  <Link
-                    href={paths.explore(k.id)}
-                    class="button button-small"
-                    aria-label={`Explore ${k.name}`}
-                    data-testid="row-explore"
-                  >
-                    Explore
-                  </Link>
+                  {keyActions(k).explore && (
+                    <Link
+                      href={paths.explore(k.id)}
+                      class="button button-small"
+                      aria-label={`Explore ${k.name}`}
+                      data-testid="row-explore"
+                    >
+                      Explore
+                    </Link>
+                  )}
                   <button
                     type="button"
                     class="button button-small button-danger"
