@@ -79,6 +79,13 @@ describe("eventSentence", () => {
       "The first start (bootstrap) created the organization “Acme”.",
     );
   });
+  it.each([
+    ["self_report", "A leak self-report revoked the API key “K”."],
+    ["github", "A leak report from GitHub secret scanning revoked the API key “K”."],
+  ])("names a leak report (%s) that revoked a key", (name, want) => {
+    const e = { ...recovered, actor: { type: "system", name }, action: "key.revoked", target: { type: "key", id: "key_1", name: "K" } };
+    expect(eventSentence(e)).toBe(want);
+  });
 });
 
 describe("changesOf", () => {
@@ -105,6 +112,19 @@ describe("changesOf", () => {
     expect(changesOf(e, fmt)).toEqual([
       { field: "permissions", label: "Permissions", from: "secrets:read", to: "secrets:read on environment billing / web / production" },
       { field: "allow_all", label: "Allow all", from: "yes", to: "no" },
+    ]);
+  });
+  it("writes a revocation and the allowed networks in words", () => {
+    const e = {
+      ...keyUpdated,
+      changes: {
+        revoked: { from: null, to: { reason: "leaked", reporter: "github", url: "https://github.com/o/r" } },
+        allowed_cidrs: { from: [], to: ["203.0.113.0/24", "2001:db8::/32"] },
+      },
+    };
+    expect(changesOf(e, fmt)).toEqual([
+      { field: "revoked", label: "Revocation", from: "none", to: "reported as leaked by GitHub secret scanning (found at https://github.com/o/r)" },
+      { field: "allowed_cidrs", label: "Allowed networks", from: "none", to: "203.0.113.0/24, 2001:db8::/32" },
     ]);
   });
 });

@@ -70,6 +70,8 @@ export function actorText(e: AuditEvent): string {
   if (e.actor.type === "system") {
     if (e.actor.name === "recovery") return "The recovery command";
     if (e.actor.name === "bootstrap") return "The first start (bootstrap)";
+    if (e.actor.name === "github") return "A leak report from GitHub secret scanning";
+    if (e.actor.name === "self_report") return "A leak self-report";
     return `The system (${e.actor.name})`;
   }
   if (e.actor.type === "key") return `Key “${e.actor.name || e.actor.id || "unknown"}”`;
@@ -102,6 +104,8 @@ const FIELD: Record<string, string> = {
   allow_all: "Allow all",
   grace_seconds: "Grace period",
   preset: "Preset",
+  revoked: "Revocation",
+  allowed_cidrs: "Allowed networks",
 };
 
 /** One changed field: its label and its values before and after, in words. */
@@ -119,6 +123,11 @@ export function valueText(field: string, v: unknown, formatDate: (iso: string) =
   if (typeof v === "boolean") return v ? "yes" : "no";
   if (typeof v === "string") return /^\d{4}-\d\d-\d\dT/.test(v) ? formatDate(v) : v;
   if (typeof v === "number") return String(v);
+  if (field === "revoked" && typeof v === "object" && "reason" in v) {
+    const r = v as { reason: string; reporter?: string; url?: string };
+    const by = r.reporter === "github" ? " by GitHub secret scanning" : r.reporter === "self_report" ? " by a self-report" : "";
+    return `${r.reason === "leaked" ? "reported as leaked" : r.reason}${by}${r.url ? ` (found at ${r.url})` : ""}`;
+  }
   if (Array.isArray(v)) {
     if (v.length === 0) return "none";
     return v.map((x) => grantText(x)).join(", ");
