@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // activitySetup starts the binary with the sample directory and a key
@@ -68,8 +70,7 @@ func TestBrowserUsage(t *testing.T) {
 	}
 	b.do("open the table of days", script(`document.querySelector(".usage-days").open = true`))
 	b.quality("key-usage", "CI deploy · API key · DotEnv", axe, false)
-	// No checkConsole yet: the key page's activity panel calls
-	// GET /v1/audit-events, not on main yet (404).
+	b.checkConsole()
 }
 
 // TestBrowserGrace: rotate with a one-hour grace from the key page (the
@@ -133,8 +134,103 @@ func TestBrowserGrace(t *testing.T) {
 		t.Errorf("ending the grace stopped the new token: %s", v.raw)
 	}
 	b.noSecret("after the grace", tok2, owner)
-	// No checkConsole yet: the key page's activity panel calls
-	// GET /v1/audit-events, not on main yet (404).
+	b.checkConsole()
+}
+
+// TestBrowserActivity: the key page's activity after an edit (a sentence
+// with the change from → to), and the organization activity page: in the
+// navigation of a key holding audit_log:read, filters kept in the address
+// across a reload, field errors, the CSV and NDJSON exports (the token in
+// the Authorization header only) and Load more.
+func TestBrowserActivity(t *testing.T) {
+	axe := axeSource(t)
+	b, c, owner, id, _, _, _, keyPage := activitySetup(t)
+	c.must(200, "PATCH", "/v1/api-keys/"+id, owner, `{"name":"CI deploy (web)"}`)
+	c.must(200, "POST", "/v1/api-keys/"+id+"/rotate", owner, "")
+	b.do("reload the key page", chromedp.Navigate(keyPage), chromedp.WaitVisible(`[data-testid="key-activity"] [data-action="key.updated"]`))
+	sentence := value(b, "read the edit's sentence", chromedp.Text(`[data-testid="key-activity"] [data-action="key.updated"] [data-testid="audit-sentence"]`))
+	if !strings.Contains(sentence, "edited the API key “CI deploy (web)”") {
+		t.Errorf("the edit reads %q", sentence)
+	}
+	changes := value(b, "read the edit's changes", chromedp.Text(`[data-testid="key-activity"] [data-action="key.updated"] [data-testid="audit-changes"]`))
+	if !strings.Contains(changes, "Name: CI deploy") || !strings.Contains(changes, "CI deploy (web)") {
+		t.Errorf("the edit's changes read %q, want the name from → to", changes)
+	}
+	if got := b.actions(); len(got) < 3 || got[0] != "key.rotated" {
+		t.Errorf("the key's activity is %q, want newest first (key.rotated, key.updated, key.created)", got)
+	}
+	b.quality("key-activity", "CI deploy (web) · API key · DotEnv", axe, false)
+
+	b.do("open the activity page",
+		chromedp.Click(tid("nav-activity")),
+		chromedp.WaitVisible(tid("activity-filters")),
+		chromedp.WaitVisible(tid("activity")),
+	)
+	all := strings.Join(b.actions(), " ")
+	for _, want := range []string{"key.rotated", "key.updated", "key.created"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the activity page shows %q, without %s", all, want)
+		}
+	}
+	b.quality("activity", "Activity · DotEnv", axe, false)
+	b.chooseOption("filter by action", "activity-action", "key.rotated", "")
+	b.chooseOption("filter by key", "activity-key", id, "")
+	b.do("apply the filters", chromedp.Click(tid("activity-apply")))
+	b.waitActions([]string{"key.rotated"})
+	if q := b.query(); q.Get("action") != "key.rotated" || q.Get("key_id") != id {
+		t.Errorf("the address keeps the filters as %v", q)
+	}
+	b.do("reload the filtered page", chromedp.Reload(), chromedp.WaitVisible(tid("activity")))
+	b.waitActions([]string{"key.rotated"})
+	if got := value(b, "read the action filter", chromedp.Value(tid("activity-action"))); got != "key.rotated" {
+		t.Errorf("after a reload the action filter shows %q", got)
+	}
+	b.quality("activity-filtered", "Activity · DotEnv", axe, false)
+
+	// Exports: the same selection, the token in the Authorization header only.
+	for _, f := range []struct{ id, accept string }{{"export-csv", "text/csv"}, {"export-ndjson", "application/x-ndjson"}} {
+		b.do("export "+f.id, chromedp.Click(tid(f.id)))
+		b.waitPrefix("export-status", "Saved audit-events-")
+		sent, ok := b.request("GET", b.base+"/v1/audit-events?key_id="+url.QueryEscape(id)+"&action=key.rotated")
+		if !ok {
+			t.Errorf("%s: no GET /v1/audit-events with the selection was sent", f.id)
+			continue
+		}
+		if sent.Headers["accept"] != f.accept || !strings.HasPrefix(sent.Headers["authorization"], "Bearer ") {
+			t.Errorf("%s: sent Accept %q, Authorization present %v", f.id, sent.Headers["accept"], sent.Headers["authorization"] != "")
+		}
+	}
+
+	// "Until" before "Since": the field says so, the address keeps the last good selection.
+	b.do("set since after until",
+		chromedp.SetValue(tid("activity-since"), "2026-11-29T10:00"),
+		script(`document.querySelector('[data-testid="activity-since"]').dispatchEvent(new Event("input", {bubbles: true}))`),
+		chromedp.SetValue(tid("activity-until"), "2026-11-28T10:00"),
+		script(`document.querySelector('[data-testid="activity-until"]').dispatchEvent(new Event("input", {bubbles: true}))`),
+		chromedp.Click(tid("activity-apply")),
+		chromedp.WaitVisible(tid("activity-until-error")),
+	)
+	if q := b.query(); q.Get("since") != "" || q.Get("action") != "key.rotated" {
+		t.Errorf("an invalid selection changed the address: %v", q)
+	}
+	b.quality("activity-errors", "Activity · DotEnv", axe, false)
+
+	// Load more: more events than a page of 25.
+	for i := range 30 {
+		c.must(200, "PATCH", "/v1/api-keys/"+id, owner, fmt.Sprintf(`{"name":"CI deploy %d"}`, i))
+	}
+	b.do("open the unfiltered activity",
+		chromedp.Navigate(b.base+"/dashboard/organizations/api-keys/activity"),
+		chromedp.WaitVisible(tid("activity-more")),
+	)
+	before := len(b.actions())
+	b.do("load more with the keyboard", chromedp.Focus(tid("activity-more")), chromedp.KeyEvent(kb.Enter))
+	for deadline := time.Now().Add(5 * time.Second); len(b.actions()) <= before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Load more did not add events (still %d)", before)
+		}
+	}
+	b.checkConsole()
 }
 
 // waitUsage reloads the key page until its usage panel shows these totals
@@ -170,5 +266,48 @@ func (b *browserTab) waitText2(page, testID, text string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 		b.do("reload", chromedp.Navigate(page), chromedp.WaitVisible(tid(testID)))
+	}
+}
+
+// waitPrefix waits until the element with the data-testid starts with prefix.
+func (b *browserTab) waitPrefix(testID, prefix string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(async () => {
+		for (let i = 0; i < 100; i++) {
+			const t = document.querySelector('[data-testid=%q]')?.textContent.trim() ?? "";
+			if (t.startsWith(%q)) return t;
+			await new Promise(r => setTimeout(r, 100));
+		}
+		return document.querySelector('[data-testid=%q]')?.textContent ?? "(absent)";
+	})()`, testID, prefix, testID)
+	if got := value(b, "wait for "+testID, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise)); !strings.HasPrefix(got, prefix) {
+		b.fail("wait for "+testID, fmt.Errorf("it shows %q, want it to start with %q", got, prefix))
+	}
+}
+
+// actions answers the actions of the audit events shown, top first.
+func (b *browserTab) actions() []string {
+	return value(b, "read the events", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('[data-testid="audit-event"]')].map(e => e.dataset.action)`))
+}
+
+// waitActions waits until the events shown all have one of want's actions, and at least one shows.
+func (b *browserTab) waitActions(want []string) {
+	b.t.Helper()
+	var got []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got = b.actions()
+		ok := len(got) > 0
+		for _, a := range got {
+			if !strings.Contains(" "+strings.Join(want, " ")+" ", " "+a+" ") {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.fail("wait for the events", fmt.Errorf("the page shows %q, want only %q", got, want))
+		}
 	}
 }
