@@ -10,6 +10,7 @@ import {
   hiddenLabel,
   hiddenReason,
   isDestructive,
+  networkText,
   parseBody,
   parseHeaders,
   placeholders,
@@ -191,4 +192,39 @@ describe("levels the key may not list", () => {
     expect(hiddenCell(h, "secrets:write")).toEqual({ state: "yes", label: "allowed on all 3" });
     expect(hiddenCell(h, "billing:read")).toBeNull();
   });
+});
+
+describe("networkText", () => {
+  it.each<[string, { client_ip: string | null; allowed: boolean }, string[], { text: string; allowed: boolean }]>([
+    [
+      "no allowlist",
+      { client_ip: "203.0.113.7", allowed: true },
+      [],
+      { text: "Called from 203.0.113.7: the key may be used from any network.", allowed: true },
+    ],
+    [
+      "inside",
+      { client_ip: "10.1.2.3", allowed: true },
+      ["10.0.0.0/8"],
+      { text: "Called from 10.1.2.3: inside the key's allowed networks (10.0.0.0/8).", allowed: true },
+    ],
+    [
+      "outside",
+      { client_ip: "127.0.0.1", allowed: false },
+      ["10.0.0.0/8", "192.0.2.0/24"],
+      {
+        text: "Called from 127.0.0.1: outside the key's allowed networks (10.0.0.0/8, 192.0.2.0/24); used from here, the key is refused with ip_not_allowed.",
+        allowed: false,
+      },
+    ],
+    [
+      "unknown address",
+      { client_ip: null, allowed: false },
+      ["10.0.0.0/8"],
+      {
+        text: "The address of this call is unknown: outside the key's allowed networks (10.0.0.0/8); used from here, the key is refused with ip_not_allowed.",
+        allowed: false,
+      },
+    ],
+  ])("%s", (_, network, cidrs, want) => expect(networkText(network, cidrs)).toEqual(want));
 });

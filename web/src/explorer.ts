@@ -1,7 +1,7 @@
 // Pure helpers of the API Explorer: route placeholders, the access map and
 // which calls need a confirmation.
 import type { Directory, DirNode } from "./directory";
-import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ExploreHidden, ScopeLevel } from "./types";
+import type { ApiKey, Catalog, CatalogRoute, ExploreAccess, ExploreHidden, ExploreResult, ScopeLevel } from "./types";
 import { grantAllows, type PlacedGrant } from "./rules";
 
 const PLACEHOLDER = /\{([a-zA-Z_]+)\}/g;
@@ -206,4 +206,21 @@ export function pretty(body: unknown): string {
     }
   }
   return JSON.stringify(body, null, 2);
+}
+
+/**
+ * The explorer answer's network check in words: the address the explorer was
+ * called from and whether the explored key may be used from there (the
+ * server's answer; allowedCidrs only names the networks).
+ */
+export function networkText(network: ExploreResult["network"], allowedCidrs: string[]): { text: string; allowed: boolean } {
+  const from = network.client_ip ? `Called from ${network.client_ip}` : "The address of this call is unknown";
+  if (allowedCidrs.length === 0) return { text: `${from}: the key may be used from any network.`, allowed: network.allowed };
+  const list = allowedCidrs.join(", ");
+  return network.allowed
+    ? { text: `${from}: inside the key's allowed networks (${list}).`, allowed: true }
+    : {
+        text: `${from}: outside the key's allowed networks (${list}); used from here, the key is refused with ip_not_allowed.`,
+        allowed: false,
+      };
 }

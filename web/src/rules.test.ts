@@ -355,9 +355,27 @@ describe("request body", () => {
     expect(buildRequest(f, catalog, now, { ...key, allow_all: true }).body.permissions).toHaveLength(2);
   });
 
+  it("sends allowed networks on create when given, and on edit only when changed ([] clears them)", () => {
+    expect(buildRequest(form({ networks: " 203.0.113.0/24 \n\n2001:db8::/32\n" }), catalog, now).body.allowed_cidrs).toEqual([
+      "203.0.113.0/24",
+      "2001:db8::/32",
+    ]);
+    expect(buildRequest(form({ networks: "\n  " }), catalog, now).body).not.toHaveProperty("allowed_cidrs");
+    const limited = { ...key, allowed_cidrs: ["10.0.0.0/8", "203.0.113.0/24"] };
+    const f = formFromKey(limited);
+    expect(f.networks).toBe("10.0.0.0/8\n203.0.113.0/24");
+    expect(buildRequest(f, catalog, now, limited).body).toEqual({});
+    expect(buildRequest({ ...f, networks: "10.0.0.0/8" }, catalog, now, limited).body).toEqual({ allowed_cidrs: ["10.0.0.0/8"] });
+    expect(buildRequest({ ...f, networks: "" }, catalog, now, limited).body).toEqual({ allowed_cidrs: [] });
+    expect(summarize({ ...f }, catalog, null, now, null)).toContain("Usable only from the networks 10.0.0.0/8, 203.0.113.0/24.");
+    expect(summarize(formFromKey(key), catalog, null, now, null).some((l) => l.startsWith("Usable only"))).toBe(false);
+  });
+
   it("places server field errors in the form", () => {
     expect(fieldToFormKey("name", [])).toBe("name");
     expect(fieldToFormKey("expires_at", [])).toBe("expiry");
+    expect(fieldToFormKey("allowed_cidrs", [])).toBe("networks");
+    expect(fieldToFormKey("allowed_cidrs[3]", [])).toBe("networks");
     expect(fieldToFormKey("permissions[1].scope.id", ["secrets:read", "projects:read"])).toBe("perm:projects:read");
     expect(fieldToFormKey("permissions", [])).toBe("permissions");
     expect(fieldToFormKey("whatever", [])).toBe("form");

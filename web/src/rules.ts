@@ -3,6 +3,7 @@
 // body. No DOM here, so Vitest covers them directly.
 import type { Directory } from "./directory";
 import { article } from "./grammar";
+import { isNetworksField, networksForRequest, networksSummary, networksText } from "./networks";
 import type {
   ApiKey,
   Catalog,
@@ -59,6 +60,8 @@ export interface FormState {
   customExpiry: string;
   /** The signed-in key's expiry (RFC 3339) when expiry is "until". */
   untilExpiry?: string;
+  /** The "Allowed networks" field's text, one CIDR per line (networks.ts); absent = empty. */
+  networks?: string;
 }
 
 export const ORG_WIDE: ScopeChoice = { level: "", id: "" };
@@ -501,6 +504,8 @@ export function buildRequest(
       body.expiration = choice;
     }
   }
+  const networks = networksForRequest(form.networks ?? "", original);
+  if (networks !== undefined) body.allowed_cidrs = networks;
   return { body, grantOrder };
 }
 
@@ -511,7 +516,9 @@ export function formFromKey(key: ApiKey): FormState {
     const s: ScopeChoice = g.scope ? { level: g.scope.level, id: g.scope.id, path: g.scope.path } : { ...ORG_WIDE };
     (grants[g.permission] ??= []).push(s);
   }
-  return { name: key.name, allowAll: key.allow_all, preset: null, grants, expiry: "keep", customExpiry: "" };
+  const form: FormState = { name: key.name, allowAll: key.allow_all, preset: null, grants, expiry: "keep", customExpiry: "" };
+  if ((key.allowed_cidrs ?? []).length > 0) form.networks = networksText(key);
+  return form;
 }
 
 // --------------------------------------------------------------- summary
@@ -558,6 +565,8 @@ export function summarize(
       lines.push(`Expires ${formatUtc(r.at)} (in ${days} day${days === 1 ? "" : "s"}).`);
     } else lines.push("Expiry not chosen yet.");
   }
+  const networks = networksSummary(form.networks ?? "");
+  if (networks) lines.push(networks);
   return lines;
 }
 
@@ -566,6 +575,7 @@ export function fieldToFormKey(field: string, grantOrder: string[]): string {
   const f = field.replace(/^body\./, "");
   if (f === "name") return "name";
   if (f === "expiration" || f === "expires_at") return "expiry";
+  if (isNetworksField(f)) return "networks";
   const m = /^permissions\[(\d+)\]/.exec(f);
   if (m) {
     const perm = grantOrder[Number(m[1])];

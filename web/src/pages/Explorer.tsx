@@ -21,6 +21,7 @@ import {
   fillPath,
   isDestructive,
   isLevel,
+  networkText,
   parseBody,
   parseHeaders,
   placeholders,
@@ -461,6 +462,19 @@ export function Explorer({ id }: { id: string }) {
               {result.request.method} {result.request.path}
             </span>
           </p>
+          {result.network &&
+            (() => {
+              const n = networkText(result.network, key.allowed_cidrs ?? []);
+              return (
+                <p
+                  class={n.allowed ? "network-line" : "network-line banner banner-warning"}
+                  data-testid="explorer-network"
+                  data-allowed={String(n.allowed)}
+                >
+                  <strong>Network:</strong> {n.text}
+                </p>
+              );
+            })()}
           <details>
             <summary>Response headers ({headerList(result.response.headers).length})</summary>
             <table class="table compact" data-testid="explorer-response-headers">

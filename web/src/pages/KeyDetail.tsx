@@ -160,6 +160,20 @@ export function KeyDetail({ id }: { id: string }) {
         <dd data-testid="key-expires">
           <When iso={key.expires_at} empty="Never (consider setting an expiry)" />
         </dd>
+        <dt>Allowed networks</dt>
+        <dd data-testid="key-networks">
+          {(key.allowed_cidrs ?? []).length === 0 ? (
+            <span class="muted">Any network</span>
+          ) : (
+            <ul class="network-list">
+              {key.allowed_cidrs.map((n) => (
+                <li key={n}>
+                  <code>{n}</code>
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
         <dt>Last used</dt>
         <dd>
           <LastUse at={key.last_used_at} ip={key.last_used_ip} userAgent={key.last_used_user_agent} testId="key-last-use" />

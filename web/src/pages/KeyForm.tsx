@@ -26,6 +26,7 @@ import { ErrorBanner, FieldError, Loading } from "../components/Errors";
 import { TokenDialog } from "../components/TokenDialog";
 import { loadDirectory, nodesAt, type Directory } from "../directory";
 import { plural } from "../grammar";
+import { networkErrorText } from "../networks";
 import { Link, navigate, paths } from "../router";
 import { useTitle } from "../title";
 import {
@@ -203,8 +204,9 @@ export function KeyForm({ id }: { id?: string }) {
         const unplaced: { field: string; code: string; message: string }[] = [];
         for (const f of err.fieldErrors()) {
           const k = fieldToFormKey(f.field, grantOrder);
+          const message = k === "networks" ? networkErrorText(f.field, f.message, body.allowed_cidrs ?? []) : f.message;
           if (k === "form") unplaced.push(f);
-          else mapped[k] = mapped[k] ? `${mapped[k]} ${f.message}` : f.message;
+          else mapped[k] = mapped[k] ? `${mapped[k]} ${message}` : message;
         }
         setServerErrors(mapped);
         setBannerError(
@@ -408,6 +410,30 @@ export function KeyForm({ id }: { id?: string }) {
         </fieldset>
 
         <ExpiryField form={form} errors={errors} original={original?.key ?? null} holder={holder} onChange={update} />
+
+        <div class="field section" data-testid="networks-field">
+          <label class="label" for="key-networks">
+            Allowed networks <span class="muted">(optional)</span>
+          </label>
+          <textarea
+            id="key-networks"
+            class="input mono networks-input"
+            rows={3}
+            spellcheck={false}
+            autoComplete="off"
+            placeholder={"203.0.113.0/24\n2001:db8::/32"}
+            value={form.networks ?? ""}
+            onInput={(e) => update({ ...form, networks: (e.currentTarget as HTMLTextAreaElement).value })}
+            aria-invalid={errors.networks ? "true" : undefined}
+            aria-describedby={errors.networks ? "key-networks-error key-networks-hint" : "key-networks-hint"}
+            data-testid="key-networks"
+          />
+          <p class="hint" id="key-networks-hint">
+            One network per line (CIDR such as 203.0.113.0/24, or a single address), at most 32. The key then works only
+            from these addresses; leave empty to allow any.
+          </p>
+          <FieldError id="key-networks-error" message={errors.networks} />
+        </div>
 
         <div class="actions">
           <button type="submit" class="button button-primary" disabled={busy} data-testid="submit-key">
