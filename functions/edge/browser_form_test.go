@@ -73,9 +73,30 @@ func TestBrowserForm(t *testing.T) {
 	if !strings.Contains(summary, "production") || strings.Contains(summary, "staging") {
 		t.Errorf("the summary after moving to production is %q", summary)
 	}
+	// Allowed networks: the server's error for allowed_cidrs[1] shows next
+	// to the field with its line; then a valid loopback network.
+	b.do("type networks, one with host bits set",
+		chromedp.SendKeys(tid("key-networks"), "127.0.0.0/8\n10.0.0.1/8"),
+		chromedp.Click(tid("submit-key")),
+		chromedp.WaitVisible(tid("key-networks-error")),
+	)
+	if msg := value(b, "read the networks error", chromedp.Text(tid("key-networks-error"))); !strings.Contains(msg, "Line 2 (“10.0.0.1/8”)") || !strings.Contains(msg, "10.0.0.0/8") {
+		t.Errorf("the error next to Allowed networks is %q, want line 2 and the server's message naming 10.0.0.0/8", msg)
+	}
+	b.shot("form-networks-error")
+	b.do("keep the loopback network only",
+		chromedp.SetValue(tid("key-networks"), "127.0.0.0/8"),
+		script(`document.querySelector('[data-testid="key-networks"]').dispatchEvent(new Event("input", {bubbles: true}))`),
+	)
+	if summary = value(b, "read the summary", chromedp.Text(tid("summary"))); !strings.Contains(summary, "Usable only from the network 127.0.0.0/8.") {
+		t.Errorf("the summary does not name the network: %q", summary)
+	}
 	b.do("create the key",
 		chromedp.Click(tid("submit-key")),
 		chromedp.WaitVisible(tid("token-dialog")),
+	)
+	scopedTok := value(b, "read the new token", chromedp.Value(tid("token-value")))
+	b.do("close the token dialog",
 		chromedp.Click(tid("close-token-dialog")),
 		// Not copied: the dialog asks once before closing.
 		chromedp.WaitVisible(tid("close-confirm")),
@@ -92,6 +113,23 @@ func TestBrowserForm(t *testing.T) {
 	if n := strings.Count(created.raw, `"permission":`); n != 3 {
 		t.Errorf("the key made with Read on production has %d grants, want 3: %s", n, created.raw)
 	}
+	if !strings.Contains(created.raw, `"allowed_cidrs":["127.0.0.0/8"]`) {
+		t.Errorf("the key was not made with the network 127.0.0.0/8: %s", created.raw)
+	}
+	if got := value(b, "read the key page's networks", chromedp.Text(tid("key-networks"))); got != "127.0.0.0/8" {
+		t.Errorf("the key page lists the networks as %q", got)
+	}
+	// The explorer answers whether the key may be used from the browser's address.
+	b.do("explore the key",
+		chromedp.Click(tid("explore-key")),
+		chromedp.WaitVisible(tid("explorer-token")),
+		chromedp.SendKeys(tid("explorer-token"), scopedTok),
+	)
+	b.explore("listPermissions", "200")
+	if n := value(b, "read the network line", chromedp.Evaluate[string](`(() => { const e = document.querySelector('[data-testid="explorer-network"]'); return e.dataset.allowed + " " + e.textContent })()`)); !strings.HasPrefix(n, "true Network: Called from 127.0.0.1: inside the key's allowed networks (127.0.0.0/8).") {
+		t.Errorf("the explorer's network line is %q", n)
+	}
+	b.shot("explorer-network")
 
 	// The form at phone width: the summary is a bar that opens.
 	b.do("open the form on a phone",
