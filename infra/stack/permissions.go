@@ -50,14 +50,17 @@ func Permissions() map[authz.Function]Access {
 		// usage flush (ADD on a key's usage day, the conditional last-use
 		// write on the key item).
 		authz.FunctionVerify: {Actions: []string{getItem, updateItem}},
+		// create, edit, rotate and delete also announce the change to the
+		// organization's webhooks: Query of its partition (no index) for
+		// the endpoints, PutItem of one delivery per subscribed endpoint.
 		// create: PutItem of the key, GetItem for scope lookups.
-		authz.FunctionCreate: {Actions: []string{putItem, getItem}},
+		authz.FunctionCreate: {Actions: []string{putItem, getItem, query}},
 		// show: GetItem of one key, Query of the listing index and of a
 		// key's partition for its usage days (on the table).
 		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: true},
-		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem}},
-		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem}},
-		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem}},
+		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem, query}},
+		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem, query}},
+		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem, query}},
 		// explore calls the API over HTTP and reads directory nodes.
 		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
 		// leaks: GetItem of the reported token's key, UpdateItem to

@@ -126,6 +126,7 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 			return LeakNotOurs, nil, fmt.Errorf("keys: revoking reported key: %w", err)
 		}
 		k.LastUsedAt = cur.LastUsedAt
+		s.published(ctx, ev, k)
 		return LeakRevoked, k, nil
 	}
 }

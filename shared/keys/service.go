@@ -26,6 +26,8 @@ type Service struct {
 	tokens  *token.Generator
 	now     func() time.Time
 	limits  Limits
+	// publisher hears of stored key changes (nil: nobody).
+	publisher Publisher
 }
 
 // DefaultMaxKeysPerOrganization is the key quota of an organization when
@@ -40,11 +42,36 @@ type Limits struct {
 }
 
 // NewService returns a Service.
-func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *token.Generator, now func() time.Time, limits Limits) *Service {
+func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *token.Generator, now func() time.Time, limits Limits, opts ...Option) *Service {
 	if limits.MaxKeysPerOrganization <= 0 {
 		limits.MaxKeysPerOrganization = DefaultMaxKeysPerOrganization
 	}
-	return &Service{keys: ks, dir: dir, catalog: catalog, tokens: tokens, now: now, limits: limits}
+	s := &Service{keys: ks, dir: dir, catalog: catalog, tokens: tokens, now: now, limits: limits}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Publisher hears of every key change the service stored, with the audit
+// event written with it (the webhooks announce them). It is called after
+// the change is stored and must not fail the request: it handles its own
+// errors.
+type Publisher interface {
+	Published(ctx context.Context, ev audit.Event, k *Key)
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithPublisher makes the service tell p of every stored key change.
+func WithPublisher(p Publisher) Option { return func(s *Service) { s.publisher = p } }
+
+// published tells the publisher, if any, of a stored change.
+func (s *Service) published(ctx context.Context, ev audit.Event, k *Key) {
+	if s.publisher != nil {
+		s.publisher.Published(ctx, ev, k)
+	}
 }
 
 // Created is a new or rotated key with its token, which is never stored and
@@ -169,6 +196,7 @@ func (s *Service) insert(ctx context.Context, org, createdBy, name string, acces
 		if err != nil {
 			return Created{}, fmt.Errorf("keys: creating key: %w", err)
 		}
+		s.published(ctx, ev, c.Key)
 		return c, nil
 	}
 }
@@ -393,6 +421,7 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 		if err != nil {
 			return fmt.Errorf("keys: deleting key: %w", err)
 		}
+		s.published(ctx, ev, k)
 		return nil
 	}
 }
@@ -455,6 +484,7 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, fmt.Errorf("keys: updating key: %w", err)
 		}
 		k.LastUsedAt = cur.LastUsedAt
+		s.published(ctx, ev, k)
 		return k, nil
 	}
 }

@@ -2,6 +2,7 @@ package wiring_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,13 +136,72 @@ func TestLeakIsAnnouncedByWebhook(t *testing.T) {
 		if d["event_type"] != "key.revoked" || key["id"] != id || data["reason"] != "leaked" {
 			t.Fatalf("delivery %v, want key.revoked for %s with reason leaked", d, id)
 		}
-		if n := len(deliveries(other)); n != 0 {
-			t.Fatalf("an endpoint not subscribed to key.revoked got %d deliveries", n)
+		// The other endpoint heard of the creation it subscribed to, and
+		// of nothing else.
+		if ds := deliveries(other); len(ds) != 1 || ds[0].(map[string]any)["event_type"] != "key.created" {
+			t.Fatalf("the endpoint subscribed to key.created only got %v", ds)
 		}
 		// Reported again: the key is already revoked, nothing more.
 		e.do("POST", "/v1/leaks", "", `{"token":"`+tok+`"}`, nil)
 		if n := len(deliveries(hook)); n != 1 {
 			t.Fatalf("%d deliveries after a second report, want still 1", n)
+		}
+	})
+}
+
+// TestKeyChangesAreAnnouncedByWebhook: every stored key change is queued
+// once, as its event, for the endpoints subscribed to it (ids, names, the
+// acting key; never a token); an edit that changes nothing and a refused
+// change queue nothing.
+func TestKeyChangesAreAnnouncedByWebhook(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		hook := e.create("/v1/webhooks", `{"url":"https://hooks.example.com/changes","events":["key.created","key.updated","key.rotated","key.deleted"]}`)
+		other := e.create("/v1/webhooks", `{"url":"https://hooks.example.com/expiry","events":["key.expiring"]}`)
+		id, tok := e.newKey(`{"name":"announced","preset":"read-only","expiration":"30d"}`)
+		if r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, `{"name":"announced"}`, nil); r.status != 200 {
+			t.Fatalf("no-op edit: %d %s", r.status, r.raw)
+		}
+		if r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, `{"name":"renamed"}`, nil); r.status != 200 {
+			t.Fatalf("edit: %d %s", r.status, r.raw)
+		}
+		if r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, `{"expires_at":"1999-01-01T00:00:00Z"}`, nil); r.status != 400 {
+			t.Fatalf("refused edit: %d %s", r.status, r.raw)
+		}
+		rot := e.do("POST", "/v1/api-keys/"+id+"/rotate", e.owner, "", nil)
+		if rot.status != 200 {
+			t.Fatalf("rotate: %d %s", rot.status, rot.raw)
+		}
+		if r := e.do("DELETE", "/v1/api-keys/"+id, e.owner, "", nil); r.status != 204 {
+			t.Fatalf("delete: %d %s", r.status, r.raw)
+		}
+		r := e.do("GET", "/v1/webhooks/"+hook+"/deliveries", e.owner, "", nil)
+		if r.status != 200 {
+			t.Fatalf("deliveries: %d %s", r.status, r.raw)
+		}
+		if strings.Contains(r.raw, tok) || strings.Contains(r.raw, rot.str("token")) {
+			t.Fatal("a delivery holds a token")
+		}
+		items, _ := r.body["items"].([]any)
+		var got []string
+		for _, it := range items {
+			d := it.(map[string]any)
+			p, _ := d["payload"].(map[string]any)
+			data, _ := p["data"].(map[string]any)
+			key, _ := data["key"].(map[string]any)
+			actor, _ := data["actor"].(map[string]any)
+			if key["id"] != id || actor["id"] == nil || actor["id"] == "" {
+				t.Fatalf("delivery %v: want key %s and the acting key", d, id)
+			}
+			got = append(got, d["event_type"].(string)+":"+key["name"].(string))
+		}
+		slices.Sort(got)
+		want := []string{"key.created:announced", "key.deleted:renamed", "key.rotated:renamed", "key.updated:renamed"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("deliveries %v, want %v", got, want)
+		}
+		if r := e.do("GET", "/v1/webhooks/"+other+"/deliveries", e.owner, "", nil); strings.Contains(r.raw, id) {
+			t.Fatalf("an endpoint subscribed to key.expiring only got a change: %s", r.raw)
 		}
 	})
 }

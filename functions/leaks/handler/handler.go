@@ -18,7 +18,6 @@ import (
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/secretscan"
-	"github.com/dotenv/apikeys/shared/webhook"
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
@@ -92,7 +91,6 @@ func SelfReport(d wiring.Deps) http.HandlerFunc {
 				return
 			} else if out == keys.LeakRevoked {
 				logRevoked(r, d.Logger, k, keys.ReporterSelf)
-				announceRevoked(r, d, k)
 			}
 		}
 		httpapi.WriteJSON(w, http.StatusAccepted, received)
@@ -144,8 +142,7 @@ func GitHub(d wiring.Deps, cfg Config) http.HandlerFunc {
 				}
 				if out == keys.LeakRevoked {
 					logRevoked(r, d.Logger, k, keys.ReporterGitHub)
-					announceRevoked(r, d, k)
-				}
+					}
 			}
 			feedback = append(feedback, secretscan.FeedbackFor(m, out.Ours()))
 		}
@@ -164,20 +161,6 @@ func verifySignature(r *http.Request, cfg Config, body []byte) error {
 func logRevoked(r *http.Request, logger *slog.Logger, k *keys.Key, reporter string) {
 	logger.WarnContext(r.Context(), "API key revoked: its token was reported as leaked",
 		"key_id", k.ID, "organization_id", k.OrganizationID, "reporter", reporter)
-}
-
-// announceRevoked queues the key.revoked webhook of a revocation (ids,
-// name and times, never the token). The revocation is already stored: a
-// failure here is logged, not answered.
-func announceRevoked(r *http.Request, d wiring.Deps, k *keys.Key) {
-	data := webhook.KeyData{OrganizationID: k.OrganizationID, Key: webhook.KeyRef{ID: k.ID, Name: k.Name}, Reason: keys.ReasonLeaked}
-	if !k.ExpiresAt.IsZero() {
-		exp := k.ExpiresAt
-		data.Key.ExpiresAt = &exp
-	}
-	if _, err := d.Webhooks.Announce(r.Context(), k.OrganizationID, webhook.EventKeyRevoked, data); err != nil {
-		d.Logger.ErrorContext(r.Context(), "key.revoked webhook not queued", "key_id", k.ID, "error", err)
-	}
 }
 
 func deref(s *string) string {
