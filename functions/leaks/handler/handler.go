@@ -142,7 +142,7 @@ func GitHub(d wiring.Deps, cfg Config) http.HandlerFunc {
 				}
 				if out == keys.LeakRevoked {
 					logRevoked(r, d.Logger, k, keys.ReporterGitHub)
-					}
+				}
 			}
 			feedback = append(feedback, secretscan.FeedbackFor(m, out.Ours()))
 		}
