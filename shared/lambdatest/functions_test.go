@@ -420,8 +420,11 @@ func TestMissingConfiguration(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 		_, err = em.Invoke(ctx, render(t, "proxy-anonymous.json", route{method: "GET", resource: "/v1/api-keys"}.vars("")))
 		cancel()
-		logs := em.Logs()
+		// Read the logs once the emulator has exited: the function's
+		// stderr reaches them through the emulator, possibly after the
+		// failed invocation has answered.
 		em.Close()
+		logs := em.Logs()
 		if err == nil {
 			t.Errorf("%s started without TABLE_NAME", f)
 		}
