@@ -309,18 +309,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expected
 // item equals item) is success.
 func (s *Store) putVersioned(ctx context.Context, what string, key, item map[string]types.AttributeValue, expectedVersion int64) error {
 	cond := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion)))
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           s.table,
-		Item:                                item,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	err := s.putIf(ctx, item, cond)
 	failed, old := conditionFailed(err)
 	if !failed {
 		if err != nil {
@@ -381,17 +370,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *webhook.Delivery) (bool, 
 	if err != nil {
 		return false, fmt.Errorf("dynamo: encode delivery %s: %w", d.ID, err)
 	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
-	if err != nil {
-		return false, fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 s.table,
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	})
+	err = s.putIf(ctx, item, expression.AttributeNotExists(expression.Name(AttrPK)))
 	if failed, _ := conditionFailed(err); failed {
 		return false, nil
 	}
@@ -508,18 +487,7 @@ func (s *Store) putNew(ctx context.Context, rec any) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: encode item: %w", err)
 	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           s.table,
-		Item:                                item,
-		ConditionExpression:                 cond.Condition(),
-		ExpressionAttributeNames:            cond.Names(),
-		ExpressionAttributeValues:           cond.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	err = s.putIf(ctx, item, expression.AttributeNotExists(expression.Name(AttrPK)))
 	failed, old := conditionFailed(err)
 	if !failed {
 		return err
@@ -531,6 +499,24 @@ func (s *Store) putNew(ctx context.Context, rec any) error {
 	if sameItem(old, item) {
 		return nil
 	}
+	return err
+}
+
+// putIf puts item on condition cond, asking for the stored item when the
+// condition fails (read it with conditionFailed).
+func (s *Store) putIf(ctx context.Context, item map[string]types.AttributeValue, cond expression.ConditionBuilder) error {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: build condition: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           s.table,
+		Item:                                item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
 	return err
 }
 
