@@ -21,6 +21,12 @@ import type {
   Target,
   Team,
   VerifyResponse,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookList,
+  WebhookRequest,
+  WebhookWithSecret,
 } from "./types";
 
 export class ApiError extends Error {
@@ -244,6 +250,46 @@ export class ApiClient {
       .data;
   }
 
+  /** The organization's webhook endpoints, oldest first (at most 20: one answer, no pages). */
+  async listWebhooks(): Promise<Webhook[]> {
+    return (await this.request<WebhookList>("GET", "/v1/webhooks")).data.items ?? [];
+  }
+
+  async getWebhook(id: string): Promise<Webhook> {
+    return (await this.request<Webhook>("GET", webhookPath(id))).data;
+  }
+
+  /** Creates an endpoint; the answer carries its signing secret, this once. */
+  async createWebhook(body: WebhookRequest): Promise<WebhookWithSecret> {
+    return (await this.request<WebhookWithSecret>("POST", "/v1/webhooks", { body })).data;
+  }
+
+  /** Changes the fields present in body; the others keep their value. */
+  async updateWebhook(id: string, body: WebhookRequest): Promise<Webhook> {
+    return (await this.request<Webhook>("PATCH", webhookPath(id), { body })).data;
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.request<null>("DELETE", webhookPath(id));
+  }
+
+  /** A new signing secret, shown this once (the replaced one keeps signing for 24 hours). */
+  async rotateWebhookSecret(id: string): Promise<WebhookWithSecret> {
+    return (await this.request<WebhookWithSecret>("POST", `${webhookPath(id)}/rotate-secret`)).data;
+  }
+
+  /** An endpoint's latest deliveries, newest first. */
+  async listWebhookDeliveries(id: string, limit = 50): Promise<WebhookDelivery[]> {
+    return (await this.request<WebhookDeliveryList>("GET", `${webhookPath(id)}/deliveries?limit=${limit}`)).data.items ?? [];
+  }
+
+  /** Queues a delivery again at once, with the same webhook-id (409 while an attempt runs). */
+  async retryWebhookDelivery(id: string, delivery: string): Promise<WebhookDelivery> {
+    return (
+      await this.request<WebhookDelivery>("POST", `${webhookPath(id)}/deliveries/${encodeURIComponent(delivery)}/retry`)
+    ).data;
+  }
+
   async listTeams(l: Listing = {}): Promise<Page<Team>> {
     return (await this.request<Page<Team>>("GET", `/v1/teams${ApiClient.query(l)}`)).data;
   }
@@ -285,6 +331,11 @@ export class ApiClient {
       )
     ).data;
   }
+}
+
+/** The API path of a webhook endpoint. */
+export function webhookPath(id: string): string {
+  return `/v1/webhooks/${encodeURIComponent(id)}`;
 }
 
 /** Where a directory node lives: enough ids to build its address. */

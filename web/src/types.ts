@@ -315,3 +315,91 @@ export interface AuditFilter {
   since?: string;
   until?: string;
 }
+
+/** What an organization webhook can be sent (the server's event types; webhooks.ts lists them in order). */
+export type WebhookEventType =
+  | "key.created"
+  | "key.updated"
+  | "key.rotated"
+  | "key.deleted"
+  | "key.revoked"
+  | "key.expiring"
+  | "key.expired";
+
+/** A webhook endpoint (GET /v1/webhooks[/{id}]): its signing secret is never in it. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description: string;
+  created_at: string;
+  updated_at: string;
+  /** While the secret replaced by the last rotation still signs (24 hours). */
+  previous_secret_expires_at?: string;
+}
+
+/** The answer of createWebhook and rotateWebhookSecret: the signing secret, shown this once. */
+export interface WebhookWithSecret extends Webhook {
+  secret: string;
+}
+
+/** Body of POST /v1/webhooks (url and events required) and PATCH /v1/webhooks/{id} (fields left out keep their value). */
+export interface WebhookRequest {
+  url?: string;
+  events?: WebhookEventType[];
+  description?: string;
+}
+
+/** GET /v1/webhooks: the organization's endpoints, oldest first (at most 20). */
+export interface WebhookList {
+  items: Webhook[];
+}
+
+/** One attempt of a delivery: status 0 when no answer came (or while it runs). */
+export interface WebhookDeliveryAttempt {
+  at: string;
+  status: number;
+  duration_ms: number;
+  /** What went wrong, never the URL. */
+  error?: string;
+}
+
+/** A key named in a webhook event: ids, names and times, never a token. */
+export interface WebhookKeyRef {
+  id: string;
+  name?: string;
+  expires_at?: string;
+}
+
+/** The JSON body sent to the endpoint. */
+export interface WebhookEvent {
+  type: WebhookEventType;
+  timestamp: string;
+  data: {
+    organization_id: string;
+    key: WebhookKeyRef;
+    window?: "7d" | "1d";
+    reason?: string;
+    actor?: WebhookKeyRef;
+  };
+}
+
+export type WebhookDeliveryState = "pending" | "delivered" | "failed";
+
+/** One event sent to one endpoint, with every attempt; its id is the webhook-id header. */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event_type: WebhookEventType;
+  state: WebhookDeliveryState;
+  created_at: string;
+  /** Pending deliveries only. */
+  next_attempt_at?: string;
+  attempts: WebhookDeliveryAttempt[];
+  payload: WebhookEvent;
+}
+
+/** GET /v1/webhooks/{id}/deliveries: the latest deliveries, newest first. */
+export interface WebhookDeliveryList {
+  items: WebhookDelivery[];
+}
