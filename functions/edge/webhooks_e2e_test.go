@@ -24,12 +24,14 @@ type notice struct {
 }
 
 // hookReceiver is a loopback webhook destination that checks every
-// signature with the Standard Webhooks project's own library.
+// signature with the Standard Webhooks project's own library. It answers
+// 204, or failWith while that is set.
 type hookReceiver struct {
 	*httptest.Server
-	mu     sync.Mutex
-	secret string
-	got    []notice
+	mu       sync.Mutex
+	secret   string
+	failWith int
+	got      []notice
 }
 
 func newHookReceiver(t *testing.T) *hookReceiver {
@@ -56,10 +58,21 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 		sec, _ := strconv.ParseInt(req.Header.Get("webhook-timestamp"), 10, 64)
 		r.got = append(r.got, notice{id: req.Header.Get("webhook-id"), typ: p.Type, key: p.Data.Key.ID,
 			window: p.Data.Window, at: time.Unix(sec, 0), verifyErr: err})
+		if r.failWith != 0 {
+			w.WriteHeader(r.failWith)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// set changes the secret signatures are checked with and the failure answered.
+func (r *hookReceiver) set(secret string, failWith int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.secret, r.failWith = secret, failWith
 }
 
 func (r *hookReceiver) notices() []notice {

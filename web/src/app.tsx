@@ -5,16 +5,22 @@ import { useCallback, useContext, useEffect, useMemo, useState } from "preact/ho
 import { ApiClient, ApiError } from "./api";
 import { Loading } from "./components/Errors";
 import type { RuntimeConfig } from "./config";
-import { ActivityPage, useAuditAccess } from "./pages/Activity";
+import { navOffers, type Access, type AccessState } from "./access";
+import { mayReadAudit } from "./audit";
+import { ActivityPage } from "./pages/Activity";
 import { DirectoryPage } from "./pages/Directory";
 import { Explorer } from "./pages/Explorer";
 import { KeyDetail } from "./pages/KeyDetail";
 import { KeyForm } from "./pages/KeyForm";
 import { KeyList } from "./pages/KeyList";
 import { SignIn } from "./pages/SignIn";
+import { WebhookDetail } from "./pages/WebhookDetail";
+import { WebhookForm } from "./pages/WebhookForm";
+import { WebhooksPage } from "./pages/Webhooks";
 import { Link, legacyRedirect, match, navigate, paths, patterns, usePath } from "./router";
 import { clearToken, loadToken, saveToken } from "./session";
 import { useTitle } from "./title";
+import { cannotCall } from "./webhooks";
 
 export interface Session {
   client: ApiClient;
@@ -30,6 +36,29 @@ interface SessionContextValue {
 }
 
 const SessionContext = createContext<SessionContextValue | null>(null);
+
+const AccessContext = createContext<Access | null>(null);
+
+/** The signed-in key and the catalog; null while they are read, or when the key cannot read itself. */
+export function useAccess(): Access | null {
+  return useContext(AccessContext);
+}
+
+/** Reads the signed-in key and the catalog once per session. */
+function useSignedInAccess(session: Session): AccessState {
+  const [access, setAccess] = useState<AccessState>({ state: "loading" });
+  useEffect(() => {
+    let live = true;
+    Promise.all([session.client.permissions(), session.client.getKey(session.keyId)]).then(
+      ([catalog, { key }]) => live && setAccess({ state: "known", access: { catalog, key } }),
+      () => live && setAccess({ state: "unknown" }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [session.keyId]);
+  return access;
+}
 
 export function useSession(): SessionContextValue {
   const s = useContext(SessionContext);
@@ -121,7 +150,10 @@ function Shell() {
   const { session, signOut } = useSession();
   const path = usePath();
   const page = useMemo(() => route(path), [path]);
-  const auditNav = useAuditAccess(session);
+  const access = useSignedInAccess(session);
+  // The navigation offers a page only to a key that may read it.
+  const auditNav = navOffers(access, (a) => mayReadAudit(a.catalog, a.key));
+  const webhooksNav = navOffers(access, (a) => cannotCall(a.catalog, a.key, "listWebhooks") === null);
   useEffect(() => {
     const moved = legacyRedirect(path);
     if (moved) navigate(moved + window.location.search, { replace: true });
@@ -133,7 +165,7 @@ function Shell() {
     document.querySelector<HTMLElement>("main h1")?.focus();
   }, [path]);
   return (
-    <>
+    <AccessContext.Provider value={access.state === "known" ? access.access : null}>
       <a class="skip" href="#main">
         Skip to content
       </a>
@@ -161,6 +193,15 @@ function Shell() {
               Activity
             </Link>
           )}
+          {webhooksNav && (
+            <Link
+              href={paths.webhooks}
+              aria-current={path.startsWith(paths.webhooks) ? "page" : undefined}
+              data-testid="nav-webhooks"
+            >
+              Webhooks
+            </Link>
+          )}
         </nav>
         <div class="who" data-testid="signed-in-as">
           <span class="org" data-testid="org-name">
@@ -177,7 +218,7 @@ function Shell() {
       <main id="main" class="main">
         {page}
       </main>
-    </>
+    </AccessContext.Provider>
   );
 }
 
@@ -187,6 +228,11 @@ function route(path: string) {
   if (match(patterns.create, path)) return <KeyForm />;
   if (match(patterns.directory, path)) return <DirectoryPage />;
   if (match(patterns.activity, path)) return <ActivityPage />;
+  // Webhook pages before the key pages: "webhooks" is never read as a key id.
+  if (match(patterns.webhooks, path)) return <WebhooksPage />;
+  if (match(patterns.webhookNew, path)) return <WebhookForm />;
+  if ((m = match(patterns.webhookEdit, path))) return <WebhookForm key={`edit-${m.id}`} id={m.id} />;
+  if ((m = match(patterns.webhook, path))) return <WebhookDetail key={m.id} id={m.id} />;
   if ((m = match(patterns.explore, path))) return <Explorer key={m.id} id={m.id} />;
   if ((m = match(patterns.edit, path))) return <KeyForm key={`edit-${m.id}`} id={m.id} />;
   if ((m = match(patterns.key, path))) return <KeyDetail key={m.id} id={m.id} />;

@@ -3,7 +3,19 @@ import { BASE, legacyRedirect, match, paths, patterns } from "./router";
 
 describe("one URL scheme", () => {
   it("puts every page under /dashboard/organizations/api-keys", () => {
-    const all = [paths.list, paths.create, paths.directory, paths.activity, paths.key("key_1"), paths.edit("key_1"), paths.explore("key_1")];
+    const all = [
+      paths.list,
+      paths.create,
+      paths.directory,
+      paths.activity,
+      paths.webhooks,
+      paths.webhookNew,
+      paths.webhook("wh_1"),
+      paths.webhookEdit("wh_1"),
+      paths.key("key_1"),
+      paths.edit("key_1"),
+      paths.explore("key_1"),
+    ];
     for (const p of all) expect(p === BASE || p.startsWith(`${BASE}/`)).toBe(true);
     expect(paths.key("key_1")).toBe("/dashboard/organizations/api-keys/key_1");
     expect(paths.edit("key_1")).toBe("/dashboard/organizations/api-keys/key_1/edit");
@@ -15,6 +27,10 @@ describe("one URL scheme", () => {
       [paths.create, "create", {}],
       [paths.directory, "directory", {}],
       [paths.activity, "activity", {}],
+      [paths.webhooks, "webhooks", {}],
+      [paths.webhookNew, "webhookNew", {}],
+      [paths.webhook("wh_1"), "webhook", { id: "wh_1" }],
+      [paths.webhookEdit("wh_1"), "webhookEdit", { id: "wh_1" }],
       [paths.key("key_1"), "key", { id: "key_1" }],
       [paths.edit("key_1"), "edit", { id: "key_1" }],
       [paths.explore("key_1"), "explore", { id: "key_1" }],
@@ -22,7 +38,11 @@ describe("one URL scheme", () => {
     for (const [path, page, params] of cases) {
       expect(match(patterns[page], path)).toEqual(params);
       for (const other of Object.keys(patterns) as (keyof typeof patterns)[]) {
-        if (other !== page && !((page === "create" || page === "directory" || page === "activity") && other === "key")) expect(match(patterns[other], path)).toBeNull();
+        // The app tries the fixed pages first (app.tsx route): "create" is never read as a key id, "new" never as a webhook id.
+        const shadowed =
+          (["create", "directory", "activity", "webhooks"].includes(page) && other === "key") ||
+          (page === "webhookNew" && other === "webhook");
+        if (other !== page && !shadowed) expect(match(patterns[other], path)).toBeNull();
       }
     }
   });

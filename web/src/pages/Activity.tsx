@@ -5,7 +5,7 @@
 // (the token never goes into an address).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { listAll } from "../api";
-import { useSession, type Session } from "../app";
+import { useSession } from "../app";
 import {
   AUDIT_ACTIONS,
   EMPTY_AUDIT_STATE,
@@ -15,7 +15,6 @@ import {
   exportFileName,
   isoToLocal,
   localToIso,
-  mayReadAudit,
   parseAuditState,
   validateAuditState,
   type AuditState,
@@ -26,26 +25,6 @@ import { setQuery, useSearch } from "../router";
 import { useTitle } from "../title";
 import type { ApiKey } from "../types";
 import "../components/Activity.css";
-
-/**
- * Whether the navigation offers the activity page: the signed-in key reads
- * the audit trail (the catalog's audit_log:read, rules.ts). False until known,
- * and when the key or the catalog cannot be read.
- */
-export function useAuditAccess(session: Session): boolean {
-  const [may, setMay] = useState(false);
-  useEffect(() => {
-    let live = true;
-    Promise.all([session.client.permissions(), session.client.getKey(session.keyId)]).then(
-      ([catalog, { key }]) => live && setMay(mayReadAudit(catalog, key)),
-      () => live && setMay(false),
-    );
-    return () => {
-      live = false;
-    };
-  }, [session.keyId]);
-  return may;
-}
 
 /** The filter fields as typed: the times are datetime-local values (local time). */
 type Draft = AuditState;
