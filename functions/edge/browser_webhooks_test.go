@@ -42,6 +42,9 @@ func TestBrowserWebhooks(t *testing.T) {
 	// The form: every missing field at once, then the server's refusal of the address next to it.
 	b.do("open the form", chromedp.Click(tid("add-webhook")), chromedp.WaitVisible(tid("webhook-form")))
 	b.quality("webhook-new", "Add webhook endpoint · DotEnv", axe, false)
+	b.checkLabels("webhook form")
+	b.do("focus the URL field", chromedp.Focus(tid("webhook-url")))
+	b.tabTo("submit-webhook", 20, true) // every field and event, each named, in order
 	b.do("submit with nothing",
 		chromedp.Click(tid("webhook-events-none")),
 		chromedp.Click(tid("submit-webhook")),
@@ -130,6 +133,7 @@ func TestBrowserWebhooks(t *testing.T) {
 	}
 	b.do("open the attempts", script(`document.querySelector(".delivery-details").open = true`))
 	b.quality("webhook-delivered", title, axe, false)
+	b.checkLabels("webhook page")
 
 	// Rotate the secret: the new one verifies; the page says until when the previous one signs.
 	b.focusReturns("rotate-secret", "rotate-secret-dialog", title, axe)

@@ -6,10 +6,12 @@ import type { Grant, Webhook, WebhookDelivery } from "./types";
 import {
   NEW_WEBHOOK,
   WEBHOOK_EVENTS,
-  anyPending,
+  REFRESH_MAX_MS,
+  REFRESH_MIN_MS,
   attemptText,
   cannotCall,
   deliveryOutcome,
+  nextRefreshIn,
   draftOf,
   eventsSummary,
   fieldOf,
@@ -126,9 +128,22 @@ describe("deliveries in words", () => {
     expect(isRunning(delivery({ attempts: [running] }))).toBe(true);
     expect(isRunning(delivery({ state: "failed", attempts: [a500] }))).toBe(false);
   });
-  it("pending deliveries ask for a refresh", () => {
-    expect(anyPending([delivery({ state: "delivered" })])).toBe(false);
-    expect(anyPending([delivery({ state: "delivered" }), delivery({})])).toBe(true);
+});
+
+describe("reading the deliveries again", () => {
+  const now = Date.parse("2026-11-29T10:00:00.000Z");
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const failed = { at: at(-5), status: 500, duration_ms: 3, error: "answered HTTP 500" };
+  it.each<[string, Partial<WebhookDelivery>[], number | null]>([
+    ["nothing pending", [{ state: "delivered" }, { state: "failed" }], null],
+    ["queued now", [{ next_attempt_at: at(0) }], REFRESH_MIN_MS],
+    ["running", [{ attempts: [{ at: at(-1), status: 0, duration_ms: 0 }], next_attempt_at: at(50) }], REFRESH_MIN_MS],
+    ["due in 20 s", [{ attempts: [failed], next_attempt_at: at(20) }], 21000],
+    ["due in 2 h", [{ attempts: [failed], next_attempt_at: at(7200) }], REFRESH_MAX_MS],
+    ["the earliest wins", [{ attempts: [failed], next_attempt_at: at(7200) }, { attempts: [failed], next_attempt_at: at(10) }], 11000],
+    ["overdue", [{ attempts: [failed], next_attempt_at: at(-30) }], REFRESH_MIN_MS],
+  ])("%s", (_, ds, want) => {
+    expect(nextRefreshIn(ds.map((d) => delivery(d)), now)).toBe(want);
   });
 });
 

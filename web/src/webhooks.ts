@@ -130,9 +130,26 @@ export function deliveryOutcome(d: WebhookDelivery, fmt: (iso: string) => string
   }
 }
 
-/** Whether the list should be read again soon: a delivery is still on its way. */
-export function anyPending(ds: WebhookDelivery[]): boolean {
-  return ds.some((d) => d.state === "pending");
+/** The bounds of nextRefreshIn, in milliseconds. */
+export const REFRESH_MIN_MS = 3000;
+export const REFRESH_MAX_MS = 60000;
+
+/**
+ * When to read the deliveries again (ms from now), or null when none is
+ * pending: soon after the earliest pending attempt is due (a running one or
+ * one already due: REFRESH_MIN_MS), never sooner than REFRESH_MIN_MS and
+ * never later than REFRESH_MAX_MS, so a delivery backing off for hours is
+ * not polled every few seconds.
+ */
+export function nextRefreshIn(ds: WebhookDelivery[], now: number): number | null {
+  const pending = ds.filter((d) => d.state === "pending");
+  if (pending.length === 0) return null;
+  let due = Infinity;
+  for (const d of pending) {
+    const at = d.next_attempt_at ? Date.parse(d.next_attempt_at) : NaN;
+    due = Math.min(due, isRunning(d) || Number.isNaN(at) ? now : at);
+  }
+  return Math.min(REFRESH_MAX_MS, Math.max(REFRESH_MIN_MS, due - now + 1000));
 }
 
 /** The operations of the webhooks pages (the catalog's route operation ids). */

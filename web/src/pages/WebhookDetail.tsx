@@ -1,7 +1,7 @@
 // /dashboard/organizations/api-keys/webhooks/{id}: one endpoint, its actions
 // (edit, rotate the signing secret, delete) and its latest deliveries, each
 // with its attempts and payload and a way to send it again. The list is read
-// again every few seconds while a delivery is on its way.
+// again while a delivery is on its way, soon after its next attempt is due.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { useAccess, useSession } from "../app";
@@ -13,12 +13,9 @@ import { formatDate } from "../format";
 import { Link, navigate, paths } from "../router";
 import { useTitle } from "../title";
 import type { Webhook, WebhookDelivery, WebhookWithSecret } from "../types";
-import { WEBHOOK_EVENTS, anyPending, attemptText, cannotCall, deliveryOutcome, eventLabel, isRunning } from "../webhooks";
+import { WEBHOOK_EVENTS, attemptText, cannotCall, deliveryOutcome, eventLabel, isRunning, nextRefreshIn } from "../webhooks";
 import { When } from "./KeyList";
 import "./Webhooks.css";
-
-/** How often the deliveries are read again while one is pending. */
-const REFRESH_MS = 3000;
 
 /** The host of an endpoint's URL, for the tab title (the URL itself when it does not parse). */
 function hostOf(url: string): string {
@@ -203,10 +200,11 @@ function Deliveries({ hook, retryWhy }: { hook: Webhook; retryWhy: string | null
       live.current = false;
     };
   }, [hook.id]);
-  // While a delivery is on its way, read the list again every few seconds.
+  // While a delivery is on its way, read the list again once its next attempt is due.
   useEffect(() => {
-    if (!items || !anyPending(items)) return;
-    const t = window.setTimeout(read, REFRESH_MS);
+    const wait = items ? nextRefreshIn(items, Date.now()) : null;
+    if (wait === null) return;
+    const t = window.setTimeout(read, wait);
     return () => window.clearTimeout(t);
   }, [items]);
 
