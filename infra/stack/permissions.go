@@ -77,8 +77,9 @@ func Permissions() map[authz.Function]Access {
 		// filter); GetItem only for the health check. No write.
 		authz.FunctionAudit: {Actions: []string{getItem, query}, Indexes: true},
 		// webhooks: endpoints are read and written whole (GetItem,
-		// PutItem, DeleteItem), listed by a Query of the organization's
-		// partition; deliveries are listed through GSI1.
+		// PutItem, DeleteItem; each change one TransactWriteItems with the
+		// PutItem of its audit event), listed by a Query of the
+		// organization's partition; deliveries are listed through GSI1.
 		authz.FunctionWebhooks: {Actions: []string{getItem, putItem, deleteItem, query}, Indexes: true},
 		// notify: the expiry index and the due queue (GSI2 Queries), the
 		// endpoints (Query), new deliveries (conditional PutItem). Its

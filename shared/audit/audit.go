@@ -1,5 +1,5 @@
 // Package audit is the audit trail's domain: the Event every change of a key,
-// an organization or a directory node is recorded with, its id, the request
+// an organization, a directory node or a webhook endpoint is recorded with, its id, the request
 // source carried in the context, and the read side of the store contract.
 // Stores write an event in the same atomic write as its change
 // (docs/dynamodb.md, "Audit trail"), so an acknowledged change always has
@@ -27,7 +27,16 @@ const (
 	OrganizationCreated   = "organization.created"
 	OrganizationRenamed   = "organization.renamed"
 	OrganizationRecovered = "organization.recovered"
+	// Webhook endpoints (target type TargetWebhook, named by its URL). A
+	// signing secret is never recorded, only that it was rotated.
+	WebhookCreated       = "webhook.created"
+	WebhookUpdated       = "webhook.updated"
+	WebhookSecretRotated = "webhook.secret_rotated"
+	WebhookDeleted       = "webhook.deleted"
 )
+
+// TargetWebhook is the target type of a webhook endpoint's events.
+const TargetWebhook = "webhook"
 
 // Actor types.
 const (

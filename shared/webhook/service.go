@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -157,10 +158,28 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	if spec.Description != nil {
 		e.Description = *spec.Description
 	}
-	if err := s.store.CreateWebhook(ctx, e); err != nil {
+	ev, err := s.event(ctx, caller, now, audit.WebhookCreated, e)
+	if err != nil {
+		return nil, err
+	}
+	ev.Set("url", nil, e.URL)
+	ev.Set("events", nil, e.Events)
+	ev.Set("description", nil, e.Description)
+	if err := s.store.CreateWebhook(ctx, e, ev); err != nil {
 		return nil, fmt.Errorf("webhook: storing endpoint: %w", err)
 	}
 	return e, nil
+}
+
+// event builds the audit event of a change the caller makes to endpoint e
+// (named by its URL; never its secret), with the request's source.
+func (s *Service) event(ctx context.Context, caller authz.Principal, at time.Time, action string, e *Endpoint) (audit.Event, error) {
+	ev, err := audit.New(ctx, s.ids, at, caller.OrganizationID, action, audit.KeyActor(caller.KeyID, caller.KeyName),
+		audit.Target{Type: audit.TargetWebhook, ID: e.ID, Name: e.URL})
+	if err != nil {
+		return audit.Event{}, fmt.Errorf("webhook: %w", err)
+	}
+	return ev, nil
 }
 
 // Get returns the caller's organization's endpoint id.
@@ -184,7 +203,7 @@ func (s *Service) Update(ctx context.Context, caller authz.Principal, id string,
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, caller, id, func(e *Endpoint) error {
+	return s.change(ctx, caller, id, audit.WebhookUpdated, func(e *Endpoint) error {
 		if spec.URL != nil {
 			e.URL = *spec.URL
 		}
@@ -206,7 +225,7 @@ func (s *Service) RotateSecret(ctx context.Context, caller authz.Principal, id s
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, caller, id, func(e *Endpoint) error {
+	return s.change(ctx, caller, id, audit.WebhookSecretRotated, func(e *Endpoint) error {
 		e.PreviousSecret = e.Secret
 		e.PreviousSecretExpiresAt = e.UpdatedAt.Add(SecretOverlap)
 		e.Secret = secret
@@ -214,9 +233,10 @@ func (s *Service) RotateSecret(ctx context.Context, caller authz.Principal, id s
 	})
 }
 
-// change applies edit to a copy of the stored endpoint and writes it,
-// conditional on the version read.
-func (s *Service) change(ctx context.Context, caller authz.Principal, id string, edit func(*Endpoint) error) (*Endpoint, error) {
+// change applies edit to a copy of the stored endpoint and writes it with
+// its audit event (action; the url, events and description that changed,
+// from → to), conditional on the version read.
+func (s *Service) change(ctx context.Context, caller authz.Principal, id, action string, edit func(*Endpoint) error) (*Endpoint, error) {
 	old, err := s.Get(ctx, caller, id)
 	if err != nil {
 		return nil, err
@@ -230,7 +250,17 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 		e.PreviousSecret, e.PreviousSecretExpiresAt = "", time.Time{}
 	}
 	e.Version = old.Version + 1
-	if err := s.store.UpdateWebhook(ctx, e, old.Version); err != nil {
+	ev, err := s.event(ctx, caller, e.UpdatedAt, action, e)
+	if err != nil {
+		return nil, err
+	}
+	ev.Set("url", old.URL, e.URL)
+	ev.Set("events", old.Events, e.Events)
+	ev.Set("description", old.Description, e.Description)
+	if action == audit.WebhookUpdated && len(ev.Changes) == 0 {
+		return old, nil // an edit that changes nothing writes and records nothing
+	}
+	if err := s.store.UpdateWebhook(ctx, e, old.Version, ev); err != nil {
 		return nil, fmt.Errorf("webhook: updating endpoint %s: %w", id, err)
 	}
 	return e, nil
@@ -243,7 +273,11 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteWebhook(ctx, caller.OrganizationID, id, e.Version); err != nil {
+	ev, err := s.event(ctx, caller, s.now().UTC().Truncate(time.Millisecond), audit.WebhookDeleted, e)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteWebhook(ctx, caller.OrganizationID, id, e.Version, ev); err != nil {
 		return fmt.Errorf("webhook: deleting endpoint %s: %w", id, err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
 )
@@ -148,22 +149,23 @@ func (d *Delivery) Clone() *Delivery {
 // the dispatcher through indexes, never by scanning. Every change is
 // conditional on the stored Version (fault.ErrConflict for a stale writer,
 // fault.ErrNotFound when missing), so two dispatchers never both claim one
-// attempt.
+// attempt. An endpoint's change and its audit event are one atomic write:
+// a refused change stores no event.
 type Store interface {
 	// CreateWebhook stores a new endpoint with Version 1
-	// (fault.ErrConflict if the id exists).
-	CreateWebhook(ctx context.Context, e *Endpoint) error
+	// (fault.ErrConflict if the id exists), and ev.
+	CreateWebhook(ctx context.Context, e *Endpoint, ev audit.Event) error
 	// GetWebhook returns the organization's endpoint id, or
 	// fault.ErrNotFound (also for another organization's endpoint).
 	GetWebhook(ctx context.Context, org, id string) (*Endpoint, error)
 	// ListWebhooks returns the organization's endpoints, oldest first.
 	ListWebhooks(ctx context.Context, org string) ([]*Endpoint, error)
 	// UpdateWebhook replaces the endpoint when the stored Version equals
-	// expectedVersion.
-	UpdateWebhook(ctx context.Context, e *Endpoint, expectedVersion int64) error
+	// expectedVersion, and stores ev.
+	UpdateWebhook(ctx context.Context, e *Endpoint, expectedVersion int64, ev audit.Event) error
 	// DeleteWebhook removes the endpoint when the stored Version equals
-	// expectedVersion. Its deliveries stay until they expire.
-	DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64) error
+	// expectedVersion, and stores ev. Its deliveries stay until they expire.
+	DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64, ev audit.Event) error
 
 	// CreateDelivery stores d with Version 1 unless a delivery with its id
 	// exists, and reports whether it wrote: a notice enqueued twice under

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import openapiText from "../../docs/openapi.json?raw";
 import {
   AUDIT_ACTIONS,
   actionLabel,
@@ -66,9 +67,34 @@ describe("eventSentence", () => {
       expect(s, action).toContain("“N”");
     }
   });
+  it("offers exactly the contract's actions in the filter", () => {
+    const spec = JSON.parse(openapiText) as { components: { schemas: { AuditEvent: { properties: { action: { enum: string[] } } } } } };
+    expect([...AUDIT_ACTIONS].sort()).toEqual([...spec.components.schemas.AuditEvent.properties.action.enum].sort());
+  });
+  it("reads a webhook endpoint's changes", () => {
+    const e = {
+      ...recovered,
+      actor: { type: "key", id: "key_1", name: "Owner" },
+      action: "webhook.updated",
+      target: { type: "webhook", id: "wh_1", name: "https://hooks.example.com/b" },
+      changes: { url: { from: "https://hooks.example.com/a", to: "https://hooks.example.com/b" }, events: { from: ["key.created"], to: ["key.created", "key.expired"] } },
+    };
+    expect(eventSentence(e)).toBe("Key “Owner” edited the webhook endpoint “https://hooks.example.com/b”.");
+    expect(changesOf(e, (x) => x).map((c) => `${c.label}: ${c.from} → ${c.to}`)).toEqual([
+      "URL: https://hooks.example.com/a → https://hooks.example.com/b",
+      "Events: key.created → key.created, key.expired",
+    ]);
+    expect(eventSentence({ ...e, action: "webhook.secret_rotated", changes: undefined })).toBe(
+      "Key “Owner” rotated the signing secret of the webhook endpoint “https://hooks.example.com/b”.",
+    );
+    expect(actionLabel("webhook.secret_rotated")).toBe("Webhook endpoint signing secret rotated");
+  });
   it("still reads for an action it does not know", () => {
-    expect(eventSentence({ ...recovered, action: "webhook.created", target: { type: "webhook", id: "wh_1", name: "W" } })).toBe(
-      "The recovery command created the webhook “W”.",
+    expect(eventSentence({ ...recovered, action: "webhook.paused", target: { type: "webhook", id: "wh_1", name: "W" } })).toBe(
+      "The recovery command did webhook.paused on the webhook endpoint “W”.",
+    );
+    expect(eventSentence({ ...recovered, action: "widget.created", target: { type: "widget", id: "w_1", name: "W" } })).toBe(
+      "The recovery command created the widget “W”.",
     );
     expect(eventSentence({ ...recovered, action: "key.frozen", target: { type: "key", id: "key_1", name: "K" } })).toBe(
       "The recovery command did key.frozen on the API key “K”.",

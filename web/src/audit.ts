@@ -28,6 +28,10 @@ export const AUDIT_ACTIONS: string[] = [
   "organization.renamed",
   "organization.recovered",
   ...["team", "project", "target", "environment"].flatMap((t) => [`${t}.created`, `${t}.renamed`, `${t}.deleted`]),
+  "webhook.created",
+  "webhook.updated",
+  "webhook.secret_rotated",
+  "webhook.deleted",
 ];
 
 const NOUN: Record<string, string> = {
@@ -37,6 +41,7 @@ const NOUN: Record<string, string> = {
   project: "project",
   target: "target",
   environment: "environment",
+  webhook: "webhook endpoint",
 };
 
 /** "key.previous_token_revoked" → "ended the grace of the previous token of", etc. */
@@ -49,12 +54,14 @@ const VERB: Record<string, string> = {
   renamed: "renamed",
   recovered: "recovered",
   revoked: "revoked",
+  secret_rotated: "rotated the signing secret of",
 };
 
 /** A readable label of an action for the filter ("key.rotated" → "API key rotated"). */
 export function actionLabel(action: string): string {
   const [type, verb] = splitAction(action);
-  const v = verb === "previous_token_revoked" ? "grace ended" : verb === "updated" ? "edited" : verb;
+  const v =
+    verb === "previous_token_revoked" ? "grace ended" : verb === "updated" ? "edited" : verb === "secret_rotated" ? "signing secret rotated" : verb;
   return `${capitalize(NOUN[type] ?? type)} ${v}`;
 }
 
@@ -106,6 +113,9 @@ const FIELD: Record<string, string> = {
   preset: "Preset",
   revoked: "Revocation",
   allowed_cidrs: "Allowed networks",
+  url: "URL",
+  events: "Events",
+  description: "Description",
 };
 
 /** One changed field: its label and its values before and after, in words. */

@@ -110,6 +110,10 @@ const (
 	AuditEventActionTeamCreated             AuditEventAction = "team.created"
 	AuditEventActionTeamDeleted             AuditEventAction = "team.deleted"
 	AuditEventActionTeamRenamed             AuditEventAction = "team.renamed"
+	AuditEventActionWebhookCreated          AuditEventAction = "webhook.created"
+	AuditEventActionWebhookDeleted          AuditEventAction = "webhook.deleted"
+	AuditEventActionWebhookSecretRotated    AuditEventAction = "webhook.secret_rotated"
+	AuditEventActionWebhookUpdated          AuditEventAction = "webhook.updated"
 )
 
 // Valid indicates whether the value is a known member of the AuditEventAction enum.
@@ -157,6 +161,14 @@ func (e AuditEventAction) Valid() bool {
 		return true
 	case AuditEventActionTeamRenamed:
 		return true
+	case AuditEventActionWebhookCreated:
+		return true
+	case AuditEventActionWebhookDeleted:
+		return true
+	case AuditEventActionWebhookSecretRotated:
+		return true
+	case AuditEventActionWebhookUpdated:
+		return true
 	default:
 		return false
 	}
@@ -170,6 +182,7 @@ const (
 	AuditTargetTypeProject      AuditTargetType = "project"
 	AuditTargetTypeTarget       AuditTargetType = "target"
 	AuditTargetTypeTeam         AuditTargetType = "team"
+	AuditTargetTypeWebhook      AuditTargetType = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the AuditTargetType enum.
@@ -186,6 +199,8 @@ func (e AuditTargetType) Valid() bool {
 	case AuditTargetTypeTarget:
 		return true
 	case AuditTargetTypeTeam:
+		return true
+	case AuditTargetTypeWebhook:
 		return true
 	default:
 		return false

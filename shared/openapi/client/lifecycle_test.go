@@ -413,6 +413,27 @@ func TestClientLifecycle(t *testing.T) {
 	must(t, err, hookDeleted.StatusCode(), 204, "deleteWebhook")
 	hookGone, err := c.GetWebhookWithResponse(ctx, hookID, asOwner)
 	must(t, err, hookGone.StatusCode(), 404, "getWebhook after delete")
+	// The endpoint's story is in the audit trail (by the owner key, named
+	// by its URL), newest first, without either signing secret.
+	var hookActions []string
+	for _, action := range []string{"webhook.deleted", "webhook.secret_rotated", "webhook.updated", "webhook.created"} {
+		a := action
+		evs, err := c.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{Action: &a}, asOwner)
+		must(t, err, evs.StatusCode(), 200, "listAuditEvents of "+action)
+		for _, e := range evs.JSON200.Items {
+			if e.Target.Id == hookID && e.Target.Type == client.AuditTargetTypeWebhook && e.Target.Name != nil && *e.Target.Name == "https://webhooks.invalid/dotenv" {
+				hookActions = append(hookActions, string(e.Action))
+			}
+		}
+		for _, secret := range []string{hook.JSON201.Secret, hookRotated.JSON200.Secret} {
+			if strings.Contains(string(evs.Body), strings.TrimPrefix(secret, "whsec_")) {
+				t.Errorf("the audit trail of %s holds a signing secret", action)
+			}
+		}
+	}
+	if want := []string{"webhook.deleted", "webhook.secret_rotated", "webhook.updated", "webhook.created"}; !slices.Equal(hookActions, want) {
+		t.Errorf("the endpoint's audit trail = %v, want %v", hookActions, want)
+	}
 
 	// Delete, then the key is gone.
 	deleted, err := c.DeleteKeyWithResponse(ctx, id, asOwner)

@@ -10,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -212,8 +213,12 @@ func putJSON(b *bbolt.Bucket, id string, v any) error {
 	return b.Put([]byte(id), doc)
 }
 
-// CreateWebhook stores a new endpoint with Version 1.
-func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint) error {
+// CreateWebhook stores a new endpoint with Version 1, and its event in the
+// same transaction.
+func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	if err := checkID("id", e.ID); err != nil {
 		return err
 	}
@@ -234,7 +239,10 @@ func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint) error {
 		if err := idx.Put(tsKey(r.CreatedAt, r.ID), nil); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bucketWebhooks), r.ID, r)
+		if err := putJSON(tx.Bucket(bucketWebhooks), r.ID, r); err != nil {
+			return err
+		}
+		return writeEvent(tx, &ev)
 	})
 }
 
@@ -281,7 +289,10 @@ func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoi
 
 // UpdateWebhook replaces the endpoint when the stored Version equals
 // expectedVersion. The organization and creation time stay as stored.
-func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expectedVersion int64) error {
+func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expectedVersion int64, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	r := webhookRecordOf(e)
 	what := "update webhook " + e.ID
 	return s.update(ctx, what, func(tx *bbolt.Tx) error {
@@ -295,13 +306,19 @@ func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expected
 			return fmt.Errorf("bolt: %s: stored version %d, expected %d: %w", what, cur.Version, expectedVersion, fault.ErrConflict)
 		}
 		r.CreatedAt = cur.CreatedAt
-		return putJSON(tx.Bucket(bucketWebhooks), r.ID, r)
+		if err := putJSON(tx.Bucket(bucketWebhooks), r.ID, r); err != nil {
+			return err
+		}
+		return writeEvent(tx, &ev)
 	})
 }
 
 // DeleteWebhook removes the endpoint when the stored Version equals
 // expectedVersion.
-func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64) error {
+func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64, ev audit.Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return err
+	}
 	what := "delete webhook " + id
 	return s.update(ctx, what, func(tx *bbolt.Tx) error {
 		cur, err := loadWebhook(tx, id)
@@ -318,7 +335,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersi
 				return err
 			}
 		}
-		return tx.Bucket(bucketWebhooks).Delete([]byte(id))
+		if err := tx.Bucket(bucketWebhooks).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return writeEvent(tx, &ev)
 	})
 }
 

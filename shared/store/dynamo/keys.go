@@ -263,29 +263,20 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 	return s.versionedTx(ctx, "update key", k.ID, c, err)
 }
 
-// versionIs is the condition of a write on a key's stored version.
+// versionIs is the condition of a write on an item's stored version: it
+// exists with version v.
 func versionIs(v int64) expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(v)))
 }
 
 // versionedTx maps the outcome of a transaction whose first write was
-// conditional on a key's version: not found when the key is missing (from
-// the stored item the cancellation returned, or one strongly consistent
-// read when the server returned none), a conflict otherwise.
+// conditional on a key's version: not found when the key is missing, a
+// conflict otherwise (refusedVersion).
 func (s *Store) versionedTx(ctx context.Context, op, id string, c *canceled, err error) error {
-	switch {
-	case err != nil:
+	if err != nil || c == nil {
 		return err
-	case c == nil:
-		return nil
-	case c.conflicting():
-		return errBusy(op + " " + id)
 	}
-	failed, old := c.failed(0)
-	if !failed {
-		return s.fail(op+" "+id, fmt.Errorf("transaction cancelled: %v", c.reasons))
-	}
-	found, err := s.existed(ctx, primaryKey(keyPK(id), keySK), old)
+	found, err := s.refusedVersion(ctx, op+" "+id, primaryKey(keyPK(id), keySK), c)
 	switch {
 	case err != nil:
 		return err
@@ -293,6 +284,22 @@ func (s *Store) versionedTx(ctx context.Context, op, id string, c *canceled, err
 		return errKeyNotFound(id)
 	}
 	return errKeyConflict(id)
+}
+
+// refusedVersion explains a cancelled transaction whose first write was
+// conditional on the version of the item at key: errBusy when a concurrent
+// transaction was in the way, else whether the item exists (from the stored
+// item the cancellation returned, or one strongly consistent read when the
+// server returned none): missing, or at another version.
+func (s *Store) refusedVersion(ctx context.Context, what string, key map[string]types.AttributeValue, c *canceled) (bool, error) {
+	if c.conflicting() {
+		return false, errBusy(what)
+	}
+	failed, old := c.failed(0)
+	if !failed {
+		return false, s.fail(what, fmt.Errorf("transaction cancelled: %v", c.reasons))
+	}
+	return s.existed(ctx, key, old)
 }
 
 // DeleteKey deletes the key on condition that the stored version is

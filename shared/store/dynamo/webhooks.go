@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -188,20 +189,32 @@ func checkTimes(kind, id string, ts map[string]time.Time) error {
 	return nil
 }
 
-// CreateWebhook is one conditional PutItem.
-func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint) error {
+// CreateWebhook is one TransactWriteItems: the endpoint's Put on condition
+// that its key is free, and its audit event.
+func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint, ev audit.Event) error {
 	e.Version = 1
 	if err := checkTimes("webhook", e.ID, map[string]time.Time{"created_at": e.CreatedAt, "updated_at": e.UpdatedAt, "previous_secret_expires_at": e.PreviousSecretExpiresAt}); err != nil {
 		return err
 	}
-	err := s.putNew(ctx, newWebhookRecord(e))
-	if failed, _ := conditionFailed(err); failed {
-		return fmt.Errorf("dynamo: webhook %s: %w", e.ID, fault.New(fault.CodeConflict, "a webhook with this id exists"))
-	}
+	item, err := attributevalue.MarshalMap(newWebhookRecord(e))
 	if err != nil {
-		return s.fail("create webhook "+e.ID, err)
+		return fmt.Errorf("dynamo: encode webhook %s: %w", e.ID, err)
 	}
-	return nil
+	put, err := s.txPutNew(item)
+	if err != nil {
+		return err
+	}
+	what := "create webhook " + e.ID
+	c, err := s.transact(ctx, what, &ev, []types.TransactWriteItem{put})
+	switch {
+	case err != nil:
+		return err
+	case c == nil:
+		return nil
+	case c.conflicting():
+		return errBusy(what)
+	}
+	return fmt.Errorf("dynamo: webhook %s: %w", e.ID, fault.New(fault.CodeConflict, "a webhook with this id exists"))
 }
 
 // GetWebhook is one strongly consistent GetItem in the organization's
@@ -289,9 +302,10 @@ func (s *Store) queryAll(ctx context.Context, index string, kc expression.KeyCon
 	}
 }
 
-// UpdateWebhook is one PutItem on condition that the stored version is
-// expectedVersion (the whole endpoint is rewritten; it is small).
-func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expectedVersion int64) error {
+// UpdateWebhook is one TransactWriteItems: the endpoint's Put on condition
+// that it exists with expectedVersion (the whole endpoint is rewritten; it
+// is small), and its audit event.
+func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expectedVersion int64, ev audit.Event) error {
 	if err := checkTimes("webhook", e.ID, map[string]time.Time{"created_at": e.CreatedAt, "updated_at": e.UpdatedAt, "previous_secret_expires_at": e.PreviousSecretExpiresAt}); err != nil {
 		return err
 	}
@@ -299,8 +313,30 @@ func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expected
 	if err != nil {
 		return fmt.Errorf("dynamo: encode webhook %s: %w", e.ID, err)
 	}
-	key := primaryKey(orgPK(e.OrganizationID), webhookSK(e.ID))
-	return s.putVersioned(ctx, "update webhook "+e.ID, key, item, expectedVersion)
+	put, err := s.txPut(item, versionIs(expectedVersion))
+	if err != nil {
+		return err
+	}
+	what := "update webhook " + e.ID
+	c, err := s.transact(ctx, what, &ev, []types.TransactWriteItem{put})
+	if err != nil || c == nil {
+		return err
+	}
+	return s.versionLost(ctx, what, primaryKey(orgPK(e.OrganizationID), webhookSK(e.ID)), c, expectedVersion)
+}
+
+// versionLost explains a refused versioned write of the endpoint at key
+// (refusedVersion): fault.ErrNotFound when it is missing, fault.ErrConflict
+// when it is at another version.
+func (s *Store) versionLost(ctx context.Context, what string, key map[string]types.AttributeValue, c *canceled, expectedVersion int64) error {
+	found, err := s.refusedVersion(ctx, what, key, c)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("dynamo: %s: %w", what, fault.ErrNotFound)
+	}
+	return fmt.Errorf("dynamo: %s: stored version is not %d: %w", what, expectedVersion, fault.ErrConflict)
 }
 
 // putVersioned replaces an item on condition that it exists with
@@ -329,25 +365,20 @@ func (s *Store) putVersioned(ctx context.Context, what string, key, item map[str
 	return fmt.Errorf("dynamo: %s: stored version %d, expected %d: %w", what, numberAttr(old, attrVersion), expectedVersion, fault.ErrConflict)
 }
 
-// DeleteWebhook is one conditional DeleteItem.
-func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64) error {
+// DeleteWebhook is one TransactWriteItems: the endpoint's Delete on
+// condition that it exists with expectedVersion, and its audit event.
+func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64, ev audit.Event) error {
 	key := primaryKey(orgPK(org), webhookSK(id))
-	_, err := s.deleteIf(ctx, key, expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name(attrVersion).Equal(expression.Value(expectedVersion))))
-	failed, old := conditionFailed(err)
-	if !failed {
-		if err != nil {
-			return s.fail("delete webhook "+id, err)
-		}
-		return nil
-	}
-	found, err := s.existed(ctx, key, old)
-	switch {
-	case err != nil:
+	del, err := s.txDelete(key, versionIs(expectedVersion))
+	if err != nil {
 		return err
-	case !found:
-		return fmt.Errorf("dynamo: webhook %s: %w", id, fault.ErrNotFound)
 	}
-	return fmt.Errorf("dynamo: webhook %s: %w", id, fault.ErrConflict)
+	what := "delete webhook " + id
+	c, err := s.transact(ctx, what, &ev, []types.TransactWriteItem{del})
+	if err != nil || c == nil {
+		return err
+	}
+	return s.versionLost(ctx, what, key, c, expectedVersion)
 }
 
 // checkDelivery refuses a delivery the item cannot hold.

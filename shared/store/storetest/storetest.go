@@ -137,6 +137,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Integrity/UnreadableNode", func(t *testing.T, s store.Store) { testNodeUnreadable(t, s, h) }},
 		{"Audit/KeyEvents", testAuditKeyEvents},
 		{"Audit/DirectoryEvents", testAuditDirectoryEvents},
+		{"Audit/WebhookEvents", testAuditWebhookEvents},
 		{"Audit/RefusedWritesNoEvent", testAuditRefusedWritesNoEvent},
 		{"Audit/Concurrent", testAuditConcurrent},
 		{"Audit/OtherOrganization", testAuditOtherOrganization},

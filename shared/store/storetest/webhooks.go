@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -28,6 +29,8 @@ import (
 //     order) and follows every UpdateDelivery.
 //   - ExpiringKeys follows CreateKey, UpdateKey (a changed or removed
 //     expiry) and DeleteKey.
+//   - CreateWebhook, UpdateWebhook and DeleteWebhook store their event with
+//     the change, and none when the change is refused.
 
 func newEndpoint(org string, at time.Time) *webhook.Endpoint {
 	return &webhook.Endpoint{
@@ -55,7 +58,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	at := now()
 	a, b := newEndpoint(org, at), newEndpoint(org, at.Add(time.Millisecond))
 	for _, e := range []*webhook.Endpoint{b, a, newEndpoint(other, at)} {
-		if err := s.CreateWebhook(ctx, e); err != nil {
+		if err := s.CreateWebhook(ctx, e, ev()); err != nil {
 			t.Fatalf("CreateWebhook: %v", err)
 		}
 	}
@@ -63,7 +66,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	// the same call; another endpoint under the same id is a conflict.)
 	clash := a.Clone()
 	clash.URL = "https://clash.example.com/"
-	if err := s.CreateWebhook(ctx, clash); !errors.Is(err, fault.ErrConflict) {
+	if err := s.CreateWebhook(ctx, clash, ev()); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("CreateWebhook of an existing id: %v, want conflict", err)
 	}
 	got, err := s.GetWebhook(ctx, org, a.ID)
@@ -88,39 +91,89 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	u.PreviousSecret, u.PreviousSecretExpiresAt = u.Secret, at.Add(24*time.Hour)
 	u.Secret = stdwebhook.Secret("whsec_" + "C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
 	u.UpdatedAt, u.Version = at.Add(time.Second), 2
-	if err := s.UpdateWebhook(ctx, u, 1); err != nil {
+	if err := s.UpdateWebhook(ctx, u, 1, ev()); err != nil {
 		t.Fatalf("UpdateWebhook: %v", err)
 	}
 	got, _ = s.GetWebhook(ctx, org, a.ID)
 	sameEndpoint(t, got, u)
 	staleE := u.Clone()
 	staleE.Description = "stale"
-	if err := s.UpdateWebhook(ctx, staleE, 1); !errors.Is(err, fault.ErrConflict) {
+	if err := s.UpdateWebhook(ctx, staleE, 1, ev()); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("UpdateWebhook on a stale version: %v, want conflict", err)
 	}
 	moved := u.Clone()
 	moved.OrganizationID = other
-	if err := s.UpdateWebhook(ctx, moved, 2); !errors.Is(err, fault.ErrNotFound) {
+	if err := s.UpdateWebhook(ctx, moved, 2, ev()); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("UpdateWebhook in another organization: %v, want not found", err)
 	}
-	if err := s.DeleteWebhook(ctx, other, a.ID, 2); !errors.Is(err, fault.ErrNotFound) {
+	if err := s.DeleteWebhook(ctx, other, a.ID, 2, ev()); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("DeleteWebhook from another organization: %v, want not found", err)
 	}
-	if err := s.DeleteWebhook(ctx, org, a.ID, 1); !errors.Is(err, fault.ErrConflict) {
+	if err := s.DeleteWebhook(ctx, org, a.ID, 1, ev()); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("DeleteWebhook on a stale version: %v, want conflict", err)
 	}
-	if err := s.DeleteWebhook(ctx, org, a.ID, 2); err != nil {
+	if err := s.DeleteWebhook(ctx, org, a.ID, 2, ev()); err != nil {
 		t.Fatalf("DeleteWebhook: %v", err)
 	}
 	if _, err := s.GetWebhook(ctx, org, a.ID); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("GetWebhook after delete: %v, want not found", err)
 	}
-	if err := s.DeleteWebhook(ctx, org, a.ID, 2); !errors.Is(err, fault.ErrNotFound) {
+	if err := s.DeleteWebhook(ctx, org, a.ID, 2, ev()); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("DeleteWebhook twice: %v, want not found", err)
 	}
 	list, _ = s.ListWebhooks(ctx, org)
 	if len(list) != 1 || list[0].ID != b.ID {
 		t.Fatalf("ListWebhooks after delete = %v, want [%s]", ids(list), b.ID)
+	}
+}
+
+// testAuditWebhookEvents: each endpoint change stores exactly its event,
+// which reads back equal; a refused change (duplicate id, stale version,
+// missing or another organization's endpoint) stores none.
+func testAuditWebhookEvents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	org, other := newOrg(t, s).ID, newOrg(t, s).ID
+	at := now()
+	e := newEndpoint(org, at)
+	target := audit.Target{Type: audit.TargetWebhook, ID: e.ID, Name: e.URL}
+	mk := func(action string, d time.Duration) audit.Event { return event(t, org, action, target, at.Add(d)) }
+	want := []audit.Event{mk(audit.WebhookCreated, 0)}
+	if err := s.CreateWebhook(ctx, e, want[0]); err != nil {
+		t.Fatalf("CreateWebhook: %v", err)
+	}
+	u := e.Clone()
+	u.Description, u.UpdatedAt, u.Version = "changed", at.Add(time.Millisecond), 2
+	want = append(want, mk(audit.WebhookUpdated, time.Millisecond))
+	if err := s.UpdateWebhook(ctx, u, 1, want[1]); err != nil {
+		t.Fatalf("UpdateWebhook: %v", err)
+	}
+
+	// Refused: none of these events may be stored.
+	dup := newEndpoint(org, at)
+	dup.ID = e.ID
+	wantErr(t, "CreateWebhook of an existing id", s.CreateWebhook(ctx, dup, mk(audit.WebhookCreated, 0)), fault.ErrConflict)
+	wantErr(t, "UpdateWebhook on a stale version", s.UpdateWebhook(ctx, u, 1, mk(audit.WebhookUpdated, 0)), fault.ErrConflict)
+	missing := newEndpoint(org, at)
+	wantErr(t, "UpdateWebhook of a missing endpoint", s.UpdateWebhook(ctx, missing, 1, mk(audit.WebhookUpdated, 0)), fault.ErrNotFound)
+	wantErr(t, "DeleteWebhook on a stale version", s.DeleteWebhook(ctx, org, e.ID, 1, mk(audit.WebhookDeleted, 0)), fault.ErrConflict)
+	wantErr(t, "DeleteWebhook from another organization", s.DeleteWebhook(ctx, other, e.ID, 2, event(t, other, audit.WebhookDeleted, target, at)), fault.ErrNotFound)
+
+	want = append(want, mk(audit.WebhookDeleted, 2*time.Millisecond))
+	if err := s.DeleteWebhook(ctx, org, e.ID, 2, want[2]); err != nil {
+		t.Fatalf("DeleteWebhook: %v", err)
+	}
+	got := listEvents(t, s, org, audit.Query{}, 100)
+	slices.Reverse(want)
+	if len(got) != len(want) {
+		t.Fatalf("listed %v, want %v", eventIDs(got), eventIDs(want))
+	}
+	for i := range want {
+		if d := sameEvent(want[i], got[i]); d != "" {
+			t.Fatalf("event %d (%s) differs: %s", i, want[i].Action, d)
+		}
+	}
+	if got := listEvents(t, s, other, audit.Query{}, 100); len(got) != 0 {
+		t.Fatalf("a refused delete stored events in the other organization: %v", eventIDs(got))
 	}
 }
 
