@@ -19,8 +19,8 @@ import (
 // (HTTP 500) on the endpoint page, retried with the keyboard and delivered
 // with the same webhook-id; the secret rotated (the new one verifies, the
 // previous one's end shown); an edit; a key holding only webhooks:read sees
-// every change disabled with the reason; delete. Every page and dialog is
-// held to the quality bar.
+// every change disabled with the reason; delete; the endpoint's story on
+// the activity page. Every page and dialog is held to the quality bar.
 func TestBrowserWebhooks(t *testing.T) {
 	axe := axeSource(t)
 	chrome := findChromium(t)
@@ -216,6 +216,14 @@ func TestBrowserWebhooks(t *testing.T) {
 		t.Errorf("%d endpoints left after the delete", n)
 	}
 	c.must(404, "GET", "/v1/webhooks/"+id, owner, "")
+
+	// The organization's activity tells the endpoint's story.
+	b.do("open the activity", chromedp.Click(tid("nav-activity")), chromedp.WaitVisible(tid("activity")))
+	b.chooseOption("filter by the secret rotation", "activity-action", "webhook.secret_rotated", "")
+	b.do("apply the filter", chromedp.Click(tid("activity-apply")))
+	b.waitActions([]string{"webhook.secret_rotated"})
+	b.waitContains("audit-sentence", "rotated the signing secret of the webhook endpoint “"+hookURL+"”")
+	b.noWebhookSecret("in the activity", secret2)
 	b.checkConsole()
 }
 
