@@ -20,6 +20,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/ratelimit"
+	"github.com/dotenv/apikeys/shared/retention"
 	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store"
@@ -89,10 +90,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
+	// Audit events and webhook deliveries past retention: at start, then
+	// hourly (DynamoDB expires them through its TTL instead).
+	var prune []retention.Job
 	if p, ok := st.(audit.Pruner); ok {
-		// Audit events past retention: at start, then hourly.
-		go audit.KeepPruning(ctx, p, sf.auditRetention(), audit.PruneInterval, time.Now, logger)
+		prune = append(prune, retention.Job{Name: "audit events", Retention: sf.auditRetention(), Prune: p.PruneEvents})
 	}
+	if p, ok := st.(webhook.Pruner); ok {
+		prune = append(prune, retention.Job{Name: "webhook deliveries", Retention: webhook.DeliveryRetention, Prune: p.PruneDeliveries})
+	}
+	go retention.Keep(ctx, prune, retention.Interval, time.Now, logger)
 	// Usage is counted in memory and written every UsageFlushInterval; the
 	// deferred Close drains it after the server has shut down and before
 	// the store closes.

@@ -28,3 +28,15 @@ func TestEventOfAction(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionOutlastsTheSweep: a delivery is deleted only after the
+// expiry sweep stopped looking for its key, so a pruned notice is never
+// queued again. A notice is created at the earliest WindowWeek before the
+// key's expiry and deleted at the earliest RetryWindow + DeliveryRetention
+// later; the sweep looks for the key until ExpiredLookback after its expiry.
+func TestRetentionOutlastsTheSweep(t *testing.T) {
+	earliestDeletion := -webhook.WindowWeek + webhook.RetryWindow + webhook.DeliveryRetention
+	if lastLook := webhook.ExpiredLookback; earliestDeletion <= lastLook {
+		t.Fatalf("a notice may be deleted %s after its key's expiry, but the sweep looks until %s after it", earliestDeletion, lastLook)
+	}
+}

@@ -145,6 +145,19 @@ func (d *Delivery) Clone() *Delivery {
 	return &c
 }
 
+// DeliveryRetention is how long a delivery is kept after its retry window
+// closes (its GiveUpAt): DynamoDB's TTL deletes it then, the embedded store
+// prunes it (Pruner). It outlasts the expiry sweep's look-back, so a pruned
+// notice is never sent again (TestRetentionOutlastsTheSweep).
+const DeliveryRetention = 30 * 24 * time.Hour
+
+// Pruner deletes the deliveries whose retry window closed before an
+// instant, with their index entries (the embedded store, run by
+// shared/retention).
+type Pruner interface {
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
+}
+
 // Store keeps endpoints and deliveries and finds the work of the sweep and
 // the dispatcher through indexes, never by scanning. Every change is
 // conditional on the stored Version (fault.ErrConflict for a stale writer,

@@ -9,11 +9,12 @@ import (
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/directory"
+	"github.com/dotenv/apikeys/shared/retention"
 	"github.com/dotenv/apikeys/shared/token"
 )
 
 // TestPruneEvents: pruning deletes exactly the events older than the bound,
-// with their key-filter entries, in every organization, and KeepPruning
+// with their key-filter entries, in every organization, and retention.Keep
 // runs it at start.
 func TestPruneEvents(t *testing.T) {
 	s, _ := openTemp(t)
@@ -41,7 +42,8 @@ func TestPruneEvents(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		audit.KeepPruning(runCtx, p, 400*24*time.Hour, time.Hour, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+		retention.Keep(runCtx, []retention.Job{{Name: "audit events", Retention: 400 * 24 * time.Hour, Prune: p.PruneEvents}},
+			time.Hour, func() time.Time { return now }, slog.New(slog.DiscardHandler))
 		close(done)
 	}()
 	<-p.ran

@@ -36,7 +36,7 @@
 //	key_expiry                    ts(expires_at) + key id → "" (keys that expire; the expiry sweep, webhooks.go)
 //	webhooks                      endpoint id → endpoint document (webhookRecord)
 //	webhook_index / <org id>      ts(created_at) + endpoint id → ""
-//	deliveries                    delivery id → delivery document (deliveryRecord)
+//	deliveries                    delivery id → delivery document (deliveryRecord); pruned webhook.DeliveryRetention after give_up_at
 //	delivery_index / <endpoint>   ts(created_at) + delivery id → "" (newest first, backwards)
 //	delivery_due                  ts(next_attempt_at) + delivery id → "" (pending deliveries only)
 //	orgs                          organization id → organization document (orgRecord)

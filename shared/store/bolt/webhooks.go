@@ -487,3 +487,61 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	})
 	return out, err
 }
+
+var _ webhook.Pruner = (*Store)(nil)
+
+// PruneDeliveries deletes the deliveries whose retry window closed before
+// before (GiveUpAt < before), with their listing and due entries, at most
+// batch per transaction, and returns how many it deleted. A delivery's
+// GiveUpAt moves with a manual retry, so there is no index by it: each
+// transaction reads the deliveries once (the embedded store is small; the
+// single binary runs it hourly).
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	const batch = 1000
+	before = utc(before)
+	total := 0
+	for {
+		n := 0
+		err := s.update(ctx, "prune deliveries", func(tx *bbolt.Tx) error {
+			n = 0
+			var old []deliveryRecord
+			err := tx.Bucket(bucketDeliveries).ForEach(func(_, v []byte) error {
+				var r deliveryRecord
+				if len(old) < batch && json.Unmarshal(v, &r) == nil && !r.GiveUpAt.IsZero() && r.GiveUpAt.Before(before) {
+					old = append(old, r)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			listing := tx.Bucket(bucketDeliveryIndex)
+			for _, r := range old {
+				if idx := listing.Bucket([]byte(r.Endpoint)); idx != nil {
+					if err := idx.Delete(tsKey(r.CreatedAt, r.ID)); err != nil {
+						return err
+					}
+					if k, _ := idx.Cursor().First(); k == nil {
+						if err := listing.DeleteBucket([]byte(r.Endpoint)); err != nil {
+							return err
+						}
+					}
+				}
+				if r.State == string(webhook.StatePending) {
+					if err := tx.Bucket(bucketDeliveryDue).Delete(tsKey(r.NextAttemptAt, r.ID)); err != nil {
+						return err
+					}
+				}
+				if err := tx.Bucket(bucketDeliveries).Delete([]byte(r.ID)); err != nil {
+					return err
+				}
+			}
+			n = len(old)
+			return nil
+		})
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+	}
+}

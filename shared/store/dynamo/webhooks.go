@@ -32,9 +32,6 @@ const (
 	typeWebhook  = "webhook"
 	typeDelivery = "delivery"
 	duePK        = "DELIVERIES#DUE"
-	// deliveryRetention is how long a delivery is kept after its retry
-	// window closes.
-	deliveryRetention = 30 * 24 * time.Hour
 )
 
 var _ webhook.Store = (*Store)(nil)
@@ -142,7 +139,7 @@ func newDeliveryRecord(d *webhook.Delivery) deliveryRecord {
 		ID: d.ID, Org: d.OrganizationID, Endpoint: d.EndpointID, EventType: d.EventType,
 		Payload: string(d.Payload), CreatedAt: created, State: string(d.State),
 		NextAttemptAt: formatTime(d.NextAttemptAt), GiveUpAt: formatTime(d.GiveUpAt),
-		TTL: ttlOf(d.GiveUpAt.Add(deliveryRetention)), Version: d.Version,
+		TTL: ttlOf(d.GiveUpAt.Add(webhook.DeliveryRetention)), Version: d.Version,
 		Attempts: []attemptRecord{},
 	}
 	for _, a := range d.Attempts {

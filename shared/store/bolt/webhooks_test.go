@@ -1,0 +1,79 @@
+package bolt
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/fault"
+	"github.com/dotenv/apikeys/shared/store/storetest"
+	"github.com/dotenv/apikeys/shared/webhook"
+)
+
+// TestPruneDeliveries: pruning deletes exactly the deliveries whose retry
+// window closed before the bound (whatever their state or age: a retried
+// delivery's window moved), with their listing and due entries, and
+// nothing more when run again.
+func TestPruneDeliveries(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	bound := now.Add(-webhook.DeliveryRetention)
+	e := &webhook.Endpoint{ID: "wh_a", OrganizationID: "org_a", URL: "https://hooks.example.com/", Events: []string{webhook.EventKeyCreated},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.CreateWebhook(ctx, e, storetest.Event()); err != nil {
+		t.Fatal(err)
+	}
+	mkd := func(id string, created, giveUp time.Time, state webhook.State) *webhook.Delivery {
+		d := &webhook.Delivery{ID: id, OrganizationID: "org_a", EndpointID: "wh_a", EventType: webhook.EventKeyCreated,
+			Payload: []byte(`{}`), CreatedAt: created, State: state, NextAttemptAt: created, GiveUpAt: giveUp, Version: 1}
+		if state != webhook.StatePending {
+			d.NextAttemptAt = time.Time{}
+		}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	old := now.Add(-40 * 24 * time.Hour)
+	mkd("msg_old_delivered", old, old.Add(webhook.RetryWindow), webhook.StateDelivered)
+	mkd("msg_old_pending", old, old.Add(webhook.RetryWindow), webhook.StatePending)
+	mkd("msg_retried", old, bound.Add(time.Hour), webhook.StateFailed) // retried by hand 29 days ago
+	mkd("msg_recent", now.Add(-time.Hour), now.Add(23*time.Hour), webhook.StatePending)
+
+	n, err := s.PruneDeliveries(ctx, bound)
+	if err != nil || n != 2 {
+		t.Fatalf("PruneDeliveries = %d, %v; want 2", n, err)
+	}
+	for _, id := range []string{"msg_old_delivered", "msg_old_pending"} {
+		if _, err := s.GetDelivery(ctx, "wh_a", id); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("GetDelivery(%s) after pruning: %v, want not found", id, err)
+		}
+	}
+	listed, err := s.ListDeliveries(ctx, "wh_a", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range listed {
+		ids = append(ids, d.ID)
+	}
+	if !slices.Equal(ids, []string{"msg_recent", "msg_retried"}) {
+		t.Errorf("listed %v after pruning, want [msg_recent msg_retried]", ids)
+	}
+	due, err := s.DueDeliveries(ctx, now, 100)
+	if err != nil || len(due) != 1 || due[0].ID != "msg_recent" {
+		t.Errorf("due after pruning: %d deliveries, %v; want msg_recent only", len(due), err)
+	}
+	if n, err := s.PruneDeliveries(ctx, bound); n != 0 || err != nil {
+		t.Errorf("pruning again deleted %d (%v)", n, err)
+	}
+	// Everything past retention: the endpoint's listing is left empty.
+	if n, err := s.PruneDeliveries(ctx, now.Add(48*time.Hour)); n != 2 || err != nil {
+		t.Fatalf("pruning the rest = %d, %v; want 2", n, err)
+	}
+	if listed, err := s.ListDeliveries(ctx, "wh_a", 100); err != nil || len(listed) != 0 {
+		t.Errorf("listed %d deliveries (%v) after pruning them all", len(listed), err)
+	}
+}
