@@ -15,7 +15,18 @@ type Access struct {
 	Actions []string
 	// Indexes is true when the function queries an index.
 	Indexes bool
+	// DeletesNotices grants DeleteItem on the pending webhook notices only
+	// (a statement of its own, conditioned on dynamodb:LeadingKeys
+	// NoticeKeys): the functions that store key changes delete the notice
+	// they queued, notify the ones its sweep queued, and none of them may
+	// delete anything else through it.
+	DeletesNotices bool
 }
+
+// NoticeKeys is the partition key pattern of the pending webhook notices
+// (shared/store/dynamo: NOTICE#<event id>), the only items DeletesNotices
+// reaches.
+const NoticeKeys = "NOTICE#*"
 
 // QueueActions are the SQS actions each function may call, all on the
 // webhook deliveries queue and nowhere else: notify sends to it (what
@@ -51,24 +62,27 @@ func Permissions() map[authz.Function]Access {
 		// write on the key item).
 		authz.FunctionVerify: {Actions: []string{getItem, updateItem}},
 		// create, edit, rotate and delete also announce the change to the
-		// organization's webhooks: Query of its partition (no index) for
-		// the endpoints, PutItem of one delivery per subscribed endpoint.
+		// organization's webhooks: the pending notice is written in the
+		// change's transaction (PutItem), then queued: Query of the
+		// organization's partition (no index) for the endpoints, PutItem
+		// of one delivery per subscribed endpoint, DeleteItem of the
+		// notice (DeletesNotices).
 		// create: PutItem of the key, GetItem for scope lookups.
-		authz.FunctionCreate: {Actions: []string{putItem, getItem, query}},
+		authz.FunctionCreate: {Actions: []string{putItem, getItem, query}, DeletesNotices: true},
 		// show: GetItem of one key, Query of the listing index and of a
 		// key's partition for its usage days (on the table).
 		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: true},
-		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem, query}},
-		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem, query}},
-		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem, query}},
+		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
+		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
+		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem, query}, DeletesNotices: true},
 		// explore calls the API over HTTP and reads directory nodes.
 		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
 		// leaks: GetItem of the reported token's key, UpdateItem to
 		// revoke it (conditional on its version), PutItem of its event; its
 		// key.revoked webhook: the organization's endpoints (Query of its
-		// partition, no index) and one delivery per subscribed endpoint
-		// (PutItem).
-		authz.FunctionLeaks: {Actions: []string{getItem, updateItem, putItem, query}},
+		// partition, no index), one delivery per subscribed endpoint
+		// (PutItem), the notice's deletion.
+		authz.FunctionLeaks: {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
 		authz.FunctionDirectory: {
 			Actions: []string{getItem, putItem, updateItem, deleteItem, query},
 			Indexes: true,
@@ -81,10 +95,11 @@ func Permissions() map[authz.Function]Access {
 		// PutItem of its audit event), listed by a Query of the
 		// organization's partition; deliveries are listed through GSI1.
 		authz.FunctionWebhooks: {Actions: []string{getItem, putItem, deleteItem, query}, Indexes: true},
-		// notify: the expiry index and the due queue (GSI2 Queries), the
-		// endpoints (Query), new deliveries (conditional PutItem). Its
-		// queue permission (sqs:SendMessage) is granted on the queue.
-		authz.FunctionNotify: {Actions: []string{putItem, query}, Indexes: true},
+		// notify: the expiry index, the pending notices and the due queue
+		// (GSI2 Queries), the endpoints (Query), new deliveries
+		// (conditional PutItem), the notices it queued (DeletesNotices).
+		// Its queue permission (sqs:SendMessage) is granted on the queue.
+		authz.FunctionNotify: {Actions: []string{putItem, query}, Indexes: true, DeletesNotices: true},
 		// deliver: one delivery and its endpoint (GetItem), the claim and
 		// the outcome (conditional PutItem). The queue's event source
 		// grants it the receive and delete of messages.

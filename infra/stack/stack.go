@@ -449,6 +449,15 @@ func newFunction(s *Stack, o Options, f authz.Function, access Access, cfg Funct
 		Actions:   jsii.Strings(slices.Clone(access.Actions)...),
 		Resources: &resources,
 	}))
+	if access.DeletesNotices {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(deleteItem),
+			Resources: &[]*string{s.Table.TableArn()},
+			Conditions: &map[string]any{
+				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{NoticeKeys}},
+			},
+		}))
+	}
 	fn := awslambda.NewFunction(s.Stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
 		Description:  jsii.String("apikeys " + string(f)),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),

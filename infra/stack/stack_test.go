@@ -456,6 +456,23 @@ func TestChecksCatchRegressions(t *testing.T) {
 			"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*",
 		})
 	}
+	// Widen create's DeleteItem of the pending notices to the keys.
+	createRole := ref(lambdas[fns[authz.FunctionCreate]]["Role"])
+	widened := false
+	for _, p := range bad.ofType("AWS::IAM::Policy") {
+		if !mentions(p["Roles"], createRole) {
+			continue
+		}
+		for _, st := range list(p["PolicyDocument"].(map[string]any)["Statement"]) {
+			if c, _ := st.(map[string]any)["Condition"].(map[string]any); c != nil {
+				c["ForAllValues:StringLike"] = map[string]any{"dynamodb:LeadingKeys": []any{"KEY#*"}}
+				widened = true
+			}
+		}
+	}
+	if !widened {
+		t.Fatal("create's notice statement not found to mutate")
+	}
 	// Drop the authorizer from DELETE /v1/api-keys/{id}.
 	paths := bad.apiPaths()
 	dropped := false
@@ -470,7 +487,8 @@ func TestChecksCatchRegressions(t *testing.T) {
 		t.Fatal("DELETE /v1/api-keys/{id} not found to mutate")
 	}
 	policyErrs := strings.Join(checkPolicies(bad, stack.Permissions()), "\n")
-	for _, want := range []string{`show role: wildcard action "dynamodb:*"`, "show role: statement on resource *", "show role: DynamoDB actions"} {
+	for _, want := range []string{`show role: wildcard action "dynamodb:*"`, "show role: statement on resource *", "show role: DynamoDB actions",
+		"create role: conditioned statement"} {
 		if !strings.Contains(policyErrs, want) {
 			t.Errorf("policy check missed %q; it said:\n%s", want, policyErrs)
 		}

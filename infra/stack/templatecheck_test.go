@@ -163,9 +163,23 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 		}
 		got := map[string]bool{}
 		gotSQS := map[string]bool{}
-		indexGranted := false
+		indexGranted, noticesGranted := false, false
 		for _, s := range statements {
 			if s["Effect"] != "Allow" {
+				continue
+			}
+			if s["Condition"] != nil {
+				// The one conditioned statement: DeleteItem of the pending
+				// notices, on the table, by partition key pattern.
+				cb, _ := json.Marshal(s["Condition"])
+				ab, _ := json.Marshal(s["Action"])
+				rb, _ := json.Marshal(list(s["Resource"]))
+				tb, _ := json.Marshal([]any{tableArn})
+				if string(ab) != `"dynamodb:DeleteItem"` || string(rb) != string(tb) ||
+					string(cb) != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["`+stack.NoticeKeys+`"]}}` {
+					bad(f, "conditioned statement %s on %s with %s, want only DeleteItem of the pending notices", ab, rb, cb)
+				}
+				noticesGranted = true
 				continue
 			}
 			if s["NotAction"] != nil || s["NotResource"] != nil {
@@ -222,6 +236,9 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 		}
 		if indexGranted != want[f].Indexes {
 			bad(f, "index ARN granted=%v, want %v", indexGranted, want[f].Indexes)
+		}
+		if noticesGranted != want[f].DeletesNotices {
+			bad(f, "DeleteItem of the pending notices granted=%v, want %v", noticesGranted, want[f].DeletesNotices)
 		}
 	}
 	return errs

@@ -88,6 +88,13 @@ type Change struct {
 	To   json.RawMessage `json:"to"`
 }
 
+// Notice is a webhook event a change announces: its type (key.created, …)
+// and its JSON data (ids, names, times; never a token).
+type Notice struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
 // Event is one recorded change. It never holds a token, a digest or a hint.
 type Event struct {
 	ID             string            `json:"id"`
@@ -98,6 +105,12 @@ type Event struct {
 	Target         Target            `json:"target"`
 	Source         *Source           `json:"source,omitempty"`
 	Changes        map[string]Change `json:"changes,omitempty"`
+	// Notice is what the change announces to the organization's webhooks
+	// (nil: nothing). It is not part of the trail: stores write it beside
+	// the event, in the same atomic write, as a pending notice (an outbox
+	// entry) until the webhooks have queued it (docs/design.md, "Change
+	// events").
+	Notice *Notice `json:"-"`
 }
 
 // KeyID returns the id of the key the event is about ("" when its target

@@ -116,6 +116,9 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 			return LeakNotOurs, nil, fmt.Errorf("keys: %w", err)
 		}
 		keyChanges(&ev, cur, k)
+		if err := s.announce(&ev, k); err != nil {
+			return LeakNotOurs, nil, err
+		}
 		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)
 		switch {
 		case errors.Is(err, fault.ErrConflict) && attempt < maxAttempts:
@@ -126,7 +129,7 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 			return LeakNotOurs, nil, fmt.Errorf("keys: revoking reported key: %w", err)
 		}
 		k.LastUsedAt = cur.LastUsedAt
-		s.published(ctx, ev, k)
+		s.published(ctx, ev)
 		return LeakRevoked, k, nil
 	}
 }

@@ -53,12 +53,15 @@ func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *t
 	return s
 }
 
-// Publisher hears of every key change the service stored, with the audit
-// event written with it (the webhooks announce them). It is called after
-// the change is stored and must not fail the request: it handles its own
-// errors.
+// Publisher announces key changes to the organization's webhooks. Notice
+// says what a change announces; the service attaches it to the change's
+// audit event, so the store writes it with the change (a pending notice).
+// Published is called once the change is stored, to queue that notice; it
+// must not fail the request: it handles its own errors, and a notice it
+// could not queue stays pending for the webhook sweep.
 type Publisher interface {
-	Published(ctx context.Context, ev audit.Event, k *Key)
+	Notice(ev audit.Event, k *Key) (*audit.Notice, error)
+	Published(ctx context.Context, ev audit.Event)
 }
 
 // Option configures a Service.
@@ -67,10 +70,25 @@ type Option func(*Service)
 // WithPublisher makes the service tell p of every stored key change.
 func WithPublisher(p Publisher) Option { return func(s *Service) { s.publisher = p } }
 
-// published tells the publisher, if any, of a stored change.
-func (s *Service) published(ctx context.Context, ev audit.Event, k *Key) {
-	if s.publisher != nil {
-		s.publisher.Published(ctx, ev, k)
+// announce attaches to ev what the change of k announces to the webhooks,
+// if a publisher listens; the store writes it with the change.
+func (s *Service) announce(ev *audit.Event, k *Key) error {
+	if s.publisher == nil {
+		return nil
+	}
+	n, err := s.publisher.Notice(*ev, k)
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	ev.Notice = n
+	return nil
+}
+
+// published tells the publisher, if any, of a stored change that announces
+// something.
+func (s *Service) published(ctx context.Context, ev audit.Event) {
+	if s.publisher != nil && ev.Notice != nil {
+		s.publisher.Published(ctx, ev)
 	}
 }
 
@@ -189,6 +207,9 @@ func (s *Service) insert(ctx context.Context, org, createdBy, name string, acces
 		if err != nil {
 			return Created{}, fmt.Errorf("keys: %w", err)
 		}
+		if err := s.announce(&ev, c.Key); err != nil {
+			return Created{}, err
+		}
 		err = s.keys.CreateKey(ctx, c.Key, ev)
 		if errors.Is(err, fault.ErrConflict) && attempt == 0 {
 			continue
@@ -196,7 +217,7 @@ func (s *Service) insert(ctx context.Context, org, createdBy, name string, acces
 		if err != nil {
 			return Created{}, fmt.Errorf("keys: creating key: %w", err)
 		}
-		s.published(ctx, ev, c.Key)
+		s.published(ctx, ev)
 		return c, nil
 	}
 }
@@ -408,6 +429,9 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 		if err != nil {
 			return err
 		}
+		if err := s.announce(&ev, k); err != nil {
+			return err
+		}
 		err = s.keys.DeleteKey(ctx, id, k.Version, ev)
 		if errors.Is(err, fault.ErrConflict) && attempt < maxAttempts {
 			continue // changed meanwhile: delete the newer version
@@ -421,7 +445,7 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 		if err != nil {
 			return fmt.Errorf("keys: deleting key: %w", err)
 		}
-		s.published(ctx, ev, k)
+		s.published(ctx, ev)
 		return nil
 	}
 }
@@ -470,6 +494,9 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, err
 		}
 		keyChanges(&ev, cur, k)
+		if err := s.announce(&ev, k); err != nil {
+			return nil, err
+		}
 		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)
 		if errors.Is(err, fault.ErrConflict) {
 			if retry && attempt < maxAttempts {
@@ -484,7 +511,7 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, fmt.Errorf("keys: updating key: %w", err)
 		}
 		k.LastUsedAt = cur.LastUsedAt
-		s.published(ctx, ev, k)
+		s.published(ctx, ev)
 		return k, nil
 	}
 }

@@ -1,10 +1,12 @@
 package lambdatest_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,9 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/safehttp"
+	"github.com/dotenv/apikeys/shared/token"
 	"github.com/dotenv/apikeys/shared/webhook"
 )
 
@@ -189,5 +193,64 @@ func TestNotifyAndDeliverUnderTheEmulator(t *testing.T) {
 	bad := fmt.Sprintf(sqsRecord, "m-bad", "rh-bad", "not json")
 	if res := deliver([]string{bad}); len(res["batchItemFailures"]) != 1 || res["batchItemFailures"][0]["itemIdentifier"] != "m-bad" {
 		t.Fatalf("a malformed message answered %v, want it as the one batch item failure", res)
+	}
+}
+
+// crashedRequest is a publisher whose request died right after the
+// change committed: the notice is stored with it and never queued by it.
+type crashedRequest struct{ webhook.Publisher }
+
+func (crashedRequest) Published(context.Context, audit.Event) {}
+
+// TestNotifyQueuesALostChangeNotice: a key change whose request died after
+// its commit left its notice pending in the table; the notify function,
+// invoked with a real scheduled event, queues it for the endpoint (once:
+// a second run adds nothing) and clears it.
+func TestNotifyQueuesALostChangeNotice(t *testing.T) {
+	ctx := t.Context()
+	owner := authz.Principal{OrganizationID: env.org, KeyID: env.ownerKey, KeyName: "Owner key", Access: authz.Access{AllowAll: true}}
+	earlier := func(d time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(-d) } }
+	svc := webhook.NewService(env.store, safehttp.Options{AllowLoopback: true}.CheckURL, nil, rand.Reader, earlier(2*time.Minute))
+	url, events := "https://hooks.example.com/lost", []string{webhook.EventKeyCreated}
+	hook, err := svc.Create(ctx, owner, webhook.Spec{URL: &url, Events: &events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Delete(ctx, owner, hook.ID) }()
+	crashing := keys.NewService(env.store, env.store, authz.NewCatalog(), token.NewGenerator(), earlier(time.Minute), keys.Limits{},
+		keys.WithPublisher(crashedRequest{webhook.NewPublisher(svc, slog.New(slog.DiscardHandler))}))
+	name, preset, exp := "lost notice", "read-only", "30d"
+	k, err := crashing.Create(ctx, owner, keys.Spec{Name: &name, Preset: &preset, Expiration: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(ds) != 0 {
+		t.Fatalf("the crashed request queued %d deliveries", len(ds))
+	}
+	notify := func() map[string]int {
+		t.Helper()
+		out, err := env.fn[authz.FunctionNotify].Invoke(ctx, fmt.Appendf(nil, scheduledEvent, time.Now().UTC().Format(time.RFC3339)))
+		if err != nil {
+			t.Fatalf("notify: %v\n%s", err, env.fn[authz.FunctionNotify].Logs())
+		}
+		var res map[string]int
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatalf("notify answered %s", out)
+		}
+		return res
+	}
+	if res := notify(); res["notices"] < 1 {
+		t.Fatalf("notify = %v, want the lost notice queued", res)
+	}
+	ds, err := env.store.ListDeliveries(ctx, hook.ID, 10)
+	if err != nil || len(ds) != 1 || ds[0].EventType != webhook.EventKeyCreated || !strings.Contains(string(ds[0].Payload), k.Key.ID) {
+		t.Fatalf("deliveries %+v (%v), want the key.created of %s", ds, err, k.Key.ID)
+	}
+	notify()
+	if again, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(again) != 1 {
+		t.Fatalf("a second run left %d deliveries, want the one", len(again))
+	}
+	if pending, _ := env.store.PendingNotices(ctx, time.Now(), 100); len(pending) != 0 {
+		t.Fatalf("%d notices left pending", len(pending))
 	}
 }

@@ -130,37 +130,74 @@ func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
 	return &Dispatcher{store: st, client: o.Client, ids: o.IDs, now: o.Now, jitter: o.Jitter, log: o.Logger}
 }
 
-// Notify enqueues an event of the organization for every endpoint that
-// subscribes to its type, each under a new webhook-id, and returns the
-// deliveries stored.
-func (d *Dispatcher) Notify(ctx context.Context, org, eventType string, data any) ([]*Delivery, error) {
-	endpoints, err := d.store.ListWebhooks(ctx, org)
+// noticeGrace is how long a change's pending notice is left to the
+// request that stored it before the sweep queues it instead (the request
+// crashed or could not queue it).
+const noticeGrace = 30 * time.Second
+
+// Publish queues a change's notice for every endpoint of its organization
+// subscribed to its type and added before the change (an endpoint hears of
+// the changes made after it was added, however late the notice is
+// published), each under a webhook-id derived from the event and the
+// endpoint (changeID), then deletes the pending notice. Publishing
+// a notice again (after a crash, or by the request and the sweep at once)
+// stores each delivery once. It reports how many deliveries it stored.
+func (d *Dispatcher) Publish(ctx context.Context, n PendingNotice) (int, error) {
+	endpoints, err := d.store.ListWebhooks(ctx, n.OrganizationID)
 	if err != nil {
-		return nil, fmt.Errorf("webhook: listing endpoints of %s: %w", org, err)
+		return 0, fmt.Errorf("webhook: listing endpoints of %s: %w", n.OrganizationID, err)
 	}
-	var out []*Delivery
+	stored := 0
 	for _, e := range endpoints {
-		if !e.Subscribed(eventType) {
+		if !e.Subscribed(n.Notice.Type) || e.CreatedAt.After(n.At) {
 			continue
 		}
-		id, err := d.ids.RandomID(DeliveryIDPrefix, 26)
+		_, created, err := d.enqueue(ctx, e, changeID(e.ID, n.EventID), n.Notice.Type, n.Notice.Data, n.At)
 		if err != nil {
-			return out, fmt.Errorf("webhook: drawing a delivery id: %w", err)
+			return stored, err
 		}
-		dl, _, err := d.enqueue(ctx, e, id, eventType, data)
-		if err != nil {
-			return out, err
+		if created {
+			stored++
 		}
-		out = append(out, dl)
 	}
-	return out, nil
+	if err := d.store.DeleteNotice(ctx, n); err != nil {
+		return stored, fmt.Errorf("webhook: deleting the pending notice of event %s: %w", n.EventID, err)
+	}
+	return stored, nil
 }
 
-// enqueue stores a pending delivery of one event to e under id, due now;
-// an existing delivery with that id is kept as it is (created false).
-func (d *Dispatcher) enqueue(ctx context.Context, e *Endpoint, id, eventType string, data any) (*Delivery, bool, error) {
+// PublishPending publishes the change notices still pending noticeGrace
+// after their change, oldest first, at most limit, and reports how many
+// deliveries it stored.
+func (d *Dispatcher) PublishPending(ctx context.Context, limit int) (int, error) {
+	pending, err := d.store.PendingNotices(ctx, d.now().UTC().Add(-noticeGrace), limit)
+	if err != nil {
+		return 0, fmt.Errorf("webhook: reading pending notices: %w", err)
+	}
+	stored := 0
+	for _, n := range pending {
+		c, err := d.Publish(ctx, n)
+		stored += c
+		if err != nil {
+			return stored, err
+		}
+	}
+	return stored, nil
+}
+
+// changeID is the webhook-id of a change's notice to one endpoint: the
+// same event and endpoint always give the same id.
+func changeID(endpoint, eventID string) string {
+	sum := sha256.Sum256([]byte("change\x00" + endpoint + "\x00" + eventID))
+	return DeliveryIDPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+}
+
+// enqueue stores a pending delivery of one event (which happened at
+// happened: the payload's timestamp) to e under id, due now; an existing
+// delivery with that id is kept as it is (created false).
+func (d *Dispatcher) enqueue(ctx context.Context, e *Endpoint, id, eventType string, data any, happened time.Time) (*Delivery, bool, error) {
 	now := d.now().UTC().Truncate(time.Millisecond)
-	body, err := json.Marshal(Payload{Type: eventType, Timestamp: now, Data: data})
+	body, err := json.Marshal(Payload{Type: eventType, Timestamp: happened.UTC(), Data: data})
 	if err != nil {
 		return nil, false, fmt.Errorf("webhook: encoding %s payload: %w", eventType, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/safehttp"
@@ -139,12 +140,24 @@ func (f *fixture) endpoint(t *testing.T, r *receiver, events ...string) *webhook
 	return e
 }
 
+// notify publishes a key.created change notice of a fresh audit event and
+// returns the one delivery it queued.
 func (f *fixture) notify(t *testing.T) *webhook.Delivery {
 	t.Helper()
-	ds, err := f.disp.Notify(t.Context(), f.org.OrganizationID, webhook.EventKeyCreated,
-		webhook.KeyData{OrganizationID: f.org.OrganizationID, Key: webhook.KeyRef{ID: "key_new", Name: "CI"}})
+	data, _ := json.Marshal(webhook.KeyData{OrganizationID: f.org.OrganizationID, Key: webhook.KeyRef{ID: "key_new", Name: "CI"}})
+	n := webhook.PendingNotice{EventID: "evt_" + rand.Text(), OrganizationID: f.org.OrganizationID, At: f.clock.Now(),
+		Notice: audit.Notice{Type: webhook.EventKeyCreated, Data: data}}
+	stored, err := f.disp.Publish(t.Context(), n)
+	if err != nil || stored != 1 {
+		t.Fatalf("Publish = %d deliveries, %v; want 1", stored, err)
+	}
+	es, err := f.store.ListWebhooks(t.Context(), f.org.OrganizationID)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("ListWebhooks = %d, %v; want the one endpoint", len(es), err)
+	}
+	ds, err := f.store.ListDeliveries(t.Context(), es[0].ID, 1)
 	if err != nil || len(ds) != 1 {
-		t.Fatalf("Notify = %d deliveries, %v; want 1", len(ds), err)
+		t.Fatalf("ListDeliveries = %d, %v; want the new delivery", len(ds), err)
 	}
 	return ds[0]
 }

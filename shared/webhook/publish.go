@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/dotenv/apikeys/shared/audit"
@@ -9,25 +11,27 @@ import (
 )
 
 // Publisher turns the key changes the key service stores into deliveries
-// for the endpoints subscribed to them (keys.Publisher): the audit action
-// names the event (EventOfAction), the data names the key, its expiry and
-// the acting key, never a token. It runs right after the change and its
-// audit event are stored; a failure to queue is logged, and the change
-// stands (docs/design.md, "Change events").
+// for the endpoints subscribed to them (keys.Publisher). Notice names what
+// a change announces: the audit action names the event (EventOfAction), the
+// data names the key, its expiry and the acting key, never a token. The
+// store writes that notice with the change and its audit event, as pending;
+// Published queues it right after, and the sweep queues what a crash or a
+// failure left pending, so no stored change loses its notice
+// (docs/design.md, "Change events").
 type Publisher struct {
-	service *Service
-	log     *slog.Logger
+	queue *Dispatcher
+	log   *slog.Logger
 }
 
 // NewPublisher returns a Publisher queueing through s.
-func NewPublisher(s *Service, log *slog.Logger) Publisher { return Publisher{service: s, log: log} }
+func NewPublisher(s *Service, log *slog.Logger) Publisher { return Publisher{queue: s.queue, log: log} }
 
-// Published queues the event of a stored key change, if it is one
-// webhooks announce.
-func (p Publisher) Published(ctx context.Context, ev audit.Event, k *keys.Key) {
+// Notice returns what the change of k that ev records announces, or nil
+// when webhooks do not announce its action.
+func (p Publisher) Notice(ev audit.Event, k *keys.Key) (*audit.Notice, error) {
 	event, ok := EventOfAction(ev.Action)
 	if !ok {
-		return
+		return nil, nil
 	}
 	data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name}}
 	if !k.ExpiresAt.IsZero() {
@@ -40,7 +44,21 @@ func (p Publisher) Published(ctx context.Context, ev audit.Event, k *keys.Key) {
 	if event == EventKeyRevoked && k.Revoked != nil {
 		data.Reason = k.Revoked.Reason
 	}
-	if _, err := p.service.Announce(ctx, k.OrganizationID, event, data); err != nil {
-		p.log.ErrorContext(ctx, "webhook not queued", "event", event, "key_id", k.ID, "error", err)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: encoding the %s notice: %w", event, err)
+	}
+	return &audit.Notice{Type: event, Data: raw}, nil
+}
+
+// Published queues the notice of a change that was just stored with ev. A
+// failure is logged: the notice stays pending and the sweep queues it.
+func (p Publisher) Published(ctx context.Context, ev audit.Event) {
+	if ev.Notice == nil {
+		return
+	}
+	n := PendingNotice{EventID: ev.ID, OrganizationID: ev.OrganizationID, At: ev.At, Notice: *ev.Notice}
+	if _, err := p.queue.Publish(ctx, n); err != nil {
+		p.log.ErrorContext(ctx, "webhook not queued yet: the sweep will", "event", ev.Notice.Type, "audit_event", ev.ID, "error", err)
 	}
 }

@@ -52,15 +52,6 @@ func NewService(st Store, check func(url string) error, ids *token.Generator, ra
 		queue: NewDispatcher(st, DispatcherOptions{IDs: ids, Now: now})}
 }
 
-// Announce enqueues an event of the organization for every endpoint that
-// subscribes to its type (the dispatcher sends them); it reports how many
-// deliveries it stored. It writes only deliveries, so it is called after
-// the change it announces succeeded.
-func (s *Service) Announce(ctx context.Context, org, eventType string, data any) (int, error) {
-	ds, err := s.queue.Notify(ctx, org, eventType, data)
-	return len(ds), err
-}
-
 // Spec is a create or edit request: nil fields are not given.
 type Spec struct {
 	URL         *string

@@ -18,17 +18,22 @@ const (
 	sweepPage = 500
 )
 
-// Sweep enqueues the expiry notices due at now and returns how many it
-// stored: key.expiring for keys expiring within 7 days (window "7d") and
+// Sweep enqueues the change notices left pending (PublishPending: their
+// request crashed or failed to queue them) and the expiry notices due at
+// now, and returns how many deliveries it stored: key.expiring for keys
+// expiring within 7 days (window "7d") and
 // within 1 day (window "1d"), key.expired for keys that expired in the last
 // ExpiredLookback. Each notice's webhook-id is derived from the endpoint,
 // the key, the window and the expiry instant, so running the sweep again
 // stores nothing new, and an edit of the expiry re-arms the notices.
 // Keys are found through the store's expiry index, never by a scan.
 func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
+	n, err := d.PublishPending(ctx, sweepPage)
+	if err != nil {
+		return n, err
+	}
 	now := d.now().UTC()
 	endpoints := map[string][]*Endpoint{}
-	n := 0
 	visit := func(k *keys.Key, event, window string) error {
 		es, ok := endpoints[k.OrganizationID]
 		if !ok {
@@ -44,7 +49,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
 			}
 			exp := k.ExpiresAt.UTC()
 			data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name, ExpiresAt: &exp}, Window: window}
-			_, created, err := d.enqueue(ctx, e, noticeID(e.ID, event, k.ID, window, exp), event, data)
+			_, created, err := d.enqueue(ctx, e, noticeID(e.ID, event, k.ID, window, exp), event, data, now)
 			if err != nil {
 				return err
 			}
@@ -55,7 +60,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
 		return nil
 	}
 	// Expired: expiry in [now-lookback, now].
-	err := d.eachExpiring(ctx, now.Add(-ExpiredLookback), now.Add(time.Nanosecond), func(k *keys.Key) error {
+	err = d.eachExpiring(ctx, now.Add(-ExpiredLookback), now.Add(time.Nanosecond), func(k *keys.Key) error {
 		return visit(k, EventKeyExpired, "")
 	})
 	if err != nil {

@@ -151,6 +151,16 @@ func (d *Delivery) Clone() *Delivery {
 // notice is never sent again (TestRetentionOutlastsTheSweep).
 const DeliveryRetention = 30 * 24 * time.Hour
 
+// PendingNotice is a change's notice (audit.Event.Notice) stored with the
+// change and not yet queued for the organization's endpoints: the outbox
+// entry of audit event EventID.
+type PendingNotice struct {
+	EventID        string
+	OrganizationID string
+	At             time.Time
+	Notice         audit.Notice
+}
+
 // Pruner deletes the deliveries whose retry window closed before an
 // instant, with their index entries (the embedded store, run by
 // shared/retention).
@@ -195,6 +205,14 @@ type Store interface {
 	// DueDeliveries returns pending deliveries whose NextAttemptAt is not
 	// after now, earliest first, at most limit (through an index).
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+
+	// PendingNotices returns the notices stored with changes at or before
+	// before and not deleted yet, oldest first, at most limit (through an
+	// index, never a scan).
+	PendingNotices(ctx context.Context, before time.Time, limit int) ([]PendingNotice, error)
+	// DeleteNotice removes a pending notice once its deliveries are
+	// queued; a missing one is not an error.
+	DeleteNotice(ctx context.Context, n PendingNotice) error
 
 	// ExpiringKeys returns the keys whose expiry lies in [from, to),
 	// earliest first, at most limit (through an index of keys by expiry).

@@ -72,6 +72,9 @@ func writeEvent(tx *bbolt.Tx, ev *audit.Event) error {
 	if err := events.Put(pos, doc); err != nil {
 		return err
 	}
+	if err := writeNotice(tx, ev); err != nil {
+		return err
+	}
 	if k := ev.KeyID(); k != "" {
 		byKey, err := ob.CreateBucketIfNotExists(bucketAuditKeys)
 		if err != nil {

@@ -39,6 +39,7 @@
 //	deliveries                    delivery id → delivery document (deliveryRecord); pruned webhook.DeliveryRetention after give_up_at
 //	delivery_index / <endpoint>   ts(created_at) + delivery id → "" (newest first, backwards)
 //	delivery_due                  ts(next_attempt_at) + delivery id → "" (pending deliveries only)
+//	notices                       ts(event at) + event id → pending notice (noticeRecord), written with its event, deleted once queued
 //	orgs                          organization id → organization document (orgRecord)
 //	dir / <org id> / nodes        node id → node document (nodeRecord)
 //	dir / <org id> / names        level byte + parent id + 0x00 + name → node id (sibling names are unique)
@@ -181,7 +182,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 func (s *Store) init() error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketMeta, bucketKeys, bucketKeyIndex, bucketOrgs, bucketDir, bucketUsage,
-			bucketWebhooks, bucketWebhookIndex, bucketDeliveries, bucketDeliveryIndex, bucketDeliveryDue} {
+			bucketWebhooks, bucketWebhookIndex, bucketDeliveries, bucketDeliveryIndex, bucketDeliveryDue, bucketNotices} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}

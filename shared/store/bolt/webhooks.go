@@ -25,6 +25,7 @@ var (
 	bucketDeliveries    = []byte("deliveries")
 	bucketDeliveryIndex = []byte("delivery_index")
 	bucketDeliveryDue   = []byte("delivery_due")
+	bucketNotices       = []byte("notices")
 )
 
 var _ webhook.Store = (*Store)(nil)
@@ -544,4 +545,53 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, err
 			return total, err
 		}
 	}
+}
+
+// noticeRecord is a pending notice: what a change announces, stored with
+// its audit event until the webhooks queued it.
+type noticeRecord struct {
+	At   time.Time       `json:"at"`
+	Org  string          `json:"organization_id"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// writeNotice stores ev's notice, if any, as pending, in tx (the change's
+// and its event's transaction).
+func writeNotice(tx *bbolt.Tx, ev *audit.Event) error {
+	if ev.Notice == nil {
+		return nil
+	}
+	doc, err := json.Marshal(noticeRecord{At: utc(ev.At), Org: ev.OrganizationID, Type: ev.Notice.Type, Data: ev.Notice.Data})
+	if err != nil {
+		return fmt.Errorf("bolt: encode the notice of event %s: %w", ev.ID, err)
+	}
+	return tx.Bucket(bucketNotices).Put(tsKey(ev.At, ev.ID), doc)
+}
+
+// PendingNotices returns the pending notices stored at or before before,
+// oldest first.
+func (s *Store) PendingNotices(ctx context.Context, before time.Time, limit int) ([]webhook.PendingNotice, error) {
+	var out []webhook.PendingNotice
+	err := s.view(ctx, "pending notices", func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketNotices).Cursor()
+		end := appendTS(nil, utc(before))
+		for k, v := c.First(); k != nil && len(out) < limit && bytes.Compare(k[:tsLen], end) <= 0; k, v = c.Next() {
+			var r noticeRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decoding notice %s: %w", k[tsLen:], err)
+			}
+			out = append(out, webhook.PendingNotice{EventID: string(k[tsLen:]), OrganizationID: r.Org, At: r.At,
+				Notice: audit.Notice{Type: r.Type, Data: r.Data}})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteNotice removes a pending notice.
+func (s *Store) DeleteNotice(ctx context.Context, n webhook.PendingNotice) error {
+	return s.update(ctx, "delete notice "+n.EventID, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketNotices).Delete(tsKey(n.At, n.EventID))
+	})
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // Every audited change is one TransactWriteItems: the change's own writes,
-// each with its condition, and the Put of its audit event (condition
+// each with its condition, the Put of its pending webhook notice if it
+// announces one, and the Put of its audit event (both on condition
 // attribute_not_exists). DynamoDB applies all of them or none, so no
 // acknowledged change lacks its event and no event lacks its change, across
 // any crash (docs/dynamodb.md, "Audit trail").
@@ -75,7 +76,8 @@ func (s *Store) txDelete(key map[string]types.AttributeValue, cond expression.Co
 }
 
 // canceled is a transaction DynamoDB refused as a whole; reasons holds one
-// entry per write of the change (the event's own entry is left out).
+// entry per write of the change (the notice's and the event's entries are
+// left out).
 type canceled struct {
 	reasons []types.CancellationReason
 }
@@ -121,7 +123,21 @@ func (s *Store) transact(ctx context.Context, what string, ev *audit.Event, item
 	if err != nil {
 		return nil, err
 	}
-	all := append(append(make([]types.TransactWriteItem, 0, len(items)+1), items...), put)
+	all := append(make([]types.TransactWriteItem, 0, len(items)+2), items...)
+	extra := 1 // the event, and its notice if any, follow the change's own writes
+	if ev.Notice != nil {
+		notice, err := s.noticeItem(ev)
+		if err != nil {
+			return nil, err
+		}
+		w, err := s.txPutNew(notice)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, w)
+		extra++
+	}
+	all = append(all, put)
 	if len(all) > maxTransactItems || len(ev.ID) > clientTokenMaxLen {
 		return nil, fault.Wrap(fmt.Errorf("dynamo: %s: transaction of %d items, token %d characters", what, len(all), len(ev.ID)), fault.CodeInternal, "internal error")
 	}
@@ -149,7 +165,7 @@ func (s *Store) transact(ctx context.Context, what string, ev *audit.Event, item
 			}
 			return nil, fault.Wrap(fmt.Errorf("dynamo: %s: event %s exists", what, ev.ID), fault.CodeInternal, "internal error")
 		}
-		reasons = reasons[:len(reasons)-1]
+		reasons = reasons[:len(reasons)-extra]
 	}
 	return &canceled{reasons: reasons}, nil
 }

@@ -507,29 +507,6 @@ func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, limit int)
 	return out, nil
 }
 
-// putNew stores a new webhook item on condition that its primary key is
-// free. A lost condition whose stored item equals rec (an earlier attempt
-// of this same call landed and its answer was lost) is success.
-func (s *Store) putNew(ctx context.Context, rec any) error {
-	item, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return fmt.Errorf("dynamo: encode item: %w", err)
-	}
-	err = s.putIf(ctx, item, expression.AttributeNotExists(expression.Name(AttrPK)))
-	failed, old := conditionFailed(err)
-	if !failed {
-		return err
-	}
-	old, gerr := s.oldItem(ctx, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]}, old)
-	if gerr != nil {
-		return gerr
-	}
-	if sameItem(old, item) {
-		return nil
-	}
-	return err
-}
-
 // putIf puts item on condition cond, asking for the stored item when the
 // condition fails (read it with conditionFailed).
 func (s *Store) putIf(ctx context.Context, item map[string]types.AttributeValue, cond expression.ConditionBuilder) error {
@@ -562,19 +539,79 @@ func sameItem(stored, written map[string]types.AttributeValue) bool {
 	return true
 }
 
-// deleteIf runs one conditional DeleteItem that returns the existing item
-// when the condition fails.
-func (s *Store) deleteIf(ctx context.Context, key map[string]types.AttributeValue, cond expression.ConditionBuilder) (*dynamodb.DeleteItemOutput, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: build condition: %w", err)
-	}
-	return s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           s.table,
-		Key:                                 key,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+// Pending notices (the outbox of change events): one item per audited
+// change that announces a webhook event, written in the change's
+// transaction, found through the sparse GSI2 partition NOTICES#PENDING and
+// deleted once its deliveries are queued. Its ttl is a safety net only.
+const (
+	noticesGSI2PK = "NOTICES#PENDING"
+	noticeSK      = "NOTICE"
+	typeNotice    = "notice"
+)
+
+func noticePK(eventID string) string { return "NOTICE#" + eventID }
+
+// noticeRecord is a pending notice item.
+type noticeRecord struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	GSI2PK     string `dynamodbav:"GSI2PK"`
+	GSI2SK     string `dynamodbav:"GSI2SK"`
+	Type       string `dynamodbav:"type"`
+	EventID    string `dynamodbav:"id"`
+	Org        string `dynamodbav:"org"`
+	At         string `dynamodbav:"at"`
+	NoticeType string `dynamodbav:"notice_type"`
+	Data       string `dynamodbav:"data"`
+	TTL        int64  `dynamodbav:"ttl"`
+}
+
+// noticeItem is the pending notice item of ev (which carries a Notice).
+func (s *Store) noticeItem(ev *audit.Event) (map[string]types.AttributeValue, error) {
+	at := formatTime(ev.At)
+	item, err := attributevalue.MarshalMap(noticeRecord{
+		PK: noticePK(ev.ID), SK: noticeSK, GSI2PK: noticesGSI2PK, GSI2SK: sortKey(at, ev.ID), Type: typeNotice,
+		EventID: ev.ID, Org: ev.OrganizationID, At: at, NoticeType: ev.Notice.Type, Data: string(ev.Notice.Data),
+		TTL: ttlOf(ev.At.Add(webhook.DeliveryRetention)),
 	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: encode the notice of event %s: %w", ev.ID, err)
+	}
+	return item, nil
+}
+
+// PendingNotices is one Query (paged to limit) of GSI2 NOTICES#PENDING up
+// to before, oldest first.
+func (s *Store) PendingNotices(ctx context.Context, before time.Time, limit int) ([]webhook.PendingNotice, error) {
+	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(noticesGSI2PK)).
+		And(expression.Key(AttrGSI2SK).LessThan(expression.Value(formatTime(before.Add(time.Nanosecond)))))
+	items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit)
+	if err != nil {
+		return nil, s.fail("pending notices", err)
+	}
+	out := make([]webhook.PendingNotice, 0, len(items))
+	for _, item := range items {
+		var r noticeRecord
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+			s.logUnreadable(ctx, "notice", stringAttr(item, "id"), err)
+			continue
+		}
+		at, err := parseTime(r.At)
+		if err != nil {
+			s.logUnreadable(ctx, "notice", r.EventID, err)
+			continue
+		}
+		out = append(out, webhook.PendingNotice{EventID: r.EventID, OrganizationID: r.Org, At: at,
+			Notice: audit.Notice{Type: r.NoticeType, Data: []byte(r.Data)}})
+	}
+	return out, nil
+}
+
+// DeleteNotice is one DeleteItem (a missing item is not an error).
+func (s *Store) DeleteNotice(ctx context.Context, n webhook.PendingNotice) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table, Key: primaryKey(noticePK(n.EventID), noticeSK)})
+	if err != nil {
+		return s.fail("delete notice "+n.EventID, err)
+	}
+	return nil
 }

@@ -138,6 +138,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Audit/KeyEvents", testAuditKeyEvents},
 		{"Audit/DirectoryEvents", testAuditDirectoryEvents},
 		{"Audit/WebhookEvents", testAuditWebhookEvents},
+		{"Webhooks/PendingNotices", testPendingNotices},
 		{"Audit/RefusedWritesNoEvent", testAuditRefusedWritesNoEvent},
 		{"Audit/Concurrent", testAuditConcurrent},
 		{"Audit/OtherOrganization", testAuditOtherOrganization},

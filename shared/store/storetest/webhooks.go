@@ -31,6 +31,10 @@ import (
 //     expiry) and DeleteKey.
 //   - CreateWebhook, UpdateWebhook and DeleteWebhook store their event with
 //     the change, and none when the change is refused.
+//   - An audited change whose event carries a Notice stores it as pending
+//     in the same atomic write (none when refused); PendingNotices lists
+//     them oldest first up to its bound, DeleteNotice removes one (a
+//     missing one is no error).
 
 func newEndpoint(org string, at time.Time) *webhook.Endpoint {
 	return &webhook.Endpoint{
@@ -174,6 +178,78 @@ func testAuditWebhookEvents(t *testing.T, s store.Store) {
 	}
 	if got := listEvents(t, s, other, audit.Query{}, 100); len(got) != 0 {
 		t.Fatalf("a refused delete stored events in the other organization: %v", eventIDs(got))
+	}
+}
+
+// testPendingNotices: a change's notice is stored with it, exactly when the
+// change is; listed oldest first up to the bound; removed by DeleteNotice.
+func testPendingNotices(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	org := newOrg(t, s).ID
+	at := now()
+	notice := func(typ string) *audit.Notice {
+		return &audit.Notice{Type: typ, Data: []byte(`{"organization_id":"` + org + `","key":{"id":"k","name":"é \u2028 CI"}}`)}
+	}
+	k := newKey(org, at)
+	created := event(t, org, audit.KeyCreated, keyTargetOf(k), at.Add(-2*time.Second))
+	created.Notice = notice(webhook.EventKeyCreated)
+	if err := s.CreateKey(ctx, k, created); err != nil {
+		t.Fatal(err)
+	}
+	u := k.Clone()
+	u.Name, u.Version = "renamed", 2
+	updated := event(t, org, audit.KeyUpdated, keyTargetOf(u), at.Add(-time.Second))
+	updated.Notice = notice(webhook.EventKeyUpdated)
+	if err := s.UpdateKey(ctx, u, 1, updated); err != nil {
+		t.Fatal(err)
+	}
+	quiet := u.Clone()
+	quiet.Name, quiet.Version = "quiet", 3
+	if err := s.UpdateKey(ctx, quiet, 2, event(t, org, audit.KeyUpdated, keyTargetOf(quiet), at)); err != nil {
+		t.Fatal(err) // an event without a notice stores none
+	}
+	refused := event(t, org, audit.KeyDeleted, keyTargetOf(u), at)
+	refused.Notice = notice(webhook.EventKeyDeleted)
+	wantErr(t, "DeleteKey on a stale version", s.DeleteKey(ctx, k.ID, 1, refused), fault.ErrConflict)
+
+	mine := func(before time.Time) []webhook.PendingNotice {
+		t.Helper()
+		all, err := s.PendingNotices(ctx, before, 1000)
+		if err != nil {
+			t.Fatalf("PendingNotices: %v", err)
+		}
+		var out []webhook.PendingNotice
+		for _, n := range all {
+			if n.OrganizationID == org {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	got := mine(at)
+	if len(got) != 2 || got[0].EventID != created.ID || got[1].EventID != updated.ID {
+		t.Fatalf("pending notices %+v, want the create's then the update's", got)
+	}
+	if n := got[0]; !n.At.Equal(created.At) || n.Notice.Type != webhook.EventKeyCreated || string(n.Notice.Data) != string(created.Notice.Data) {
+		t.Fatalf("pending notice %+v, want %+v", n, created.Notice)
+	}
+	if early := mine(at.Add(-1500 * time.Millisecond)); len(early) != 1 || early[0].EventID != created.ID {
+		t.Fatalf("pending up to the create: %+v, want the create's only", early)
+	}
+	if err := s.DeleteNotice(ctx, got[0]); err != nil {
+		t.Fatalf("DeleteNotice: %v", err)
+	}
+	if err := s.DeleteNotice(ctx, got[0]); err != nil {
+		t.Fatalf("DeleteNotice twice: %v", err)
+	}
+	if left := mine(at); len(left) != 1 || left[0].EventID != updated.ID {
+		t.Fatalf("after DeleteNotice: %+v, want the update's only", left)
+	}
+	if err := s.DeleteNotice(ctx, got[1]); err != nil {
+		t.Fatal(err)
+	}
+	if left := mine(at); len(left) != 0 {
+		t.Fatalf("after deleting both: %+v", left)
 	}
 }
 

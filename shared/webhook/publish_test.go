@@ -1,0 +1,107 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/dotenv/apikeys/shared/audit"
+	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/token"
+	"github.com/dotenv/apikeys/shared/webhook"
+)
+
+// crashAfterCommit is a publisher whose process dies right after the
+// change was committed: the notice is stored with the change, and never
+// queued by the request.
+type crashAfterCommit struct{ webhook.Publisher }
+
+func (crashAfterCommit) Published(context.Context, audit.Event) {}
+
+// TestAChangeNoticeSurvivesACrashAfterTheCommit: a key change stored with
+// its notice, whose request died before queueing it, is queued by the
+// sweep once the grace has passed, under the webhook-id the request would
+// have used, with the change's time; sweeping again, or the request and
+// the sweep both publishing, stores it once.
+func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
+	f := newFixture(t, loopback)
+	r := newReceiver(t, always(http.StatusNoContent))
+	ctx := t.Context()
+	crashing := keys.NewService(f.store, f.store, authz.NewCatalog(), token.NewGenerator(), f.clock.Now, keys.Limits{},
+		keys.WithPublisher(crashAfterCommit{webhook.NewPublisher(f.svc, slog.New(slog.DiscardHandler))}))
+	_, owner, err := crashing.Bootstrap(ctx, "Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.org = authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, KeyName: owner.Key.Name, Access: owner.Key.Access}
+	// The owner key's creation (pending too: the bootstrap crashed the same
+	// way) came before the endpoint: it is not the endpoint's to hear.
+	f.clock.Add(time.Millisecond)
+	e := f.endpoint(t, r, webhook.EventKeyCreated)
+	changedAt := f.clock.Now()
+	name, exp, ro := "CI", "30d", authz.PresetReadOnly
+	c, err := crashing.Create(ctx, f.org, keys.Spec{Name: &name, Preset: &ro, Expiration: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 0 {
+		t.Fatalf("the crashed request queued %d deliveries", len(ds))
+	}
+	sweep := func() int {
+		t.Helper()
+		n, err := f.disp.Sweep(ctx)
+		if err != nil {
+			t.Fatalf("Sweep: %v", err)
+		}
+		return n
+	}
+	if n := sweep(); n != 0 {
+		t.Fatalf("the sweep queued %d notices within the request's grace", n)
+	}
+	f.clock.Add(time.Minute)
+	if n := sweep(); n != 1 {
+		t.Fatalf("the sweep after the grace queued %d notices, want the key.created", n)
+	}
+	if n := sweep(); n != 0 {
+		t.Fatalf("sweeping again queued %d more", n)
+	}
+	if n := f.run(t); n != 1 {
+		t.Fatalf("RunDue sent %d, want 1", n)
+	}
+	got := r.requests()
+	if len(got) != 1 || got[0].eventType != webhook.EventKeyCreated || got[0].verified != nil {
+		t.Fatalf("receiver got %+v, want one verified key.created", got)
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(got[0].body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Timestamp.Equal(changedAt) {
+		t.Errorf("payload timestamp %s, want the change's %s", p.Timestamp, changedAt)
+	}
+	if data, _ := p.Data.(map[string]any); data == nil || data["key"].(map[string]any)["id"] != c.Key.ID {
+		t.Errorf("payload data %v, want the new key", p.Data)
+	}
+
+	// A request that did publish: the sweep, even at once, adds nothing.
+	healthy := keys.NewService(f.store, f.store, authz.NewCatalog(), token.NewGenerator(), f.clock.Now, keys.Limits{},
+		keys.WithPublisher(webhook.NewPublisher(f.svc, slog.New(slog.DiscardHandler))))
+	name2 := "CD"
+	if _, err := healthy.Create(ctx, f.org, keys.Spec{Name: &name2, Preset: &ro, Expiration: &exp}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Minute)
+	if n := sweep(); n != 0 {
+		t.Fatalf("the sweep queued %d notices the request had queued", n)
+	}
+	if ds, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 2 {
+		t.Fatalf("%d deliveries, want one per change", len(ds))
+	}
+	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now(), 10); len(pending) != 0 {
+		t.Fatalf("%d notices left pending", len(pending))
+	}
+}
