@@ -33,16 +33,6 @@ func SourceOf(r *http.Request, requestID string) Source {
 	return Source{IP: clean(ip, 64), UserAgent: clean(r.UserAgent(), maxUserAgent), RequestID: clean(requestID, maxRequestID)}
 }
 
-// WithRequestSource returns r with its source (SourceOf(r, "")) in the
-// context, unless the context already carries one (set by the Lambda
-// adapter, which knows API Gateway's request id).
-func WithRequestSource(r *http.Request) *http.Request {
-	if _, ok := r.Context().Value(sourceKey{}).(Source); ok {
-		return r
-	}
-	return r.WithContext(WithSource(r.Context(), SourceOf(r, "")))
-}
-
 // clean makes s valid UTF-8 and cuts it to at most n bytes on a rune
 // boundary.
 func clean(s string, n int) string {

@@ -26,7 +26,11 @@ import (
 func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.Handler {
 	return func(route authz.Route, next http.Handler) http.Handler {
 		if route.Public() {
-			return next
+			// No authentication (the leak reports: possession is proof),
+			// but the changes they make are recorded with their source.
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				next.ServeHTTP(w, g.withSource(r))
+			})
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := Caller{Client: r.RemoteAddr, UserAgent: r.Header.Get("User-Agent"), Addr: ClientAddr(r, g.trusted)}
@@ -48,12 +52,26 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 				if !authenticated {
 					r = r.WithContext(authz.WithPrincipal(r.Context(), d.Principal))
 				}
-				// Where the request came from, for the audit events of the
-				// changes it makes.
-				next.ServeHTTP(w, audit.WithRequestSource(r))
+				next.ServeHTTP(w, g.withSource(r))
 			}
 		})
 	}
+}
+
+// withSource puts where r came from in its context, for the audit events
+// of the changes it makes (unless the Lambda adapter already did, with API
+// Gateway's request id): its User-Agent, its X-Request-Id and its client
+// address as the network allowlist sees it (ClientAddr: behind a trusted
+// proxy, the client, not the proxy).
+func (g *Gate) withSource(r *http.Request) *http.Request {
+	if audit.SourceFrom(r.Context()) != nil {
+		return r
+	}
+	s := audit.SourceOf(r, "")
+	if a := ClientAddr(r, g.trusted); a.IsValid() {
+		s.IP = a.String()
+	}
+	return r.WithContext(audit.WithSource(r.Context(), s))
 }
 
 // RequestAddr is ClientAddr with the gate's trusted proxies: the address
