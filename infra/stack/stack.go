@@ -26,6 +26,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/secretscan"
@@ -257,7 +258,7 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 		Description: jsii.String("URL of GitHub's secret-scanning public keys, which authenticate POST /v1/leaks/github"),
 	})
 
-	perms := Permissions()
+	perms := iam.Permissions()
 	settings := FunctionSettings()
 	for _, f := range authz.Functions() {
 		env := map[string]*string{"TABLE_NAME": s.Table.TableName(), "CORS_ORIGIN": dashboardOrigin,
@@ -358,7 +359,7 @@ const NotifyEvery = 1 // minute
 // to the queue), and deliver consuming the queue (docs/design.md,
 // "Webhooks").
 func newWebhooks(s *Stack, o Options) {
-	perms, settings := Permissions(), FunctionSettings()
+	perms, settings := iam.Permissions(), FunctionSettings()
 	removal := awscdk.RemovalPolicy_RETAIN
 	if o.Throwaway {
 		removal = awscdk.RemovalPolicy_DESTROY
@@ -424,7 +425,7 @@ func leakThrottles() *map[string]*awsapigateway.MethodDeploymentOptions {
 }
 
 // newFunction builds one function with its own role and log group.
-func newFunction(s *Stack, o Options, f authz.Function, access Access, cfg FunctionConfig, env map[string]*string) awslambda.Function {
+func newFunction(s *Stack, o Options, f authz.Function, access iam.Access, cfg FunctionConfig, env map[string]*string) awslambda.Function {
 	id := camel(string(f))
 	removal := awscdk.RemovalPolicy_RETAIN
 	if o.Throwaway {
@@ -442,8 +443,8 @@ func newFunction(s *Stack, o Options, f authz.Function, access Access, cfg Funct
 	})
 	logs.GrantWrite(role)
 	resources := []*string{s.Table.TableArn()}
-	if access.Indexes {
-		resources = append(resources, awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/*")}))
+	for _, index := range access.Indexes {
+		resources = append(resources, awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/" + index)}))
 	}
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings(slices.Clone(access.Actions)...),
@@ -451,10 +452,10 @@ func newFunction(s *Stack, o Options, f authz.Function, access Access, cfg Funct
 	}))
 	if access.DeletesNotices {
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(deleteItem),
+			Actions:   jsii.Strings(iam.DeleteItem),
 			Resources: &[]*string{s.Table.TableArn()},
 			Conditions: &map[string]any{
-				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{NoticeKeys}},
+				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{iam.NoticeKeys}},
 			},
 		}))
 	}

@@ -14,9 +14,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/infra/stack"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
+	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
 
 // The stacks every test reads, synthesized once in TestMain.
@@ -391,17 +393,17 @@ func TestAuthorizer(t *testing.T) {
 
 func TestLeastPrivilege(t *testing.T) {
 	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
-		for _, e := range checkPolicies(tp, stack.Permissions()) {
+		for _, e := range checkPolicies(tp, iam.Permissions()) {
 			t.Errorf("%s: %s", name, e)
 		}
 	}
 	// The map itself: no function without DynamoDB access, nothing broad.
 	for _, f := range authz.Functions() {
-		a, ok := stack.Permissions()[f]
+		a, ok := iam.Permissions()[f]
 		if !ok || !slices.Contains(a.Actions, "dynamodb:GetItem") {
 			t.Errorf("%s: %+v lacks GetItem (path resolution)", f, a)
 		}
-		if a.Indexes && !slices.Contains(a.Actions, "dynamodb:Query") {
+		if len(a.Indexes) > 0 && !slices.Contains(a.Actions, "dynamodb:Query") {
 			t.Errorf("%s: index access without Query: %+v", f, a)
 		}
 	}
@@ -412,7 +414,7 @@ func TestLeastPrivilege(t *testing.T) {
 // can never read audit events, which only a Query reaches); checkPolicies
 // holds the synthesized roles to exactly this map.
 func TestAuditLeastPrivilege(t *testing.T) {
-	perms := stack.Permissions()
+	perms := iam.Permissions()
 	auditor := perms[authz.FunctionAudit]
 	for _, a := range auditor.Actions {
 		switch a {
@@ -421,11 +423,11 @@ func TestAuditLeastPrivilege(t *testing.T) {
 			t.Errorf("the audit function may %s: it must not write", a)
 		}
 	}
-	if !slices.Contains(auditor.Actions, "dynamodb:Query") || !auditor.Indexes {
+	if !slices.Contains(auditor.Actions, "dynamodb:Query") || !slices.Equal(auditor.Indexes, []string{schema.IndexGSI1}) {
 		t.Errorf("the audit function cannot Query the table and GSI1: %+v", auditor)
 	}
 	verifier := perms[authz.FunctionVerify]
-	if slices.Contains(verifier.Actions, "dynamodb:Query") || verifier.Indexes {
+	if slices.Contains(verifier.Actions, "dynamodb:Query") || len(verifier.Indexes) > 0 {
 		t.Errorf("the verify function may Query (and so read audit events): %+v", verifier)
 	}
 	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
@@ -440,7 +442,7 @@ func TestAuditLeastPrivilege(t *testing.T) {
 }
 
 func TestChecksCatchRegressions(t *testing.T) {
-	if errs := checkPolicies(prodJSON, stack.Permissions()); len(errs) != 0 {
+	if errs := checkPolicies(prodJSON, iam.Permissions()); len(errs) != 0 {
 		t.Fatalf("the unmutated template already fails: %v", errs)
 	}
 	bad := prodJSON.clone()
@@ -486,7 +488,7 @@ func TestChecksCatchRegressions(t *testing.T) {
 	if !dropped {
 		t.Fatal("DELETE /v1/api-keys/{id} not found to mutate")
 	}
-	policyErrs := strings.Join(checkPolicies(bad, stack.Permissions()), "\n")
+	policyErrs := strings.Join(checkPolicies(bad, iam.Permissions()), "\n")
 	for _, want := range []string{`show role: wildcard action "dynamodb:*"`, "show role: statement on resource *", "show role: DynamoDB actions",
 		"create role: conditioned statement"} {
 		if !strings.Contains(policyErrs, want) {

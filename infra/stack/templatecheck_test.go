@@ -13,8 +13,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/infra/stack"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
 
 // tmpl is a template's JSON.
@@ -109,12 +111,13 @@ func (t tmpl) tableID() (string, error) {
 	return ids[0], nil
 }
 
-// checkPolicies holds every function's role to stack.Permissions: exactly
+// checkPolicies holds every function's role to iam.Permissions: exactly
 // the listed DynamoDB actions, on exactly the table ARN (plus
-// `<table ARN>/index/*` for functions that query an index), no wildcard
+// `<table ARN>/index/<name>` for each index the function queries, and the
+// one conditioned DeleteItem of the pending notices), no wildcard
 // action, no `*` resource in any statement, no managed or inline policies
 // besides the CDK-attached ones.
-func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
+func checkPolicies(t tmpl, want map[authz.Function]iam.Access) []string {
 	var errs []string
 	bad := func(f authz.Function, format string, a ...any) {
 		errs = append(errs, fmt.Sprintf("%s role: ", f)+fmt.Sprintf(format, a...))
@@ -124,13 +127,16 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 		return []string{err.Error()}
 	}
 	tableArn := map[string]any{"Fn::GetAtt": []any{table, "Arn"}}
-	indexArn := map[string]any{"Fn::Join": []any{"", []any{tableArn, "/index/*"}}}
+	indexArn := func(index string) string {
+		b, _ := json.Marshal(map[string]any{"Fn::Join": []any{"", []any{tableArn, "/index/" + index}}})
+		return string(b)
+	}
 	fns := t.ourFunctions()
 	lambdas := t.ofType("AWS::Lambda::Function")
 	roles := t.ofType("AWS::IAM::Role")
 	policies := t.ofType("AWS::IAM::Policy")
 	queueArn := map[string]any{"Fn::GetAtt": []any{t.queueID("WebhookDeliveries"), "Arn"}}
-	queueActions := stack.QueueActions()
+	queueActions := iam.QueueActions()
 	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
 		fid, ok := fns[f]
 		if !ok {
@@ -163,7 +169,8 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 		}
 		got := map[string]bool{}
 		gotSQS := map[string]bool{}
-		indexGranted, noticesGranted := false, false
+		var indexesGranted []string
+		noticesGranted := false
 		for _, s := range statements {
 			if s["Effect"] != "Allow" {
 				continue
@@ -176,7 +183,7 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 				rb, _ := json.Marshal(list(s["Resource"]))
 				tb, _ := json.Marshal([]any{tableArn})
 				if string(ab) != `"dynamodb:DeleteItem"` || string(rb) != string(tb) ||
-					string(cb) != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["`+stack.NoticeKeys+`"]}}` {
+					string(cb) != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["`+iam.NoticeKeys+`"]}}` {
 					bad(f, "conditioned statement %s on %s with %s, want only DeleteItem of the pending notices", ab, rb, cb)
 				}
 				noticesGranted = true
@@ -216,13 +223,14 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 				}
 				rb, _ := json.Marshal(r)
 				tb, _ := json.Marshal(tableArn)
-				ib, _ := json.Marshal(indexArn)
 				switch string(rb) {
 				case string(tb):
-				case string(ib):
-					indexGranted = true
+				case indexArn(schema.IndexGSI1):
+					indexesGranted = append(indexesGranted, schema.IndexGSI1)
+				case indexArn(schema.IndexGSI2):
+					indexesGranted = append(indexesGranted, schema.IndexGSI2)
 				default:
-					bad(f, "DynamoDB statement on %s, not the table or its indexes", rb)
+					bad(f, "DynamoDB statement on %s, not the table or one of its indexes", rb)
 				}
 			}
 		}
@@ -234,8 +242,9 @@ func checkPolicies(t tmpl, want map[authz.Function]stack.Access) []string {
 		if !slices.Equal(gotActions, wantActions) {
 			bad(f, "DynamoDB actions %v, want exactly %v", gotActions, wantActions)
 		}
-		if indexGranted != want[f].Indexes {
-			bad(f, "index ARN granted=%v, want %v", indexGranted, want[f].Indexes)
+		slices.Sort(indexesGranted)
+		if !slices.Equal(indexesGranted, want[f].Indexes) {
+			bad(f, "indexes granted %v, want exactly %v", indexesGranted, want[f].Indexes)
 		}
 		if noticesGranted != want[f].DeletesNotices {
 			bad(f, "DeleteItem of the pending notices granted=%v, want %v", noticesGranted, want[f].DeletesNotices)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/dotenv/apikeys/functions/edge/api"
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
+	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
@@ -51,6 +52,8 @@ type lambdaEnv struct {
 	org        string
 	ownerKey   string
 	ownerToken string
+	// calls records what each function asked of DynamoDB (iam_test.go).
+	calls callLog
 }
 
 func TestMain(m *testing.M) {
@@ -72,6 +75,12 @@ func run(m *testing.M) int {
 	}
 	env = e
 	code := m.Run()
+	// After every test: each function called DynamoDB only as its IAM role
+	// allows.
+	for _, v := range e.calls.violations(iam.Permissions()) {
+		fmt.Fprintln(os.Stderr, "FAIL:", v)
+		code = 1
+	}
 	// After every test: no function logged a whole token, ever.
 	for f, em := range e.fn {
 		if tokenPattern.MatchString(em.Logs()) {
@@ -199,6 +208,13 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 		if slices.Contains(authz.EventFunctions(), f) {
 			fenv = eventEnv
 		}
+		// Its DynamoDB calls go through a recording proxy of its own.
+		px, err := e.calls.proxy(f, b.Endpoint)
+		if err != nil {
+			return nil, cleanup, err
+		}
+		closers = append(closers, px.Close)
+		fenv = append(slices.Clone(fenv), "AWS_ENDPOINT_URL_DYNAMODB="+px.URL)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

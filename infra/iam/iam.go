@@ -1,20 +1,26 @@
-package stack
+// Package iam is the least-privilege map of the functions: exactly the
+// DynamoDB and SQS actions each one calls. The CDK stack builds every role
+// from it, the synth tests hold the template to it, and the Lambda tests
+// hold every call each function makes under the emulator to it.
+package iam
 
 import (
 	"slices"
 
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
 
 // Access is what one function may do on the table: the DynamoDB actions it
-// calls and whether it reads a global secondary index (Query on an index),
-// which is the only reason its role also names `<table ARN>/index/*` (a
-// function may Query the table alone, as leaks does for the webhooks).
+// calls and the global secondary indexes it queries, which its role names
+// one by one (`<table ARN>/index/GSI1`); a function may Query the table
+// alone, as leaks does for the webhooks.
 type Access struct {
 	// Actions are full IAM action names, e.g. "dynamodb:GetItem", sorted.
 	Actions []string
-	// Indexes is true when the function queries an index.
-	Indexes bool
+	// Indexes are the indexes the function queries (schema.IndexGSI1,
+	// schema.IndexGSI2), sorted.
+	Indexes []string
 	// DeletesNotices grants DeleteItem on the pending webhook notices only
 	// (a statement of its own, conditioned on dynamodb:LeadingKeys
 	// NoticeKeys): the functions that store key changes delete the notice
@@ -39,12 +45,22 @@ func QueueActions() map[authz.Function][]string {
 	}
 }
 
+// The indexes, spelled once.
+var (
+	gsi1 = []string{schema.IndexGSI1}
+	gsi2 = []string{schema.IndexGSI2}
+	both = []string{schema.IndexGSI1, schema.IndexGSI2}
+)
+
+// DeleteItem is the action DeletesNotices grants on the pending notices.
+const DeleteItem = "dynamodb:DeleteItem"
+
 // DynamoDB actions, spelled once.
 const (
 	getItem    = "dynamodb:GetItem"
 	putItem    = "dynamodb:PutItem"
 	updateItem = "dynamodb:UpdateItem"
-	deleteItem = "dynamodb:DeleteItem"
+	deleteItem = DeleteItem
 	query      = "dynamodb:Query"
 )
 
@@ -67,39 +83,43 @@ func Permissions() map[authz.Function]Access {
 		// organization's partition (no index) for the endpoints, PutItem
 		// of one delivery per subscribed endpoint, DeleteItem of the
 		// notice (DeletesNotices).
-		// create: PutItem of the key, GetItem for scope lookups.
-		authz.FunctionCreate: {Actions: []string{putItem, getItem, query}, DeletesNotices: true},
-		// show: GetItem of one key, Query of the listing index and of a
-		// key's partition for its usage days (on the table).
-		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: true},
+		// create: PutItem of the key, GetItem for scope lookups, a Query
+		// of the listing index (GSI1, Select=COUNT) for the organization's
+		// key quota.
+		authz.FunctionCreate: {Actions: []string{putItem, getItem, query}, Indexes: gsi1, DeletesNotices: true},
+		// show: GetItem of one key, Query of the listing index (GSI1) and
+		// of a key's partition for its usage days (on the table).
+		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: gsi1},
 		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
 		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
 		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem, query}, DeletesNotices: true},
-		// explore calls the API over HTTP and reads directory nodes.
-		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: true},
+		// explore calls the API over HTTP and reads directory nodes (by
+		// level: GSI1).
+		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: gsi1},
 		// leaks: GetItem of the reported token's key, UpdateItem to
 		// revoke it (conditional on its version), PutItem of its event; its
 		// key.revoked webhook: the organization's endpoints (Query of its
 		// partition, no index), one delivery per subscribed endpoint
 		// (PutItem), the notice's deletion.
 		authz.FunctionLeaks: {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
+		// directory: nodes by level (GSI1) and by parent (GSI2).
 		authz.FunctionDirectory: {
 			Actions: []string{getItem, putItem, updateItem, deleteItem, query},
-			Indexes: true,
+			Indexes: both,
 		},
 		// audit: Query of the event partitions and of GSI1 (the key
 		// filter); GetItem only for the health check. No write.
-		authz.FunctionAudit: {Actions: []string{getItem, query}, Indexes: true},
+		authz.FunctionAudit: {Actions: []string{getItem, query}, Indexes: gsi1},
 		// webhooks: endpoints are read and written whole (GetItem,
 		// PutItem, DeleteItem; each change one TransactWriteItems with the
 		// PutItem of its audit event), listed by a Query of the
 		// organization's partition; deliveries are listed through GSI1.
-		authz.FunctionWebhooks: {Actions: []string{getItem, putItem, deleteItem, query}, Indexes: true},
+		authz.FunctionWebhooks: {Actions: []string{getItem, putItem, deleteItem, query}, Indexes: gsi1},
 		// notify: the expiry index, the pending notices and the due queue
 		// (GSI2 Queries), the endpoints (Query), new deliveries
 		// (conditional PutItem), the notices it queued (DeletesNotices).
 		// Its queue permission (sqs:SendMessage) is granted on the queue.
-		authz.FunctionNotify: {Actions: []string{putItem, query}, Indexes: true, DeletesNotices: true},
+		authz.FunctionNotify: {Actions: []string{putItem, query}, Indexes: gsi2, DeletesNotices: true},
 		// deliver: one delivery and its endpoint (GetItem), the claim and
 		// the outcome (conditional PutItem). The queue's event source
 		// grants it the receive and delete of messages.

@@ -1,0 +1,190 @@
+package lambdatest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dotenv/apikeys/infra/iam"
+	"github.com/dotenv/apikeys/shared/authz"
+)
+
+// The IAM check: every function reaches DynamoDB through a recording proxy
+// of its own, and after the tests every call each one made must be allowed
+// by its role as the CDK stack builds it (infra/iam). DynamoDB-compatible
+// servers do not enforce IAM, so without this a call the role lacks (a
+// Query of an index, a DeleteItem) would pass every local test and fail
+// only on AWS.
+
+// need is what one DynamoDB call requires of the caller's role.
+type need struct {
+	action string // the IAM action, e.g. "dynamodb:Query"
+	index  string // the index it reads ("" for the table)
+	pk     string // the item's partition key, for conditioned statements
+}
+
+func (n need) String() string {
+	s := n.action
+	if n.index != "" {
+		s += " on index " + n.index
+	}
+	if n.pk != "" && n.action == iam.DeleteItem {
+		s += " of " + strings.SplitN(n.pk, "#", 2)[0] + "#…"
+	}
+	return s
+}
+
+// callLog is what each function asked of DynamoDB.
+type callLog struct {
+	mu    sync.Mutex
+	needs map[authz.Function]map[need]bool
+}
+
+// proxy returns the address f's DynamoDB client is given: a reverse proxy
+// to target that records each call's needs.
+func (l *callLog) proxy(f authz.Function, target string) (*httptest.Server, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		op := r.Header.Get("X-Amz-Target")
+		op = op[strings.LastIndex(op, ".")+1:]
+		l.record(f, needsOf(op, body))
+		rp.ServeHTTP(w, r)
+	})), nil
+}
+
+func (l *callLog) record(f authz.Function, ns []need) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.needs == nil {
+		l.needs = map[authz.Function]map[need]bool{}
+	}
+	if l.needs[f] == nil {
+		l.needs[f] = map[need]bool{}
+	}
+	for _, n := range ns {
+		l.needs[f][n] = true
+	}
+}
+
+// attr is a DynamoDB attribute value as JSON (only S is read).
+type attr struct {
+	S string `json:"S"`
+}
+
+type item struct {
+	Key  map[string]attr `json:"Key"`
+	Item map[string]attr `json:"Item"`
+}
+
+// needsOf reads what one call of op with this JSON body requires: a
+// transaction needs each of its writes' actions.
+func needsOf(op string, body []byte) []need {
+	var in struct {
+		IndexName     string `json:"IndexName"`
+		TransactItems []struct {
+			Put            *item `json:"Put"`
+			Update         *item `json:"Update"`
+			Delete         *item `json:"Delete"`
+			ConditionCheck *item `json:"ConditionCheck"`
+		} `json:"TransactItems"`
+		item
+	}
+	_ = json.Unmarshal(body, &in)
+	pk := func(it item) string { return it.Key["PK"].S + it.Item["PK"].S }
+	switch op {
+	case "TransactWriteItems":
+		var out []need
+		for _, t := range in.TransactItems {
+			switch {
+			case t.Put != nil:
+				out = append(out, need{action: "dynamodb:PutItem", pk: pk(*t.Put)})
+			case t.Update != nil:
+				out = append(out, need{action: "dynamodb:UpdateItem", pk: pk(*t.Update)})
+			case t.Delete != nil:
+				out = append(out, need{action: iam.DeleteItem, pk: pk(*t.Delete)})
+			case t.ConditionCheck != nil:
+				out = append(out, need{action: "dynamodb:ConditionCheckItem", pk: pk(*t.ConditionCheck)})
+			}
+		}
+		return out
+	case "Query", "Scan":
+		return []need{{action: "dynamodb:" + op, index: in.IndexName}}
+	case "DeleteItem":
+		return []need{{action: iam.DeleteItem, pk: pk(in.item)}}
+	}
+	return []need{{action: "dynamodb:" + op}}
+}
+
+// allowed reports whether a role built from a allows n.
+func allowed(a iam.Access, n need) bool {
+	if n.action == iam.DeleteItem && a.DeletesNotices && strings.HasPrefix(n.pk, strings.TrimSuffix(iam.NoticeKeys, "*")) {
+		return true
+	}
+	return slices.Contains(a.Actions, n.action) && (n.index == "" || slices.Contains(a.Indexes, n.index))
+}
+
+// violations lists the calls a function made that its role would refuse.
+func (l *callLog) violations(perms map[authz.Function]iam.Access) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for f, ns := range l.needs {
+		a, ok := perms[f]
+		for n := range ns {
+			if !ok || !allowed(a, n) {
+				out = append(out, fmt.Sprintf("the %s function calls %s, which its role (infra/iam) does not allow", f, n))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestIAMCheck: the check reads what each call needs (a transaction's
+// writes one by one, a Query's index, a DeleteItem's partition) and
+// refuses what a role lacks.
+func TestIAMCheck(t *testing.T) {
+	perms := iam.Permissions()
+	for _, tc := range []struct {
+		f        authz.Function
+		op, body string
+		ok       bool
+	}{
+		{authz.FunctionCreate, "TransactWriteItems", `{"TransactItems":[{"Put":{"Item":{"PK":{"S":"KEY#key_1"}}}},{"Put":{"Item":{"PK":{"S":"NOTICE#evt_1"}}}}]}`, true},
+		{authz.FunctionCreate, "Query", `{"IndexName":"GSI1"}`, true},
+		{authz.FunctionCreate, "Query", `{"IndexName":"GSI2"}`, false},
+		{authz.FunctionCreate, "DeleteItem", `{"Key":{"PK":{"S":"NOTICE#evt_1"}}}`, true},
+		{authz.FunctionCreate, "DeleteItem", `{"Key":{"PK":{"S":"KEY#key_1"}}}`, false},
+		{authz.FunctionCreate, "TransactWriteItems", `{"TransactItems":[{"Delete":{"Key":{"PK":{"S":"KEY#key_1"}}}}]}`, false},
+		{authz.FunctionVerify, "Query", `{}`, false},
+		{authz.FunctionAudit, "PutItem", `{"Item":{"PK":{"S":"AUDIT#x"}}}`, false},
+		{authz.FunctionNotify, "Query", `{"IndexName":"GSI2"}`, true},
+		{authz.FunctionNotify, "Scan", `{}`, false},
+	} {
+		var l callLog
+		l.record(tc.f, needsOf(tc.op, []byte(tc.body)))
+		if v := l.violations(perms); (len(v) == 0) != tc.ok {
+			t.Errorf("%s %s %s: violations %v, want allowed %v", tc.f, tc.op, tc.body, v, tc.ok)
+		}
+	}
+}
