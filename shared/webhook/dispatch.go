@@ -168,21 +168,23 @@ func (d *Dispatcher) Publish(ctx context.Context, n PendingNotice) (int, error) 
 
 // PublishPending publishes the change notices still pending noticeGrace
 // after their change, oldest first, at most limit, and reports how many
-// deliveries it stored.
+// deliveries it stored. A notice that fails stays pending for the next run
+// and does not hold up the others: the errors are joined.
 func (d *Dispatcher) PublishPending(ctx context.Context, limit int) (int, error) {
 	pending, err := d.store.PendingNotices(ctx, d.now().UTC().Add(-noticeGrace), limit)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: reading pending notices: %w", err)
 	}
 	stored := 0
+	var errs []error
 	for _, n := range pending {
 		c, err := d.Publish(ctx, n)
 		stored += c
 		if err != nil {
-			return stored, err
+			errs = append(errs, err)
 		}
 	}
-	return stored, nil
+	return stored, errors.Join(errs...)
 }
 
 // changeID is the webhook-id of a change's notice to one endpoint: the

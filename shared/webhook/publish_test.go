@@ -3,14 +3,17 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/keys"
+	"github.com/dotenv/apikeys/shared/store/storetest"
 	"github.com/dotenv/apikeys/shared/token"
 	"github.com/dotenv/apikeys/shared/webhook"
 )
@@ -103,5 +106,63 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	}
 	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now(), 10); len(pending) != 0 {
 		t.Fatalf("%d notices left pending", len(pending))
+	}
+}
+
+// failingOrg is a store whose endpoint listing fails for one organization.
+type failingOrg struct {
+	webhook.Store
+	org string
+}
+
+func (s failingOrg) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, error) {
+	if org == s.org {
+		return nil, errors.New("listing failed")
+	}
+	return s.Store.ListWebhooks(ctx, org)
+}
+
+// TestAFailingNoticeHoldsUpNoOther: a pending notice that cannot be
+// published stays pending and is reported, while the notices after it and
+// the expiry sweep still run.
+func TestAFailingNoticeHoldsUpNoOther(t *testing.T) {
+	f := newFixture(t, loopback)
+	r := newReceiver(t, always(http.StatusNoContent))
+	ctx := t.Context()
+	e := f.endpoint(t, r, webhook.EventKeyCreated, webhook.EventKeyExpiring)
+	pend := func(org, id string, at time.Time) {
+		ev := storetest.Event()
+		ev.OrganizationID, ev.At = org, at
+		ev.Notice = &audit.Notice{Type: webhook.EventKeyCreated, Data: []byte(`{"organization_id":"` + org + `","key":{"id":"` + id + `"}}`)}
+		if err := f.store.CreateKey(ctx, newKey(id, org, time.Time{}), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Add(5 * time.Minute) // the changes come after the endpoint
+	now := f.clock.Now()
+	pend("org_poisoned", "key_first", now.Add(-2*time.Minute))
+	pend(f.org.OrganizationID, "key_second", now.Add(-time.Minute))
+	if err := f.store.CreateKey(ctx, newKey("key_expiring", f.org.OrganizationID, now.Add(72*time.Hour)), storetest.Event()); err != nil {
+		t.Fatal(err)
+	}
+	disp := webhook.NewDispatcher(failingOrg{Store: f.store, org: "org_poisoned"}, webhook.DispatcherOptions{Safe: loopback, Now: f.clock.Now})
+	n, err := disp.Sweep(ctx)
+	if err == nil || !strings.Contains(err.Error(), "listing failed") {
+		t.Fatalf("Sweep error %v, want the poisoned notice's", err)
+	}
+	if n != 2 {
+		t.Fatalf("Sweep stored %d deliveries, want the second notice's and the expiry notice", n)
+	}
+	ds, _ := f.store.ListDeliveries(ctx, e.ID, 10)
+	types := map[string]bool{}
+	for _, d := range ds {
+		types[d.EventType] = true
+	}
+	if !types[webhook.EventKeyCreated] || !types[webhook.EventKeyExpiring] {
+		t.Fatalf("deliveries of %v, want key.created and key.expiring", types)
+	}
+	pending, _ := f.store.PendingNotices(ctx, now, 10)
+	if len(pending) != 1 || pending[0].OrganizationID != "org_poisoned" {
+		t.Fatalf("pending %+v, want the poisoned notice only", pending)
 	}
 }

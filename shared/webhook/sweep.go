@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,11 +28,11 @@ const (
 // the key, the window and the expiry instant, so running the sweep again
 // stores nothing new, and an edit of the expiry re-arms the notices.
 // Keys are found through the store's expiry index, never by a scan.
-func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
-	n, err := d.PublishPending(ctx, sweepPage)
-	if err != nil {
-		return n, err
-	}
+func (d *Dispatcher) Sweep(ctx context.Context) (n int, err error) {
+	// A notice that cannot be published now does not hold up the expiry
+	// notices: its error is reported with theirs.
+	n, pendingErr := d.PublishPending(ctx, sweepPage)
+	defer func() { err = errors.Join(pendingErr, err) }()
 	now := d.now().UTC()
 	endpoints := map[string][]*Endpoint{}
 	visit := func(k *keys.Key, event, window string) error {

@@ -51,10 +51,12 @@ type Handler struct {
 // Handle serves one scheduled event.
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
 	var res Result
-	n, err := h.Dispatcher.Sweep(ctx)
+	// A failing sweep (a notice that cannot be queued now) is reported
+	// after the due deliveries are queued: it must not stop them.
+	n, sweepErr := h.Dispatcher.Sweep(ctx)
 	res.Notices = n
-	if err != nil {
-		return res, fmt.Errorf("notify: sweep: %w", err)
+	if sweepErr != nil {
+		h.Logger.Error("notify: sweep failed", "error", sweepErr)
 	}
 	max := h.MaxDue
 	if max <= 0 {
@@ -82,5 +84,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		}
 	}
 	h.Logger.Info("notify: run done", "event_id", ev.ID, "notices", res.Notices, "enqueued", res.Enqueued)
+	if sweepErr != nil {
+		return res, fmt.Errorf("notify: sweep: %w", sweepErr)
+	}
 	return res, nil
 }
