@@ -116,7 +116,7 @@ func (s *Service) ReportLeak(ctx context.Context, r LeakReport) (LeakOutcome, *K
 			return LeakNotOurs, nil, fmt.Errorf("keys: %w", err)
 		}
 		keyChanges(&ev, cur, k)
-		if err := s.announce(&ev, k); err != nil {
+		if err := s.announce(ctx, &ev, k); err != nil {
 			return LeakNotOurs, nil, err
 		}
 		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)

@@ -60,7 +60,7 @@ func NewService(ks Store, dir directory.Store, catalog *authz.Catalog, tokens *t
 // must not fail the request: it handles its own errors, and a notice it
 // could not queue stays pending for the webhook sweep.
 type Publisher interface {
-	Notice(ev audit.Event, k *Key) (*audit.Notice, error)
+	Notice(ctx context.Context, ev audit.Event, k *Key) (*audit.Notice, error)
 	Published(ctx context.Context, ev audit.Event)
 }
 
@@ -72,11 +72,11 @@ func WithPublisher(p Publisher) Option { return func(s *Service) { s.publisher =
 
 // announce attaches to ev what the change of k announces to the webhooks,
 // if a publisher listens; the store writes it with the change.
-func (s *Service) announce(ev *audit.Event, k *Key) error {
+func (s *Service) announce(ctx context.Context, ev *audit.Event, k *Key) error {
 	if s.publisher == nil {
 		return nil
 	}
-	n, err := s.publisher.Notice(*ev, k)
+	n, err := s.publisher.Notice(ctx, *ev, k)
 	if err != nil {
 		return fmt.Errorf("keys: %w", err)
 	}
@@ -207,7 +207,7 @@ func (s *Service) insert(ctx context.Context, org, createdBy, name string, acces
 		if err != nil {
 			return Created{}, fmt.Errorf("keys: %w", err)
 		}
-		if err := s.announce(&ev, c.Key); err != nil {
+		if err := s.announce(ctx, &ev, c.Key); err != nil {
 			return Created{}, err
 		}
 		err = s.keys.CreateKey(ctx, c.Key, ev)
@@ -429,7 +429,7 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 		if err != nil {
 			return err
 		}
-		if err := s.announce(&ev, k); err != nil {
+		if err := s.announce(ctx, &ev, k); err != nil {
 			return err
 		}
 		err = s.keys.DeleteKey(ctx, id, k.Version, ev)
@@ -494,7 +494,7 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 			return nil, err
 		}
 		keyChanges(&ev, cur, k)
-		if err := s.announce(&ev, k); err != nil {
+		if err := s.announce(ctx, &ev, k); err != nil {
 			return nil, err
 		}
 		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/keys"
@@ -23,14 +24,30 @@ type Publisher struct {
 	log   *slog.Logger
 }
 
-// NewPublisher returns a Publisher queueing through s.
-func NewPublisher(s *Service, log *slog.Logger) Publisher { return Publisher{queue: s.queue, log: log} }
+// NewPublisher returns a Publisher queueing through s, logging to log
+// (discarded when nil).
+func NewPublisher(s *Service, log *slog.Logger) Publisher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return Publisher{queue: s.queue, log: log}
+}
 
 // Notice returns what the change of k that ev records announces, or nil
-// when webhooks do not announce its action.
-func (p Publisher) Notice(ev audit.Event, k *keys.Key) (*audit.Notice, error) {
+// when webhooks do not announce its action or no endpoint of the
+// organization subscribes to it (then the change writes nothing more than
+// before webhooks existed; an endpoint added while the change is made may
+// miss it). When the endpoints cannot be read, the notice is stored: the
+// sweep decides later.
+func (p Publisher) Notice(ctx context.Context, ev audit.Event, k *keys.Key) (*audit.Notice, error) {
 	event, ok := EventOfAction(ev.Action)
 	if !ok {
+		return nil, nil
+	}
+	endpoints, err := p.queue.store.ListWebhooks(ctx, k.OrganizationID)
+	if err != nil {
+		p.log.WarnContext(ctx, "webhook endpoints not read before a change: its notice is stored for the sweep", "event", event, "error", err)
+	} else if !slices.ContainsFunc(endpoints, func(e *Endpoint) bool { return e.Subscribed(event) }) {
 		return nil, nil
 	}
 	data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name}}

@@ -27,6 +27,20 @@ func (s *Store) update(ctx context.Context, what string, fn func(tx *bbolt.Tx) e
 	return engineErr(what, s.db.Update(fn))
 }
 
+// batch runs a small write that may be run more than once (bbolt's Batch
+// re-runs every function of a batch in which one failed) in a group
+// commit, so concurrent callers share one fsync: the webhook fast path's
+// delivery creations and notice deletions, one per key change.
+func (s *Store) batch(ctx context.Context, what string, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return unavailable(what, bolterrors.ErrDatabaseNotOpen)
+	}
+	return engineErr(what, s.db.Batch(fn))
+}
+
 // view runs a directory read.
 func (s *Store) view(ctx context.Context, what string, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {

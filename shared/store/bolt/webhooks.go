@@ -382,7 +382,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *webhook.Delivery) (bool, 
 	r := deliveryRecordOf(d)
 	r.Version = 1
 	created := false
-	err := s.update(ctx, "create delivery "+d.ID, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, "create delivery "+d.ID, func(tx *bbolt.Tx) error {
 		created = false
 		if tx.Bucket(bucketDeliveries).Get([]byte(r.ID)) != nil {
 			return nil
@@ -591,7 +591,7 @@ func (s *Store) PendingNotices(ctx context.Context, before time.Time, limit int)
 
 // DeleteNotice removes a pending notice.
 func (s *Store) DeleteNotice(ctx context.Context, n webhook.PendingNotice) error {
-	return s.update(ctx, "delete notice "+n.EventID, func(tx *bbolt.Tx) error {
+	return s.batch(ctx, "delete notice "+n.EventID, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketNotices).Delete(tsKey(n.At, n.EventID))
 	})
 }
