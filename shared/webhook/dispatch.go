@@ -20,7 +20,6 @@ import (
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
-	"github.com/dotenv/apikeys/shared/token"
 )
 
 // The retry schedule: exponential backoff with full jitter, from BaseDelay
@@ -87,7 +86,6 @@ type KeyRef struct {
 type Dispatcher struct {
 	store  Store
 	client *http.Client
-	ids    *token.Generator
 	now    func() time.Time
 	jitter func() float64
 	log    *slog.Logger
@@ -100,8 +98,6 @@ type DispatcherOptions struct {
 	Client *http.Client
 	// Safe configures the default client.
 	Safe safehttp.Options
-	// IDs draws delivery ids (crypto/rand when nil).
-	IDs *token.Generator
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Jitter draws from [0, 1) (math/rand/v2 when nil).
@@ -115,9 +111,6 @@ func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
 	if o.Client == nil {
 		o.Client = safehttp.NewClient(o.Safe)
 	}
-	if o.IDs == nil {
-		o.IDs = token.NewGenerator()
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -127,7 +120,7 @@ func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{store: st, client: o.Client, ids: o.IDs, now: o.Now, jitter: o.Jitter, log: o.Logger}
+	return &Dispatcher{store: st, client: o.Client, now: o.Now, jitter: o.Jitter, log: o.Logger}
 }
 
 // noticeGrace is how long a change's pending notice is left to the

@@ -42,14 +42,14 @@ type Service struct {
 }
 
 // NewService returns a Service. check validates a destination URL
-// (safehttp.Options.CheckURL); ids draws endpoint ids (crypto/rand when
-// nil); random draws signing secrets.
+// (safehttp.Options.CheckURL); ids draws endpoint and audit event ids
+// (crypto/rand when nil); random draws signing secrets.
 func NewService(st Store, check func(url string) error, ids *token.Generator, random io.Reader, now func() time.Time) *Service {
 	if ids == nil {
 		ids = token.NewGenerator()
 	}
 	return &Service{store: st, check: check, ids: ids, random: random, now: now,
-		queue: NewDispatcher(st, DispatcherOptions{IDs: ids, Now: now})}
+		queue: NewDispatcher(st, DispatcherOptions{Now: now})}
 }
 
 // Spec is a create or edit request: nil fields are not given.
