@@ -19,9 +19,10 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 )
 
-// The IAM check: every function reaches DynamoDB through a recording proxy
-// of its own, and after the tests every call each one made must be allowed
-// by its role as the CDK stack builds it (infra/iam). DynamoDB-compatible
+// The IAM check: every function reaches DynamoDB (and the event functions
+// SQS) through a recording proxy of its own, and after the tests every call
+// each one made must be allowed by its role as the CDK stack builds it
+// (infra/iam). DynamoDB-compatible
 // servers do not enforce IAM, so without this a call the role lacks (a
 // Query of an index, a DeleteItem) would pass every local test and fail
 // only on AWS.
@@ -65,9 +66,13 @@ func (l *callLog) proxy(f authz.Function, target string) (*httptest.Server, erro
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		op := r.Header.Get("X-Amz-Target")
-		op = op[strings.LastIndex(op, ".")+1:]
-		l.record(f, needsOf(op, body))
+		target := r.Header.Get("X-Amz-Target")
+		op := target[strings.LastIndex(target, ".")+1:]
+		if strings.HasPrefix(target, "AmazonSQS.") {
+			l.record(f, []need{{action: sqsAction(op)}})
+		} else {
+			l.record(f, needsOf(op, body))
+		}
 		rp.ServeHTTP(w, r)
 	})), nil
 }
@@ -135,8 +140,18 @@ func needsOf(op string, body []byte) []need {
 	return []need{{action: "dynamodb:" + op}}
 }
 
-// allowed reports whether a role built from a allows n.
-func allowed(a iam.Access, n need) bool {
+// sqsAction is the IAM action an SQS call needs (a batch call is
+// authorized as its single form).
+func sqsAction(op string) string {
+	return "sqs:" + strings.TrimSuffix(op, "Batch")
+}
+
+// allowed reports whether a role built from a and queue (the function's
+// SQS actions) allows n.
+func allowed(a iam.Access, queue []string, n need) bool {
+	if strings.HasPrefix(n.action, "sqs:") {
+		return slices.Contains(queue, n.action)
+	}
 	if n.action == iam.DeleteItem && a.DeletesNotices && strings.HasPrefix(n.pk, strings.TrimSuffix(iam.NoticeKeys, "*")) {
 		return true
 	}
@@ -148,10 +163,11 @@ func (l *callLog) violations(perms map[authz.Function]iam.Access) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
+	queues := iam.QueueActions()
 	for f, ns := range l.needs {
 		a, ok := perms[f]
 		for n := range ns {
-			if !ok || !allowed(a, n) {
+			if !ok || !allowed(a, queues[f], n) {
 				out = append(out, fmt.Sprintf("the %s function calls %s, which its role (infra/iam) does not allow", f, n))
 			}
 		}
@@ -180,9 +196,16 @@ func TestIAMCheck(t *testing.T) {
 		{authz.FunctionAudit, "PutItem", `{"Item":{"PK":{"S":"AUDIT#x"}}}`, false},
 		{authz.FunctionNotify, "Query", `{"IndexName":"GSI2"}`, true},
 		{authz.FunctionNotify, "Scan", `{}`, false},
+		{authz.FunctionNotify, "sqs SendMessageBatch", ``, true},
+		{authz.FunctionDeliver, "sqs SendMessageBatch", ``, false},
+		{authz.FunctionCreate, "sqs SendMessage", ``, false},
 	} {
 		var l callLog
-		l.record(tc.f, needsOf(tc.op, []byte(tc.body)))
+		if op, ok := strings.CutPrefix(tc.op, "sqs "); ok {
+			l.record(tc.f, []need{{action: sqsAction(op)}})
+		} else {
+			l.record(tc.f, needsOf(tc.op, []byte(tc.body)))
+		}
 		if v := l.violations(perms); (len(v) == 0) != tc.ok {
 			t.Errorf("%s %s %s: violations %v, want allowed %v", tc.f, tc.op, tc.body, v, tc.ok)
 		}

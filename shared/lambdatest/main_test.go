@@ -208,13 +208,13 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 		if slices.Contains(authz.EventFunctions(), f) {
 			fenv = eventEnv
 		}
-		// Its DynamoDB calls go through a recording proxy of its own.
+		// Its DynamoDB and SQS calls go through a recording proxy of its own.
 		px, err := e.calls.proxy(f, b.Endpoint)
 		if err != nil {
 			return nil, cleanup, err
 		}
 		closers = append(closers, px.Close)
-		fenv = append(slices.Clone(fenv), "AWS_ENDPOINT_URL_DYNAMODB="+px.URL)
+		fenv = append(slices.Clone(fenv), "AWS_ENDPOINT_URL_DYNAMODB="+px.URL, "AWS_ENDPOINT_URL_SQS="+px.URL)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
