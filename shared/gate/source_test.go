@@ -32,6 +32,23 @@ func TestGuardRecordsTheSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	guard := deps.Gate.Guard(slog.New(slog.DiscardHandler))
+	// verify and healthz are served untouched: no source work on the
+	// verification hot path.
+	for _, p := range []string{"/v1/verify", "/healthz"} {
+		method := map[string]string{"/v1/verify": "POST", "/healthz": "GET"}[p]
+		route, ok := deps.Routes.Find(method, p)
+		if !ok {
+			t.Fatalf("no route %s %s", method, p)
+		}
+		var got *audit.Source
+		h := guard(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = audit.SourceFrom(r.Context()) }))
+		r := httptest.NewRequest(method, p, nil)
+		r.Header.Set("User-Agent", "ci/1")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != nil {
+			t.Errorf("%s %s got a source %+v: work on the verification path", method, p, got)
+		}
+	}
 	for _, tc := range []struct {
 		name, method, path, remote, forwarded string
 		preset                                *audit.Source
