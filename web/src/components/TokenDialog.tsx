@@ -3,7 +3,6 @@
 // drops it. Nothing here writes to storage, the URL or history state. The
 // snippets show a placeholder; only their copy buttons carry the token, to the
 // clipboard.
-import { useState } from "preact/hooks";
 import { carryToken } from "../carry";
 import { formatDate } from "../format";
 import { previousTokenNotice } from "../grace";
@@ -11,6 +10,7 @@ import { tokenSnippets } from "../keypage";
 import { navigate, paths } from "../router";
 import { CopyButton } from "./CopyButton";
 import { Dialog } from "./Dialog";
+import { CloseUncopied, ShownOnceValue, useShownOnce, type ShownOnceIds } from "./ShownOnce";
 import "./TokenDialog.css";
 
 interface Props {
@@ -23,30 +23,20 @@ interface Props {
   onClose: () => void;
 }
 
-export function TokenDialog({ token, keyId, keyName, rotated, previousUntil, onClose }: Props) {
-  const [copied, setCopied] = useState(false);
-  const [asking, setAsking] = useState(false);
-  const [asked, setAsked] = useState(false);
-  const snippets = tokenSnippets(token);
+const IDS: ShownOnceIds = {
+  value: "token-value",
+  copy: "copy-token",
+  banner: "close-confirm",
+  cancel: "cancel-close-token",
+  confirm: "confirm-close-token",
+};
 
-  // Closing before copying asks once; a second close goes through.
-  const requestClose = (): boolean => {
-    if (copied || asked) {
-      onClose();
-      return true;
-    }
-    setAsking(true);
-    setAsked(true);
-    window.setTimeout(() => document.querySelector<HTMLElement>("[data-testid=cancel-close-token]")?.focus(), 0);
-    return false;
-  };
+export function TokenDialog({ token, keyId, keyName, rotated, previousUntil, onClose }: Props) {
+  const { requestClose, markCopied, asking, stopAsking } = useShownOnce(onClose, IDS);
+  const snippets = tokenSnippets(token);
   const openExplorer = () => {
     carryToken(keyId, token);
     navigate(paths.explore(keyId));
-  };
-  const markCopied = () => {
-    setCopied(true);
-    setAsking(false);
   };
   return (
     <Dialog
@@ -61,24 +51,7 @@ export function TokenDialog({ token, keyId, keyName, rotated, previousUntil, onC
         recreate the key.
         {rotated && previousTokenNotice(previousUntil, formatDate)}
       </p>
-      <label class="label" for="new-token">
-        Token
-      </label>
-      <div class="token-block">
-        <textarea
-          id="new-token"
-          class="input mono token-full"
-          readOnly
-          rows={2}
-          value={token}
-          data-testid="token-value"
-          autoComplete="off"
-          spellcheck={false}
-          onFocus={(e) => (e.currentTarget as HTMLTextAreaElement).select()}
-          onCopy={markCopied}
-        />
-        <CopyButton text={token} label="Copy token" testId="copy-token" onCopied={markCopied} />
-      </div>
+      <ShownOnceValue id="new-token" label="Token" value={token} copyLabel="Copy token" ids={IDS} onCopied={markCopied} />
 
       <h3 class="snippets-title">Store it in your CI</h3>
       <p class="hint">
@@ -110,19 +83,7 @@ export function TokenDialog({ token, keyId, keyName, rotated, previousUntil, onC
         <li>If it leaks, rotate the key immediately, then delete the old one.</li>
         <li>Give each integration its own key so you can revoke one without affecting the others.</li>
       </ul>
-      {asking && (
-        <div class="banner banner-warning" role="alert" data-testid="close-confirm">
-          <p>You have not copied the token: it will not be shown again. Close anyway?</p>
-          <div class="actions">
-            <button type="button" class="button" data-testid="cancel-close-token" onClick={() => setAsking(false)}>
-              Back to the token
-            </button>
-            <button type="button" class="button button-danger" data-testid="confirm-close-token" onClick={onClose}>
-              Close anyway
-            </button>
-          </div>
-        </div>
-      )}
+      {asking && <CloseUncopied what="token" ids={IDS} onBack={stopAsking} onClose={onClose} />}
       <div class="actions">
         <button type="button" class="button" data-testid="open-explorer" onClick={openExplorer}>
           Open in API Explorer

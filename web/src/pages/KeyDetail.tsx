@@ -7,6 +7,7 @@ import { ActivityList } from "../components/ActivityList";
 import { CreatedBy } from "../components/CreatedBy";
 import { LastUse } from "../components/LastUse";
 import { UsagePanel } from "../components/UsagePanel";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Dialog } from "../components/Dialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { StatusBadge, statusLabel } from "../components/StatusBadge";
@@ -424,25 +425,26 @@ function EndGraceDialog({
   onEnded: (message: string) => void;
 }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const end = async () => {
-    setBusy(true);
-    setError(null);
     try {
       await session.client.revokePreviousToken(keyData.id);
-      onEnded(`The previous token (${previous.hint}) of “${keyData.name}” no longer works.`);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) {
-        onEnded("The grace period had already ended: the previous token no longer works.");
-        return;
-      }
-      setError(errorText(e));
-      setBusy(false);
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+      onEnded("The grace period had already ended: the previous token no longer works.");
+      return;
     }
+    onEnded(`The previous token (${previous.hint}) of “${keyData.name}” no longer works.`);
   };
   return (
-    <Dialog title="End the grace period now?" onClose={onCancel} testId="end-grace-dialog" initialFocus="[data-testid=cancel-end-grace]">
+    <ConfirmDialog
+      title="End the grace period now?"
+      testId="end-grace-dialog"
+      name="end-grace"
+      confirm="End grace now"
+      running="Ending…"
+      onCancel={onCancel}
+      onConfirm={end}
+    >
       <p>
         The previous token <code>{previous.hint}</code> of “{keyData.name}” would work until {formatDate(previous.expiresAt)}.{" "}
         <strong>Ending the grace period stops it at once</strong>: any integration still using it fails. The current
@@ -453,20 +455,7 @@ function EndGraceDialog({
           <strong>You are signed in with this key: if the dashboard uses the previous token, it signs you out.</strong>
         </p>
       )}
-      {error && (
-        <p class="field-error" role="alert" data-testid="end-grace-error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" class="button" data-testid="cancel-end-grace" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="button button-danger" disabled={busy} data-testid="confirm-end-grace" onClick={end}>
-          {busy ? "Ending…" : "End grace now"}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { useAccess, useSession } from "../app";
 import { setFlash, takeFlash } from "../carry";
-import { Dialog } from "../components/Dialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorBanner, Loading, errorText } from "../components/Errors";
 import { SecretDialog } from "../components/SecretDialog";
 import { formatDate } from "../format";
@@ -311,20 +311,16 @@ function Deliveries({ hook, retryWhy }: { hook: Webhook; retryWhy: string | null
 /** Asks before rotating the signing secret; the new one is shown once. */
 function RotateSecretDialog({ hook, onCancel, onRotated }: { hook: Webhook; onCancel: () => void; onRotated: (w: WebhookWithSecret) => void }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const rotate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onRotated(await session.client.rotateWebhookSecret(hook.id));
-    } catch (e) {
-      setError(errorText(e));
-      setBusy(false);
-    }
-  };
   return (
-    <Dialog title="Rotate the signing secret?" onClose={onCancel} testId="rotate-secret-dialog" initialFocus="[data-testid=cancel-rotate-secret]">
+    <ConfirmDialog
+      title="Rotate the signing secret?"
+      testId="rotate-secret-dialog"
+      name="rotate-secret"
+      confirm="Rotate secret"
+      running="Rotating…"
+      onCancel={onCancel}
+      onConfirm={async () => onRotated(await session.client.rotateWebhookSecret(hook.id))}
+    >
       <p>
         A new secret is made and shown once. <strong>The current secret keeps signing for 24 hours</strong>: until then
         each delivery carries both signatures, so the receiver can switch without missing an event.
@@ -335,64 +331,37 @@ function RotateSecretDialog({ hook, onCancel, onRotated }: { hook: Webhook; onCa
           again stops it at once, as only one previous secret is kept.
         </p>
       )}
-      {error && (
-        <p class="field-error" role="alert" data-testid="rotate-secret-error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" class="button" data-testid="cancel-rotate-secret" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="button button-danger" disabled={busy} data-testid="confirm-rotate-secret" onClick={rotate}>
-          {busy ? "Rotating…" : "Rotate secret"}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
-/** Asks before deleting an endpoint; then the webhooks page says so. */
+/** Asks before deleting an endpoint; then the webhooks page says so (also when it was already gone). */
 function DeleteWebhookDialog({ hook, onCancel }: { hook: Webhook; onCancel: () => void }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const remove = async () => {
-    setBusy(true);
-    setError(null);
     try {
       await session.client.deleteWebhook(hook.id);
       setFlash(`Endpoint ${hook.url} deleted: it receives no more events.`);
-      navigate(paths.webhooks);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) {
-        setFlash("The endpoint had already been deleted.");
-        navigate(paths.webhooks);
-        return;
-      }
-      setError(errorText(e));
-      setBusy(false);
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+      setFlash("The endpoint had already been deleted.");
     }
+    navigate(paths.webhooks);
   };
   return (
-    <Dialog title="Delete this endpoint?" onClose={onCancel} testId="delete-webhook-dialog" initialFocus="[data-testid=cancel-delete-webhook]">
+    <ConfirmDialog
+      title="Delete this endpoint?"
+      testId="delete-webhook-dialog"
+      name="delete-webhook"
+      confirm="Delete endpoint"
+      running="Deleting…"
+      onCancel={onCancel}
+      onConfirm={remove}
+    >
       <p>
         <code class="webhook-url-inline">{hook.url}</code> stops receiving events at once: deliveries still pending
         are dropped. This cannot be undone.
       </p>
-      {error && (
-        <p class="field-error" role="alert" data-testid="delete-webhook-error">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" class="button" data-testid="cancel-delete-webhook" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="button button-danger" disabled={busy} data-testid="confirm-delete-webhook" onClick={remove}>
-          {busy ? "Deleting…" : "Delete endpoint"}
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
