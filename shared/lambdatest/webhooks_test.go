@@ -218,7 +218,7 @@ func TestNotifyQueuesALostChangeNotice(t *testing.T) {
 	}
 	defer func() { _ = svc.Delete(ctx, owner, hook.ID) }()
 	crashing := keys.NewService(env.store, env.store, authz.NewCatalog(), token.NewGenerator(), earlier(time.Minute), keys.Limits{},
-		keys.WithPublisher(crashedRequest{webhook.NewPublisher(svc, slog.New(slog.DiscardHandler))}))
+		keys.WithPublisher(crashedRequest{webhook.NewPublisher(webhook.NewDispatcher(env.store, webhook.DispatcherOptions{}), slog.New(slog.DiscardHandler))}))
 	name, preset, exp := "lost notice", "read-only", "30d"
 	k, err := crashing.Create(ctx, owner, keys.Spec{Name: &name, Preset: &preset, Expiration: &exp})
 	if err != nil {

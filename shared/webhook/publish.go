@@ -24,13 +24,13 @@ type Publisher struct {
 	log   *slog.Logger
 }
 
-// NewPublisher returns a Publisher queueing through s, logging to log
+// NewPublisher returns a Publisher queueing through d, logging to log
 // (discarded when nil).
-func NewPublisher(s *Service, log *slog.Logger) Publisher {
+func NewPublisher(d *Dispatcher, log *slog.Logger) Publisher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return Publisher{queue: s.queue, log: log}
+	return Publisher{queue: d, log: log}
 }
 
 // Notice returns what the change of k that ev records announces, or nil

@@ -35,7 +35,7 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	r := newReceiver(t, always(http.StatusNoContent))
 	ctx := t.Context()
 	crashing := keys.NewService(f.store, f.store, authz.NewCatalog(), token.NewGenerator(), f.clock.Now, keys.Limits{},
-		keys.WithPublisher(crashAfterCommit{webhook.NewPublisher(f.svc, slog.New(slog.DiscardHandler))}))
+		keys.WithPublisher(crashAfterCommit{webhook.NewPublisher(f.disp, slog.New(slog.DiscardHandler))}))
 	_, owner, err := crashing.Bootstrap(ctx, "Org")
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 
 	// A request that did publish: the sweep, even at once, adds nothing.
 	healthy := keys.NewService(f.store, f.store, authz.NewCatalog(), token.NewGenerator(), f.clock.Now, keys.Limits{},
-		keys.WithPublisher(webhook.NewPublisher(f.svc, slog.New(slog.DiscardHandler))))
+		keys.WithPublisher(webhook.NewPublisher(f.disp, slog.New(slog.DiscardHandler))))
 	name2 := "CD"
 	if _, err := healthy.Create(ctx, f.org, keys.Spec{Name: &name2, Preset: &ro, Expiration: &exp}); err != nil {
 		t.Fatal(err)

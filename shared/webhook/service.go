@@ -37,8 +37,6 @@ type Service struct {
 	ids    *token.Generator
 	random io.Reader
 	now    func() time.Time
-	// queue enqueues announced events (it never sends).
-	queue *Dispatcher
 }
 
 // NewService returns a Service. check validates a destination URL
@@ -48,8 +46,7 @@ func NewService(st Store, check func(url string) error, ids *token.Generator, ra
 	if ids == nil {
 		ids = token.NewGenerator()
 	}
-	return &Service{store: st, check: check, ids: ids, random: random, now: now,
-		queue: NewDispatcher(st, DispatcherOptions{Now: now})}
+	return &Service{store: st, check: check, ids: ids, random: random, now: now}
 }
 
 // Spec is a create or edit request: nil fields are not given.

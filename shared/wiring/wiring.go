@@ -70,11 +70,11 @@ func NewDeps(st store.Store, opt Options) Deps {
 	routes := authz.NewRoutes()
 	// The limiter lives as long as these Deps: one per process.
 	limiter := ratelimit.New(opt.AuthFailures, opt.Now)
-	// Every stored key change is announced to the webhooks subscribed to it.
 	webhooks := webhook.NewService(st, opt.Webhooks.CheckURL, opt.Tokens, rand.Reader, opt.Now)
 	return Deps{
+		// Every stored key change is announced to the webhooks subscribed to it.
 		Keys: keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization},
-			keys.WithPublisher(webhook.NewPublisher(webhooks, opt.Logger))),
+			keys.WithPublisher(webhook.NewPublisher(webhook.NewDispatcher(st, webhook.DispatcherOptions{Now: opt.Now}), opt.Logger))),
 		Directory:    directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
 		Audit:        st,
 		Webhooks:     webhooks,
