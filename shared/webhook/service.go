@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -150,7 +151,7 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	if err != nil {
 		return nil, err
 	}
-	ev.Set("url", nil, e.URL)
+	ev.Set("url", nil, auditURL(e.URL))
 	ev.Set("events", nil, e.Events)
 	ev.Set("description", nil, e.Description)
 	if err := s.store.CreateWebhook(ctx, e, ev); err != nil {
@@ -159,11 +160,28 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	return e, nil
 }
 
+// auditURL is an endpoint's URL as the audit trail records it: without its
+// query, which may carry the receiver's own secret (the trail is read with
+// audit_log:read, which need not include webhooks:read): "?…" stands for
+// it.
+func auditURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	hadQuery := u.RawQuery != "" || u.ForceQuery
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	if hadQuery {
+		return u.String() + "?…"
+	}
+	return u.String()
+}
+
 // event builds the audit event of a change the caller makes to endpoint e
 // (named by its URL; never its secret), with the request's source.
 func (s *Service) event(ctx context.Context, caller authz.Principal, at time.Time, action string, e *Endpoint) (audit.Event, error) {
 	ev, err := audit.New(ctx, s.ids, at, caller.OrganizationID, action, audit.KeyActor(caller.KeyID, caller.KeyName),
-		audit.Target{Type: audit.TargetWebhook, ID: e.ID, Name: e.URL})
+		audit.Target{Type: audit.TargetWebhook, ID: e.ID, Name: auditURL(e.URL)})
 	if err != nil {
 		return audit.Event{}, fmt.Errorf("webhook: %w", err)
 	}
@@ -242,12 +260,16 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id, action
 	if err != nil {
 		return nil, err
 	}
-	ev.Set("url", old.URL, e.URL)
-	ev.Set("events", old.Events, e.Events)
-	ev.Set("description", old.Description, e.Description)
-	if action == audit.WebhookUpdated && len(ev.Changes) == 0 {
+	if action == audit.WebhookUpdated && e.URL == old.URL && slices.Equal(e.Events, old.Events) && e.Description == old.Description {
 		return old, nil // an edit that changes nothing writes and records nothing
 	}
+	from, to := auditURL(old.URL), auditURL(e.URL)
+	if old.URL != e.URL && from == to {
+		to += " (query changed)"
+	}
+	ev.Set("url", from, to)
+	ev.Set("events", old.Events, e.Events)
+	ev.Set("description", old.Description, e.Description)
 	if err := s.store.UpdateWebhook(ctx, e, old.Version, ev); err != nil {
 		return nil, fmt.Errorf("webhook: updating endpoint %s: %w", id, err)
 	}

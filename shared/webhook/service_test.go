@@ -80,3 +80,42 @@ func TestEndpointChangesAreAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestTheTrailNeverHoldsAnEndpointsQuery: an endpoint URL's query may carry
+// the receiver's own secret, and the audit trail is read with another
+// permission than the endpoints: events name the URL without it ("?…"),
+// and an edit of the query alone is still written and recorded as such.
+func TestTheTrailNeverHoldsAnEndpointsQuery(t *testing.T) {
+	f := newFixture(t, loopback)
+	ctx := t.Context()
+	url, events := "https://hooks.example.com/in?token=s3cr3t-one", []string{webhook.EventKeyCreated}
+	e, err := f.svc.Create(ctx, f.org, webhook.Spec{URL: &url, Events: &events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Millisecond)
+	url2 := "https://hooks.example.com/in?token=s3cr3t-two"
+	updated, err := f.svc.Update(ctx, f.org, e.ID, webhook.Spec{URL: &url2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if updated.URL != url2 || updated.Version != 2 {
+		t.Fatalf("an edit of the query alone was not written: %+v", updated)
+	}
+	page, err := f.store.ListEvents(ctx, f.org.OrganizationID, audit.Query{Limit: 10})
+	if err != nil || len(page.Items) != 2 {
+		t.Fatalf("events %d (%v), want the create and the edit", len(page.Items), err)
+	}
+	for _, ev := range page.Items {
+		b, _ := json.Marshal(ev)
+		if strings.Contains(string(b), "s3cr3t") {
+			t.Errorf("%s records the URL's query: %s", ev.Action, b)
+		}
+		if ev.Target.Name != "https://hooks.example.com/in?…" {
+			t.Errorf("%s names the endpoint %q", ev.Action, ev.Target.Name)
+		}
+	}
+	if c := page.Items[0].Changes["url"]; string(c.To) != `"https://hooks.example.com/in?… (query changed)"` {
+		t.Errorf("the edit records url → %s", c.To)
+	}
+}
