@@ -41,8 +41,10 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.org = authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, KeyName: owner.Key.Name, Access: owner.Key.Access}
-	// The owner key's creation (pending too: the bootstrap crashed the same
-	// way) came before the endpoint: it is not the endpoint's to hear.
+	// Without an endpoint subscribed, a change stores no notice at all.
+	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now().Add(time.Hour), 10); len(pending) != 0 {
+		t.Fatalf("the owner key's creation stored %d notices with no endpoint to hear them", len(pending))
+	}
 	f.clock.Add(time.Millisecond)
 	e := f.endpoint(t, r, webhook.EventKeyCreated)
 	changedAt := f.clock.Now()
