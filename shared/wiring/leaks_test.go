@@ -27,6 +27,8 @@ import (
 type githubSigner struct {
 	id   string
 	priv *ecdsa.PrivateKey
+	// path is the key document's file, once keySet wrote it.
+	path string
 }
 
 func newGitHubSigner(t testing.TB) *githubSigner {
@@ -42,6 +44,14 @@ func newGitHubSigner(t testing.TB) *githubSigner {
 // API does.
 func (g *githubSigner) keySet(t testing.TB, now func() time.Time) *secretscan.KeySet {
 	t.Helper()
+	g.path = filepath.Join(t.TempDir(), "github-keys.json")
+	g.publish(t)
+	return secretscan.NewKeySet(secretscan.FileSource(g.path), time.Hour, now, slog.New(slog.DiscardHandler))
+}
+
+// publish writes the key document holding the signer's current key only.
+func (g *githubSigner) publish(t testing.TB) {
+	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&g.priv.PublicKey)
 	if err != nil {
 		t.Fatal(err)
@@ -50,11 +60,21 @@ func (g *githubSigner) keySet(t testing.TB, now func() time.Time) *secretscan.Ke
 		"key_identifier": g.id, "is_current": true,
 		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 	}}})
-	path := filepath.Join(t.TempDir(), "github-keys.json")
-	if err := os.WriteFile(path, doc, 0o600); err != nil {
+	if err := os.WriteFile(g.path, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return secretscan.NewKeySet(secretscan.FileSource(path), time.Hour, now, slog.New(slog.DiscardHandler))
+}
+
+// withdraw publishes a new key in place of the current one, as GitHub does
+// when it withdraws a key, and returns the withdrawn one, which still
+// signs.
+func (g *githubSigner) withdraw(t testing.TB) *githubSigner {
+	t.Helper()
+	old := &githubSigner{id: g.id, priv: g.priv}
+	next := newGitHubSigner(t)
+	g.id, g.priv = g.id+"-next", next.priv
+	g.publish(t)
+	return old
 }
 
 func (g *githubSigner) sign(t testing.TB, body []byte) string {
@@ -196,6 +216,42 @@ func TestLeakedTokenIsRevokedAtOnce(t *testing.T) {
 		// A malformed self-report is a 400 naming the field.
 		if r := e.do("POST", "/v1/leaks", "", `{"url":"x"}`, nil); r.status != 400 || !strings.Contains(r.raw, `"field":"token"`) {
 			t.Fatalf("self-report without token: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// TestAWithdrawnGitHubKeyIsRefused: once the API has refreshed GitHub's
+// key document (the refresh interval, an hour), a report signed with a key
+// GitHub withdrew is refused 401 through the production router and
+// revokes nothing; GitHub's new key is trusted.
+func TestAWithdrawnGitHubKeyIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		_, tok := e.newKey(`{"name":"CI","preset":"read-only","expiration":"30d"}`)
+		body, _ := json.Marshal([]map[string]string{{"token": tok, "type": "dotenv_api_key", "url": "https://github.com/o/r/blob/main/.env", "source": "content"}})
+		// The API reads the document while the key is current.
+		empty := []byte("[]")
+		if status, b := e.postGitHub(empty, e.github.id, e.github.sign(t, empty)); status != 200 {
+			t.Fatalf("a report signed with GitHub's current key: %d %s", status, b)
+		}
+		stale := e.github.withdraw(t)
+		e.clock.Advance(time.Hour + time.Second)
+		status, b := e.postGitHub(body, stale.id, stale.sign(t, body))
+		if status != 401 || !strings.Contains(string(b), `"code":"unauthenticated"`) || strings.Contains(string(b), tok) {
+			t.Fatalf("a report signed with a withdrawn key: %d %s", status, b)
+		}
+		if r := e.do("GET", "/v1/permissions", tok, "", nil); r.status != 200 {
+			t.Fatalf("a report signed with a withdrawn key revoked the token: %d", r.status)
+		}
+		if c := e.verifyCode(tok); c != "ok" {
+			t.Fatalf("verify after the stale report: %s", c)
+		}
+		// The same report signed with GitHub's new key is processed.
+		if status, b := e.postGitHub(body, e.github.id, e.github.sign(t, body)); status != 200 || !strings.Contains(string(b), "true_positive") {
+			t.Fatalf("the report signed with GitHub's new key: %d %s", status, b)
+		}
+		if c := e.verifyCode(tok); c != "revoked" {
+			t.Fatalf("verify after the report: %s", c)
 		}
 	})
 }
