@@ -1,6 +1,7 @@
 package wiring_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -254,4 +255,46 @@ func TestAWithdrawnGitHubKeyIsRefused(t *testing.T) {
 			t.Fatalf("verify after the report: %s", c)
 		}
 	})
+}
+
+// TestALeakedSoleOwnerKeyLocksTheOrganizationOut: an owner key is revoked
+// like any other (the last-owner rule does not hold back a revocation), so
+// a leak of an organization's only owner key locks it out until recovery
+// (edge recover), whose key can rotate the revoked one back to life.
+func TestALeakedSoleOwnerKeyLocksTheOrganizationOut(t *testing.T) {
+	e := newEnv(t)
+	if r := e.do("POST", "/v1/leaks", "", `{"token":"`+e.owner+`","source":"paste"}`, nil); r.status != 202 {
+		t.Fatalf("self-report of the owner token: %d %s", r.status, r.raw)
+	}
+	if c := e.verifyCode(e.owner); c != "revoked" {
+		t.Fatalf("the reported owner token verifies %s, want revoked", c)
+	}
+	if r := e.do("GET", "/v1/api-keys", e.owner, "", nil); r.status != 401 {
+		t.Fatalf("the revoked owner key lists keys: %d", r.status)
+	}
+	rec, err := e.deps.Keys.Recover(context.Background(), e.orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := e.do("GET", "/v1/api-keys", rec.Token, "", nil)
+	if list.status != 200 {
+		t.Fatalf("the recovery key lists keys: %d %s", list.status, list.raw)
+	}
+	var revoked string
+	items, _ := list.body["items"].([]any)
+	for _, it := range items {
+		if k, _ := it.(map[string]any); k["status"] == "revoked" {
+			revoked, _ = k["id"].(string)
+		}
+	}
+	if revoked == "" {
+		t.Fatalf("the revoked owner key is not listed as revoked: %s", list.raw)
+	}
+	rot := e.do("POST", "/v1/api-keys/"+revoked+"/rotate", rec.Token, "", nil)
+	if rot.status != 200 || rot.str("status") != "active" {
+		t.Fatalf("rotating the revoked owner key with the recovery key: %d %s", rot.status, rot.raw)
+	}
+	if r := e.do("GET", "/v1/api-keys", rot.str("token"), "", nil); r.status != 200 {
+		t.Fatalf("the rotated owner token: %d", r.status)
+	}
 }
