@@ -29,10 +29,6 @@ func clockFromEnv(getenv func(string) string) (func() time.Time, error) {
 	return func() time.Time { return time.Now().Add(d) }, nil
 }
 
-// dueBatch is how many deliveries one pass of the loop sends at most
-// before it looks for more.
-const dueBatch = 100
-
 // runWebhooks is the single binary's webhook loop: every interval it runs
 // the expiry sweep and sends the due deliveries, until ctx ends. Its state
 // is all in the store (notices have derived ids, attempts are claimed and
@@ -58,14 +54,7 @@ func webhookPass(ctx context.Context, d *webhook.Dispatcher, logger *slog.Logger
 	} else if n > 0 {
 		logger.Info("webhooks: expiry notices queued", "count", n)
 	}
-	for ctx.Err() == nil {
-		n, err := d.RunDue(ctx, dueBatch)
-		if err != nil {
-			logger.Error("webhooks: delivery pass failed", "error", err)
-			return
-		}
-		if n < dueBatch {
-			return
-		}
+	if _, err := d.RunDue(ctx); err != nil {
+		logger.Error("webhooks: delivery pass failed", "error", err)
 	}
 }

@@ -132,7 +132,11 @@ type FunctionConfig struct {
 // calls (milliseconds), so 10 s only bounds a stuck call (SDK retries
 // included); verify gets 5 s because a slow authorizer holds up every
 // request; explore calls this API over HTTP (authorizer + function) and
-// gets 25 s, under API Gateway's 29 s integration limit.
+// gets 25 s, under API Gateway's 29 s integration limit; leaks gets 25 s
+// too, because one GitHub report may carry up to 1000 matches, each looked
+// up (and a live one revoked) one after another: 10 s would cut a large
+// report short (and GitHub sends it again), while more than 29 s would
+// outlast API Gateway's answer.
 func FunctionSettings() map[authz.Function]FunctionConfig {
 	std := FunctionConfig{MemoryMB: 256, Timeout: 10 * time.Second}
 	m := make(map[authz.Function]FunctionConfig)
@@ -141,6 +145,7 @@ func FunctionSettings() map[authz.Function]FunctionConfig {
 	}
 	m[authz.FunctionVerify] = FunctionConfig{MemoryMB: 512, Timeout: 5 * time.Second}
 	m[authz.FunctionExplore] = FunctionConfig{MemoryMB: 256, Timeout: 25 * time.Second}
+	m[authz.FunctionLeaks] = FunctionConfig{MemoryMB: 256, Timeout: 25 * time.Second}
 	// notify sweeps and queues up to 1000 due deliveries a minute; deliver
 	// sends a batch of 10 concurrently, each bounded by the 10 s timeout
 	// of the outbound client.

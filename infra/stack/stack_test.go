@@ -220,6 +220,16 @@ func TestFunctions(t *testing.T) {
 		if p["MemorySize"] != float64(settings[f].MemoryMB) || p["Timeout"] != settings[f].Timeout.Seconds() {
 			t.Errorf("%s: memory %v timeout %v, want %+v", f, p["MemorySize"], p["Timeout"], settings[f])
 		}
+		// Behind API Gateway a function has 29 s to answer: a longer
+		// timeout would outlast the answer.
+		if slices.Contains(authz.Functions(), f) && settings[f].Timeout >= 29*time.Second {
+			t.Errorf("%s: timeout %s, want under API Gateway's 29 s", f, settings[f].Timeout)
+		}
+		// A GitHub report of 1000 matches is processed one match after
+		// another: leaks has 25 s, not the 10 s of a single-item operation.
+		if f == authz.FunctionLeaks && p["Timeout"] != float64(25) {
+			t.Errorf("leaks: timeout %v, want 25", p["Timeout"])
+		}
 		env, _ := p["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
 		wantVars := []string{"TABLE_NAME", "CORS_ORIGIN", "AUDIT_RETENTION_DAYS"}

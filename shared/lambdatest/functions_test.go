@@ -2,8 +2,15 @@ package lambdatest_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +20,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/lambdatest"
+	"github.com/dotenv/apikeys/shared/token"
 )
 
 // ownerPrincipal is the owner key as the store knows it, for setup.
@@ -179,29 +187,99 @@ func TestFunctions(t *testing.T) {
 
 	t.Run("leaks", func(t *testing.T) {
 		k := newKey(t, "to leak")
-		report := func(resource string, body any) answer {
+		report := func(resource string, body any, headers map[string]string) answer {
 			r := route{method: "POST", resource: resource, body: body}
-			return proxy(t, authz.FunctionLeaks, "proxy-anonymous.json", r.vars(""))
+			return send(t, authz.FunctionLeaks, addHeaders(t, render(t, "proxy-anonymous.json", r.vars("")), headers))
+		}
+		verify := func(tok string) string {
+			r := route{method: "POST", resource: "/v1/verify", body: map[string]any{"token": tok}}
+			return str(proxy(t, authz.FunctionVerify, "proxy-anonymous.json", r.vars("")).json(t), "code")
 		}
 		// GitHub's endpoint refuses an unsigned report before reading it.
-		a := report("/v1/leaks/github", []map[string]string{{"token": k.Token, "type": "dotenv_api_key"}})
+		unsigned := `[{"token":"` + k.Token + `","type":"dotenv_api_key","url":"https://github.com/o/r/blob/x/.env","source":"content"}]`
+		a := report("/v1/leaks/github", unsigned, nil)
 		want(t, a, http.StatusUnauthorized)
 		if code(t, a) != "unauthenticated" || strings.Contains(a.body, k.Token) {
 			t.Errorf("unsigned GitHub report: %s", a.body)
 		}
-		verify := func() string {
-			r := route{method: "POST", resource: "/v1/verify", body: map[string]any{"token": k.Token}}
-			return str(proxy(t, authz.FunctionVerify, "proxy-anonymous.json", r.vars("")).json(t), "code")
+
+		// A GitHub-signed report, through the function that fetched
+		// GitHub's key document (GITHUB_KEYS_URL): the live token is
+		// revoked, the unknown one labelled a false positive.
+		leaked := newKey(t, "leaked on GitHub")
+		unknown, err := token.NewGenerator().New()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if c := verify(); c != "ok" {
+		body, err := json.Marshal([]map[string]string{
+			{"token": leaked.Token, "type": "dotenv_api_key", "url": "https://github.com/octo/repo/blob/abc/.env", "source": "content"},
+			{"token": unknown.Token, "type": "dotenv_api_key", "url": "https://github.com/octo/repo/blob/abc/ci.yml", "source": "content"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Signed by a key GitHub does not hold under the identifier: 401,
+		// nothing revoked.
+		impostor, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = report("/v1/leaks/github", string(body), map[string]string{
+			"Github-Public-Key-Identifier": env.githubKeyID,
+			"Github-Public-Key-Signature":  signGitHub(t, impostor, body),
+		})
+		want(t, a, http.StatusUnauthorized)
+		if code(t, a) != "unauthenticated" || strings.Contains(a.body, leaked.Token) {
+			t.Errorf("wrongly signed GitHub report: %s", a.body)
+		}
+		if c := verify(leaked.Token); c != "ok" {
+			t.Fatalf("after a wrongly signed report the token verifies %s, want ok (nothing processed)", c)
+		}
+		// A body altered after signing is wrongly signed too.
+		a = report("/v1/leaks/github", string(body)+" ", map[string]string{
+			"Github-Public-Key-Identifier": env.githubKeyID,
+			"Github-Public-Key-Signature":  signGitHub(t, env.github, body),
+		})
+		want(t, a, http.StatusUnauthorized)
+
+		a = report("/v1/leaks/github", string(body), map[string]string{
+			"Github-Public-Key-Identifier": env.githubKeyID,
+			"Github-Public-Key-Signature":  signGitHub(t, env.github, body),
+		})
+		want(t, a, http.StatusOK)
+		var feedback []map[string]string
+		if err := json.Unmarshal([]byte(a.body), &feedback); err != nil {
+			t.Fatalf("feedback %s: %v", a.body, err)
+		}
+		hash := func(tok string) string { sum := sha256.Sum256([]byte(tok)); return hex.EncodeToString(sum[:]) }
+		wantFeedback := []map[string]string{
+			{"token_hash": hash(leaked.Token), "token_type": "dotenv_api_key", "label": "true_positive"},
+			{"token_hash": hash(unknown.Token), "token_type": "dotenv_api_key", "label": "false_positive"},
+		}
+		if !reflect.DeepEqual(feedback, wantFeedback) || strings.Contains(a.body, leaked.Token) {
+			t.Errorf("feedback %s, want %v", a.body, wantFeedback)
+		}
+		if c := verify(leaked.Token); c != "revoked" {
+			t.Errorf("after GitHub's report the verify function answers %s, want revoked", c)
+		}
+		got, err := env.deps.Keys.Get(context.Background(), ownerPrincipal(), leaked.Key.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := got.Revoked; r == nil || r.Reason != keys.ReasonLeaked || r.Reporter != keys.ReporterGitHub || r.URL != "https://github.com/octo/repo/blob/abc/.env" || r.Source != "content" {
+			t.Errorf("revocation %+v, want leaked, reported by GitHub with the match's url and source", r)
+		}
+
+		// The self-report.
+		if c := verify(k.Token); c != "ok" {
 			t.Fatalf("before the self-report: %s", c)
 		}
-		a = report("/v1/leaks", map[string]any{"token": k.Token, "source": "paste"})
+		a = report("/v1/leaks", map[string]any{"token": k.Token, "source": "paste"}, nil)
 		want(t, a, http.StatusAccepted)
 		if str(a.json(t), "status") != "received" || strings.Contains(a.body, k.Token) {
 			t.Errorf("self-report: %s", a.body)
 		}
-		if c := verify(); c != "revoked" {
+		if c := verify(k.Token); c != "revoked" {
 			t.Errorf("after the self-report the verify function answers %s, want revoked", c)
 		}
 	})

@@ -2,7 +2,14 @@ package lambdatest_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,6 +32,7 @@ import (
 	explorehandler "github.com/dotenv/apikeys/functions/explore/handler"
 	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/lambdamain"
 	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
@@ -54,6 +62,11 @@ type lambdaEnv struct {
 	ownerToken string
 	// calls records what each function asked of DynamoDB (iam_test.go).
 	calls callLog
+	// github signs secret scanning reports as GitHub would, under the
+	// identifier githubKeyID; the leaks function reads its public key from
+	// a key document served on loopback (GITHUB_KEYS_URL).
+	github      *ecdsa.PrivateKey
+	githubKeyID string
 }
 
 func TestMain(m *testing.M) {
@@ -181,6 +194,13 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 	apiServer := httptest.NewServer(apiRouter)
 	closers = append(closers, apiServer.Close)
 
+	// GitHub's secret-scanning key document, as api.github.com publishes
+	// it, with a key of the test's own.
+	keysURL, err := e.serveGitHubKeys(&closers)
+	if err != nil {
+		return nil, cleanup, err
+	}
+
 	e.fnEnv = []string{
 		"TABLE_NAME=" + b.Table,
 		// Usage is written after every invocation, so a test reads it at
@@ -215,6 +235,9 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 		}
 		closers = append(closers, px.Close)
 		fenv = append(slices.Clone(fenv), "AWS_ENDPOINT_URL_DYNAMODB="+px.URL, "AWS_ENDPOINT_URL_SQS="+px.URL)
+		if f == authz.FunctionLeaks {
+			fenv = append(fenv, lambdamain.EnvGitHubKeys+"="+keysURL)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -234,6 +257,63 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 		return nil, cleanup, err
 	}
 	return e, cleanup, nil
+}
+
+// serveGitHubKeys generates the test's GitHub signing key and serves its
+// public half on loopback in the shape of GitHub's key document (beside an
+// older key that is no longer current, as GitHub lists them), returning
+// the URL.
+func (e *lambdaEnv) serveGitHubKeys(closers *[]func()) (string, error) {
+	var err error
+	if e.github, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return "", err
+	}
+	old, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	e.githubKeyID = "lambdatest-" + rand.Text()[:16]
+	type key struct {
+		ID      string `json:"key_identifier"`
+		Key     string `json:"key"`
+		Current bool   `json:"is_current"`
+	}
+	var doc struct {
+		PublicKeys []key `json:"public_keys"`
+	}
+	for _, k := range []struct {
+		id      string
+		pub     *ecdsa.PublicKey
+		current bool
+	}{{"lambdatest-previous", &old.PublicKey, false}, {e.githubKeyID, &e.github.PublicKey, true}} {
+		der, err := x509.MarshalPKIXPublicKey(k.pub)
+		if err != nil {
+			return "", err
+		}
+		doc.PublicKeys = append(doc.PublicKeys, key{ID: k.id, Key: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), Current: k.current})
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return "", err
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	*closers = append(*closers, srv.Close)
+	return srv.URL + "/meta/public_keys/secret_scanning", nil
+}
+
+// signGitHub signs body as GitHub signs a secret scanning report: ECDSA
+// P-256 over the SHA-256 of the raw body, ASN.1, base64.
+func signGitHub(t *testing.T, key *ecdsa.PrivateKey, body []byte) string {
+	t.Helper()
+	digest := sha256.Sum256(body)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
 }
 
 // ---- events ----

@@ -250,7 +250,7 @@ func TestNotifyQueuesALostChangeNotice(t *testing.T) {
 	if again, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(again) != 1 {
 		t.Fatalf("a second run left %d deliveries, want the one", len(again))
 	}
-	if pending, _ := env.store.PendingNotices(ctx, time.Now(), 100); len(pending) != 0 {
-		t.Fatalf("%d notices left pending", len(pending))
+	if pending, _ := env.store.PendingNotices(ctx, time.Now(), webhook.Position{}, 100); len(pending.Items) != 0 {
+		t.Fatalf("%d notices left pending", len(pending.Items))
 	}
 }

@@ -26,9 +26,11 @@ type Options struct {
 	// Timeout bounds a whole request (connect, TLS, headers and body).
 	// Zero means 10 seconds.
 	Timeout time.Duration
-	// AllowLoopback admits http:// and https:// URLs whose address is a
-	// loopback address (127.0.0.0/8, ::1) and nothing else that is not
-	// public. A development and test switch: production leaves it off.
+	// AllowLoopback admits URLs whose address is a loopback address
+	// (127.0.0.0/8, ::1), over https:// and plain http://, and nothing
+	// else that is not public; plain http:// reaches loopback only, never
+	// a public host. A development and test switch: production leaves it
+	// off.
 	AllowLoopback bool
 }
 
@@ -74,10 +76,16 @@ func (o Options) allowed(addr netip.Addr) bool {
 	return Public(addr) || (o.AllowLoopback && addr.Unmap().IsLoopback())
 }
 
+// loopbackOnly reports whether a plain-http connection to addr is
+// admitted: with AllowLoopback, to loopback only.
+func (o Options) loopbackOnly(addr netip.Addr) bool {
+	return o.AllowLoopback && addr.Unmap().IsLoopback()
+}
+
 // CheckURL validates a destination as it is saved: an absolute https URL
-// (http only with AllowLoopback) with a host, no user info, no fragment.
-// A host that is an IP literal must be allowed; a name is checked again at
-// every connection.
+// (http only with AllowLoopback, and only to localhost or a loopback
+// address) with a host, no user info, no fragment. A host that is an IP
+// literal must be allowed; a name is checked again at every connection.
 func (o Options) CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -95,11 +103,17 @@ func (o Options) CheckURL(raw string) error {
 	case len(raw) > 2048:
 		return fmt.Errorf("%w: the URL is longer than 2048 characters", ErrDestination)
 	}
-	if addr, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !o.allowed(addr) {
+	addr, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]"))
+	literal := err == nil
+	if literal && !o.allowed(addr) {
 		return fmt.Errorf("%w: %s is not a public address", ErrDestination, addr)
 	}
-	if strings.EqualFold(u.Hostname(), "localhost") && !o.AllowLoopback {
+	localhost := strings.EqualFold(u.Hostname(), "localhost")
+	if localhost && !o.AllowLoopback {
 		return fmt.Errorf("%w: localhost is not a public address", ErrDestination)
+	}
+	if u.Scheme == "http" && !localhost && !(literal && o.loopbackOnly(addr)) {
+		return fmt.Errorf("%w: the URL must start with https:// (plain http:// reaches loopback only)", ErrDestination)
 	}
 	return nil
 }
@@ -112,6 +126,25 @@ func NewClient(o Options) *http.Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
+	guard := schemeGuard{https: newTransport(o, o.allowed, "not a public address")}
+	if o.AllowLoopback {
+		// Plain http has a transport of its own, whose every connection
+		// must reach loopback: a public host over http is refused when
+		// dialled, whatever its name resolves to.
+		guard.http = newTransport(o, o.loopbackOnly, "not a loopback address (plain http:// reaches loopback only)")
+	}
+	return &http.Client{
+		Transport: guard,
+		Timeout:   o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// newTransport returns a transport whose every connection goes to an
+// address admit allows (refused saying why).
+func newTransport(o Options, admit func(netip.Addr) bool, why string) *http.Transport {
 	dialer := &net.Dialer{
 		Timeout: o.Timeout,
 		// Control runs for every address the dialer tries, after name
@@ -121,13 +154,13 @@ func NewClient(o Options) *http.Client {
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrDestination, address)
 			}
-			if !o.allowed(ap.Addr()) {
-				return fmt.Errorf("%w: %s is not a public address", ErrDestination, ap.Addr())
+			if !admit(ap.Addr()) {
+				return fmt.Errorf("%w: %s is %s", ErrDestination, ap.Addr(), why)
 			}
 			return nil
 		},
 	}
-	transport := &http.Transport{
+	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -136,28 +169,24 @@ func NewClient(o Options) *http.Client {
 		TLSHandshakeTimeout:   o.Timeout,
 		ResponseHeaderTimeout: o.Timeout,
 	}
-	return &http.Client{
-		Transport: schemeGuard{next: transport, allowHTTP: o.AllowLoopback},
-		Timeout:   o.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
 }
 
-// schemeGuard refuses plain http unless the development switch is on (the
-// dial check then still limits it to loopback).
+// schemeGuard sends https requests through https, and plain http ones
+// through http, which only the development switch sets (and whose dial
+// check limits them to loopback); otherwise plain http is refused.
 type schemeGuard struct {
-	next      http.RoundTripper
-	allowHTTP bool
+	https, http http.RoundTripper
 }
 
 // RoundTrip sends r when its scheme is allowed.
 func (g schemeGuard) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Scheme != "https" && !(g.allowHTTP && r.URL.Scheme == "http") {
-		return nil, fmt.Errorf("%w: only https destinations", ErrDestination)
+	switch {
+	case r.URL.Scheme == "https":
+		return g.https.RoundTrip(r)
+	case r.URL.Scheme == "http" && g.http != nil:
+		return g.http.RoundTrip(r)
 	}
-	return g.next.RoundTrip(r)
+	return nil, fmt.Errorf("%w: only https destinations", ErrDestination)
 }
 
 // Refused reports whether err is a refusal of the destination (as opposed

@@ -55,9 +55,16 @@ func TestCheckURL(t *testing.T) {
 	}{
 		{"https://hooks.example.com/dotenv", true, true},
 		{"https://8.8.8.8/x", true, true},
-		{"http://hooks.example.com/dotenv", false, true},
+		// Plain http only to loopback, and only with the switch.
+		{"http://hooks.example.com/dotenv", false, false},
+		{"http://8.8.8.8/x", false, false},
+		{"http://[2606:4700::1111]/x", false, false},
+		{"http://10.1.2.3/x", false, false},
 		{"https://127.0.0.1/x", false, true},
 		{"http://127.0.0.1:8080/x", false, true},
+		{"http://127.9.9.9/x", false, true},
+		{"http://[::1]:8080/x", false, true},
+		{"http://localhost:8080/x", false, true},
 		{"https://[::1]/x", false, true},
 		{"https://localhost/x", false, true},
 		{"https://169.254.169.254/latest/meta-data", false, false},
@@ -108,6 +115,24 @@ func TestClientChecksTheAddressItDials(t *testing.T) {
 	resp.Body.Close()
 	if hits != 1 {
 		t.Fatalf("hits = %d", hits)
+	}
+}
+
+// With the development switch, plain http still reaches loopback only: a
+// public address over http is refused when dialled (before any packet is
+// sent), while https to it would be admitted.
+func TestDevelopmentSwitchKeepsPlainHTTPOnLoopback(t *testing.T) {
+	dev := safehttp.NewClient(safehttp.Options{Timeout: 2 * time.Second, AllowLoopback: true})
+	for _, u := range []string{"http://8.8.8.8:9/hook", "http://[2606:4700::1111]:9/hook"} {
+		_, err := dev.Get(u)
+		if !safehttp.Refused(err) || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("GET %s with the development switch: want a refusal (plain http reaches loopback only), got %v", u, err)
+		}
+	}
+	// Without the switch plain http is refused before dialling at all.
+	prod := safehttp.NewClient(safehttp.Options{Timeout: 2 * time.Second})
+	if _, err := prod.Get("http://8.8.8.8:9/hook"); !safehttp.Refused(err) || !strings.Contains(err.Error(), "only https") {
+		t.Errorf("production GET over http: %v", err)
 	}
 }
 

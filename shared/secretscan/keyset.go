@@ -130,11 +130,20 @@ func ParseKeys(doc []byte) (map[string]*ecdsa.PublicKey, error) {
 	return out, nil
 }
 
+// MinRefetch is the floor between two fetches of the key document that
+// requests, rather than the refresh interval, ask for: an identifier the
+// set does not hold (GitHub rotating its keys), or a retry after a failed
+// fetch. Any caller can send an unknown identifier without a valid
+// signature, and GitHub allows an unauthenticated client 60 API requests
+// an hour per address, so these fetches stay at 12 an hour at most.
+const MinRefetch = 5 * time.Minute
+
 // KeySet holds GitHub's secret-scanning public keys, fetched from a Source
-// and refreshed: after Refresh has passed since the last fetch, and at
-// most once per MinRefetch when a report names an identifier the set does
-// not hold (GitHub rotating its keys). A key dropped from the document is
-// refused from the next fetch on ("stale"). Safe for concurrent use.
+// and refreshed: after the refresh interval has passed since the last
+// fetch, and when a report names an identifier the set does not hold —
+// never sooner than MinRefetch after the last attempt, whatever requests
+// arrive. A key dropped from the document is refused from the next fetch
+// on ("stale"). Safe for concurrent use.
 type KeySet struct {
 	source     Source
 	refresh    time.Duration
@@ -145,24 +154,27 @@ type KeySet struct {
 	mu      sync.Mutex
 	keys    map[string]*ecdsa.PublicKey
 	fetched time.Time
+	// attempted is when the last fetch was tried (succeeded or not).
+	attempted time.Time
 }
 
 // NewKeySet returns a key set that fetches from source on first use.
-// refresh is how long a fetched set is trusted (e.g. 1 hour); an unknown
-// identifier refetches at most once per minute.
+// refresh is how long a fetched set is trusted (e.g. 1 hour); unknown
+// identifiers and failed fetches refetch at most once per MinRefetch.
 func NewKeySet(source Source, refresh time.Duration, now func() time.Time, log *slog.Logger) *KeySet {
-	return &KeySet{source: source, refresh: refresh, minRefetch: time.Minute, now: now, log: log}
+	return &KeySet{source: source, refresh: refresh, minRefetch: MinRefetch, now: now, log: log}
 }
 
 // key returns the public key named id, fetching the document when the set
-// is empty, older than refresh, or lacks id (rate-limited).
+// is empty, older than refresh, or lacks id; only the first fetch and the
+// refresh of a set fetched successfully are not held to the floor.
 func (s *KeySet) key(ctx context.Context, id string) (*ecdsa.PublicKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	age := now.Sub(s.fetched)
 	k, ok := s.keys[id]
-	if s.keys == nil || age >= s.refresh || (!ok && age >= s.minRefetch) {
+	if s.due(now, ok) {
+		s.attempted = now
 		if err := s.fetchLocked(ctx, now); err != nil {
 			if s.keys == nil {
 				return nil, err
@@ -176,6 +188,23 @@ func (s *KeySet) key(ctx context.Context, id string) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("%w: unknown key identifier", ErrUnauthenticated)
 	}
 	return k, nil
+}
+
+// due reports whether a lookup at now, of an identifier the set holds or
+// not (known), fetches the document.
+func (s *KeySet) due(now time.Time, known bool) bool {
+	if s.attempted.IsZero() {
+		return true // the first use
+	}
+	floor := now.Sub(s.attempted) >= s.minRefetch
+	switch {
+	case s.keys == nil || s.fetched.Before(s.attempted):
+		return floor // the last fetch failed: retry, not sooner than the floor
+	case now.Sub(s.fetched) >= s.refresh:
+		return true // the scheduled refresh
+	default:
+		return !known && floor
+	}
 }
 
 func (s *KeySet) fetchLocked(ctx context.Context, now time.Time) error {

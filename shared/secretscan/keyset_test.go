@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -160,11 +161,11 @@ func TestKeySetFollowsGitHubsRotation(t *testing.T) {
 	// GitHub publishes a new key: a report signed with it refetches once.
 	d := document(t, next, old)
 	pub.doc.Store(&d)
-	clk.t = clk.t.Add(2 * time.Minute)
+	clk.t = clk.t.Add(secretscan.MinRefetch)
 	if err := set.Verify(ctx, next.id, next.sign(t, body), body); err != nil {
 		t.Fatalf("a report signed with GitHub's new key was refused: %v", err)
 	}
-	// Unknown identifiers refetch at most once a minute.
+	// Unknown identifiers refetch at most once per MinRefetch.
 	before := pub.fetches.Load()
 	for range 5 {
 		if err := set.Verify(ctx, "gh-bogus", next.sign(t, body), body); !errors.Is(err, secretscan.ErrUnauthenticated) {
@@ -172,7 +173,7 @@ func TestKeySetFollowsGitHubsRotation(t *testing.T) {
 		}
 	}
 	if got := pub.fetches.Load() - before; got != 0 {
-		t.Fatalf("unknown identifiers within a minute of a fetch refetched %d times", got)
+		t.Fatalf("unknown identifiers within MinRefetch of a fetch refetched %d times", got)
 	}
 	// GitHub drops the old key: after the refresh interval it is stale.
 	d = document(t, next)
@@ -186,6 +187,47 @@ func TestKeySetFollowsGitHubsRotation(t *testing.T) {
 	clk.t = clk.t.Add(2 * time.Hour)
 	if err := set.Verify(ctx, next.id, next.sign(t, body), body); err != nil {
 		t.Fatalf("a failed refresh dropped the known keys: %v", err)
+	}
+}
+
+// TestUnknownIdentifiersCannotExhaustGitHubsLimit: a flood of reports
+// naming identifiers GitHub never published (anyone may send them, no
+// valid signature needed) fetches the key document at most once per
+// MinRefetch — 12 an hour, under the 60 an hour GitHub allows an
+// unauthenticated client — and so do retries after a failed fetch.
+func TestUnknownIdentifiersCannotExhaustGitHubsLimit(t *testing.T) {
+	gh := newSigner(t, "gh")
+	set, pub, clk := newSet(t, gh)
+	ctx := context.Background()
+	body := []byte(`[]`)
+	if err := set.Verify(ctx, gh.id, gh.sign(t, body), body); err != nil {
+		t.Fatal(err)
+	}
+	// An hour of requests, ten a minute, each naming a new identifier.
+	for i := range 600 {
+		clk.t = clk.t.Add(6 * time.Second)
+		if err := set.Verify(ctx, fmt.Sprintf("gh-bogus-%d", i), gh.sign(t, body), body); !errors.Is(err, secretscan.ErrUnauthenticated) {
+			t.Fatalf("unknown identifier: %v", err)
+		}
+	}
+	// 12 refetches for unknown identifiers; the scheduled hourly refresh
+	// may be one of them or one more.
+	if got := pub.fetches.Load() - 1; got < 12 || got > 13 {
+		t.Fatalf("an hour of unknown identifiers fetched the key document %d times, want 12 (13 with the hourly refresh)", got)
+	}
+	// GitHub failing: retries are held to the floor too, and the known
+	// key keeps verifying from the last good set.
+	pub.status.Store(http.StatusForbidden)
+	before := pub.fetches.Load()
+	for i := range 100 {
+		clk.t = clk.t.Add(6 * time.Second)
+		_ = set.Verify(ctx, fmt.Sprintf("gh-other-%d", i), gh.sign(t, body), body)
+		if err := set.Verify(ctx, gh.id, gh.sign(t, body), body); err != nil {
+			t.Fatalf("the known key while GitHub fails: %v", err)
+		}
+	}
+	if got, limit := pub.fetches.Load()-before, int32(100*6*time.Second/secretscan.MinRefetch)+1; got > limit {
+		t.Fatalf("10 minutes of requests while GitHub fails fetched %d times, want at most %d", got, limit)
 	}
 }
 

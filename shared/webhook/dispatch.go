@@ -89,6 +89,7 @@ type Dispatcher struct {
 	now    func() time.Time
 	jitter func() float64
 	log    *slog.Logger
+	page   int
 }
 
 // DispatcherOptions configure NewDispatcher.
@@ -104,7 +105,14 @@ type DispatcherOptions struct {
 	Jitter func() float64
 	// Logger reports failed attempts (discarded when nil).
 	Logger *slog.Logger
+	// PageSize is how many index entries one read of the expiry index,
+	// the pending notices or the due deliveries takes (DefaultPageSize
+	// when 0); tests make it small to cross pages.
+	PageSize int
 }
+
+// DefaultPageSize is how many index entries one read takes by default.
+const DefaultPageSize = 500
 
 // NewDispatcher returns a Dispatcher on st.
 func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
@@ -120,7 +128,10 @@ func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{store: st, client: o.Client, now: o.Now, jitter: o.Jitter, log: o.Logger}
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	return &Dispatcher{store: st, client: o.Client, now: o.Now, jitter: o.Jitter, log: o.Logger, page: o.PageSize}
 }
 
 // noticeGrace is how long a change's pending notice is left to the
@@ -159,25 +170,34 @@ func (d *Dispatcher) Publish(ctx context.Context, n PendingNotice) (int, error) 
 	return stored, nil
 }
 
-// PublishPending publishes the change notices still pending noticeGrace
-// after their change, oldest first, at most limit, and reports how many
-// deliveries it stored. A notice that fails stays pending for the next run
-// and does not hold up the others: the errors are joined.
-func (d *Dispatcher) PublishPending(ctx context.Context, limit int) (int, error) {
-	pending, err := d.store.PendingNotices(ctx, d.now().UTC().Add(-noticeGrace), limit)
-	if err != nil {
-		return 0, fmt.Errorf("webhook: reading pending notices: %w", err)
-	}
+// PublishPending publishes every change notice still pending noticeGrace
+// after its change, oldest first, reading them a page at a time, and
+// reports how many deliveries it stored. A notice that fails stays pending
+// for the next run and does not hold up the others, also when a whole
+// page of them fails (the next page starts after it, not over again): the
+// errors are joined.
+func (d *Dispatcher) PublishPending(ctx context.Context) (int, error) {
+	before := d.now().UTC().Add(-noticeGrace)
 	stored := 0
 	var errs []error
-	for _, n := range pending {
-		c, err := d.Publish(ctx, n)
-		stored += c
+	for after := (Position{}); ; {
+		page, err := d.store.PendingNotices(ctx, before, after, d.page)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("webhook: reading pending notices: %w", err))
+			return stored, errors.Join(errs...)
 		}
+		for _, n := range page.Items {
+			c, err := d.Publish(ctx, n)
+			stored += c
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if !page.More {
+			return stored, errors.Join(errs...)
+		}
+		after = page.Next
 	}
-	return stored, errors.Join(errs...)
 }
 
 // changeID is the webhook-id of a change's notice to one endpoint: the
@@ -217,11 +237,22 @@ func noticeID(endpoint, eventType, key, window string, expires time.Time) string
 }
 
 // Due returns the deliveries due at now, earliest first, at most limit
-// (for a queue: the deliver function attempts each with AttemptByID).
+// (for a queue: the deliver function attempts each with AttemptByID). It
+// reads the due queue a page at a time and stops at limit deliveries or
+// at the end of the queue, never at a short page.
 func (d *Dispatcher) Due(ctx context.Context, limit int) ([]*Delivery, error) {
-	due, err := d.store.DueDeliveries(ctx, d.now().UTC(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("webhook: finding due deliveries: %w", err)
+	now := d.now().UTC()
+	var due []*Delivery
+	for after := (Position{}); len(due) < limit; {
+		page, err := d.store.DueDeliveries(ctx, now, after, min(d.page, limit-len(due)))
+		if err != nil {
+			return due, fmt.Errorf("webhook: finding due deliveries: %w", err)
+		}
+		due = append(due, page.Items...)
+		if !page.More {
+			break
+		}
+		after = page.Next
 	}
 	return due, nil
 }
@@ -239,14 +270,31 @@ func (d *Dispatcher) AttemptByID(ctx context.Context, endpoint, id string) (bool
 	return d.Attempt(ctx, dl)
 }
 
-// RunDue sends the deliveries due at now, at most limit, a few at once,
-// and returns how many attempts it made. A delivery another dispatcher
-// claimed first is skipped.
-func (d *Dispatcher) RunDue(ctx context.Context, limit int) (int, error) {
-	due, err := d.store.DueDeliveries(ctx, d.now().UTC(), limit)
-	if err != nil {
-		return 0, fmt.Errorf("webhook: finding due deliveries: %w", err)
+// RunDue sends every delivery due at now, a page at a time (each page a
+// few at once), and returns how many attempts it made. A delivery another
+// dispatcher claimed first, or whose endpoint is gone, is skipped without
+// ending the run: it stops at the end of the due queue (as it stood at
+// now; an attempt moves its delivery past now), or at the first error.
+func (d *Dispatcher) RunDue(ctx context.Context) (int, error) {
+	now := d.now().UTC()
+	sent := 0
+	for after := (Position{}); ; {
+		page, err := d.store.DueDeliveries(ctx, now, after, d.page)
+		if err != nil {
+			return sent, fmt.Errorf("webhook: finding due deliveries: %w", err)
+		}
+		n, err := d.attemptAll(ctx, page.Items)
+		sent += n
+		if err != nil || !page.More {
+			return sent, err
+		}
+		after = page.Next
 	}
+}
+
+// attemptAll attempts the deliveries, a few at once, and returns how many
+// attempts it made and the first error.
+func (d *Dispatcher) attemptAll(ctx context.Context, due []*Delivery) (int, error) {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

@@ -164,7 +164,7 @@ func (f *fixture) notify(t *testing.T) *webhook.Delivery {
 
 func (f *fixture) run(t *testing.T) int {
 	t.Helper()
-	n, err := f.disp.RunDue(t.Context(), 100)
+	n, err := f.disp.RunDue(t.Context())
 	if err != nil {
 		t.Fatalf("RunDue: %v", err)
 	}
@@ -349,7 +349,7 @@ func TestTwoDispatchersSendOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := d.RunDue(t.Context(), 100); err != nil {
+			if _, err := d.RunDue(t.Context()); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -398,7 +398,7 @@ func TestLoopbackIsRefusedWithoutTheDevelopmentSwitch(t *testing.T) {
 	f.endpoint(t, r)
 	d := f.notify(t)
 	strict := webhook.NewDispatcher(f.store, webhook.DispatcherOptions{Safe: prod, Now: f.clock.Now})
-	if _, err := strict.RunDue(t.Context(), 10); err != nil {
+	if _, err := strict.RunDue(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	dl := f.delivery(t, d)

@@ -42,8 +42,8 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	}
 	f.org = authz.Principal{OrganizationID: owner.Key.OrganizationID, KeyID: owner.Key.ID, KeyName: owner.Key.Name, Access: owner.Key.Access}
 	// Without an endpoint subscribed, a change stores no notice at all.
-	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now().Add(time.Hour), 10); len(pending) != 0 {
-		t.Fatalf("the owner key's creation stored %d notices with no endpoint to hear them", len(pending))
+	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now().Add(time.Hour), webhook.Position{}, 10); len(pending.Items) != 0 {
+		t.Fatalf("the owner key's creation stored %d notices with no endpoint to hear them", len(pending.Items))
 	}
 	f.clock.Add(time.Millisecond)
 	e := f.endpoint(t, r, webhook.EventKeyCreated)
@@ -106,8 +106,8 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	if ds, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 2 {
 		t.Fatalf("%d deliveries, want one per change", len(ds))
 	}
-	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now(), 10); len(pending) != 0 {
-		t.Fatalf("%d notices left pending", len(pending))
+	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now(), webhook.Position{}, 10); len(pending.Items) != 0 {
+		t.Fatalf("%d notices left pending", len(pending.Items))
 	}
 }
 
@@ -163,8 +163,8 @@ func TestAFailingNoticeHoldsUpNoOther(t *testing.T) {
 	if !types[webhook.EventKeyCreated] || !types[webhook.EventKeyExpiring] {
 		t.Fatalf("deliveries of %v, want key.created and key.expiring", types)
 	}
-	pending, _ := f.store.PendingNotices(ctx, now, 10)
-	if len(pending) != 1 || pending[0].OrganizationID != "org_poisoned" {
-		t.Fatalf("pending %+v, want the poisoned notice only", pending)
+	pending, _ := f.store.PendingNotices(ctx, now, webhook.Position{}, 10)
+	if len(pending.Items) != 1 || pending.Items[0].OrganizationID != "org_poisoned" {
+		t.Fatalf("pending %+v, want the poisoned notice only", pending.Items)
 	}
 }

@@ -15,8 +15,6 @@ const (
 	WindowWeek      = 7 * 24 * time.Hour
 	WindowDay       = 24 * time.Hour
 	ExpiredLookback = 7 * 24 * time.Hour
-	// sweepPage is how many keys one index read returns.
-	sweepPage = 500
 )
 
 // Sweep enqueues the change notices left pending (PublishPending: their
@@ -31,7 +29,7 @@ const (
 func (d *Dispatcher) Sweep(ctx context.Context) (n int, err error) {
 	// A notice that cannot be published now does not hold up the expiry
 	// notices: its error is reported with theirs.
-	n, pendingErr := d.PublishPending(ctx, sweepPage)
+	n, pendingErr := d.PublishPending(ctx)
 	defer func() { err = errors.Join(pendingErr, err) }()
 	now := d.now().UTC()
 	endpoints := map[string][]*Endpoint{}
@@ -79,30 +77,25 @@ func (d *Dispatcher) Sweep(ctx context.Context) (n int, err error) {
 }
 
 // eachExpiring calls fn for every key expiring in [from, to), reading the
-// index page by page.
+// index page by page. Each page starts after the (expiry, id) position
+// where the previous one ended, so any number of keys may share one
+// expiry instant (round dates, across every organization), and a page
+// shortened by keys deleted or unreadable since does not end the walk:
+// only an exhausted listing does.
 func (d *Dispatcher) eachExpiring(ctx context.Context, from, to time.Time, fn func(*keys.Key) error) error {
-	seen := map[string]bool{}
-	for {
-		page, err := d.store.ExpiringKeys(ctx, from, to, sweepPage)
+	for after := (Position{}); ; {
+		page, err := d.store.ExpiringKeys(ctx, from, to, after, d.page)
 		if err != nil {
 			return fmt.Errorf("webhook: reading the expiry index: %w", err)
 		}
-		fresh := 0
-		for _, k := range page {
-			if seen[k.ID] {
-				continue
-			}
-			seen[k.ID] = true
-			fresh++
+		for _, k := range page.Items {
 			if err := fn(k); err != nil {
 				return err
 			}
 		}
-		if len(page) < sweepPage || fresh == 0 {
+		if !page.More {
 			return nil
 		}
-		// The next page starts at the last expiry read (inclusive, since
-		// several keys may share it; those already seen are skipped).
-		from = page[len(page)-1].ExpiresAt
+		after = page.Next
 	}
 }

@@ -202,19 +202,52 @@ type Store interface {
 	// UpdateDelivery replaces the delivery's attempts, state, next attempt
 	// and retry window when the stored Version equals expectedVersion.
 	UpdateDelivery(ctx context.Context, d *Delivery, expectedVersion int64) error
-	// DueDeliveries returns pending deliveries whose NextAttemptAt is not
-	// after now, earliest first, at most limit (through an index).
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// DueDeliveries reads the next page of the pending deliveries whose
+	// NextAttemptAt is not after now, in (NextAttemptAt, ID) order, starting
+	// after after, reading at most limit index entries (through an index).
+	DueDeliveries(ctx context.Context, now time.Time, after Position, limit int) (Page[*Delivery], error)
 
-	// PendingNotices returns the notices stored with changes at or before
-	// before and not deleted yet, oldest first, at most limit (through an
-	// index, never a scan).
-	PendingNotices(ctx context.Context, before time.Time, limit int) ([]PendingNotice, error)
+	// PendingNotices reads the next page of the notices stored with
+	// changes at or before before and not deleted yet, in (At, EventID)
+	// order, starting after after, reading at most limit index entries
+	// (through an index, never a scan).
+	PendingNotices(ctx context.Context, before time.Time, after Position, limit int) (Page[PendingNotice], error)
 	// DeleteNotice removes a pending notice once its deliveries are
 	// queued; a missing one is not an error.
 	DeleteNotice(ctx context.Context, n PendingNotice) error
 
-	// ExpiringKeys returns the keys whose expiry lies in [from, to),
-	// earliest first, at most limit (through an index of keys by expiry).
-	ExpiringKeys(ctx context.Context, from, to time.Time, limit int) ([]*keys.Key, error)
+	// ExpiringKeys reads the next page of the keys whose expiry lies in
+	// [from, to), in (ExpiresAt, ID) order, starting after after, reading
+	// at most limit index entries (through an index of keys by expiry).
+	// Many keys may share one expiry instant (the index spans every
+	// organization): only the position, never the instant alone, says
+	// where the next page starts.
+	ExpiringKeys(ctx context.Context, from, to time.Time, after Position, limit int) (Page[*keys.Key], error)
+}
+
+// Position is a place in an index listing ordered by an instant, then an
+// id: a page read after it starts at the first entry strictly after it.
+// The zero Position is the start of the listing.
+type Position struct {
+	At time.Time
+	ID string
+}
+
+// IsZero reports whether p is the start of a listing.
+func (p Position) IsZero() bool { return p.ID == "" && p.At.IsZero() }
+
+// Page is one page of an index listing (ExpiringKeys, PendingNotices,
+// DueDeliveries). An index entry whose item was deleted since, or does
+// not decode (logged by the store), is skipped, yet counts toward the
+// limit and moves Next: a short page does not mean the listing ended.
+type Page[T any] struct {
+	// Items are the readable items of the entries read, in index order.
+	Items []T
+	// Next is the position of the last entry read: the next page starts
+	// after it. It is the zero Position when no entry was read.
+	Next Position
+	// More is false once the listing is exhausted; when true, more
+	// entries may follow (a page that read limit entries says true even
+	// if none is left, and the next page is then empty with More false).
+	More bool
 }

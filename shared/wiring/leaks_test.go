@@ -1,6 +1,7 @@
 package wiring_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -27,6 +28,8 @@ import (
 type githubSigner struct {
 	id   string
 	priv *ecdsa.PrivateKey
+	// path is the key document's file, once keySet wrote it.
+	path string
 }
 
 func newGitHubSigner(t testing.TB) *githubSigner {
@@ -42,6 +45,14 @@ func newGitHubSigner(t testing.TB) *githubSigner {
 // API does.
 func (g *githubSigner) keySet(t testing.TB, now func() time.Time) *secretscan.KeySet {
 	t.Helper()
+	g.path = filepath.Join(t.TempDir(), "github-keys.json")
+	g.publish(t)
+	return secretscan.NewKeySet(secretscan.FileSource(g.path), time.Hour, now, slog.New(slog.DiscardHandler))
+}
+
+// publish writes the key document holding the signer's current key only.
+func (g *githubSigner) publish(t testing.TB) {
+	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(&g.priv.PublicKey)
 	if err != nil {
 		t.Fatal(err)
@@ -50,11 +61,21 @@ func (g *githubSigner) keySet(t testing.TB, now func() time.Time) *secretscan.Ke
 		"key_identifier": g.id, "is_current": true,
 		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 	}}})
-	path := filepath.Join(t.TempDir(), "github-keys.json")
-	if err := os.WriteFile(path, doc, 0o600); err != nil {
+	if err := os.WriteFile(g.path, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return secretscan.NewKeySet(secretscan.FileSource(path), time.Hour, now, slog.New(slog.DiscardHandler))
+}
+
+// withdraw publishes a new key in place of the current one, as GitHub does
+// when it withdraws a key, and returns the withdrawn one, which still
+// signs.
+func (g *githubSigner) withdraw(t testing.TB) *githubSigner {
+	t.Helper()
+	old := &githubSigner{id: g.id, priv: g.priv}
+	next := newGitHubSigner(t)
+	g.id, g.priv = g.id+"-next", next.priv
+	g.publish(t)
+	return old
 }
 
 func (g *githubSigner) sign(t testing.TB, body []byte) string {
@@ -198,4 +219,82 @@ func TestLeakedTokenIsRevokedAtOnce(t *testing.T) {
 			t.Fatalf("self-report without token: %d %s", r.status, r.raw)
 		}
 	})
+}
+
+// TestAWithdrawnGitHubKeyIsRefused: once the API has refreshed GitHub's
+// key document (the refresh interval, an hour), a report signed with a key
+// GitHub withdrew is refused 401 through the production router and
+// revokes nothing; GitHub's new key is trusted.
+func TestAWithdrawnGitHubKeyIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, newEnv envMaker) {
+		e := newEnv(t)
+		_, tok := e.newKey(`{"name":"CI","preset":"read-only","expiration":"30d"}`)
+		body, _ := json.Marshal([]map[string]string{{"token": tok, "type": "dotenv_api_key", "url": "https://github.com/o/r/blob/main/.env", "source": "content"}})
+		// The API reads the document while the key is current.
+		empty := []byte("[]")
+		if status, b := e.postGitHub(empty, e.github.id, e.github.sign(t, empty)); status != 200 {
+			t.Fatalf("a report signed with GitHub's current key: %d %s", status, b)
+		}
+		stale := e.github.withdraw(t)
+		e.clock.Advance(time.Hour + time.Second)
+		status, b := e.postGitHub(body, stale.id, stale.sign(t, body))
+		if status != 401 || !strings.Contains(string(b), `"code":"unauthenticated"`) || strings.Contains(string(b), tok) {
+			t.Fatalf("a report signed with a withdrawn key: %d %s", status, b)
+		}
+		if r := e.do("GET", "/v1/permissions", tok, "", nil); r.status != 200 {
+			t.Fatalf("a report signed with a withdrawn key revoked the token: %d", r.status)
+		}
+		if c := e.verifyCode(tok); c != "ok" {
+			t.Fatalf("verify after the stale report: %s", c)
+		}
+		// The same report signed with GitHub's new key is processed.
+		if status, b := e.postGitHub(body, e.github.id, e.github.sign(t, body)); status != 200 || !strings.Contains(string(b), "true_positive") {
+			t.Fatalf("the report signed with GitHub's new key: %d %s", status, b)
+		}
+		if c := e.verifyCode(tok); c != "revoked" {
+			t.Fatalf("verify after the report: %s", c)
+		}
+	})
+}
+
+// TestALeakedSoleOwnerKeyLocksTheOrganizationOut: an owner key is revoked
+// like any other (the last-owner rule does not hold back a revocation), so
+// a leak of an organization's only owner key locks it out until recovery
+// (edge recover), whose key can rotate the revoked one back to life.
+func TestALeakedSoleOwnerKeyLocksTheOrganizationOut(t *testing.T) {
+	e := newEnv(t)
+	if r := e.do("POST", "/v1/leaks", "", `{"token":"`+e.owner+`","source":"paste"}`, nil); r.status != 202 {
+		t.Fatalf("self-report of the owner token: %d %s", r.status, r.raw)
+	}
+	if c := e.verifyCode(e.owner); c != "revoked" {
+		t.Fatalf("the reported owner token verifies %s, want revoked", c)
+	}
+	if r := e.do("GET", "/v1/api-keys", e.owner, "", nil); r.status != 401 {
+		t.Fatalf("the revoked owner key lists keys: %d", r.status)
+	}
+	rec, err := e.deps.Keys.Recover(context.Background(), e.orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := e.do("GET", "/v1/api-keys", rec.Token, "", nil)
+	if list.status != 200 {
+		t.Fatalf("the recovery key lists keys: %d %s", list.status, list.raw)
+	}
+	var revoked string
+	items, _ := list.body["items"].([]any)
+	for _, it := range items {
+		if k, _ := it.(map[string]any); k["status"] == "revoked" {
+			revoked, _ = k["id"].(string)
+		}
+	}
+	if revoked == "" {
+		t.Fatalf("the revoked owner key is not listed as revoked: %s", list.raw)
+	}
+	rot := e.do("POST", "/v1/api-keys/"+revoked+"/rotate", rec.Token, "", nil)
+	if rot.status != 200 || rot.str("status") != "active" {
+		t.Fatalf("rotating the revoked owner key with the recovery key: %d %s", rot.status, rot.raw)
+	}
+	if r := e.do("GET", "/v1/api-keys", rot.str("token"), "", nil); r.status != 200 {
+		t.Fatalf("the rotated owner token: %d", r.status)
+	}
 }

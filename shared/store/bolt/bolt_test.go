@@ -57,6 +57,12 @@ func harness(s *Store) storetest.Harness {
 				if err := idx.Put(keyIndexKey(utc(k.CreatedAt), k.ID), nil); err != nil {
 					return err
 				}
+				if !k.ExpiresAt.IsZero() {
+					// Listed by the expiry index too, like any key with an expiry.
+					if err := tx.Bucket(bucketKeyExpiry).Put(tsKey(utc(k.ExpiresAt), k.ID), nil); err != nil {
+						return err
+					}
+				}
 				return tx.Bucket(bucketKeys).Put([]byte(k.ID), v)
 			})
 			if err != nil {

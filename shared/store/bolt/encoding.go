@@ -30,6 +30,12 @@ func appendTS(dst []byte, t time.Time) []byte {
 	return binary.BigEndian.AppendUint32(dst, uint32(t.Nanosecond()))
 }
 
+// readTS reads the instant appendTS wrote at the start of b (in UTC).
+func readTS(b []byte) time.Time {
+	sec := int64(binary.BigEndian.Uint64(b[:8]) ^ (1 << 63))
+	return time.Unix(sec, int64(binary.BigEndian.Uint32(b[8:tsLen]))).UTC()
+}
+
 // keyRecord is the stored form of a keys.Key.
 type keyRecord struct {
 	ID         string        `json:"id"`

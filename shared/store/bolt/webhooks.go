@@ -72,34 +72,61 @@ func moveKeyExpiry(tx *bbolt.Tx, id string, old, next time.Time) error {
 	return idx.Put(tsKey(next, id), nil)
 }
 
-// ExpiringKeys returns the keys whose expiry lies in [from, to), earliest
-// first, at most limit, walking the expiry index.
-func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, limit int) ([]*keys.Key, error) {
+// ExpiringKeys reads the next page of the keys whose expiry lies in
+// [from, to), walking the expiry index (ts(expiry) + id) from after.
+func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, after webhook.Position, limit int) (webhook.Page[*keys.Key], error) {
+	var page webhook.Page[*keys.Key]
 	if err := s.usable(ctx, "expiring keys"); err != nil {
-		return nil, err
+		return page, err
 	}
-	var ids []string
+	var entries [][]byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketKeyExpiry).Cursor()
 		end := appendTS(nil, utc(to))
-		for k, _ := c.Seek(appendTS(nil, utc(from))); k != nil && len(ids) < limit && bytes.Compare(k[:tsLen], end) < 0; k, _ = c.Next() {
-			ids = append(ids, string(k[tsLen:]))
-		}
+		entries, page.Next, page.More = walkIndex(tx.Bucket(bucketKeyExpiry).Cursor(), appendTS(nil, utc(from)), after, limit,
+			func(k []byte) bool { return bytes.Compare(k[:tsLen], end) < 0 })
 		return nil
 	})
 	if err != nil {
-		return nil, engineErr("expiring keys", err)
+		return webhook.Page[*keys.Key]{}, engineErr("expiring keys", err)
 	}
-	out := make([]*keys.Key, 0, len(ids))
-	for _, id := range ids {
-		k, err := s.GetKey(ctx, id)
+	page.Items = make([]*keys.Key, 0, len(entries))
+	for _, e := range entries {
+		k, err := s.GetKey(ctx, string(e[tsLen:]))
 		if err != nil {
 			// Deleted since, or unreadable (logged by GetKey): no notice.
 			continue
 		}
-		out = append(out, k)
+		page.Items = append(page.Items, k)
 	}
-	return out, nil
+	return page, nil
+}
+
+// walkIndex reads (copies of) the keys of up to limit entries of a
+// time-ordered index (ts + id keys) in order: from the first at or after
+// lo (the first of all when lo is nil), strictly after the entry at after
+// when it is set, while within holds. It answers the position of the last
+// entry read and whether another entry within bounds follows.
+func walkIndex(c *bbolt.Cursor, lo []byte, after webhook.Position, limit int, within func(k []byte) bool) (entries [][]byte, last webhook.Position, more bool) {
+	var k []byte
+	switch {
+	case !after.IsZero() && bytes.Compare(tsKey(utc(after.At), after.ID), lo) >= 0:
+		start := tsKey(utc(after.At), after.ID)
+		if k, _ = c.Seek(start); k != nil && bytes.Equal(k, start) {
+			k, _ = c.Next()
+		}
+	case lo == nil:
+		k, _ = c.First()
+	default:
+		k, _ = c.Seek(lo)
+	}
+	for ; len(k) >= tsLen && within(k); k, _ = c.Next() {
+		if len(entries) == limit {
+			return entries, last, true
+		}
+		entries = append(entries, bytes.Clone(k))
+		last = webhook.Position{At: readTS(k), ID: string(k[tsLen:])}
+	}
+	return entries, last, false
 }
 
 // usable answers an error when the store cannot serve a call.
@@ -469,24 +496,33 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *webhook.Delivery, expecte
 	})
 }
 
-// DueDeliveries returns pending deliveries due at now, earliest first.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*webhook.Delivery, error) {
-	var out []*webhook.Delivery
+// DueDeliveries reads the next page of the pending deliveries due at now,
+// walking the due index (ts(next attempt) + id) from after. A delivery
+// that does not decode is logged and skipped.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, after webhook.Position, limit int) (webhook.Page[*webhook.Delivery], error) {
+	var page webhook.Page[*webhook.Delivery]
 	err := s.view(ctx, "due deliveries", func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketDeliveryDue).Cursor()
 		end := appendTS(nil, utc(now))
-		for k, _ := c.First(); k != nil && len(out) < limit && bytes.Compare(k[:tsLen], end) <= 0; k, _ = c.Next() {
-			r, err := loadDelivery(tx, string(k[tsLen:]))
+		var entries [][]byte
+		entries, page.Next, page.More = walkIndex(tx.Bucket(bucketDeliveryDue).Cursor(), nil, after, limit,
+			func(k []byte) bool { return bytes.Compare(k[:tsLen], end) <= 0 })
+		for _, e := range entries {
+			id := string(e[tsLen:])
+			r, err := loadDelivery(tx, id)
 			if err != nil {
-				return err
+				s.log.ErrorContext(ctx, "bolt: stored delivery cannot be decoded", "id", id, "error", err)
+				continue
 			}
 			if r != nil {
-				out = append(out, r.delivery())
+				page.Items = append(page.Items, r.delivery())
 			}
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return webhook.Page[*webhook.Delivery]{}, err
+	}
+	return page, nil
 }
 
 var _ webhook.Pruner = (*Store)(nil)
@@ -569,24 +605,29 @@ func writeNotice(tx *bbolt.Tx, ev *audit.Event) error {
 	return tx.Bucket(bucketNotices).Put(tsKey(ev.At, ev.ID), doc)
 }
 
-// PendingNotices returns the pending notices stored at or before before,
-// oldest first.
-func (s *Store) PendingNotices(ctx context.Context, before time.Time, limit int) ([]webhook.PendingNotice, error) {
-	var out []webhook.PendingNotice
+// PendingNotices reads the next page of the pending notices stored at or
+// before before, walking them (keyed ts(at) + event id) from after. A
+// notice that does not decode is logged and skipped.
+func (s *Store) PendingNotices(ctx context.Context, before time.Time, after webhook.Position, limit int) (webhook.Page[webhook.PendingNotice], error) {
+	var page webhook.Page[webhook.PendingNotice]
 	err := s.view(ctx, "pending notices", func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketNotices).Cursor()
+		b := tx.Bucket(bucketNotices)
 		end := appendTS(nil, utc(before))
-		for k, v := c.First(); k != nil && len(out) < limit && bytes.Compare(k[:tsLen], end) <= 0; k, v = c.Next() {
+		var entries [][]byte
+		entries, page.Next, page.More = walkIndex(b.Cursor(), nil, after, limit,
+			func(k []byte) bool { return bytes.Compare(k[:tsLen], end) <= 0 })
+		for _, e := range entries {
 			var r noticeRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decoding notice %s: %w", k[tsLen:], err)
+			if err := json.Unmarshal(b.Get(e), &r); err != nil {
+				s.log.ErrorContext(ctx, "bolt: stored notice cannot be decoded", "id", string(e[tsLen:]), "error", err)
+				continue
 			}
-			out = append(out, webhook.PendingNotice{EventID: string(k[tsLen:]), OrganizationID: r.Org, At: r.At,
+			page.Items = append(page.Items, webhook.PendingNotice{EventID: string(e[tsLen:]), OrganizationID: r.Org, At: r.At,
 				Notice: audit.Notice{Type: r.Type, Data: r.Data}})
 		}
 		return nil
 	})
-	return out, err
+	return page, err
 }
 
 // DeleteNotice removes a pending notice.

@@ -62,9 +62,9 @@ func TestPruneDeliveries(t *testing.T) {
 	if !slices.Equal(ids, []string{"msg_recent", "msg_retried"}) {
 		t.Errorf("listed %v after pruning, want [msg_recent msg_retried]", ids)
 	}
-	due, err := s.DueDeliveries(ctx, now, 100)
-	if err != nil || len(due) != 1 || due[0].ID != "msg_recent" {
-		t.Errorf("due after pruning: %d deliveries, %v; want msg_recent only", len(due), err)
+	due, err := s.DueDeliveries(ctx, now, webhook.Position{}, 100)
+	if err != nil || len(due.Items) != 1 || due.Items[0].ID != "msg_recent" || due.More {
+		t.Errorf("due after pruning: %d deliveries (more %t), %v; want msg_recent only", len(due.Items), due.More, err)
 	}
 	if n, err := s.PruneDeliveries(ctx, bound); n != 0 || err != nil {
 		t.Errorf("pruning again deleted %d (%v)", n, err)

@@ -471,40 +471,106 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *webhook.Delivery, expecte
 }
 
 // DueDeliveries is one Query of the due queue (GSI2 partition
-// DELIVERIES#DUE) up to now, earliest first. The index is eventually
-// consistent: a delivery read there in an older state fails its claim.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*webhook.Delivery, error) {
-	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(duePK)).
-		And(expression.Key(AttrGSI2SK).LessThan(expression.Value(formatTime(now.Add(time.Nanosecond)))))
-	items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit)
-	if err != nil {
-		return nil, s.fail("due deliveries", err)
+// DELIVERIES#DUE) up to now, after after, earliest first. The index is
+// eventually consistent: a delivery read there in an older state fails
+// its claim.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, after webhook.Position, limit int) (webhook.Page[*webhook.Delivery], error) {
+	var page webhook.Page[*webhook.Delivery]
+	kc, ok := gsi2Range(duePK, time.Time{}, after, now.Add(time.Nanosecond))
+	if !ok {
+		return page, nil
 	}
-	return s.decodeDeliveries(ctx, items), nil
+	items, err := s.indexPage(ctx, kc, limit, &page.Next, &page.More)
+	if err != nil {
+		return page, s.fail("due deliveries", err)
+	}
+	page.Items = s.decodeDeliveries(ctx, items)
+	return page, nil
 }
 
 // ExpiringKeys queries the expiry index (GSI2 partitions EXPIRES#<day>),
-// one day at a time from from's day to to's.
-func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, limit int) ([]*keys.Key, error) {
-	var out []*keys.Key
-	lo, hi := formatTime(from), formatTime(to)
-	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to) && len(out) < limit; day = day.Add(24 * time.Hour) {
-		kc := expression.Key(AttrGSI2PK).Equal(expression.Value(expiresGSI2PK(day))).
-			And(expression.Key(AttrGSI2SK).Between(expression.Value(lo), expression.Value(hi)))
-		items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit-len(out))
-		if err != nil {
-			return nil, s.fail("expiring keys", err)
+// one day at a time from the day of from (or of after) to the day of to,
+// until it read limit entries.
+func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, after webhook.Position, limit int) (webhook.Page[*keys.Key], error) {
+	var page webhook.Page[*keys.Key]
+	day := from.UTC().Truncate(24 * time.Hour)
+	if !after.IsZero() && after.At.After(from) {
+		day = after.At.UTC().Truncate(24 * time.Hour)
+	}
+	read := 0
+	for ; day.Before(to) && read < limit; day = day.Add(24 * time.Hour) {
+		kc, ok := gsi2Range(expiresGSI2PK(day), from, after, to)
+		if !ok {
+			continue
 		}
+		var more bool
+		items, err := s.indexPage(ctx, kc, limit-read, &page.Next, &more)
+		if err != nil {
+			return webhook.Page[*keys.Key]{}, s.fail("expiring keys", err)
+		}
+		read += len(items)
 		for _, item := range items {
 			k, err := decodeKey(item)
 			if err != nil {
 				s.logUnreadable(ctx, "key", stringAttr(item, "id"), err)
 				continue
 			}
-			out = append(out, k)
+			page.Items = append(page.Items, k)
 		}
 	}
-	return out, nil
+	page.More = read == limit
+	return page, nil
+}
+
+// gsi2Range is the key condition of the entries of GSI2 partition pk
+// (sort keys "<time>#<id>", in time then id order) from the instant lo
+// (from the first when lo is zero), strictly after the entry at after
+// when it is set, and before the instant hi. It answers false when the
+// range is empty. The least string above a sort key k is k + U+0000
+// (DynamoDB orders strings by their UTF-8 bytes), so "strictly after" is
+// an inclusive BETWEEN lower bound; no sort key equals a bare time, so
+// the inclusive upper bound hi admits none at hi.
+func gsi2Range(pk string, lo time.Time, after webhook.Position, hi time.Time) (expression.KeyConditionBuilder, bool) {
+	low, high := formatTime(lo), formatTime(hi)
+	if !after.IsZero() {
+		if a := sortKey(formatTime(after.At), after.ID) + "\x00"; a > low {
+			low = a
+		}
+	}
+	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(pk))
+	switch {
+	case low == "":
+		return kc.And(expression.Key(AttrGSI2SK).LessThan(expression.Value(high))), true
+	case low >= high:
+		return kc, false
+	default:
+		return kc.And(expression.Key(AttrGSI2SK).Between(expression.Value(low), expression.Value(high))), true
+	}
+}
+
+// indexPage reads up to limit entries of GSI2 matching kc, in order; when
+// it read any, it sets *next to the position of the last one (from its
+// sort key) and *more to whether it read limit (more may follow).
+func (s *Store) indexPage(ctx context.Context, kc expression.KeyConditionBuilder, limit int, next *webhook.Position, more *bool) ([]map[string]types.AttributeValue, error) {
+	items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit)
+	if err != nil {
+		return nil, err
+	}
+	*more = len(items) == limit
+	if len(items) == 0 {
+		return items, nil
+	}
+	sk := stringAttr(items[len(items)-1], AttrGSI2SK)
+	n := len(timeLayout)
+	if len(sk) <= n || sk[n] != '#' {
+		return nil, fmt.Errorf("index entry %q is not <time>#<id>", sk)
+	}
+	at, err := parseTime(sk[:n])
+	if err != nil {
+		return nil, fmt.Errorf("index entry %q: %w", sk, err)
+	}
+	*next = webhook.Position{At: at, ID: sk[n+1:]}
+	return items, nil
 }
 
 // putIf puts item on condition cond, asking for the stored item when the
@@ -581,13 +647,16 @@ func (s *Store) noticeItem(ev *audit.Event) (map[string]types.AttributeValue, er
 }
 
 // PendingNotices is one Query (paged to limit) of GSI2 NOTICES#PENDING up
-// to before, oldest first.
-func (s *Store) PendingNotices(ctx context.Context, before time.Time, limit int) ([]webhook.PendingNotice, error) {
-	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(noticesGSI2PK)).
-		And(expression.Key(AttrGSI2SK).LessThan(expression.Value(formatTime(before.Add(time.Nanosecond)))))
-	items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit)
+// to before, after after, oldest first.
+func (s *Store) PendingNotices(ctx context.Context, before time.Time, after webhook.Position, limit int) (webhook.Page[webhook.PendingNotice], error) {
+	var page webhook.Page[webhook.PendingNotice]
+	kc, ok := gsi2Range(noticesGSI2PK, time.Time{}, after, before.Add(time.Nanosecond))
+	if !ok {
+		return page, nil
+	}
+	items, err := s.indexPage(ctx, kc, limit, &page.Next, &page.More)
 	if err != nil {
-		return nil, s.fail("pending notices", err)
+		return webhook.Page[webhook.PendingNotice]{}, s.fail("pending notices", err)
 	}
 	out := make([]webhook.PendingNotice, 0, len(items))
 	for _, item := range items {
@@ -604,7 +673,8 @@ func (s *Store) PendingNotices(ctx context.Context, before time.Time, limit int)
 		out = append(out, webhook.PendingNotice{EventID: r.EventID, OrganizationID: r.Org, At: at,
 			Notice: audit.Notice{Type: r.NoticeType, Data: []byte(r.Data)}})
 	}
-	return out, nil
+	page.Items = out
+	return page, nil
 }
 
 // DeleteNotice is one DeleteItem (a missing item is not an error).

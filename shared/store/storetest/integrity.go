@@ -29,6 +29,7 @@ type Harness struct {
 	// creation time (its place in the listing) can still be read, but the
 	// item as a whole does not decode (for example an expires_at that does
 	// not parse).
+	// A key with an expiry is in the expiry index at it.
 	PutBrokenKey func(t *testing.T, k *keys.Key)
 	// PutBrokenNode stores the team n so that it is listed in its place
 	// but does not decode.

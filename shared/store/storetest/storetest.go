@@ -147,6 +147,9 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Webhooks/ClaimConcurrent", testWebhookClaimConcurrent},
 		{"Webhooks/DueQueue", testWebhookDue},
 		{"Webhooks/ExpiryIndex", testKeyExpiryIndex},
+		{"Webhooks/ExpiryIndexPaging", func(t *testing.T, s store.Store) { testExpiryPaging(t, s, h) }},
+		{"Webhooks/DueQueuePaging", testDuePaging},
+		{"Webhooks/PendingNoticesPaging", testPendingPaging},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

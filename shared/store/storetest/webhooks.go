@@ -29,6 +29,14 @@ import (
 //     order) and follows every UpdateDelivery.
 //   - ExpiringKeys follows CreateKey, UpdateKey (a changed or removed
 //     expiry) and DeleteKey.
+//   - ExpiringKeys, DueDeliveries and PendingNotices page on (instant, id):
+//     walking a listing page by page from the zero Position, each page
+//     after the previous page's Next until More is false, lists every
+//     entry exactly once in (instant, id) order, whatever the page size,
+//     however many entries share one instant, also when the entry a
+//     Position points at was deleted in between; a page reads at most
+//     limit entries, and an unreadable key is skipped without ending the
+//     walk (paging.go).
 //   - CreateWebhook, UpdateWebhook and DeleteWebhook store their event with
 //     the change, and none when the change is refused.
 //   - An audited change whose event carries a Notice stores it as pending
@@ -214,10 +222,9 @@ func testPendingNotices(t *testing.T, s store.Store) {
 
 	mine := func(before time.Time) []webhook.PendingNotice {
 		t.Helper()
-		all, err := s.PendingNotices(ctx, before, 1000)
-		if err != nil {
-			t.Fatalf("PendingNotices: %v", err)
-		}
+		all := walkPages(t, "PendingNotices", 1000, func(after webhook.Position, limit int) (webhook.Page[webhook.PendingNotice], error) {
+			return s.PendingNotices(ctx, before, after, limit)
+		})
 		var out []webhook.PendingNotice
 		for _, n := range all {
 			if n.OrganizationID == org {
@@ -401,10 +408,9 @@ func testWebhookDue(t *testing.T, s store.Store) {
 	}
 	due := func(until time.Time) []string {
 		t.Helper()
-		got, err := s.DueDeliveries(ctx, until, 1000)
-		if err != nil {
-			t.Fatalf("DueDeliveries: %v", err)
-		}
+		got := walkPages(t, "DueDeliveries", 1000, func(after webhook.Position, limit int) (webhook.Page[*webhook.Delivery], error) {
+			return s.DueDeliveries(ctx, until, after, limit)
+		})
 		var mine []string
 		for _, d := range got {
 			if d.EndpointID == endpoint {
@@ -453,10 +459,9 @@ func testKeyExpiryIndex(t *testing.T, s store.Store) {
 	mustCreateKey(t, s, never)
 	expiring := func(from, to time.Time) []string {
 		t.Helper()
-		got, err := s.ExpiringKeys(ctx, from, to, 1000)
-		if err != nil {
-			t.Fatalf("ExpiringKeys: %v", err)
-		}
+		got := walkPages(t, "ExpiringKeys", 1000, func(after webhook.Position, limit int) (webhook.Page[*keys.Key], error) {
+			return s.ExpiringKeys(ctx, from, to, after, limit)
+		})
 		var mine []string
 		for _, k := range got {
 			if k.OrganizationID == org {
