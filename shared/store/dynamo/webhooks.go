@@ -476,11 +476,11 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *webhook.Delivery, expecte
 // its claim.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, after webhook.Position, limit int) (webhook.Page[*webhook.Delivery], error) {
 	var page webhook.Page[*webhook.Delivery]
-	kc, ok := gsi2Range(duePK, time.Time{}, after, now.Add(time.Nanosecond))
+	span, ok := gsi2Range(duePK, time.Time{}, after, now.Add(time.Nanosecond))
 	if !ok {
 		return page, nil
 	}
-	items, err := s.indexPage(ctx, kc, limit, &page.Next, &page.More)
+	items, err := s.indexPage(ctx, span, limit, &page.Next, &page.More)
 	if err != nil {
 		return page, s.fail("due deliveries", err)
 	}
@@ -499,12 +499,12 @@ func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, after webh
 	}
 	read := 0
 	for ; day.Before(to) && read < limit; day = day.Add(24 * time.Hour) {
-		kc, ok := gsi2Range(expiresGSI2PK(day), from, after, to)
+		span, ok := gsi2Range(expiresGSI2PK(day), from, after, to)
 		if !ok {
 			continue
 		}
 		var more bool
-		items, err := s.indexPage(ctx, kc, limit-read, &page.Next, &more)
+		items, err := s.indexPage(ctx, span, limit-read, &page.Next, &more)
 		if err != nil {
 			return webhook.Page[*keys.Key]{}, s.fail("expiring keys", err)
 		}
@@ -522,41 +522,59 @@ func (s *Store) ExpiringKeys(ctx context.Context, from, to time.Time, after webh
 	return page, nil
 }
 
-// gsi2Range is the key condition of the entries of GSI2 partition pk
-// (sort keys "<time>#<id>", in time then id order) from the instant lo
-// (from the first when lo is zero), strictly after the entry at after
-// when it is set, and before the instant hi. It answers false when the
-// range is empty. The least string above a sort key k is k + U+0000
-// (DynamoDB orders strings by their UTF-8 bytes), so "strictly after" is
-// an inclusive BETWEEN lower bound; no sort key equals a bare time, so
-// the inclusive upper bound hi admits none at hi.
-func gsi2Range(pk string, lo time.Time, after webhook.Position, hi time.Time) (expression.KeyConditionBuilder, bool) {
+// gsi2Span is a range of one GSI2 partition (sort keys "<time>#<id>", in
+// time then id order): the key condition DynamoDB applies, and the
+// exclusive upper bound the reader applies itself when the condition
+// cannot carry it.
+type gsi2Span struct {
+	kc   expression.KeyConditionBuilder
+	high string // sort keys from high on are past the span
+}
+
+// gsi2Range is the span of the entries of GSI2 partition pk from the
+// instant lo (from the first when lo is zero), strictly after the entry at
+// after when it is set, and before the instant hi. It answers false when
+// the span is empty. A key condition has one sort-key comparison: "from lo
+// to hi" is a BETWEEN (no sort key equals a bare time, so the inclusive
+// bound hi admits none at hi); "strictly after an entry" is a > on its
+// sort key, and the reader then stops at hi itself (indexPage).
+func gsi2Range(pk string, lo time.Time, after webhook.Position, hi time.Time) (gsi2Span, bool) {
 	low, high := formatTime(lo), formatTime(hi)
+	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(pk))
 	if !after.IsZero() {
-		if a := sortKey(formatTime(after.At), after.ID) + "\x00"; a > low {
-			low = a
+		if a := sortKey(formatTime(after.At), after.ID); a >= low {
+			if a >= high {
+				return gsi2Span{}, false
+			}
+			return gsi2Span{kc: kc.And(expression.Key(AttrGSI2SK).GreaterThan(expression.Value(a))), high: high}, true
 		}
 	}
-	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(pk))
 	switch {
 	case low == "":
-		return kc.And(expression.Key(AttrGSI2SK).LessThan(expression.Value(high))), true
+		return gsi2Span{kc: kc.And(expression.Key(AttrGSI2SK).LessThan(expression.Value(high))), high: high}, true
 	case low >= high:
-		return kc, false
+		return gsi2Span{}, false
 	default:
-		return kc.And(expression.Key(AttrGSI2SK).Between(expression.Value(low), expression.Value(high))), true
+		return gsi2Span{kc: kc.And(expression.Key(AttrGSI2SK).Between(expression.Value(low), expression.Value(high))), high: high}, true
 	}
 }
 
-// indexPage reads up to limit entries of GSI2 matching kc, in order; when
-// it read any, it sets *next to the position of the last one (from its
-// sort key) and *more to whether it read limit (more may follow).
-func (s *Store) indexPage(ctx context.Context, kc expression.KeyConditionBuilder, limit int, next *webhook.Position, more *bool) ([]map[string]types.AttributeValue, error) {
-	items, err := s.queryAll(ctx, IndexGSI2, kc, true, false, limit)
+// indexPage reads up to limit entries of GSI2 in span, in order; when it
+// read any, it sets *next to the position of the last one (from its sort
+// key) and *more to whether more may follow (it read limit, none past the
+// span's end).
+func (s *Store) indexPage(ctx context.Context, span gsi2Span, limit int, next *webhook.Position, more *bool) ([]map[string]types.AttributeValue, error) {
+	items, err := s.queryAll(ctx, IndexGSI2, span.kc, true, false, limit)
 	if err != nil {
 		return nil, err
 	}
 	*more = len(items) == limit
+	for i, item := range items {
+		if stringAttr(item, AttrGSI2SK) >= span.high {
+			items, *more = items[:i], false
+			break
+		}
+	}
 	if len(items) == 0 {
 		return items, nil
 	}
@@ -650,11 +668,11 @@ func (s *Store) noticeItem(ev *audit.Event) (map[string]types.AttributeValue, er
 // to before, after after, oldest first.
 func (s *Store) PendingNotices(ctx context.Context, before time.Time, after webhook.Position, limit int) (webhook.Page[webhook.PendingNotice], error) {
 	var page webhook.Page[webhook.PendingNotice]
-	kc, ok := gsi2Range(noticesGSI2PK, time.Time{}, after, before.Add(time.Nanosecond))
+	span, ok := gsi2Range(noticesGSI2PK, time.Time{}, after, before.Add(time.Nanosecond))
 	if !ok {
 		return page, nil
 	}
-	items, err := s.indexPage(ctx, kc, limit, &page.Next, &page.More)
+	items, err := s.indexPage(ctx, span, limit, &page.Next, &page.More)
 	if err != nil {
 		return webhook.Page[webhook.PendingNotice]{}, s.fail("pending notices", err)
 	}
