@@ -446,10 +446,23 @@ func newFunction(s *Stack, o Options, f authz.Function, access iam.Access, cfg F
 	for _, index := range access.Indexes {
 		resources = append(resources, awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/" + index)}))
 	}
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings(slices.Clone(access.Actions)...),
-		Resources: &resources,
-	}))
+	if len(access.Actions) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(slices.Clone(access.Actions)...),
+			Resources: &resources,
+		}))
+	}
+	// Each scoped grant is a statement of its own on the table, limited to
+	// the partitions it names (dynamodb:LeadingKeys).
+	for _, sc := range access.Scoped {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(slices.Clone(sc.Actions)...),
+			Resources: &[]*string{s.Table.TableArn()},
+			Conditions: &map[string]any{
+				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": slices.Clone(sc.Partitions)},
+			},
+		}))
+	}
 	if access.DeletesNotices {
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings(iam.DeleteItem),

@@ -400,7 +400,7 @@ func TestLeastPrivilege(t *testing.T) {
 	// The map itself: no function without DynamoDB access, nothing broad.
 	for _, f := range authz.Functions() {
 		a, ok := iam.Permissions()[f]
-		if !ok || !slices.Contains(a.Actions, "dynamodb:GetItem") {
+		if !ok || !slices.Contains(a.AllActions(), "dynamodb:GetItem") {
 			t.Errorf("%s: %+v lacks GetItem (path resolution)", f, a)
 		}
 		if len(a.Indexes) > 0 && !slices.Contains(a.Actions, "dynamodb:Query") {
@@ -427,8 +427,49 @@ func TestAuditLeastPrivilege(t *testing.T) {
 		t.Errorf("the audit function cannot Query the table and GSI1: %+v", auditor)
 	}
 	verifier := perms[authz.FunctionVerify]
-	if slices.Contains(verifier.Actions, "dynamodb:Query") || len(verifier.Indexes) > 0 {
+	if slices.Contains(verifier.AllActions(), "dynamodb:Query") || len(verifier.Indexes) > 0 {
 		t.Errorf("the verify function may Query (and so read audit events): %+v", verifier)
+	}
+	// Nor read or write an audit event by its key: every action it has is
+	// conditioned on partitions that no audit event, delivery or notice
+	// has, while the keys and nodes it needs match.
+	if len(verifier.Actions) != 0 || verifier.DeletesNotices {
+		t.Errorf("the verify function has unconditioned actions: %+v", verifier)
+	}
+	for _, tc := range []struct {
+		action, pk string
+		ok         bool
+	}{
+		{"dynamodb:GetItem", "KEY#key_abc", true},
+		{"dynamodb:GetItem", "ORG#org_1", true},
+		{"dynamodb:GetItem", "PING", true},
+		{"dynamodb:UpdateItem", "KEY#key_abc", true},
+		{"dynamodb:GetItem", "AUDIT#org_1#2026-11", false},
+		{"dynamodb:UpdateItem", "AUDIT#org_1#2026-11", false},
+		{"dynamodb:UpdateItem", "ORG#org_1", false},
+		{"dynamodb:GetItem", "WEBHOOK#wh_1", false},
+		{"dynamodb:GetItem", "NOTICE#evt_1", false},
+		{"dynamodb:GetItem", "PINGX", false},
+		{"dynamodb:PutItem", "KEY#key_abc", false},
+	} {
+		ok := slices.ContainsFunc(verifier.Scoped, func(sc iam.Scoped) bool { return sc.Allows(tc.action, tc.pk) })
+		if ok != tc.ok {
+			t.Errorf("verify %s on %s: allowed %v, want %v", tc.action, tc.pk, ok, tc.ok)
+		}
+	}
+	// The synthesized role says the same: its statements carry the
+	// conditions (checkPolicies holds them to the map exactly).
+	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
+		conds := tp.roleStatements(authz.FunctionVerify)
+		if len(conds) != 2 {
+			t.Errorf("%s: verify's role has %d DynamoDB statements, want 2", name, len(conds))
+		}
+		for _, st := range conds {
+			b, _ := json.Marshal(st["Condition"])
+			if !strings.Contains(string(b), `"dynamodb:LeadingKeys":["KEY#*"`) {
+				t.Errorf("%s: verify statement %v without its LeadingKeys condition", name, st)
+			}
+		}
 	}
 	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
 		lambdas := tp.ofType("AWS::Lambda::Function")
@@ -475,6 +516,24 @@ func TestChecksCatchRegressions(t *testing.T) {
 	if !widened {
 		t.Fatal("create's notice statement not found to mutate")
 	}
+	// Drop the condition from verify's GetItem: it could read audit events.
+	verifyRole := ref(lambdas[fns[authz.FunctionVerify]]["Role"])
+	unconditioned := false
+	for _, p := range bad.ofType("AWS::IAM::Policy") {
+		if !mentions(p["Roles"], verifyRole) {
+			continue
+		}
+		for _, st := range list(p["PolicyDocument"].(map[string]any)["Statement"]) {
+			m := st.(map[string]any)
+			if m["Action"] == "dynamodb:GetItem" && m["Condition"] != nil {
+				delete(m, "Condition")
+				unconditioned = true
+			}
+		}
+	}
+	if !unconditioned {
+		t.Fatal("verify's conditioned GetItem not found to mutate")
+	}
 	// Drop the authorizer from DELETE /v1/api-keys/{id}.
 	paths := bad.apiPaths()
 	dropped := false
@@ -490,7 +549,8 @@ func TestChecksCatchRegressions(t *testing.T) {
 	}
 	policyErrs := strings.Join(checkPolicies(bad, iam.Permissions()), "\n")
 	for _, want := range []string{`show role: wildcard action "dynamodb:*"`, "show role: statement on resource *", "show role: DynamoDB actions",
-		"create role: conditioned statement"} {
+		"create role: conditioned statement", "verify role: DynamoDB actions [dynamodb:GetItem], want exactly []",
+		"verify role: conditioned statements"} {
 		if !strings.Contains(policyErrs, want) {
 			t.Errorf("policy check missed %q; it said:\n%s", want, policyErrs)
 		}
