@@ -1,6 +1,7 @@
 package stackrun_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -89,7 +90,28 @@ func TestStackMutationsFail(t *testing.T) {
 		{"the directory function points at the show asset", func(t *testing.T, tpl stackrun.Template) {
 			lambdas := tpl.OfType("AWS::Lambda::Function")
 			lambdas[fns[authz.FunctionDirectory]]["Code"] = lambdas[fns[authz.FunctionShow]]["Code"]
-		}, "create team: POST /v1/teams answered"},
+		}, "create team: POST /v1/teams: the directory function runs the show program"},
+		{"the edit function points at the show asset", func(t *testing.T, tpl stackrun.Template) {
+			lambdas := tpl.OfType("AWS::Lambda::Function")
+			lambdas[fns[authz.FunctionEdit]]["Code"] = lambdas[fns[authz.FunctionShow]]["Code"]
+		}, "rename key: PATCH /v1/api-keys/{id}: the edit function runs the show program"},
+		{"PATCH /v1/api-keys/{id} integrates the show function", func(t *testing.T, tpl stackrun.Template) {
+			m := method(t, tpl, "PATCH", "/v1/api-keys/{id}")
+			b, err := json.Marshal(m["Integration"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var integ map[string]any
+			if err := json.Unmarshal([]byte(strings.ReplaceAll(string(b), `"`+fns[authz.FunctionEdit]+`"`, `"`+fns[authz.FunctionShow]+`"`)), &integ); err != nil {
+				t.Fatal(err)
+			}
+			m["Integration"] = integ
+		}, "rename key: PATCH /v1/api-keys/{id}: answered by " + fns[authz.FunctionShow]},
+		{"the distribution loses its viewer-request function", func(t *testing.T, tpl stackrun.Template) {
+			for _, d := range tpl.OfType("AWS::CloudFront::Distribution") {
+				delete(d["DistributionConfig"].(map[string]any)["DefaultCacheBehavior"].(map[string]any), "FunctionAssociations")
+			}
+		}, "dashboard deep link: GET /dashboard/organizations/api-keys/"},
 		{"the authorizer caches decisions for 300 s", func(t *testing.T, tpl stackrun.Template) {
 			for _, a := range tpl.OfType("AWS::ApiGateway::Authorizer") {
 				a["AuthorizerResultTtlInSeconds"] = 300.0
