@@ -796,7 +796,12 @@ func TestAbuseLimits(t *testing.T) {
 				"Statement": map[string]any{"RateBasedStatement": map[string]any{
 					"AggregateKeyType": "IP", "Limit": opts.WAFRateLimit, "EvaluationWindowSec": stack.WAFWindowSeconds,
 				}},
-				"Action": map[string]any{"Block": map[string]any{"CustomResponse": assertions.Match_ObjectLike(&map[string]any{"ResponseCode": 429})}},
+				"Action": map[string]any{"Block": map[string]any{"CustomResponse": assertions.Match_ObjectLike(&map[string]any{
+					"ResponseCode": 429,
+					"ResponseHeaders": assertions.Match_ArrayWith(&[]any{
+						map[string]any{"Name": "Retry-After", "Value": fmt.Sprint(stack.WAFRetryAfterSeconds)},
+					}),
+				})}},
 			})}),
 		})
 		prod.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
@@ -842,6 +847,12 @@ func TestAbuseLimitChecksCatchRegressions(t *testing.T) {
 				list(acl["Rules"])[0].(map[string]any)["Action"] = map[string]any{"Count": map[string]any{}}
 			}
 		}, "want Block with a 429"},
+		{"429 without Retry-After", func(m tmpl) {
+			for _, acl := range m.ofType("AWS::WAFv2::WebACL") {
+				cr := list(acl["Rules"])[0].(map[string]any)["Action"].(map[string]any)["Block"].(map[string]any)["CustomResponse"].(map[string]any)
+				delete(cr, "ResponseHeaders")
+			}
+		}, "want Retry-After: 300"},
 		{"association dropped", func(m tmpl) {
 			rs := m["Resources"].(map[string]any)
 			for id := range m.ofType("AWS::WAFv2::WebACLAssociation") {

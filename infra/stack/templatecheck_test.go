@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dotenv/apikeys/infra/iam"
@@ -442,6 +443,17 @@ func checkAbuseLimits(t tmpl, o stack.Options) []string {
 			var p map[string]any
 			if err := json.Unmarshal([]byte(fmt.Sprint(body["Content"])), &p); err != nil || p["code"] != "rate_limited" || p["status"] != float64(429) {
 				errs = append(errs, fmt.Sprintf("rule %s: 429 body %v, want a rate_limited problem", name, body["Content"]))
+			}
+			if body["ContentType"] != "APPLICATION_JSON" {
+				errs = append(errs, fmt.Sprintf("rule %s: 429 body of type %v, want APPLICATION_JSON", name, body["ContentType"]))
+			}
+			sent := map[string]string{}
+			for _, h := range list(cr["ResponseHeaders"]) {
+				m, _ := h.(map[string]any)
+				sent[fmt.Sprint(m["Name"])] = fmt.Sprint(m["Value"])
+			}
+			if ra, err := strconv.Atoi(sent["Retry-After"]); err != nil || ra != stack.WAFWindowSeconds || !maps.Equal(sent, stack.WAFResponseHeaders()) {
+				errs = append(errs, fmt.Sprintf("rule %s: 429 headers %v, want Retry-After: %d (one window) and Cache-Control: no-store", name, sent, stack.WAFWindowSeconds))
 			}
 		}
 		if rateRules != 1 {
