@@ -291,6 +291,9 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 			env["API_BASE_URL"] = baseURL
 		case authz.FunctionLeaks:
 			env["GITHUB_KEYS_URL"] = githubKeys.ValueAsString()
+		case authz.FunctionCreate:
+			// The only function that enforces the key quota.
+			env["MAX_KEYS_PER_ORGANIZATION"] = jsii.String(strconv.Itoa(o.MaxKeysPerOrganization))
 		}
 		s.Functions[f] = newFunction(s, o, f, perms[f], settings[f], env)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/infra/stack"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
@@ -38,6 +39,43 @@ var (
 )
 
 const cacheSeconds = 300
+
+// throwawayQuota is the key quota the throwaway variant is given
+// (-c maxKeysPerOrganization).
+const throwawayQuota = 25
+
+// TestKeyQuota: the key quota reaches the create function, the only one
+// that enforces it, as MAX_KEYS_PER_ORGANIZATION: the default (the keys
+// package's) or the context's value; no other function gets it, and a
+// quota below 1 is refused.
+func TestKeyQuota(t *testing.T) {
+	if stack.DefaultMaxKeysPerOrganization != keys.DefaultMaxKeysPerOrganization {
+		t.Errorf("infra's default key quota %d, the keys package's %d", stack.DefaultMaxKeysPerOrganization, keys.DefaultMaxKeysPerOrganization)
+	}
+	for name, c := range map[string]struct {
+		tp   tmpl
+		want string
+	}{"prod": {prodJSON, "1000"}, "throwaway": {toJSON(throwaway), fmt.Sprint(throwawayQuota)}, "local": {toJSON(local), "1000"}} {
+		lambdas := c.tp.ofType("AWS::Lambda::Function")
+		for f, id := range c.tp.ourFunctions() {
+			env, _ := lambdas[id]["Environment"].(map[string]any)
+			vars, _ := env["Variables"].(map[string]any)
+			got, ok := vars["MAX_KEYS_PER_ORGANIZATION"]
+			if f == authz.FunctionCreate && got != c.want {
+				t.Errorf("%s: create's MAX_KEYS_PER_ORGANIZATION=%v, want %s", name, got, c.want)
+			}
+			if f != authz.FunctionCreate && ok {
+				t.Errorf("%s: the %s function gets MAX_KEYS_PER_ORGANIZATION=%v; only create enforces the quota", name, f, got)
+			}
+		}
+	}
+	for _, v := range []string{"0", "-3", "lots"} {
+		ctx := map[string]any{stack.CtxMaxKeysPerOrganization: v}
+		if _, err := stack.OptionsFromContext(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}).Node()); err == nil {
+			t.Errorf("-c %s=%s was accepted", stack.CtxMaxKeysPerOrganization, v)
+		}
+	}
+}
 
 func TestMain(m *testing.M) {
 	stack.SilenceNodeBanner()
@@ -115,7 +153,7 @@ func setup() error {
 		return err
 	}
 	// Context values from `-c` arrive as strings.
-	if throwaway, err = build("Throwaway", map[string]any{stack.CtxThrowaway: "true"}); err != nil {
+	if throwaway, err = build("Throwaway", map[string]any{stack.CtxThrowaway: "true", stack.CtxMaxKeysPerOrganization: fmt.Sprint(throwawayQuota)}); err != nil {
 		return err
 	}
 	if cached, err = build("Cached", map[string]any{stack.CtxAuthorizerCacheSeconds: fmt.Sprint(cacheSeconds)}); err != nil {
@@ -226,6 +264,11 @@ func TestFunctions(t *testing.T) {
 		switch f {
 		case authz.FunctionExplore:
 			wantVars = append(wantVars, "API_BASE_URL")
+		case authz.FunctionCreate:
+			wantVars = append(wantVars, "MAX_KEYS_PER_ORGANIZATION")
+			if vars["MAX_KEYS_PER_ORGANIZATION"] != fmt.Sprint(keys.DefaultMaxKeysPerOrganization) {
+				t.Errorf("create: MAX_KEYS_PER_ORGANIZATION=%v, want the default %d", vars["MAX_KEYS_PER_ORGANIZATION"], keys.DefaultMaxKeysPerOrganization)
+			}
 		case authz.FunctionLeaks:
 			wantVars = append(wantVars, "GITHUB_KEYS_URL")
 			if ref(vars["GITHUB_KEYS_URL"]) != stack.ParamGitHubKeysURL {

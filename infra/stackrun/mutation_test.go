@@ -135,3 +135,30 @@ func TestStackMutationsFail(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyQuotaFromTemplate: the key quota the template gives the create
+// function (MAX_KEYS_PER_ORGANIZATION, -c maxKeysPerOrganization) is the
+// one it enforces: with a quota of 2, the owner key and one more fill the
+// organization and the next create answers 409 key_quota_exceeded.
+func TestKeyQuotaFromTemplate(t *testing.T) {
+	tpl := env.asm.Template.Clone()
+	vars := variables(tpl, functionIDs(tpl)[authz.FunctionCreate])
+	if vars["MAX_KEYS_PER_ORGANIZATION"] != "1000" {
+		t.Fatalf("create's MAX_KEYS_PER_ORGANIZATION=%v, want the default 1000 in the template", vars["MAX_KEYS_PER_ORGANIZATION"])
+	}
+	vars["MAX_KEYS_PER_ORGANIZATION"] = "2"
+	d := deploy(t, tpl)
+	owner := client{d: d, token: bootstrap(t, d)}
+	body := map[string]any{"name": "quota", "expiration": "30d",
+		"permissions": []map[string]any{{"permission": "api_tokens:read"}}}
+	if _, err := owner.expect(t.Context(), "second key", 201, "POST", "/v1/api-keys", body); err != nil {
+		t.Fatal(err)
+	}
+	a, err := owner.expect(t.Context(), "third key", 409, "POST", "/v1/api-keys", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.str("code") != "key_quota_exceeded" {
+		t.Errorf("third key: %s, want key_quota_exceeded", a.body)
+	}
+}
