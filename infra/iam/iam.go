@@ -27,7 +27,78 @@ type Access struct {
 	// they queued, notify the ones its sweep queued, and none of them may
 	// delete anything else through it.
 	DeletesNotices bool
+	// Scoped are statements of their own on the table alone, each
+	// conditioned on dynamodb:LeadingKeys: their Actions reach only the
+	// items whose partition key matches one of their Partitions. A
+	// function whose every action is scoped has no unconditioned
+	// statement (Actions empty).
+	Scoped []Scoped
 }
+
+// Scoped is one conditioned statement of a role: Actions on the items
+// whose partition key matches one of Partitions (IAM's StringLike
+// patterns: `*` any run of characters, `?` one character).
+type Scoped struct {
+	Actions    []string
+	Partitions []string
+}
+
+// Allows reports whether the statement allows action on an item of
+// partition pk.
+func (s Scoped) Allows(action, pk string) bool {
+	if !slices.Contains(s.Actions, action) {
+		return false
+	}
+	return slices.ContainsFunc(s.Partitions, func(p string) bool { return Like(p, pk) })
+}
+
+// AllActions lists every DynamoDB action a grants, scoped or not, sorted
+// and without repeats (DeletesNotices' DeleteItem included).
+func (a Access) AllActions() []string {
+	out := slices.Clone(a.Actions)
+	for _, s := range a.Scoped {
+		out = append(out, s.Actions...)
+	}
+	if a.DeletesNotices {
+		out = append(out, DeleteItem)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Like reports whether s matches pattern as IAM's StringLike operator
+// matches: `*` stands for any run of characters (none included), `?` for
+// exactly one, everything else for itself (case-sensitive).
+func Like(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if Like(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && Like(pattern[1:], s[1:])
+	}
+	return s != "" && s[0] == pattern[0] && Like(pattern[1:], s[1:])
+}
+
+// The partitions the verify function reaches (shared/store/dynamo): a
+// key's partition (KEY#<id>: the key item it verifies and whose last use
+// it writes, the usage days it adds to), an organization's partition
+// (ORG#<org>: the directory nodes the authorizer resolves a request's path
+// with) and the health check's absent item (PING). Audit events
+// (AUDIT#<org>#<month>), webhook deliveries, notices and the due queue
+// have partitions of their own that no pattern here matches.
+const (
+	KeyPartitions = "KEY#*"
+	OrgPartitions = "ORG#*"
+	PingPartition = "PING"
+)
 
 // NoticeKeys is the partition key pattern of the pending webhook notices
 // (shared/store/dynamo: NOTICE#<event id>), the only items DeletesNotices
@@ -73,10 +144,18 @@ const (
 // PutItem (the event). The audit reader cannot write.
 func Permissions() map[authz.Function]Access {
 	m := map[authz.Function]Access{
-		// verify also serves as the REQUEST authorizer; UpdateItem is the
-		// usage flush (ADD on a key's usage day, the conditional last-use
-		// write on the key item).
-		authz.FunctionVerify: {Actions: []string{getItem, updateItem}},
+		// verify also serves as the REQUEST authorizer, in front of every
+		// request: nothing unconditioned. GetItem of a key (the token's),
+		// of a directory node (the path the authorizer resolves) and of
+		// the health check's item; UpdateItem only in a key's partition,
+		// the usage flush (ADD on a key's usage day, the conditional
+		// last-use write on the key item). It can reach no audit event,
+		// delivery or notice; the organization's partition also holds its
+		// webhook endpoints (docs/security.md, "Least privilege").
+		authz.FunctionVerify: {Scoped: []Scoped{
+			{Actions: []string{getItem}, Partitions: []string{KeyPartitions, OrgPartitions, PingPartition}},
+			{Actions: []string{updateItem}, Partitions: []string{KeyPartitions}},
+		}},
 		// create, edit, rotate and delete also announce the change to the
 		// organization's webhooks: the pending notice is written in the
 		// change's transaction (PutItem), then queued: Query of the

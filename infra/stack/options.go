@@ -39,6 +39,9 @@ const (
 	// CtxAuditRetentionDays sets how many days audit events are kept
 	// (AuditRetentionDays).
 	CtxAuditRetentionDays = "auditRetentionDays"
+	// CtxMaxKeysPerOrganization sets the organizations' key quota
+	// (MaxKeysPerOrganization).
+	CtxMaxKeysPerOrganization = "maxKeysPerOrganization"
 	// CtxAuthorizerCacheSeconds sets the authorizer's result cache TTL
 	// (default 0: off, so a revoked key fails on the next request).
 	CtxAuthorizerCacheSeconds = "authorizerCacheSeconds"
@@ -76,6 +79,11 @@ type Options struct {
 	// the table's TTL after it (docs/dynamodb.md, "Audit trail"). 1 to
 	// 36500; 400 by default.
 	AuditRetentionDays int
+	// MaxKeysPerOrganization is the key quota of an organization (409
+	// key_quota_exceeded beyond): the create function, the only one that
+	// enforces it, gets it as MAX_KEYS_PER_ORGANIZATION. At least 1; 1000
+	// by default, as `edge serve --max-keys-per-organization`.
+	MaxKeysPerOrganization int
 	// ThrottleRate (requests per second, steady) and ThrottleBurst limit
 	// every method of the stage.
 	ThrottleRate, ThrottleBurst float64
@@ -111,9 +119,14 @@ func DefaultOptions() Options {
 		StageName:    "prod",
 		Table:        schema.Spec(),
 		// Over a year, so that last year's changes can still be read.
-		AuditRetentionDays: 400,
+		AuditRetentionDays:     400,
+		MaxKeysPerOrganization: DefaultMaxKeysPerOrganization,
 	}
 }
+
+// DefaultMaxKeysPerOrganization is the default key quota, the keys
+// package's (which infra does not link; a synth test holds them equal).
+const DefaultMaxKeysPerOrganization = 1000
 
 // FunctionConfig is a function's memory and timeout.
 type FunctionConfig struct {
@@ -218,6 +231,13 @@ func OptionsFromContext(node constructs.Node) (Options, error) {
 		}
 		o.AuditRetentionDays = n
 	}
+	if s, ok := get(CtxMaxKeysPerOrganization); ok && err == nil {
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil {
+			err = fmt.Errorf("context %s=%q: want a whole number of keys", CtxMaxKeysPerOrganization, s)
+		}
+		o.MaxKeysPerOrganization = n
+	}
 	if err != nil {
 		return Options{}, err
 	}
@@ -233,6 +253,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("WAF rate limit %d requests per %d s: want 10 to 2000000000", o.WAFRateLimit, WAFWindowSeconds)
 	case o.AuditRetentionDays < 1 || o.AuditRetentionDays > 36500:
 		return fmt.Errorf("audit retention %d days: want 1 to 36500", o.AuditRetentionDays)
+	case o.MaxKeysPerOrganization < 1:
+		return fmt.Errorf("key quota %d: want at least 1 key per organization", o.MaxKeysPerOrganization)
 	case o.AssetsDir == "":
 		return fmt.Errorf("no assets folder")
 	case o.StageName == "":

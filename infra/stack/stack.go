@@ -1,6 +1,7 @@
 package stack
 
 import (
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,6 +32,15 @@ import (
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/secretscan"
 )
+
+// DashboardRouterCode is the dashboard distribution's viewer-request
+// function (CloudFront Functions, cloudfront-js-2.0): the old addresses
+// /api-keys[/...] answer 308 under /dashboard/organizations/api-keys, the
+// client-side router's paths are served /index.html, anything else goes to
+// the bucket unchanged, as the single binary's dashboard handler routes.
+//
+//go:embed dashboard_router.js
+var DashboardRouterCode string
 
 // FunctionTag is the tag every function of ours carries, valued with its
 // authz.Function name; it tells them apart from the functions CDK adds
@@ -115,11 +125,24 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, o Opti
 			jsii.String("http://"), s.Bucket.BucketName(), jsii.String(".s3-website." + o.LocalEndpoint),
 		})
 	} else {
+		// Deep links and the old addresses are routed by a viewer-request
+		// function, not by error responses: those would answer every 403
+		// and 404 of the bucket with index.html and 200, a missing hashed
+		// asset included (cached as if it were the script).
+		router := awscloudfront.NewFunction(s.Stack, jsii.String("DashboardRouter"), &awscloudfront.FunctionProps{
+			Comment: jsii.String("apikeys dashboard: deep links to index.html, old addresses redirected"),
+			Code:    awscloudfront.FunctionCode_FromInline(jsii.String(DashboardRouterCode)),
+			Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
+		})
 		s.Distribution = awscloudfront.NewDistribution(s.Stack, jsii.String("DashboardCdn"), &awscloudfront.DistributionProps{
 			Comment: jsii.String("API keys dashboard"),
 			DefaultBehavior: &awscloudfront.BehaviorOptions{
 				Origin:               awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(s.Bucket, nil),
 				ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+				FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
+					Function:  router,
+					EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
+				}},
 			},
 			DefaultRootObject: jsii.String("index.html"),
 		})
@@ -268,6 +291,9 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 			env["API_BASE_URL"] = baseURL
 		case authz.FunctionLeaks:
 			env["GITHUB_KEYS_URL"] = githubKeys.ValueAsString()
+		case authz.FunctionCreate:
+			// The only function that enforces the key quota.
+			env["MAX_KEYS_PER_ORGANIZATION"] = jsii.String(strconv.Itoa(o.MaxKeysPerOrganization))
 		}
 		s.Functions[f] = newFunction(s, o, f, perms[f], settings[f], env)
 	}
@@ -446,10 +472,23 @@ func newFunction(s *Stack, o Options, f authz.Function, access iam.Access, cfg F
 	for _, index := range access.Indexes {
 		resources = append(resources, awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/" + index)}))
 	}
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings(slices.Clone(access.Actions)...),
-		Resources: &resources,
-	}))
+	if len(access.Actions) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(slices.Clone(access.Actions)...),
+			Resources: &resources,
+		}))
+	}
+	// Each scoped grant is a statement of its own on the table, limited to
+	// the partitions it names (dynamodb:LeadingKeys).
+	for _, sc := range access.Scoped {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(slices.Clone(sc.Actions)...),
+			Resources: &[]*string{s.Table.TableArn()},
+			Conditions: &map[string]any{
+				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": slices.Clone(sc.Partitions)},
+			},
+		}))
+	}
 	if access.DeletesNotices {
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings(iam.DeleteItem),

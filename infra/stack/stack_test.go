@@ -17,6 +17,7 @@ import (
 	"github.com/dotenv/apikeys/infra/iam"
 	"github.com/dotenv/apikeys/infra/stack"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/schema"
 )
@@ -38,6 +39,43 @@ var (
 )
 
 const cacheSeconds = 300
+
+// throwawayQuota is the key quota the throwaway variant is given
+// (-c maxKeysPerOrganization).
+const throwawayQuota = 25
+
+// TestKeyQuota: the key quota reaches the create function, the only one
+// that enforces it, as MAX_KEYS_PER_ORGANIZATION: the default (the keys
+// package's) or the context's value; no other function gets it, and a
+// quota below 1 is refused.
+func TestKeyQuota(t *testing.T) {
+	if stack.DefaultMaxKeysPerOrganization != keys.DefaultMaxKeysPerOrganization {
+		t.Errorf("infra's default key quota %d, the keys package's %d", stack.DefaultMaxKeysPerOrganization, keys.DefaultMaxKeysPerOrganization)
+	}
+	for name, c := range map[string]struct {
+		tp   tmpl
+		want string
+	}{"prod": {prodJSON, "1000"}, "throwaway": {toJSON(throwaway), fmt.Sprint(throwawayQuota)}, "local": {toJSON(local), "1000"}} {
+		lambdas := c.tp.ofType("AWS::Lambda::Function")
+		for f, id := range c.tp.ourFunctions() {
+			env, _ := lambdas[id]["Environment"].(map[string]any)
+			vars, _ := env["Variables"].(map[string]any)
+			got, ok := vars["MAX_KEYS_PER_ORGANIZATION"]
+			if f == authz.FunctionCreate && got != c.want {
+				t.Errorf("%s: create's MAX_KEYS_PER_ORGANIZATION=%v, want %s", name, got, c.want)
+			}
+			if f != authz.FunctionCreate && ok {
+				t.Errorf("%s: the %s function gets MAX_KEYS_PER_ORGANIZATION=%v; only create enforces the quota", name, f, got)
+			}
+		}
+	}
+	for _, v := range []string{"0", "-3", "lots"} {
+		ctx := map[string]any{stack.CtxMaxKeysPerOrganization: v}
+		if _, err := stack.OptionsFromContext(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}).Node()); err == nil {
+			t.Errorf("-c %s=%s was accepted", stack.CtxMaxKeysPerOrganization, v)
+		}
+	}
+}
 
 func TestMain(m *testing.M) {
 	stack.SilenceNodeBanner()
@@ -115,7 +153,7 @@ func setup() error {
 		return err
 	}
 	// Context values from `-c` arrive as strings.
-	if throwaway, err = build("Throwaway", map[string]any{stack.CtxThrowaway: "true"}); err != nil {
+	if throwaway, err = build("Throwaway", map[string]any{stack.CtxThrowaway: "true", stack.CtxMaxKeysPerOrganization: fmt.Sprint(throwawayQuota)}); err != nil {
 		return err
 	}
 	if cached, err = build("Cached", map[string]any{stack.CtxAuthorizerCacheSeconds: fmt.Sprint(cacheSeconds)}); err != nil {
@@ -236,6 +274,11 @@ func TestFunctions(t *testing.T) {
 		switch f {
 		case authz.FunctionExplore:
 			wantVars = append(wantVars, "API_BASE_URL")
+		case authz.FunctionCreate:
+			wantVars = append(wantVars, "MAX_KEYS_PER_ORGANIZATION")
+			if vars["MAX_KEYS_PER_ORGANIZATION"] != fmt.Sprint(keys.DefaultMaxKeysPerOrganization) {
+				t.Errorf("create: MAX_KEYS_PER_ORGANIZATION=%v, want the default %d", vars["MAX_KEYS_PER_ORGANIZATION"], keys.DefaultMaxKeysPerOrganization)
+			}
 		case authz.FunctionLeaks:
 			wantVars = append(wantVars, "GITHUB_KEYS_URL")
 			if ref(vars["GITHUB_KEYS_URL"]) != stack.ParamGitHubKeysURL {
@@ -410,7 +453,7 @@ func TestLeastPrivilege(t *testing.T) {
 	// The map itself: no function without DynamoDB access, nothing broad.
 	for _, f := range authz.Functions() {
 		a, ok := iam.Permissions()[f]
-		if !ok || !slices.Contains(a.Actions, "dynamodb:GetItem") {
+		if !ok || !slices.Contains(a.AllActions(), "dynamodb:GetItem") {
 			t.Errorf("%s: %+v lacks GetItem (path resolution)", f, a)
 		}
 		if len(a.Indexes) > 0 && !slices.Contains(a.Actions, "dynamodb:Query") {
@@ -437,8 +480,49 @@ func TestAuditLeastPrivilege(t *testing.T) {
 		t.Errorf("the audit function cannot Query the table and GSI1: %+v", auditor)
 	}
 	verifier := perms[authz.FunctionVerify]
-	if slices.Contains(verifier.Actions, "dynamodb:Query") || len(verifier.Indexes) > 0 {
+	if slices.Contains(verifier.AllActions(), "dynamodb:Query") || len(verifier.Indexes) > 0 {
 		t.Errorf("the verify function may Query (and so read audit events): %+v", verifier)
+	}
+	// Nor read or write an audit event by its key: every action it has is
+	// conditioned on partitions that no audit event, delivery or notice
+	// has, while the keys and nodes it needs match.
+	if len(verifier.Actions) != 0 || verifier.DeletesNotices {
+		t.Errorf("the verify function has unconditioned actions: %+v", verifier)
+	}
+	for _, tc := range []struct {
+		action, pk string
+		ok         bool
+	}{
+		{"dynamodb:GetItem", "KEY#key_abc", true},
+		{"dynamodb:GetItem", "ORG#org_1", true},
+		{"dynamodb:GetItem", "PING", true},
+		{"dynamodb:UpdateItem", "KEY#key_abc", true},
+		{"dynamodb:GetItem", "AUDIT#org_1#2026-11", false},
+		{"dynamodb:UpdateItem", "AUDIT#org_1#2026-11", false},
+		{"dynamodb:UpdateItem", "ORG#org_1", false},
+		{"dynamodb:GetItem", "WEBHOOK#wh_1", false},
+		{"dynamodb:GetItem", "NOTICE#evt_1", false},
+		{"dynamodb:GetItem", "PINGX", false},
+		{"dynamodb:PutItem", "KEY#key_abc", false},
+	} {
+		ok := slices.ContainsFunc(verifier.Scoped, func(sc iam.Scoped) bool { return sc.Allows(tc.action, tc.pk) })
+		if ok != tc.ok {
+			t.Errorf("verify %s on %s: allowed %v, want %v", tc.action, tc.pk, ok, tc.ok)
+		}
+	}
+	// The synthesized role says the same: its statements carry the
+	// conditions (checkPolicies holds them to the map exactly).
+	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
+		conds := tp.roleStatements(authz.FunctionVerify)
+		if len(conds) != 2 {
+			t.Errorf("%s: verify's role has %d DynamoDB statements, want 2", name, len(conds))
+		}
+		for _, st := range conds {
+			b, _ := json.Marshal(st["Condition"])
+			if !strings.Contains(string(b), `"dynamodb:LeadingKeys":["KEY#*"`) {
+				t.Errorf("%s: verify statement %v without its LeadingKeys condition", name, st)
+			}
+		}
 	}
 	for name, tp := range map[string]tmpl{"prod": prodJSON, "local": toJSON(local)} {
 		lambdas := tp.ofType("AWS::Lambda::Function")
@@ -485,6 +569,24 @@ func TestChecksCatchRegressions(t *testing.T) {
 	if !widened {
 		t.Fatal("create's notice statement not found to mutate")
 	}
+	// Drop the condition from verify's GetItem: it could read audit events.
+	verifyRole := ref(lambdas[fns[authz.FunctionVerify]]["Role"])
+	unconditioned := false
+	for _, p := range bad.ofType("AWS::IAM::Policy") {
+		if !mentions(p["Roles"], verifyRole) {
+			continue
+		}
+		for _, st := range list(p["PolicyDocument"].(map[string]any)["Statement"]) {
+			m := st.(map[string]any)
+			if m["Action"] == "dynamodb:GetItem" && m["Condition"] != nil {
+				delete(m, "Condition")
+				unconditioned = true
+			}
+		}
+	}
+	if !unconditioned {
+		t.Fatal("verify's conditioned GetItem not found to mutate")
+	}
 	// Drop the authorizer from DELETE /v1/api-keys/{id}.
 	paths := bad.apiPaths()
 	dropped := false
@@ -500,7 +602,8 @@ func TestChecksCatchRegressions(t *testing.T) {
 	}
 	policyErrs := strings.Join(checkPolicies(bad, iam.Permissions()), "\n")
 	for _, want := range []string{`show role: wildcard action "dynamodb:*"`, "show role: statement on resource *", "show role: DynamoDB actions",
-		"create role: conditioned statement"} {
+		"create role: conditioned statement", "verify role: DynamoDB actions [dynamodb:GetItem], want exactly []",
+		"verify role: conditioned statements"} {
 		if !strings.Contains(policyErrs, want) {
 			t.Errorf("policy check missed %q; it said:\n%s", want, policyErrs)
 		}
@@ -746,7 +849,12 @@ func TestAbuseLimits(t *testing.T) {
 				"Statement": map[string]any{"RateBasedStatement": map[string]any{
 					"AggregateKeyType": "IP", "Limit": opts.WAFRateLimit, "EvaluationWindowSec": stack.WAFWindowSeconds,
 				}},
-				"Action": map[string]any{"Block": map[string]any{"CustomResponse": assertions.Match_ObjectLike(&map[string]any{"ResponseCode": 429})}},
+				"Action": map[string]any{"Block": map[string]any{"CustomResponse": assertions.Match_ObjectLike(&map[string]any{
+					"ResponseCode": 429,
+					"ResponseHeaders": assertions.Match_ArrayWith(&[]any{
+						map[string]any{"Name": "Retry-After", "Value": fmt.Sprint(stack.WAFRetryAfterSeconds)},
+					}),
+				})}},
 			})}),
 		})
 		prod.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
@@ -792,6 +900,12 @@ func TestAbuseLimitChecksCatchRegressions(t *testing.T) {
 				list(acl["Rules"])[0].(map[string]any)["Action"] = map[string]any{"Count": map[string]any{}}
 			}
 		}, "want Block with a 429"},
+		{"429 without Retry-After", func(m tmpl) {
+			for _, acl := range m.ofType("AWS::WAFv2::WebACL") {
+				cr := list(acl["Rules"])[0].(map[string]any)["Action"].(map[string]any)["Block"].(map[string]any)["CustomResponse"].(map[string]any)
+				delete(cr, "ResponseHeaders")
+			}
+		}, "want Retry-After: 300"},
 		{"association dropped", func(m tmpl) {
 			rs := m["Resources"].(map[string]any)
 			for id := range m.ofType("AWS::WAFv2::WebACLAssociation") {

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dotenv/apikeys/infra/iam"
@@ -114,7 +115,8 @@ func (t tmpl) tableID() (string, error) {
 // checkPolicies holds every function's role to iam.Permissions: exactly
 // the listed DynamoDB actions, on exactly the table ARN (plus
 // `<table ARN>/index/<name>` for each index the function queries, and the
-// one conditioned DeleteItem of the pending notices), no wildcard
+// one conditioned DeleteItem of the pending notices, and exactly the
+// scoped statements, each conditioned on its partition patterns), no wildcard
 // action, no `*` resource in any statement, no managed or inline policies
 // besides the CDK-attached ones.
 func checkPolicies(t tmpl, want map[authz.Function]iam.Access) []string {
@@ -171,22 +173,28 @@ func checkPolicies(t tmpl, want map[authz.Function]iam.Access) []string {
 		gotSQS := map[string]bool{}
 		var indexesGranted []string
 		noticesGranted := false
+		var scopedGot []string
 		for _, s := range statements {
 			if s["Effect"] != "Allow" {
 				continue
 			}
 			if s["Condition"] != nil {
-				// The one conditioned statement: DeleteItem of the pending
-				// notices, on the table, by partition key pattern.
+				// A conditioned statement: on the table alone, by
+				// partition key pattern; either DeleteItem of the pending
+				// notices or one of the function's scoped grants.
 				cb, _ := json.Marshal(s["Condition"])
 				ab, _ := json.Marshal(s["Action"])
 				rb, _ := json.Marshal(list(s["Resource"]))
 				tb, _ := json.Marshal([]any{tableArn})
-				if string(ab) != `"dynamodb:DeleteItem"` || string(rb) != string(tb) ||
-					string(cb) != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["`+iam.NoticeKeys+`"]}}` {
-					bad(f, "conditioned statement %s on %s with %s, want only DeleteItem of the pending notices", ab, rb, cb)
+				switch {
+				case string(rb) != string(tb):
+					bad(f, "conditioned statement %s on %s, want the table alone", ab, rb)
+				case string(ab) == `"dynamodb:DeleteItem"` &&
+					string(cb) == `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["`+iam.NoticeKeys+`"]}}`:
+					noticesGranted = true
+				default:
+					scopedGot = append(scopedGot, string(ab)+" where "+string(cb))
 				}
-				noticesGranted = true
 				continue
 			}
 			if s["NotAction"] != nil || s["NotResource"] != nil {
@@ -245,6 +253,20 @@ func checkPolicies(t tmpl, want map[authz.Function]iam.Access) []string {
 		slices.Sort(indexesGranted)
 		if !slices.Equal(indexesGranted, want[f].Indexes) {
 			bad(f, "indexes granted %v, want exactly %v", indexesGranted, want[f].Indexes)
+		}
+		var scopedWant []string
+		for _, sc := range want[f].Scoped {
+			ab, _ := json.Marshal(sc.Actions)
+			if len(sc.Actions) == 1 {
+				ab, _ = json.Marshal(sc.Actions[0])
+			}
+			cb, _ := json.Marshal(map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": sc.Partitions}})
+			scopedWant = append(scopedWant, string(ab)+" where "+string(cb))
+		}
+		slices.Sort(scopedGot)
+		slices.Sort(scopedWant)
+		if !slices.Equal(scopedGot, scopedWant) {
+			bad(f, "conditioned statements %q, want exactly %q", scopedGot, scopedWant)
 		}
 		if noticesGranted != want[f].DeletesNotices {
 			bad(f, "DeleteItem of the pending notices granted=%v, want %v", noticesGranted, want[f].DeletesNotices)
@@ -422,6 +444,17 @@ func checkAbuseLimits(t tmpl, o stack.Options) []string {
 			if err := json.Unmarshal([]byte(fmt.Sprint(body["Content"])), &p); err != nil || p["code"] != "rate_limited" || p["status"] != float64(429) {
 				errs = append(errs, fmt.Sprintf("rule %s: 429 body %v, want a rate_limited problem", name, body["Content"]))
 			}
+			if body["ContentType"] != "APPLICATION_JSON" {
+				errs = append(errs, fmt.Sprintf("rule %s: 429 body of type %v, want APPLICATION_JSON", name, body["ContentType"]))
+			}
+			sent := map[string]string{}
+			for _, h := range list(cr["ResponseHeaders"]) {
+				m, _ := h.(map[string]any)
+				sent[fmt.Sprint(m["Name"])] = fmt.Sprint(m["Value"])
+			}
+			if ra, err := strconv.Atoi(sent["Retry-After"]); err != nil || ra != stack.WAFWindowSeconds || !maps.Equal(sent, stack.WAFResponseHeaders()) {
+				errs = append(errs, fmt.Sprintf("rule %s: 429 headers %v, want Retry-After: %d (one window) and Cache-Control: no-store", name, sent, stack.WAFWindowSeconds))
+			}
 		}
 		if rateRules != 1 {
 			errs = append(errs, fmt.Sprintf("web ACL has %d rate-based rules, want 1", rateRules))
@@ -435,4 +468,24 @@ func checkAbuseLimits(t tmpl, o stack.Options) []string {
 	}
 	sort.Strings(errs)
 	return errs
+}
+
+// roleStatements returns the statements of f's role that grant DynamoDB
+// actions.
+func (t tmpl) roleStatements(f authz.Function) []map[string]any {
+	role := ref(t.ofType("AWS::Lambda::Function")[t.ourFunctions()[f]]["Role"])
+	var out []map[string]any
+	for _, p := range t.ofType("AWS::IAM::Policy") {
+		if !mentions(p["Roles"], role) {
+			continue
+		}
+		doc, _ := p["PolicyDocument"].(map[string]any)
+		for _, s := range list(doc["Statement"]) {
+			m, _ := s.(map[string]any)
+			if b, _ := json.Marshal(m["Action"]); strings.Contains(string(b), "dynamodb:") {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }

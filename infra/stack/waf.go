@@ -1,6 +1,10 @@
 package stack
 
 import (
+	"maps"
+	"slices"
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -14,19 +18,39 @@ const WAFWindowSeconds = 300
 // WAFRuleName is the name of the per-address rate-based rule.
 const WAFRuleName = "RateLimitPerIp"
 
+// WAFRetryAfterSeconds is the Retry-After the rate-based rule's 429
+// sends: one evaluation window. WAF blocks an address while its count over
+// the trailing window is above the limit, so a client that waits this long
+// without sending has a count of zero; one that keeps sending is blocked
+// longer, and is told so again.
+const WAFRetryAfterSeconds = WAFWindowSeconds
+
+// WAFResponseHeaders are the headers of the rule's 429, as the gateway's
+// own 429 sends them (WAF refuses to set Content-Type: the body goes out
+// as application/json, see WAFResponse).
+func WAFResponseHeaders() map[string]string {
+	return map[string]string{
+		"Retry-After":   strconv.Itoa(WAFRetryAfterSeconds),
+		"Cache-Control": "no-store",
+	}
+}
+
 // wafBodyKey names the WAF rule's custom 429 body.
 const wafBodyKey = "rate_limited"
 
 // WAFResponse is the problem the rate-based rule answers with (status 429,
-// code rate_limited), built like the gateway responses.
+// code rate_limited), built like the gateway responses. WAF sends a custom
+// body with one of three content types and lets no header override it, so
+// this problem document goes out as application/json, not
+// application/problem+json.
 func WAFResponse() GatewayResponse {
 	return GatewayResponse{Code: fault.CodeRateLimited, Detail: "too many requests from this address; retry in a few minutes"}
 }
 
 // newWAF attaches a regional web ACL to the API's stage. Its one rule
 // counts requests per client IP (the connection's source address, never a
-// forwarding header) over WAFWindowSeconds and answers 429 problem+json
-// past o.WAFRateLimit, so that one address cannot spend the stage's whole
+// forwarding header) over WAFWindowSeconds and answers 429 with a problem
+// document and Retry-After past o.WAFRateLimit, so that one address cannot spend the stage's whole
 // throttling budget (a request WAF blocks never reaches API Gateway's
 // throttle, the authorizer or a function). Everything else is allowed.
 // Neither resource needs an IAM role.
@@ -37,6 +61,12 @@ func newWAF(s *Stack, o Options) {
 			MetricName:               jsii.String(metric),
 			SampledRequestsEnabled:   jsii.Bool(true),
 		}
+	}
+	var headers []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty
+	for _, name := range slices.Sorted(maps.Keys(WAFResponseHeaders())) {
+		headers = append(headers, &awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
+			Name: jsii.String(name), Value: jsii.String(WAFResponseHeaders()[name]),
+		})
 	}
 	s.WebACL = awswafv2.NewCfnWebACL(s.Stack, jsii.String("ApiWebAcl"), &awswafv2.CfnWebACLProps{
 		Description:      jsii.String("apikeys REST API: per-address request rate limit"),
@@ -61,6 +91,7 @@ func newWAF(s *Stack, o Options) {
 					CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
 						ResponseCode:          jsii.Number(429),
 						CustomResponseBodyKey: jsii.String(wafBodyKey),
+						ResponseHeaders:       headers,
 					},
 				},
 			},

@@ -57,7 +57,11 @@ type Deployment struct {
 	// logical id.
 	Gateway   *Gateway
 	Functions map[string]*lambdatest.Emulator
-	closers   []func()
+	// Bootstraps maps each started function's logical id to the
+	// bootstrap it runs (in the staged asset its Code names), so a test
+	// can tell which program answered.
+	Bootstraps map[string]string
+	closers    []func()
 }
 
 // Close stops the servers and the functions and deletes the tables.
@@ -74,7 +78,7 @@ func (d *Deployment) Close() {
 // resolved environment, serves the REST API's stage and the dashboard
 // bucket on loopback ports. On error, what was started is stopped.
 func Deploy(ctx context.Context, cfg DeployConfig) (_ *Deployment, err error) {
-	d := &Deployment{Tables: map[string]string{}, Functions: map[string]*lambdatest.Emulator{}}
+	d := &Deployment{Tables: map[string]string{}, Functions: map[string]*lambdatest.Emulator{}, Bootstraps: map[string]string{}}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -156,6 +160,7 @@ func Deploy(ctx context.Context, cfg DeployConfig) (_ *Deployment, err error) {
 		if err != nil {
 			return nil, err
 		}
+		d.Bootstraps[id] = boot
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -282,7 +287,9 @@ func createTable(ctx context.Context, c *dynamodb.Client, name string, p map[str
 // put in the bucket: each source asset's files, with the markers the
 // deployment fills in (SourceMarkers, JSON-escaped when its
 // SourceMarkersConfig says so) replaced by their resolved values. "/"
-// serves the distribution's DefaultRootObject.
+// serves the distribution's DefaultRootObject. The distribution's
+// viewer-request function, when it has one, runs first (under node): it
+// may answer (a redirect) or rewrite the path.
 func dashboard(a *Assembly, res *Resolver) (http.Handler, error) {
 	files := map[string][]byte{}
 	for id, p := range a.Template.OfType("Custom::CDKBucketDeployment") {
@@ -342,7 +349,14 @@ func dashboard(a *Assembly, res *Resolver) (http.Handler, error) {
 		dc, _ := p["DistributionConfig"].(map[string]any)
 		rootObject, _ = dc["DefaultRootObject"].(string)
 	}
+	viewer, err := viewerRequestFunction(a.Template)
+	if err != nil {
+		return nil, err
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if viewer != nil && viewer.apply(w, r) {
+			return
+		}
 		p := r.URL.Path
 		if p == "/" && rootObject != "" {
 			p = "/" + rootObject

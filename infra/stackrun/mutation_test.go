@@ -1,6 +1,7 @@
 package stackrun_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -89,7 +90,28 @@ func TestStackMutationsFail(t *testing.T) {
 		{"the directory function points at the show asset", func(t *testing.T, tpl stackrun.Template) {
 			lambdas := tpl.OfType("AWS::Lambda::Function")
 			lambdas[fns[authz.FunctionDirectory]]["Code"] = lambdas[fns[authz.FunctionShow]]["Code"]
-		}, "create team: POST /v1/teams answered"},
+		}, "create team: POST /v1/teams: the directory function runs the show program"},
+		{"the edit function points at the show asset", func(t *testing.T, tpl stackrun.Template) {
+			lambdas := tpl.OfType("AWS::Lambda::Function")
+			lambdas[fns[authz.FunctionEdit]]["Code"] = lambdas[fns[authz.FunctionShow]]["Code"]
+		}, "rename key: PATCH /v1/api-keys/{id}: the edit function runs the show program"},
+		{"PATCH /v1/api-keys/{id} integrates the show function", func(t *testing.T, tpl stackrun.Template) {
+			m := method(t, tpl, "PATCH", "/v1/api-keys/{id}")
+			b, err := json.Marshal(m["Integration"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var integ map[string]any
+			if err := json.Unmarshal([]byte(strings.ReplaceAll(string(b), `"`+fns[authz.FunctionEdit]+`"`, `"`+fns[authz.FunctionShow]+`"`)), &integ); err != nil {
+				t.Fatal(err)
+			}
+			m["Integration"] = integ
+		}, "rename key: PATCH /v1/api-keys/{id}: answered by " + fns[authz.FunctionShow]},
+		{"the distribution loses its viewer-request function", func(t *testing.T, tpl stackrun.Template) {
+			for _, d := range tpl.OfType("AWS::CloudFront::Distribution") {
+				delete(d["DistributionConfig"].(map[string]any)["DefaultCacheBehavior"].(map[string]any), "FunctionAssociations")
+			}
+		}, "dashboard deep link: GET /dashboard/organizations/api-keys/"},
 		{"the authorizer caches decisions for 300 s", func(t *testing.T, tpl stackrun.Template) {
 			for _, a := range tpl.OfType("AWS::ApiGateway::Authorizer") {
 				a["AuthorizerResultTtlInSeconds"] = 300.0
@@ -111,5 +133,32 @@ func TestStackMutationsFail(t *testing.T) {
 			}
 			t.Logf("failed as expected: %v", err)
 		})
+	}
+}
+
+// TestKeyQuotaFromTemplate: the key quota the template gives the create
+// function (MAX_KEYS_PER_ORGANIZATION, -c maxKeysPerOrganization) is the
+// one it enforces: with a quota of 2, the owner key and one more fill the
+// organization and the next create answers 409 key_quota_exceeded.
+func TestKeyQuotaFromTemplate(t *testing.T) {
+	tpl := env.asm.Template.Clone()
+	vars := variables(tpl, functionIDs(tpl)[authz.FunctionCreate])
+	if vars["MAX_KEYS_PER_ORGANIZATION"] != "1000" {
+		t.Fatalf("create's MAX_KEYS_PER_ORGANIZATION=%v, want the default 1000 in the template", vars["MAX_KEYS_PER_ORGANIZATION"])
+	}
+	vars["MAX_KEYS_PER_ORGANIZATION"] = "2"
+	d := deploy(t, tpl)
+	owner := client{d: d, token: bootstrap(t, d)}
+	body := map[string]any{"name": "quota", "expiration": "30d",
+		"permissions": []map[string]any{{"permission": "api_tokens:read"}}}
+	if _, err := owner.expect(t.Context(), "second key", 201, "POST", "/v1/api-keys", body); err != nil {
+		t.Fatal(err)
+	}
+	a, err := owner.expect(t.Context(), "third key", 409, "POST", "/v1/api-keys", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.str("code") != "key_quota_exceeded" {
+		t.Errorf("third key: %s, want key_quota_exceeded", a.body)
 	}
 }

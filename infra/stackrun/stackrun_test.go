@@ -3,6 +3,8 @@ package stackrun_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +38,9 @@ var env struct {
 	db    *dynamotest.Backend
 	fnEnv []string
 	setup time.Duration
+	// programs maps the SHA-256 of each function's built bootstrap to the
+	// function it was built from: which program a started function runs.
+	programs map[string]authz.Function
 }
 
 func TestMain(m *testing.M) {
@@ -102,6 +108,17 @@ func setUp(dir string) (*dynamotest.Env, error) {
 		return db, err
 	}
 	env.db = db.Backends[0]
+	env.programs = map[string]authz.Function{}
+	for _, f := range append(authz.Functions(), authz.EventFunctions()...) {
+		sum, err := fileSum(filepath.Join(assets, string(f), "bootstrap"))
+		if err != nil {
+			return db, err
+		}
+		if other, dup := env.programs[sum]; dup {
+			return db, fmt.Errorf("the %s and %s bootstraps are the same program: answers could not be told apart", other, f)
+		}
+		env.programs[sum] = f
+	}
 	out, err := synthesize(root, filepath.Join(dir, "cdk.out"), assets, filepath.Join(root, "web", "dist"))
 	if err != nil {
 		return db, fmt.Errorf("synthesizing: %w", err)
@@ -159,10 +176,72 @@ func tail(s string, n int) string {
 	return s
 }
 
+// fileSum is the hex SHA-256 of a file.
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// answerers tells who answered a request: for each Lambda function of a
+// deployment (logical id), the function its tag names and the program it
+// runs (the function whose bootstrap its asset holds), and which functions
+// answered so far.
+type answerers struct {
+	tagged   map[string]authz.Function
+	runs     map[string]authz.Function
+	mu       sync.Mutex
+	answered map[authz.Function]bool
+}
+
+// newAnswerers reads the deployment's functions: their tags from the
+// template, their programs from the bootstraps they were started with.
+func newAnswerers(d *stackrun.Deployment, tpl stackrun.Template) (*answerers, error) {
+	a := &answerers{tagged: map[string]authz.Function{}, runs: map[string]authz.Function{}, answered: map[authz.Function]bool{}}
+	for f, id := range functionIDs(tpl) {
+		a.tagged[id] = f
+	}
+	for id, boot := range d.Bootstraps {
+		sum, err := fileSum(boot)
+		if err != nil {
+			return nil, err
+		}
+		f, ok := env.programs[sum]
+		if !ok {
+			return nil, fmt.Errorf("function %s runs a bootstrap built from no function", id)
+		}
+		a.runs[id] = f
+	}
+	return a, nil
+}
+
+// check holds one answer to the route table: the function the gateway
+// integrated is the route's, and it runs the route's program.
+func (a *answerers) check(name string, r authz.Route, fn string) error {
+	if got := a.tagged[fn]; got != r.Function {
+		return step(name, "%s %s: answered by %s (the %q function), want the %s function", r.Method, r.Pattern, fn, got, r.Function)
+	}
+	if got := a.runs[fn]; got != r.Function {
+		return step(name, "%s %s: the %s function runs the %s program (its asset), want its own", r.Method, r.Pattern, r.Function, got)
+	}
+	a.mu.Lock()
+	a.answered[r.Function] = true
+	a.mu.Unlock()
+	return nil
+}
+
 // client is one caller of a deployment.
 type client struct {
 	d     *stackrun.Deployment
 	token string
+	who   *answerers
 }
 
 // answer is one HTTP answer and what the gateway did with it.
@@ -227,9 +306,15 @@ func (c client) do(ctx context.Context, name, method, path string, body any, hea
 	}
 	a.ex = ex
 	if method != http.MethodOptions && ex.Resource != "" {
-		if r, ok := authz.NewRoutes().Find(method, ex.Resource); ok && !r.Public() && c.token != "" &&
+		r, ok := authz.NewRoutes().Find(method, ex.Resource)
+		if ok && !r.Public() && c.token != "" &&
 			ex.Auth != stackrun.AuthInvoked && ex.Auth != stackrun.AuthCached {
 			return a, step(name, "%s %s: the gateway ran no authorizer (auth %q) before the %s function", method, ex.Resource, ex.Auth, ex.Function)
+		}
+		if ok && ex.Function != "" && c.who != nil {
+			if err := c.who.check(name, r, ex.Function); err != nil {
+				return a, err
+			}
 		}
 	}
 	return a, nil
@@ -256,14 +341,28 @@ func (c client) expect(ctx context.Context, name string, status int, method, pat
 // It returns the first step that went wrong. The dashboard is checked
 // when the template deploys one (a Custom::CDKBucketDeployment).
 func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Template, ownerToken string) error {
-	anon := client{d: d}
-	owner := client{d: d, token: ownerToken}
+	who, err := newAnswerers(d, tpl)
+	if err != nil {
+		return step("functions", "%v", err)
+	}
+	anon := client{d: d, who: who}
+	owner := client{d: d, token: ownerToken, who: who}
 	origin := d.DashboardURL
+	// The authorizer runs verify's program.
+	for id, az := range tpl.OfType("AWS::ApiGateway::Authorizer") {
+		b, _ := json.Marshal(az["AuthorizerUri"])
+		for fn, runs := range who.runs {
+			if strings.Contains(string(b), `"`+fn+`"`) && runs != authz.FunctionVerify {
+				return step("authorizer", "authorizer %s invokes %s, which runs the %s program, want verify's", id, fn, runs)
+			}
+		}
+	}
 
 	if _, err := anon.expect(ctx, "health", 200, "GET", "/healthz", nil); err != nil {
 		return err
 	}
-	a, err := anon.expect(ctx, "no token", 401, "GET", "/v1/api-keys", nil)
+	var a answer
+	a, err = anon.expect(ctx, "no token", 401, "GET", "/v1/api-keys", nil)
 	if err != nil {
 		return err
 	}
@@ -314,7 +413,7 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 	if got := a.header.Get("Access-Control-Allow-Origin"); got != origin {
 		return step("create scoped key", "Access-Control-Allow-Origin %q, want the dashboard's origin %q (CORS_ORIGIN)", got, origin)
 	}
-	scoped := client{d: d, token: tok1}
+	scoped := client{d: d, token: tok1, who: who}
 
 	a, err = scoped.expect(ctx, "scoped key allowed", 200, "GET", envs+"/"+production, nil)
 	if err != nil {
@@ -354,9 +453,23 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 	if _, err := scoped.expect(ctx, "old token after rotate", 401, "GET", envs+"/"+production, nil); err != nil {
 		return err
 	}
-	rotated := client{d: d, token: tok2}
+	rotated := client{d: d, token: tok2, who: who}
 	if _, err := rotated.expect(ctx, "new token after rotate", 200, "GET", envs+"/"+production, nil); err != nil {
 		return err
+	}
+
+	// edit: renamed under the ETag show answers.
+	a, err = owner.expect(ctx, "show key", 200, "GET", "/v1/api-keys/"+keyID, nil)
+	if err != nil {
+		return err
+	}
+	a, err = owner.expect(ctx, "rename key", 200, "PATCH", "/v1/api-keys/"+keyID,
+		map[string]any{"name": "CI deploy production (renamed)"}, "If-Match", a.header.Get("ETag"))
+	if err != nil {
+		return err
+	}
+	if a.str("name") != "CI deploy production (renamed)" {
+		return step("rename key", "answer %s", a.body)
 	}
 
 	if _, err := owner.expect(ctx, "delete", 204, "DELETE", "/v1/api-keys/"+keyID, nil); err != nil {
@@ -369,6 +482,55 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 		return err
 	}
 
+	// The rest of the functions: the permission catalog (show), the audit
+	// trail of the key's life, the webhooks (none yet), a leak report
+	// that revokes a live key.
+	a, err = owner.expect(ctx, "permissions", 200, "GET", "/v1/permissions", nil)
+	if err != nil {
+		return err
+	}
+	if len(a.body) < 100 {
+		return step("permissions", "answer %s", a.body)
+	}
+	a, err = owner.expect(ctx, "audit trail", 200, "GET", "/v1/audit-events?key_id="+keyID, nil)
+	if err != nil {
+		return err
+	}
+	var trail struct {
+		Items []struct {
+			Action string `json:"action"`
+		} `json:"items"`
+	}
+	_ = json.Unmarshal(a.body, &trail)
+	var actions []string
+	for _, e := range trail.Items {
+		actions = append(actions, e.Action)
+	}
+	if want := []string{"key.deleted", "key.updated", "key.rotated", "key.created"}; !slices.Equal(actions, want) {
+		return step("audit trail", "actions %v, want %v (newest first)", actions, want)
+	}
+	if _, err := owner.expect(ctx, "webhooks", 200, "GET", "/v1/webhooks", nil); err != nil {
+		return err
+	}
+	a, err = owner.expect(ctx, "create leaky key", 201, "POST", "/v1/api-keys", map[string]any{
+		"name":        "leaky",
+		"expiration":  "30d",
+		"permissions": []map[string]any{{"permission": "environments:read", "scope": map[string]any{"level": "environment", "id": staging}}},
+	})
+	if err != nil {
+		return err
+	}
+	leaky := client{d: d, token: a.str("token"), who: who}
+	if _, err := leaky.expect(ctx, "leaky key before its report", 200, "GET", envs+"/"+staging, nil); err != nil {
+		return err
+	}
+	if _, err := anon.expect(ctx, "report leak", 202, "POST", "/v1/leaks", map[string]any{"token": leaky.token}); err != nil {
+		return err
+	}
+	if _, err := leaky.expect(ctx, "leaky key after its report", 401, "GET", envs+"/"+staging, nil); err != nil {
+		return err
+	}
+
 	a, err = anon.expect(ctx, "preflight", 204, "OPTIONS", "/v1/api-keys", nil, "Origin", origin, "Access-Control-Request-Method", "POST")
 	if err != nil {
 		return err
@@ -378,6 +540,13 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 	}
 	if _, err := anon.expect(ctx, "unknown route", 404, "GET", "/v1/nothing", nil); err != nil {
 		return err
+	}
+
+	// Every function the API integrates answered at least once.
+	for _, f := range authz.Functions() {
+		if !who.answered[f] {
+			return step("every function", "the %s function answered no request of the lifecycle", f)
+		}
 	}
 
 	if len(tpl.OfType("Custom::CDKBucketDeployment")) == 0 {
@@ -405,6 +574,30 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 	a2.Body.Close()
 	if a2.StatusCode != 200 || !strings.HasPrefix(a2.Header.Get("Content-Type"), "text/html") {
 		return step("dashboard", "GET / answered %d %s", a2.StatusCode, a2.Header.Get("Content-Type"))
+	}
+	// Through the distribution's viewer-request function: a deep link
+	// (a reload of a key's edit page) is index.html, an old address is
+	// redirected, a missing asset stays missing.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct {
+		path, location string
+		status         int
+		html           bool
+	}{
+		{"/dashboard/organizations/api-keys/" + keyID + "/edit", "", 200, true},
+		{"/api-keys/" + keyID + "?tab=grants", "/dashboard/organizations/api-keys/" + keyID + "?tab=grants", 308, false},
+		{"/assets/missing-0000.js", "", 403, false},
+	} {
+		resp, err := noFollow.Get(d.DashboardURL + c.path)
+		if err != nil {
+			return step("dashboard deep link", "%v", err)
+		}
+		resp.Body.Close()
+		html := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html")
+		if resp.StatusCode != c.status || html != c.html || resp.Header.Get("Location") != c.location {
+			return step("dashboard deep link", "GET %s answered %d %q Location %q, want %d (index.html %v) Location %q",
+				c.path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"), c.status, c.html, c.location)
+		}
 	}
 	return nil
 }

@@ -64,6 +64,10 @@ const (
 	// EnvAuditRetentionDays is how many days audit events are kept
 	// (optional, default 400): their ttl, and how far back listings look.
 	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
+	// EnvMaxKeysPerOrganization is the key quota of an organization
+	// (optional, at least 1, default keys.DefaultMaxKeysPerOrganization;
+	// only create enforces it, so the CDK stack sets it there alone).
+	EnvMaxKeysPerOrganization = "MAX_KEYS_PER_ORGANIZATION"
 	// EnvWebhooksAllowLoopback set to "true" lets webhook endpoints be
 	// http:// loopback addresses: a development switch for tests under the
 	// Lambda emulator; the CDK stack never sets it (docs/security.md,
@@ -118,6 +122,8 @@ type Config struct {
 	AuditRetention time.Duration
 	// WebhooksAllowLoopback is the webhooks' development switch.
 	WebhooksAllowLoopback bool
+	// MaxKeysPerOrganization is the key quota (0: the default).
+	MaxKeysPerOrganization int
 }
 
 // LoadConfig reads f's configuration through getenv and reports every
@@ -155,6 +161,14 @@ func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q is not a whole number of days from 1 to %d", EnvAuditRetentionDays, v, maxAuditRetentionDays))
 		} else {
 			c.AuditRetention = time.Duration(days) * 24 * time.Hour
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvMaxKeysPerOrganization)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a whole number of keys of at least 1", EnvMaxKeysPerOrganization, v))
+		} else {
+			c.MaxKeysPerOrganization = n
 		}
 	}
 	switch v := strings.TrimSpace(getenv(EnvWebhooksAllowLoopback)); v {
@@ -229,7 +243,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 	// Only the verify function counts usage: behind the authorizer every
 	// other function's guard gets the authorizer's principal (counted
 	// there), so they need no write permission for it.
-	opt := wiring.Options{Logger: logger, Webhooks: safehttp.Options{AllowLoopback: cfg.WebhooksAllowLoopback}}
+	opt := wiring.Options{Logger: logger, Webhooks: safehttp.Options{AllowLoopback: cfg.WebhooksAllowLoopback}, MaxKeysPerOrganization: cfg.MaxKeysPerOrganization}
 	var rec *usage.Recorder
 	if cfg.Function == authz.FunctionVerify {
 		rec = usage.NewRecorder(st, logger, cfg.UsageInterval, nil)

@@ -54,6 +54,18 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "audit retention zero", f: authz.FunctionEdit, env: map[string]string{"TABLE_NAME": "t", "AUDIT_RETENTION_DAYS": "0"}, wantErr: []string{`AUDIT_RETENTION_DAYS="0"`}},
 		{name: "audit retention not a number", f: authz.FunctionEdit, env: map[string]string{"TABLE_NAME": "t", "AUDIT_RETENTION_DAYS": "1y"}, wantErr: []string{`AUDIT_RETENTION_DAYS="1y"`}},
+		{name: "key quota default", f: authz.FunctionCreate, env: map[string]string{"TABLE_NAME": "t"}, check: func(t *testing.T, c lambdamain.Config) {
+			if c.MaxKeysPerOrganization != 0 {
+				t.Errorf("key quota %d, want 0 (the keys package's default)", c.MaxKeysPerOrganization)
+			}
+		}},
+		{name: "key quota set", f: authz.FunctionCreate, env: map[string]string{"TABLE_NAME": "t", "MAX_KEYS_PER_ORGANIZATION": " 25 "}, check: func(t *testing.T, c lambdamain.Config) {
+			if c.MaxKeysPerOrganization != 25 {
+				t.Errorf("key quota %d, want 25", c.MaxKeysPerOrganization)
+			}
+		}},
+		{name: "key quota zero", f: authz.FunctionCreate, env: map[string]string{"TABLE_NAME": "t", "MAX_KEYS_PER_ORGANIZATION": "0"}, wantErr: []string{`MAX_KEYS_PER_ORGANIZATION="0" is not a whole number of keys of at least 1`}},
+		{name: "key quota not a number", f: authz.FunctionCreate, env: map[string]string{"TABLE_NAME": "t", "MAX_KEYS_PER_ORGANIZATION": "lots"}, wantErr: []string{`MAX_KEYS_PER_ORGANIZATION="lots"`}},
 		{name: "verify ignores API_BASE_URL", f: authz.FunctionVerify, env: map[string]string{"TABLE_NAME": "t", "API_BASE_URL": "::"}, check: func(t *testing.T, c lambdamain.Config) {
 			if c.APIBaseURL != "" {
 				t.Errorf("config %+v", c)

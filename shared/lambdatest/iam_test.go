@@ -39,8 +39,11 @@ func (n need) String() string {
 	if n.index != "" {
 		s += " on index " + n.index
 	}
-	if n.pk != "" && n.action == iam.DeleteItem {
-		s += " of " + strings.SplitN(n.pk, "#", 2)[0] + "#…"
+	if n.pk != "" {
+		s += " of " + strings.SplitN(n.pk, "#", 2)[0]
+		if strings.Contains(n.pk, "#") {
+			s += "#…"
+		}
 	}
 	return s
 }
@@ -134,8 +137,10 @@ func needsOf(op string, body []byte) []need {
 		return out
 	case "Query", "Scan":
 		return []need{{action: "dynamodb:" + op, index: in.IndexName}}
-	case "DeleteItem":
-		return []need{{action: iam.DeleteItem, pk: pk(in.item)}}
+	case "DeleteItem", "GetItem", "UpdateItem", "PutItem":
+		// Single-item calls name their partition, for the statements
+		// conditioned on dynamodb:LeadingKeys.
+		return []need{{action: "dynamodb:" + op, pk: pk(in.item)}}
 	}
 	return []need{{action: "dynamodb:" + op}}
 }
@@ -153,6 +158,9 @@ func allowed(a iam.Access, queue []string, n need) bool {
 		return slices.Contains(queue, n.action)
 	}
 	if n.action == iam.DeleteItem && a.DeletesNotices && strings.HasPrefix(n.pk, strings.TrimSuffix(iam.NoticeKeys, "*")) {
+		return true
+	}
+	if n.index == "" && slices.ContainsFunc(a.Scoped, func(sc iam.Scoped) bool { return sc.Allows(n.action, n.pk) }) {
 		return true
 	}
 	return slices.Contains(a.Actions, n.action) && (n.index == "" || slices.Contains(a.Indexes, n.index))
@@ -173,7 +181,8 @@ func (l *callLog) violations(perms map[authz.Function]iam.Access) []string {
 		}
 	}
 	sort.Strings(out)
-	return out
+	// Calls on different items of one partition prefix read the same.
+	return slices.Compact(out)
 }
 
 // TestIAMCheck: the check reads what each call needs (a transaction's
@@ -193,6 +202,17 @@ func TestIAMCheck(t *testing.T) {
 		{authz.FunctionCreate, "DeleteItem", `{"Key":{"PK":{"S":"KEY#key_1"}}}`, false},
 		{authz.FunctionCreate, "TransactWriteItems", `{"TransactItems":[{"Delete":{"Key":{"PK":{"S":"KEY#key_1"}}}}]}`, false},
 		{authz.FunctionVerify, "Query", `{}`, false},
+		// verify reaches the token's key, its usage days, the nodes the
+		// authorizer resolves and the health check's item; no audit
+		// event, by any call.
+		{authz.FunctionVerify, "GetItem", `{"Key":{"PK":{"S":"KEY#key_1"},"SK":{"S":"KEY"}}}`, true},
+		{authz.FunctionVerify, "UpdateItem", `{"Key":{"PK":{"S":"KEY#key_1"},"SK":{"S":"USAGE#2026-11-30"}}}`, true},
+		{authz.FunctionVerify, "GetItem", `{"Key":{"PK":{"S":"ORG#org_1"},"SK":{"S":"NODE#team_1"}}}`, true},
+		{authz.FunctionVerify, "GetItem", `{"Key":{"PK":{"S":"PING"},"SK":{"S":"PING"}}}`, true},
+		{authz.FunctionVerify, "GetItem", `{"Key":{"PK":{"S":"AUDIT#org_1#2026-11"},"SK":{"S":"2026-11-30T01:00:00.000000000Z#evt_1"}}}`, false},
+		{authz.FunctionVerify, "UpdateItem", `{"Key":{"PK":{"S":"AUDIT#org_1#2026-11"},"SK":{"S":"x"}}}`, false},
+		{authz.FunctionVerify, "UpdateItem", `{"Key":{"PK":{"S":"ORG#org_1"},"SK":{"S":"ORG"}}}`, false},
+		{authz.FunctionVerify, "GetItem", `{"Key":{"PK":{"S":"NOTICE#evt_1"},"SK":{"S":"NOTICE"}}}`, false},
 		{authz.FunctionAudit, "PutItem", `{"Item":{"PK":{"S":"AUDIT#x"}}}`, false},
 		{authz.FunctionNotify, "Query", `{"IndexName":"GSI2"}`, true},
 		{authz.FunctionNotify, "Scan", `{}`, false},
@@ -209,5 +229,26 @@ func TestIAMCheck(t *testing.T) {
 		if v := l.violations(perms); (len(v) == 0) != tc.ok {
 			t.Errorf("%s %s %s: violations %v, want allowed %v", tc.f, tc.op, tc.body, v, tc.ok)
 		}
+	}
+}
+
+// TestIAMCheckSeesDroppedCondition: the refusal of verify's GetItem of an
+// audit event comes from its statements' partition conditions; with them
+// dropped (the actions granted on the whole table, as before) the same
+// call passes, and the check would no longer catch it.
+func TestIAMCheckSeesDroppedCondition(t *testing.T) {
+	audit := []byte(`{"Key":{"PK":{"S":"AUDIT#org_1#2026-11"},"SK":{"S":"x"}}}`)
+	var l callLog
+	l.record(authz.FunctionVerify, needsOf("GetItem", audit))
+	perms := iam.Permissions()
+	if v := l.violations(perms); len(v) != 1 || !strings.Contains(v[0], "dynamodb:GetItem of AUDIT#…") {
+		t.Fatalf("verify's GetItem of an audit event: violations %v, want it refused", v)
+	}
+	dropped := perms[authz.FunctionVerify]
+	dropped.Actions = dropped.AllActions()
+	dropped.Scoped = nil
+	perms[authz.FunctionVerify] = dropped
+	if v := l.violations(perms); len(v) != 0 {
+		t.Errorf("without the conditions: violations %v, want none (the conditions are what refuse it)", v)
 	}
 }

@@ -1,0 +1,196 @@
+package stack_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dotenv/apikeys/infra/stack"
+	"github.com/dotenv/apikeys/web"
+)
+
+// TestDashboardRouter: the distribution runs the router as a viewer-request
+// function (cloudfront-js-2.0, published), and has no error responses that
+// would turn the bucket's 403/404 into index.html; LocalStack's variant
+// has no CloudFront at all.
+func TestDashboardRouter(t *testing.T) {
+	fns := prodJSON.ofType("AWS::CloudFront::Function")
+	if len(fns) != 1 {
+		t.Fatalf("%d CloudFront functions, want the dashboard router", len(fns))
+	}
+	var router string
+	for id, p := range fns {
+		router = id
+		cfg, _ := p["FunctionConfig"].(map[string]any)
+		if cfg["Runtime"] != "cloudfront-js-2.0" || p["FunctionCode"] != stack.DashboardRouterCode || p["AutoPublish"] != true {
+			t.Errorf("router %s: runtime %v, auto-publish %v, code equal %v", id, cfg["Runtime"], p["AutoPublish"], p["FunctionCode"] == stack.DashboardRouterCode)
+		}
+	}
+	for id, p := range prodJSON.ofType("AWS::CloudFront::Distribution") {
+		dc, _ := p["DistributionConfig"].(map[string]any)
+		if dc["CustomErrorResponses"] != nil {
+			t.Errorf("%s has error responses %v: a missing asset would be answered index.html", id, dc["CustomErrorResponses"])
+		}
+		beh, _ := dc["DefaultCacheBehavior"].(map[string]any)
+		assoc := list(beh["FunctionAssociations"])
+		if len(assoc) != 1 {
+			t.Fatalf("%s: function associations %v, want the router", id, assoc)
+		}
+		a, _ := assoc[0].(map[string]any)
+		if a["EventType"] != "viewer-request" || !mentions(a["FunctionARN"], router) {
+			t.Errorf("%s: association %v, want the router on viewer-request", id, a)
+		}
+	}
+	must(t, "local", func() {
+		local.ResourceCountIs(jsii.String("AWS::CloudFront::Function"), jsii.Number(0))
+	})
+}
+
+// routed is where a request for a path ends up: redirected (to Location),
+// served index.html, or passed on to the files as asked.
+type routed struct {
+	Outcome  string `json:"outcome"`
+	Location string `json:"location,omitempty"`
+}
+
+// runRouter runs the router's code under node on a viewer request for each
+// path (with its query) and returns where each ends up.
+func runRouter(t *testing.T, code string, paths []string) []routed {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is needed to run the CloudFront function (CDK needs it too): %v", err)
+	}
+	type qv struct {
+		Value      string `json:"value"`
+		MultiValue []qv   `json:"multiValue,omitempty"`
+	}
+	var events []any
+	for _, p := range paths {
+		uri, raw, _ := strings.Cut(p, "?")
+		qs := map[string]*qv{}
+		if raw != "" {
+			for _, pair := range strings.Split(raw, "&") {
+				k, v, _ := strings.Cut(pair, "=")
+				if q, ok := qs[k]; ok {
+					if q.MultiValue == nil {
+						q.MultiValue = []qv{{Value: q.Value}}
+					}
+					q.MultiValue = append(q.MultiValue, qv{Value: v})
+				} else {
+					qs[k] = &qv{Value: v}
+				}
+			}
+		}
+		events = append(events, map[string]any{
+			"version": "1.0", "context": map[string]any{"eventType": "viewer-request"},
+			"viewer":  map[string]any{"ip": "192.0.2.1"},
+			"request": map[string]any{"method": "GET", "uri": uri, "querystring": qs, "headers": map[string]any{}, "cookies": map[string]any{}},
+		})
+	}
+	in, err := json.Marshal(map[string]any{"code": code, "events": events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const driver = `let s = ''; process.stdin.on('data', d => s += d).on('end', () => {
+  const {code, events} = JSON.parse(s);
+  const handler = new Function(code + '\nreturn handler;')();
+  process.stdout.write(JSON.stringify(events.map(e => {
+    const r = handler(e);
+    if (r.statusCode) return {outcome: 'status ' + r.statusCode, location: r.headers.location.value};
+    return {outcome: r.uri === '/index.html' ? 'index' : 'pass'};
+  })));
+});`
+	cmd := exec.Command(node, "-e", driver)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v: %s", err, stderr.String())
+	}
+	var got []routed
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(paths) {
+		t.Fatalf("node answered %s (%v)", out, err)
+	}
+	return got
+}
+
+// TestDashboardRouterRoutesAsTheBinary runs the CloudFront function on a
+// table of paths and holds it to the single binary's dashboard handler:
+// the same redirects (308, same Location, query kept), index.html for the
+// same deep links, and everything else (assets, a missing asset, files,
+// paths with dot segments, unknown paths) passed on, never index.html.
+func TestDashboardRouterRoutesAsTheBinary(t *testing.T) {
+	const index = "<!doctype html><title>dashboard</title>"
+	h := web.Handler(fstest.MapFS{
+		"index.html":           {Data: []byte(index)},
+		"assets/index-abc.js":  {Data: []byte("console.log(1)")},
+		"favicon.svg":          {Data: []byte("<svg/>")},
+		"assets/index-abc.css": {Data: []byte("body{}")},
+	}, web.Config{})
+	tests := []struct {
+		path string
+		want routed
+	}{
+		{"/api-keys/key_abc", routed{"status 308", "/dashboard/organizations/api-keys/key_abc"}},
+		{"/api-keys/key_abc/edit", routed{"status 308", "/dashboard/organizations/api-keys/key_abc/edit"}},
+		{"/api-keys/key_abc/", routed{"status 308", "/dashboard/organizations/api-keys/key_abc"}},
+		{"/api-keys", routed{"status 308", "/dashboard/organizations/api-keys"}},
+		{"/api-keys/key_abc?tab=grants", routed{"status 308", "/dashboard/organizations/api-keys/key_abc?tab=grants"}},
+		{"/api-keys/key_abc?tab=grants&x=1&x=2", routed{"status 308", "/dashboard/organizations/api-keys/key_abc?tab=grants&x=1&x=2"}},
+		{"/api-keys//evil.example/x", routed{"status 308", "/dashboard/organizations/api-keys/evil.example/x"}},
+		{"/", routed{Outcome: "index"}},
+		{"/index.html", routed{Outcome: "index"}},
+		{"/sign-in", routed{Outcome: "index"}},
+		{"/sign-in/", routed{Outcome: "index"}},
+		{"/dashboard", routed{Outcome: "index"}},
+		{"/dashboard/organizations/api-keys", routed{Outcome: "index"}},
+		{"/dashboard/organizations/api-keys/key_abc", routed{Outcome: "index"}},
+		{"/dashboard/organizations/api-keys/key_abc/edit", routed{Outcome: "index"}},
+		{"/dashboard/organizations/api-keys/key_abc/explore?x=1", routed{Outcome: "index"}},
+		{"/dashboard//organizations/webhooks/wh_1", routed{Outcome: "index"}},
+		{"/assets/index-abc.js", routed{Outcome: "pass"}},
+		{"/assets/missing.js", routed{Outcome: "pass"}},
+		{"/favicon.svg", routed{Outcome: "pass"}},
+		{"/config.json", routed{Outcome: "pass"}},
+		{"/nope", routed{Outcome: "pass"}},
+		{"/api-keysx", routed{Outcome: "pass"}},
+		{"/v1/api-keys/key_abc", routed{Outcome: "pass"}},
+		{"/dashboard/../api-keys/key_abc", routed{Outcome: "pass"}},
+		{"/./dashboard", routed{Outcome: "pass"}},
+		{"/dashboardx", routed{Outcome: "pass"}},
+	}
+	var paths []string
+	for _, tc := range tests {
+		paths = append(paths, tc.path)
+	}
+	got := runRouter(t, stack.DashboardRouterCode, paths)
+	for i, tc := range tests {
+		if got[i] != tc.want {
+			t.Errorf("CloudFront %s: %+v, want %+v", tc.path, got[i], tc.want)
+		}
+		// The single binary routes it the same way.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		var bin routed
+		switch {
+		case rec.Code == http.StatusPermanentRedirect:
+			bin = routed{"status 308", rec.Header().Get("Location")}
+		case rec.Code == http.StatusOK && rec.Body.String() == index:
+			bin = routed{Outcome: "index"}
+		default:
+			bin = routed{Outcome: "pass"}
+		}
+		if bin != tc.want {
+			t.Errorf("single binary %s: %+v (status %d), want %+v", tc.path, bin, rec.Code, tc.want)
+		}
+	}
+}
