@@ -71,6 +71,9 @@ func List(d wiring.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
+		// The service's clock, never the store's wall clock, places the
+		// retention horizon; an export keeps it for every page.
+		q.Now = d.Now()
 		switch media := exportMedia(r.Header.Get("Accept")); media {
 		case MediaNDJSON, MediaCSV:
 			export(w, r, d, caller.OrganizationID, q, media)
