@@ -314,7 +314,8 @@ func exportCapped(w http.ResponseWriter, r *http.Request, d wiring.Deps, org str
 		cut := -1
 		for i := range p.Items {
 			mark := body.Len()
-			if err := lw.write(&p.Items[i]); err == nil {
+			err := lw.write(&p.Items[i])
+			if err == nil {
 				err = lw.flush()
 			}
 			if err != nil {
