@@ -163,7 +163,7 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (store.Store
 		return dynamo.New(client, f.table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(f.auditRetention())), nil
 	}
 	path := filepath.Join(f.data, "apikeys.db")
-	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout), bolt.WithKeyCacheBytes(int64(f.keyCacheMiB)<<20), bolt.WithLogger(logger))
+	s, err := bolt.Open(path, bolt.WithLockTimeout(lockTimeout), bolt.WithKeyCacheBytes(int64(f.keyCacheMiB)<<20), bolt.WithLogger(logger), bolt.WithAuditRetention(f.auditRetention()))
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("the data folder %s is in use by another edge process (a running `edge serve` or `make run`): stop it first, or pass another --data folder (%w)", f.data, err)
 	}

@@ -148,7 +148,9 @@ func TestFirstStartSurvivesSIGKILL(t *testing.T) {
 // TestCrashKeepsAcknowledgedWrites kills the server (SIGKILL) in the middle
 // of bursts of concurrent creates, rotations and deletes, restarts it and
 // checks every key ever touched: acknowledged writes are all there, and an
-// unacknowledged one is applied completely or not at all.
+// unacknowledged one is applied completely or not at all, with its audit
+// event (checkCrashEvents: every surviving change has exactly its event,
+// every event its change).
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	b := binary{t: t, flags: []string{"--data", t.TempDir()}}
 	// The checks verify hundreds of dead tokens from one address on
@@ -164,6 +166,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		p := b.start(serveFlags...)
 		base := p.listening(t)
 		checkCrashKeys(t, base, owner, recs)
+		checkCrashEvents(t, base, owner, recs)
 
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -186,6 +189,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	p := b.start(serveFlags...)
 	base := p.listening(t)
 	checkCrashKeys(t, base, owner, recs)
+	checkCrashEvents(t, base, owner, recs)
 	p.stop(t)
 
 	var created, rotated, deleted, unknown int

@@ -316,6 +316,15 @@ func walk(t *testing.T, c client, orgA, owner, ownerB string, logs func() string
 	c.must(401, "GET", "/v1/permissions", live, "")
 	c.must(404, "DELETE", "/v1/api-keys/"+id, owner, "")
 
+	// The audit trail holds exactly the key's changes (not the refused
+	// stale edit, the second revocation or the second delete).
+	trail := []string{"key.created", "key.updated", "key.rotated"}
+	for range returned {
+		trail = append(trail, "key.rotated")
+	}
+	trail = append(trail, "key.revoked", "key.rotated", "key.rotated", "key.previous_token_revoked", "key.rotated", "key.deleted")
+	c.walkAudit(owner, id, trail)
+
 	// Expiry: a key whose expiry has passed is expired while still stored.
 	soonAt := time.Now().Add(1500 * time.Millisecond).UTC()
 	soon := soonAt.Format(time.RFC3339Nano)
@@ -330,6 +339,8 @@ func walk(t *testing.T, c client, orgA, owner, ownerB string, logs func() string
 	if r := c.must(200, "GET", "/v1/api-keys/"+exp.s("id"), owner, ""); r.s("status") != "expired" {
 		t.Fatalf("stored expired key shows status %q", r.s("status"))
 	}
+	// Its usage: the verification before the expiry, the one after.
+	c.walkUsage(owner, exp.s("id"), 1, 1)
 
 	// Tenancy: the second organization sees none of the first one's keys.
 	list := c.must(200, "GET", "/v1/api-keys", ownerB, "")

@@ -34,10 +34,13 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 			// No authentication (the leak reports: possession is proof),
 			// but the changes they make are recorded with their source.
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				next.ServeHTTP(w, g.withSource(r))
+				next.ServeHTTP(w, g.withSource(w, r))
 			})
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// The source first: every answer, a refusal included, carries
+			// the request id.
+			r = g.withSource(w, r)
 			c := Caller{Client: r.RemoteAddr, UserAgent: r.Header.Get("User-Agent"), Addr: ClientAddr(r, g.trusted)}
 			p, authenticated := authz.FromContext(r.Context())
 			if authenticated {
@@ -57,7 +60,7 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 				if !authenticated {
 					r = r.WithContext(authz.WithPrincipal(r.Context(), d.Principal))
 				}
-				next.ServeHTTP(w, g.withSource(r))
+				next.ServeHTTP(w, r)
 			}
 		})
 	}
@@ -65,10 +68,12 @@ func (g *Gate) Guard(logger *slog.Logger) func(authz.Route, http.Handler) http.H
 
 // withSource puts where r came from in its context, for the audit events
 // of the changes it makes (unless the Lambda adapter already did, with API
-// Gateway's request id): its User-Agent, its X-Request-Id and its client
-// address as the network allowlist sees it (ClientAddr: behind a trusted
-// proxy, the client, not the proxy).
-func (g *Gate) withSource(r *http.Request) *http.Request {
+// Gateway's request id): its User-Agent, its request id (its X-Request-Id
+// when short and printable, a generated one otherwise: audit.RequestIDOf),
+// answered in the X-Request-Id header, and its client address as the
+// network allowlist sees it (ClientAddr: behind a trusted proxy, the
+// client, not the proxy).
+func (g *Gate) withSource(w http.ResponseWriter, r *http.Request) *http.Request {
 	if audit.SourceFrom(r.Context()) != nil {
 		return r
 	}
@@ -76,6 +81,7 @@ func (g *Gate) withSource(r *http.Request) *http.Request {
 	if a := ClientAddr(r, g.trusted); a.IsValid() {
 		s.IP = a.String()
 	}
+	w.Header().Set(audit.RequestIDHeader, s.RequestID)
 	return r.WithContext(audit.WithSource(r.Context(), s))
 }
 

@@ -25,6 +25,11 @@ func TestCORS(t *testing.T) {
 		if got := w.Header().Get("Access-Control-Allow-Origin"); got != tt.want {
 			t.Errorf("Origin %q: allow-origin %q, want %q", tt.origin, got, tt.want)
 		}
+		// The dashboard reads ETag, Location, an export's Link and the
+		// request id: exposed to its origin only.
+		if got, want := w.Header().Get("Access-Control-Expose-Headers"), map[bool]string{true: "ETag, Location, Link, X-Request-Id"}[tt.want != ""]; got != want {
+			t.Errorf("Origin %q: expose-headers %q, want %q", tt.origin, got, want)
+		}
 		if w.Header().Get("Vary") != "Origin" {
 			t.Errorf("Origin %q: no Vary: Origin", tt.origin)
 		}

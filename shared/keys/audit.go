@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/dotenv/apikeys/shared/audit"
@@ -61,7 +62,8 @@ func orgTarget(org *directory.Organization) audit.Target {
 }
 
 // keyChanges records on ev what differs between from and to: name,
-// allow_all, permissions (the grants), expires_at, the previous token's end
+// allow_all, permissions (the grants), expires_at, allowed_cidrs (the
+// network allowlist, in normal form; null for anywhere), the previous token's end
 // (previous_token_expires_at: a rotation with grace, a revocation) and, for
 // a rotation with grace, grace_seconds. Never a digest or a hint.
 func keyChanges(ev *audit.Event, from, to *Key) {
@@ -71,6 +73,7 @@ func keyChanges(ev *audit.Event, from, to *Key) {
 	ev.Set("allow_all", from.AllowAll, to.AllowAll)
 	ev.Set("permissions", grantsOrNil(from.Grants), grantsOrNil(to.Grants))
 	ev.Set("expires_at", audit.TimeOrNil(from.ExpiresAt), audit.TimeOrNil(to.ExpiresAt))
+	ev.Set("allowed_cidrs", networksOrNil(from.AllowedNetworks), networksOrNil(to.AllowedNetworks))
 	ev.Set("previous_token_expires_at", audit.TimeOrNil(previousEnd(from)), audit.TimeOrNil(previousEnd(to)))
 	ev.Set("revoked", revocationOrNil(from.Revoked), revocationOrNil(to.Revoked))
 	if !to.RotatedAt.Equal(from.RotatedAt) && to.Previous != nil {
@@ -100,6 +103,21 @@ func grantsOrNil(gs []authz.Grant) any {
 		return nil
 	}
 	return gs
+}
+
+// networksOrNil is the allowlist ps as its CIDR strings in normal form
+// (authz.NormalizeNetworks, the form the key answers), or nil (JSON null)
+// when empty: anywhere.
+func networksOrNil(ps []netip.Prefix) any {
+	ps = authz.NormalizeNetworks(ps)
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // revokedChange is what a change records of a revocation: its reason and

@@ -169,12 +169,16 @@ func principalMiddleware(next http.Handler, logger *slog.Logger) http.Handler {
 			r = r.WithContext(authz.WithPrincipal(r.Context(), p))
 		}
 		// The audit source: RemoteAddr is requestContext.identity.sourceIp
-		// (set by the proxy adapter), the request id API Gateway's.
+		// (set by the proxy adapter), the request id API Gateway's
+		// (requestContext.requestId, also in its x-amzn-RequestId answer
+		// header), answered in X-Request-Id as by the single binary.
 		var requestID string
 		if gw, found := core.GetAPIGatewayContextFromContext(r.Context()); found {
 			requestID = gw.RequestID
 		}
-		r = r.WithContext(audit.WithSource(r.Context(), audit.SourceOf(r, requestID)))
+		src := audit.SourceOf(r, requestID)
+		w.Header().Set(audit.RequestIDHeader, src.RequestID)
+		r = r.WithContext(audit.WithSource(r.Context(), src))
 		next.ServeHTTP(w, r)
 	})
 }

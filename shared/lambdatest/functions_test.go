@@ -328,6 +328,14 @@ func TestFunctions(t *testing.T) {
 		if lines := strings.Split(strings.TrimSpace(a.body), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"action":"key.updated"`) {
 			t.Errorf("NDJSON export: %q", a.body)
 		}
+		// Under the 5 MB export cap: one answer, no continuation; the
+		// request id answered is API Gateway's.
+		if link := http.Header(a.headers).Values("Link"); len(link) != 0 {
+			t.Errorf("a small export answered Link %v", link)
+		}
+		if id := http.Header(a.headers).Values("X-Request-Id"); len(id) != 1 || id[0] != "5f1e8a44-7b2c-4d1e-9a3f-0c6d2b7e8f90" {
+			t.Errorf("X-Request-Id %v, want API Gateway's request id", id)
+		}
 		list.query = map[string]string{"since": "yesterday"}
 		list.headers = nil
 		a = gateway(t, owner, list)

@@ -47,7 +47,7 @@ func TestEndpointChangesAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page, err := f.store.ListEvents(ctx, f.org.OrganizationID, audit.Query{Limit: 100})
+	page, err := f.store.ListEvents(ctx, f.org.OrganizationID, audit.Query{Now: f.clock.Now(), Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestTheTrailNeverHoldsAnEndpointsQuery(t *testing.T) {
 	if updated.URL != url2 || updated.Version != 2 {
 		t.Fatalf("an edit of the query alone was not written: %+v", updated)
 	}
-	page, err := f.store.ListEvents(ctx, f.org.OrganizationID, audit.Query{Limit: 10})
+	page, err := f.store.ListEvents(ctx, f.org.OrganizationID, audit.Query{Now: f.clock.Now(), Limit: 10})
 	if err != nil || len(page.Items) != 2 {
 		t.Fatalf("events %d (%v), want the create and the edit", len(page.Items), err)
 	}

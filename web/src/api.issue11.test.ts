@@ -67,6 +67,26 @@ describe("usage and audit", () => {
     expect(blob.type).toBe(accept);
     expect(await blob.text()).toBe("a,b\n");
   });
+  it.each([
+    ["ndjson", "application/x-ndjson", ['{"id":"e3"}\n{"id":"e2"}\n', '{"id":"e1"}\n'], '{"id":"e3"}\n{"id":"e2"}\n{"id":"e1"}\n'],
+    ["csv", "text/csv", ["id,at\ne3,t3\ne2,t2\n", "id,at\ne1,t1\n"], "id,at\ne3,t3\ne2,t2\ne1,t1\n"],
+  ] as const)("follows an export's Link rel=next parts (Lambda) and joins them: %s", async (format, accept, parts, joined) => {
+    const sent: string[] = [];
+    const fetchFn = (async (url: string) => {
+      sent.push(url);
+      const i = sent.length - 1;
+      const headers: Record<string, string> = { "Content-Type": accept };
+      if (i < parts.length - 1) headers.Link = `<?action=key.deleted&cursor=c${i + 1}>; rel="next"`;
+      return new Response(parts[i], { status: 200, headers });
+    }) as unknown as typeof fetch;
+    const client = new ApiClient("https://api.test/prod/", "dotenv_secret_token", fetchFn);
+    const blob = await client.exportAuditEvents({ action: "key.deleted" }, format);
+    expect(sent).toEqual([
+      "https://api.test/prod/v1/audit-events?action=key.deleted",
+      "https://api.test/prod/v1/audit-events?action=key.deleted&cursor=c1",
+    ]);
+    expect(await blob.text()).toBe(joined);
+  });
   it("turns a refused export into an ApiError with the server's words", async () => {
     const f = fake(403, `{"code":"forbidden","detail":"lacks audit_log:read"}`, "application/problem+json");
     const err = await f.client.exportAuditEvents({}, "csv").catch((e) => e);

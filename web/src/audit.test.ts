@@ -150,8 +150,18 @@ describe("changesOf", () => {
     };
     expect(changesOf(e, fmt)).toEqual([
       { field: "revoked", label: "Revocation", from: "none", to: "reported as leaked by GitHub secret scanning (found at https://github.com/o/r)" },
-      { field: "allowed_cidrs", label: "Allowed networks", from: "none", to: "203.0.113.0/24, 2001:db8::/32" },
+      { field: "allowed_cidrs", label: "Allowed networks", from: "anywhere", to: "203.0.113.0/24, 2001:db8::/32" },
     ]);
+  });
+  it("writes the allowed networks as the server records them: null (anywhere) → CIDRs → null", () => {
+    // What the server sends for an edit of allowed_cidrs alone (the
+    // key.updated of shared/wiring's TestEditableFieldsAudited).
+    const set = { ...keyUpdated, changes: { allowed_cidrs: { from: null, to: ["10.0.0.0/8", "2001:db8::/32"] } } };
+    const cleared = { ...keyUpdated, changes: { allowed_cidrs: { from: ["10.0.0.0/8"], to: null } } };
+    expect(changesOf(set, fmt)).toEqual([
+      { field: "allowed_cidrs", label: "Allowed networks", from: "anywhere", to: "10.0.0.0/8, 2001:db8::/32" },
+    ]);
+    expect(changesOf(cleared, fmt)).toEqual([{ field: "allowed_cidrs", label: "Allowed networks", from: "10.0.0.0/8", to: "anywhere" }]);
   });
 });
 

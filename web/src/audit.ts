@@ -128,6 +128,7 @@ export interface Change {
 
 /** A value of a change in words (never a token: the server records none). */
 export function valueText(field: string, v: unknown, formatDate: (iso: string) => string): string {
+  if (field === "allowed_cidrs" && (v === null || v === undefined || (Array.isArray(v) && v.length === 0))) return "anywhere";
   if (v === null || v === undefined) return field === "expires_at" ? "never" : "none";
   if (field === "grace_seconds" && typeof v === "number") return durationWords(v);
   if (typeof v === "boolean") return v ? "yes" : "no";

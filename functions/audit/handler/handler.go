@@ -4,13 +4,16 @@
 package handler
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
@@ -28,10 +31,33 @@ const (
 // maxFilterBytes bounds key_id and action.
 const maxFilterBytes = 128
 
-// Handlers returns the audit function's handlers by operation.
-func Handlers(d wiring.Deps) authz.Handlers {
-	return authz.Handlers{"listAuditEvents": List(d)}
+// Handlers returns the audit function's handlers by operation. Without
+// options an export streams the whole selection in one answer (the single
+// binary).
+func Handlers(d wiring.Deps, opts ...Option) authz.Handlers {
+	return authz.Handlers{"listAuditEvents": List(d, opts...)}
 }
+
+// Option tunes the handler.
+type Option func(*config)
+
+type config struct{ exportCap int }
+
+// LambdaExportCap is the export cap of the Lambda function: the API Gateway
+// adapter buffers an answer whole, and Lambda refuses a synchronous answer
+// over 6 MB (6,291,456 bytes, counted in the JSON the runtime returns, where
+// the body is a JSON string). 5,000,000 bytes of that leaves room for the
+// headers and the envelope.
+const LambdaExportCap = 5_000_000
+
+// WithExportCap bounds each export answer: its body, counted as the JSON
+// string the Lambda runtime carries it in (quotes, backslashes and control
+// characters escaped), stays within n bytes. An export that does not fit
+// ends at an event boundary and answers a Link header with rel="next",
+// whose URL (the same query, with cursor set) continues it; each answer is
+// complete (the CSV one with its header row). At least one event is always
+// answered, so an export always progresses. n ≤ 0 means no cap.
+func WithExportCap(n int) Option { return func(c *config) { c.exportCap = n } }
 
 // Page is the JSON answer: a page of events and the cursor of the next
 // (null on the last page), like the key list.
@@ -62,8 +88,13 @@ func EventOf(ev *audit.Event) Event {
 }
 
 // List answers a page of the caller's organization's events, or streams
-// every event of the selection when an export is asked for.
-func List(d wiring.Deps) http.HandlerFunc {
+// every event of the selection when an export is asked for (WithExportCap:
+// as much of it as the cap allows, with the continuation in Link).
+func List(d wiring.Deps, opts ...Option) http.HandlerFunc {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		caller, _ := authz.FromContext(r.Context())
 		q, err := Query(r)
@@ -71,8 +102,15 @@ func List(d wiring.Deps) http.HandlerFunc {
 			httpapi.WriteError(w, r, d.Logger, err)
 			return
 		}
+		// The service's clock, never the store's wall clock, places the
+		// retention horizon; an export keeps it for every page.
+		q.Now = d.Now()
 		switch media := exportMedia(r.Header.Get("Accept")); media {
 		case MediaNDJSON, MediaCSV:
+			if cfg.exportCap > 0 {
+				exportCapped(w, r, d, caller.OrganizationID, q, media, cfg.exportCap)
+				return
+			}
 			export(w, r, d, caller.OrganizationID, q, media)
 		default:
 			p, err := d.Audit.ListEvents(r.Context(), caller.OrganizationID, q)
@@ -172,42 +210,20 @@ func export(w http.ResponseWriter, r *http.Request, d wiring.Deps, org string, q
 		httpapi.WriteError(w, r, d.Logger, fmt.Errorf("audit: exporting events: %w", err))
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", media+"; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	ext := "ndjson"
-	if media == MediaCSV {
-		ext = "csv"
-	}
-	h.Set("Content-Disposition", `attachment; filename="audit-events.`+ext+`"`)
+	setExportHeaders(w.Header(), media)
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
-	var cw *csv.Writer
-	if media == MediaCSV {
-		cw = csv.NewWriter(w)
-		_ = cw.Write(csvColumns)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	lw := newLineWriter(w, media)
 	for {
 		for i := range p.Items {
-			if cw != nil {
-				err = cw.Write(csvRow(&p.Items[i]))
-			} else {
-				err = enc.Encode(EventOf(&p.Items[i]))
-			}
-			if err != nil {
+			if err := lw.write(&p.Items[i]); err != nil {
 				d.Logger.WarnContext(ctx, "audit export stopped: writing", "error", err)
 				return
 			}
 		}
-		if cw != nil {
-			cw.Flush()
-			if err := cw.Error(); err != nil {
-				d.Logger.WarnContext(ctx, "audit export stopped: writing", "error", err)
-				return
-			}
+		if err := lw.flush(); err != nil {
+			d.Logger.WarnContext(ctx, "audit export stopped: writing", "error", err)
+			return
 		}
 		if flusher != nil {
 			flusher.Flush()
@@ -221,6 +237,165 @@ func export(w http.ResponseWriter, r *http.Request, d wiring.Deps, org string, q
 			return
 		}
 	}
+}
+
+// setExportHeaders sets the headers of an export answer of media.
+func setExportHeaders(h http.Header, media string) {
+	h.Set("Content-Type", media+"; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	ext := "ndjson"
+	if media == MediaCSV {
+		ext = "csv"
+	}
+	h.Set("Content-Disposition", `attachment; filename="audit-events.`+ext+`"`)
+}
+
+// lineWriter writes events as NDJSON lines or CSV rows (after the header
+// row) to w.
+type lineWriter struct {
+	cw  *csv.Writer
+	enc *json.Encoder
+}
+
+func newLineWriter(w io.Writer, media string) *lineWriter {
+	lw := &lineWriter{}
+	if media == MediaCSV {
+		lw.cw = csv.NewWriter(w)
+		_ = lw.cw.Write(csvColumns) // buffered: an error shows at flush
+		return lw
+	}
+	lw.enc = json.NewEncoder(w)
+	lw.enc.SetEscapeHTML(false)
+	return lw
+}
+
+func (lw *lineWriter) write(ev *audit.Event) error {
+	if lw.cw != nil {
+		return lw.cw.Write(csvRow(ev))
+	}
+	return lw.enc.Encode(EventOf(ev))
+}
+
+// flush writes what the CSV writer buffers.
+func (lw *lineWriter) flush() error {
+	if lw.cw == nil {
+		return nil
+	}
+	lw.cw.Flush()
+	return lw.cw.Error()
+}
+
+// exportCapped answers as much of the export as fits in limit bytes
+// (jsonStringLen of the body), built in memory first (the Lambda adapter
+// buffers the answer whole anyway, so this costs no more), then a Link to
+// the rest when there is more. It cuts at an event boundary: after the
+// last event that fits, it asks the store for the cursor right after that
+// event (one more listing from the page's start, limited to the events
+// answered), so the next answer starts exactly with the first event left
+// out.
+func exportCapped(w http.ResponseWriter, r *http.Request, d wiring.Deps, org string, q audit.Query, media string, limit int) {
+	ctx := r.Context()
+	q.Limit = audit.MaxLimit
+	var body bytes.Buffer
+	lw := newLineWriter(&body, media)
+	if err := lw.flush(); err != nil { // the CSV header row
+		httpapi.WriteError(w, r, d.Logger, fmt.Errorf("audit: exporting events: %w", err))
+		return
+	}
+	size, answered := jsonStringLen(body.Bytes()), 0
+	next := ""
+	for {
+		p, err := d.Audit.ListEvents(ctx, org, q)
+		if err != nil {
+			httpapi.WriteError(w, r, d.Logger, fmt.Errorf("audit: exporting events: %w", err))
+			return
+		}
+		cut := -1
+		for i := range p.Items {
+			mark := body.Len()
+			err := lw.write(&p.Items[i])
+			if err == nil {
+				err = lw.flush()
+			}
+			if err != nil {
+				httpapi.WriteError(w, r, d.Logger, fmt.Errorf("audit: exporting events: %w", err))
+				return
+			}
+			n := jsonStringLen(body.Bytes()[mark:])
+			if size+n > limit && answered > 0 {
+				body.Truncate(mark)
+				cut = i
+				break
+			}
+			size += n
+			answered++
+		}
+		if cut < 0 {
+			if p.Next == "" {
+				break
+			}
+			q.Cursor = p.Next
+			continue
+		}
+		if cut == 0 {
+			// The page's first event does not fit: the page's own
+			// cursor continues.
+			next = q.Cursor
+		} else {
+			at := q
+			at.Limit = cut
+			p, err := d.Audit.ListEvents(ctx, org, at)
+			if err != nil {
+				httpapi.WriteError(w, r, d.Logger, fmt.Errorf("audit: exporting events: %w", err))
+				return
+			}
+			next = p.Next
+		}
+		break
+	}
+	setExportHeaders(w.Header(), media)
+	if next != "" {
+		v := r.URL.Query()
+		v.Set("cursor", next)
+		// A reference with only a query: it resolves against the URL the
+		// client asked for, whatever stage or prefix it went through.
+		w.Header().Set("Link", "<?"+v.Encode()+`>; rel="next"`)
+	}
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(body.Bytes()); err != nil {
+		d.Logger.WarnContext(ctx, "audit export stopped: writing", "error", err)
+	}
+}
+
+// jsonStringLen is the length of b inside a JSON string, as the Lambda
+// runtime returns the answer's body: quotes, backslashes, newlines, carriage
+// returns and tabs take two bytes; other control characters, each invalid
+// UTF-8 byte (\ufffd) and the line and paragraph separators six.
+func jsonStringLen(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		c := b[0]
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n += 2
+		case c < 0x20:
+			n += 6
+		case c < utf8.RuneSelf:
+			n++
+		default:
+			r, size := utf8.DecodeRune(b)
+			if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+				n += 6
+			} else {
+				n += size
+			}
+			b = b[size:]
+			continue
+		}
+		b = b[1:]
+	}
+	return n
 }
 
 // csvRow is ev as a CSV row of csvColumns, every cell safe to open in a

@@ -2387,7 +2387,7 @@ type ClientInterface interface {
 
 	// ListAuditEvents List or export audit events
 	//
-	// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+	// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote. The single binary answers the whole selection at once. Behind API Gateway the Lambda function buffers an answer whole and Lambda refuses a synchronous answer over 6 MB, so an export answer holds at most about 5 MB (counted as the JSON string Lambda returns), cut after a whole event, and carries a Link header with rel="next" whose URL (a query-only reference: the same filters with cursor set) continues the export; follow it until an answer has no Link. Each part is complete (a CSV part starts with its header row).
 	//
 	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3013,7 +3013,7 @@ func (c *Client) GetKeyUsage(ctx context.Context, id KeyId, reqEditors ...Reques
 
 // ListAuditEvents List or export audit events
 //
-// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote. The single binary answers the whole selection at once. Behind API Gateway the Lambda function buffers an answer whole and Lambda refuses a synchronous answer over 6 MB, so an export answer holds at most about 5 MB (counted as the JSON string Lambda returns), cut after a whole event, and carries a Link header with rel="next" whose URL (a query-only reference: the same filters with cursor set) continues the export; follow it until an answer has no Link. Each part is complete (a CSV part starts with its header row).
 //
 // Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6156,7 +6156,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAuditEventsWithResponse List or export audit events
 	//
-	// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+	// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote. The single binary answers the whole selection at once. Behind API Gateway the Lambda function buffers an answer whole and Lambda refuses a synchronous answer over 6 MB, so an export answer holds at most about 5 MB (counted as the JSON string Lambda returns), cut after a whole event, and carries a Link header with rel="next" whose URL (a query-only reference: the same filters with cursor set) continues the export; follow it until an answer has no Link. Each part is complete (a CSV part starts with its header row).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7725,6 +7725,11 @@ func (r GetKeyUsageResponse) ContentType() string {
 	return ""
 }
 
+// ListAuditEventsResponse200Headers the declared response headers of an HTTP 200 response for ListAuditEvents
+type ListAuditEventsResponse200Headers struct {
+	Link *string
+}
+
 // ListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAuditEvents
 type ListAuditEventsResponse401Headers struct {
 	WWWAuthenticate string
@@ -7754,6 +7759,8 @@ type ListAuditEventsResponse struct {
 	ApplicationproblemJSON500 *Internal
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAuditEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAuditEventsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -11895,7 +11902,7 @@ func (c *ClientWithResponses) GetKeyUsageWithResponse(ctx context.Context, id Ke
 
 // ListAuditEventsWithResponse List or export audit events
 //
-// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote.
+// The organization's audit trail, newest first: who created, edited, rotated or deleted which key, and who changed the organization and its directory, from where and what changed (never a token). An expiry is not an event, nor is a refused request. Events are kept for the retention period (400 days by default). With Accept: application/x-ndjson or text/csv the whole selection (every page) is streamed as one JSON object per line, or as CSV with the columns id, at, action, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, changes (JSON); a CSV cell starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote. The single binary answers the whole selection at once. Behind API Gateway the Lambda function buffers an answer whole and Lambda refuses a synchronous answer over 6 MB, so an export answer holds at most about 5 MB (counted as the JSON string Lambda returns), cut after a whole event, and carries a Link header with rel="next" whose URL (a query-only reference: the same filters with cursor set) continues the export; follow it until an answer has no Link. Each part is complete (a CSV part starts with its header row).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13797,6 +13804,16 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAuditEventsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListAuditEventsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -87,7 +87,9 @@ func writeEvent(tx *bbolt.Tx, ev *audit.Event) error {
 
 // ListEvents returns a page of org's events, newest first: it walks the
 // organization's events (or the key's entries) backwards from the cursor or
-// q.Until, keeping those of q.Action, down to q.Since.
+// q.Until, keeping those of q.Action, down to q.Since or the retention
+// horizon at q.Now (never the wall clock), whichever is later: events the
+// pruner has not deleted yet are not listed beyond it either.
 func (s *Store) ListEvents(ctx context.Context, org string, q audit.Query) (audit.Page, error) {
 	var page audit.Page
 	want := cursor{kind: cursorAudit, org: org, parent: q.KeyID}
@@ -99,16 +101,13 @@ func (s *Store) ListEvents(ctx context.Context, org string, q audit.Query) (audi
 		}
 		after = c.pos
 	}
-	until := q.Until
-	if until.IsZero() {
-		until = time.Now().Add(time.Hour)
+	from, until, err := q.Bounds(s.retention)
+	if err != nil {
+		return page, fault.Wrap(err, fault.CodeInternal, "internal error")
 	}
-	var since []byte
-	if !q.Since.IsZero() {
-		since = appendTS(nil, q.Since.UTC())
-	}
+	since := appendTS(nil, from)
 	limit := q.PageSize()
-	err := s.view(ctx, "list events of "+org, func(tx *bbolt.Tx) error {
+	err = s.view(ctx, "list events of "+org, func(tx *bbolt.Tx) error {
 		root := tx.Bucket(bucketAudit)
 		if root == nil {
 			return nil
@@ -143,7 +142,7 @@ func (s *Store) ListEvents(ctx context.Context, org string, q audit.Query) (audi
 		var last []byte
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
 			pos := k[len(prefix):]
-			if since != nil && bytes.Compare(pos[:tsLen], since) < 0 {
+			if bytes.Compare(pos[:tsLen], since) < 0 {
 				break
 			}
 			doc := events.Get(pos)

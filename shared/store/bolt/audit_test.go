@@ -52,7 +52,7 @@ func TestPruneEvents(t *testing.T) {
 	if p.deleted != 4 {
 		t.Errorf("pruned %d events, want 4 (two per organization)", p.deleted)
 	}
-	page, err := s.ListEvents(ctx, "org_a", audit.Query{KeyID: "key_k", Limit: 100})
+	page, err := s.ListEvents(ctx, "org_a", audit.Query{Now: now, KeyID: "key_k", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/store"
 )
@@ -106,6 +107,9 @@ type Store struct {
 	closed atomic.Bool
 	// log reports stored items that do not decode.
 	log *slog.Logger
+	// retention is how long audit events are listed (the pruner deletes
+	// them later; a listing never shows one beyond it).
+	retention time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -119,6 +123,7 @@ type config struct {
 	maxBatchSize  int
 	keyCacheBytes int64
 	log           *slog.Logger
+	retention     time.Duration
 }
 
 // WithLogger sets the logger for stored items that cannot be decoded
@@ -149,11 +154,23 @@ func WithMaxBatchSize(n int) Option { return func(c *config) { c.maxBatchSize = 
 // DefaultKeyCacheBytes). 0 keeps none: every GetKey reads the file.
 func WithKeyCacheBytes(n int64) Option { return func(c *config) { c.keyCacheBytes = n } }
 
+// WithAuditRetention sets how long audit events are kept (default
+// audit.DefaultRetention): a listing never shows an event older than its
+// Query.Now minus d, as on DynamoDB, whether or not the pruner
+// (PruneEvents, run with the same period) has deleted it yet.
+func WithAuditRetention(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.retention = d
+		}
+	}
+}
+
 // Open opens the store in the file at path, creating the file and its
 // directory when missing. It reads no key: keys are decoded when first
 // read, so opening takes the same time whatever the number of keys.
 func Open(path string, opts ...Option) (*Store, error) {
-	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256, keyCacheBytes: DefaultKeyCacheBytes, log: slog.Default()}
+	cfg := config{lockTimeout: 5 * time.Second, batchDelay: time.Millisecond, maxBatchSize: 256, keyCacheBytes: DefaultKeyCacheBytes, log: slog.Default(), retention: audit.DefaultRetention}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -170,7 +187,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db.MaxBatchDelay = cfg.batchDelay
 	db.MaxBatchSize = cfg.maxBatchSize
-	s := &Store{db: db, cache: cache, log: cfg.log}
+	s := &Store{db: db, cache: cache, log: cfg.log, retention: cfg.retention}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)

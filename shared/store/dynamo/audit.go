@@ -165,7 +165,8 @@ func decodeEventCursor(s, org, key string) (eventCursor, error) {
 
 // ListEvents returns a page of org's events, newest first. Without a key
 // filter it queries the organization's month partitions from q.Until (or
-// now) back to q.Since (or the retention horizon), one Query per month
+// q.Now) back to q.Since (or the retention horizon at q.Now: never the wall
+// clock), one Query per month
 // until the page is full; with one it queries the key's GSI1 partition
 // (eventually consistent) between the same bounds. q.Action is a
 // FilterExpression: filtered-out events are read (and paid for) all the
@@ -173,14 +174,9 @@ func decodeEventCursor(s, org, key string) (eventCursor, error) {
 // reaches another organization.
 func (s *Store) ListEvents(ctx context.Context, org string, q audit.Query) (audit.Page, error) {
 	var page audit.Page
-	now := time.Now().UTC()
-	until := q.Until
-	if until.IsZero() || until.After(now.Add(time.Hour)) {
-		until = now.Add(time.Hour)
-	}
-	since := q.Since
-	if horizon := now.Add(-s.retention); since.Before(horizon) {
-		since = horizon
+	since, until, err := q.Bounds(s.retention)
+	if err != nil {
+		return page, fault.Wrap(err, fault.CodeInternal, "internal error")
 	}
 	var cur *eventCursor
 	if q.Cursor != "" {

@@ -128,7 +128,7 @@ func TestTransactionRetriedOnce(t *testing.T) {
 				t.Fatalf("%s: %d events stored with id %s, want 1", st.name, n, st.event.ID)
 			}
 		}
-		page, err := base.ListEvents(ctx, org, audit.Query{})
+		page, err := base.ListEvents(ctx, org, audit.Query{Now: at})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,10 +59,14 @@ func keyTargetOf(k *keys.Key) audit.Target {
 }
 
 // listEvents lists every event of org that q selects, page by page with
-// limit, newest first.
+// limit, newest first (at q.Now, the wall clock when zero: the suite's
+// events are stamped with it).
 func listEvents(t *testing.T, s store.Store, org string, q audit.Query, limit int) []audit.Event {
 	t.Helper()
 	q.Limit = limit
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
 	var all []audit.Event
 	for i := 0; ; i++ {
 		p, err := s.ListEvents(t.Context(), org, q)
@@ -325,7 +329,7 @@ func testAuditOtherOrganization(t *testing.T, s store.Store) {
 	if got := listEvents(t, s, b, audit.Query{}, 10); len(got) != 0 {
 		t.Fatalf("organization b lists a's events: %v", eventIDs(got))
 	}
-	p, err := s.ListEvents(ctx, a, audit.Query{Limit: 1})
+	p, err := s.ListEvents(ctx, a, audit.Query{Now: at, Limit: 1})
 	if err != nil || p.Next == "" {
 		t.Fatalf("first page of a: %v, next %q", err, p.Next)
 	}
@@ -333,9 +337,9 @@ func testAuditOtherOrganization(t *testing.T, s store.Store) {
 		org string
 		q   audit.Query
 	}{
-		{b, audit.Query{Cursor: p.Next}},
-		{a, audit.Query{Cursor: p.Next, KeyID: newID("key_")}},
-		{a, audit.Query{Cursor: "not a cursor"}},
+		{b, audit.Query{Now: at, Cursor: p.Next}},
+		{a, audit.Query{Now: at, Cursor: p.Next, KeyID: newID("key_")}},
+		{a, audit.Query{Now: at, Cursor: "not a cursor"}},
 	} {
 		got, err := s.ListEvents(ctx, q.org, q.q)
 		if fault.CodeOf(err) != fault.CodeValidation || len(got.Items) != 0 {

@@ -65,6 +65,11 @@
 //     token's last use is stored only while the key's previous token has
 //     the digest it names; an edit keeps it, a new previous token (a
 //     rotation's) starts without one.
+//   - Audit listings (ListEvents) place their window with Query.Now, never
+//     the wall clock: from Now minus the retention (the engine's default,
+//     audit.DefaultRetention, is assumed) to Now plus audit.ClockSkew,
+//     newest first across month boundaries, each event exactly once with
+//     any page size and filters; a zero Now is an internal error.
 //   - One item that does not decode never takes down a listing: it is
 //     skipped, reported in Page.Unreadable by id and does not count toward
 //     the page size. GetKey answers it with a *keys.UnreadableError
@@ -142,6 +147,9 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Audit/RefusedWritesNoEvent", testAuditRefusedWritesNoEvent},
 		{"Audit/Concurrent", testAuditConcurrent},
 		{"Audit/OtherOrganization", testAuditOtherOrganization},
+		{"Audit/FixedClock", testAuditFixedClock},
+		{"Audit/Months", testAuditMonths},
+		{"Audit/RotateRevokeDeleteRace", testAuditRotateRevokeDeleteRace},
 		{"Webhooks/Endpoints", testWebhookEndpoints},
 		{"Webhooks/Deliveries", testWebhookDeliveries},
 		{"Webhooks/ClaimConcurrent", testWebhookClaimConcurrent},
