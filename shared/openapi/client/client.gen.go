@@ -1839,7 +1839,7 @@ type WebhookDelivery struct {
 
 	// Payload The JSON body POSTed to the endpoint, signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>).
 	//
-	// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00Z","type":"key.expiring"}
+	// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00.000Z","type":"key.expiring"}
 	Payload WebhookEvent `json:"payload"`
 
 	// State pending: an attempt is due at next_attempt_at. delivered: answered with a 2xx. failed: every attempt of the 24-hour retry window failed (retry it by hand).
@@ -1872,9 +1872,11 @@ type WebhookDeliveryList struct {
 
 // WebhookEvent The JSON body POSTed to the endpoint, signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>).
 //
-// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00Z","type":"key.expiring"}
+// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00.000Z","type":"key.expiring"}
 type WebhookEvent struct {
-	Data      WebhookEventData `json:"data"`
+	Data WebhookEventData `json:"data"`
+
+	// Timestamp When the event happened: the change's time, or the sweep's for key.expiring and key.expired. RFC 3339 UTC with exactly three fraction digits, like every time in the API.
 	Timestamp time.Time        `json:"timestamp"`
 	Type      WebhookEventType `json:"type"`
 }
@@ -1905,6 +1907,7 @@ type WebhookEventDataWindow string
 
 // WebhookKeyRef A key named in an event: ids, names and times, never a token.
 type WebhookKeyRef struct {
+	// ExpiresAt The key's expiry (absent: it never expires), in the API's one time format.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Id        string     `json:"id"`
 	Name      *string    `json:"name,omitempty"`

@@ -5,22 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/dotenv/apikeys/shared/keys"
-	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/dotenv/apikeys/shared/proctest"
-
-	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/openapi/client"
+	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // TestClientLifecycle builds the real binary, bootstraps an organization,
@@ -44,7 +39,7 @@ func TestClientLifecycle(t *testing.T) {
 	owner := bootstrap(t, bin, data)
 	base := serve(t, bin, data)
 
-	check := &contract{t: t, doc: loadDocument(t), mux: routeMux()}
+	check := newContract(t, base)
 	httpc := &http.Client{Transport: check, Timeout: 30 * time.Second}
 	c, err := client.NewClientWithResponses(base, client.WithHTTPClient(httpc))
 	if err != nil {
@@ -307,17 +302,17 @@ func TestClientLifecycle(t *testing.T) {
 	// Error answers, decoded as Problem.
 	// The fields the create schemas require beyond the shared ones: an
 	// empty value is what a generated client sends when they are left out.
-	empty, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{}, asOwner)
+	empty, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{}, asOwner, offContract("an empty name"))
 	must(t, err, empty.StatusCode(), 400, "createKey without a name")
 	problem(t, empty.ApplicationproblemJSON400, client.ProblemCodeValidationFailed, 400)
 	fieldError(t, empty.ApplicationproblemJSON400, "name", client.FieldErrorCode("invalid"))
-	raw, err := c.CreateKeyWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{}`), asOwner)
+	raw, err := c.CreateKeyWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{}`), asOwner, offContract("no name"))
 	must(t, err, raw.StatusCode(), 400, "createKey {}")
 	fieldError(t, raw.ApplicationproblemJSON400, "name", client.FieldErrorCode("required"))
-	noTeam, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "orphan"}, asOwner)
+	noTeam, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "orphan"}, asOwner, offContract("an empty team_id"))
 	must(t, err, noTeam.StatusCode(), 400, "createProject without a team")
 	fieldError(t, noTeam.ApplicationproblemJSON400, "team_id", client.FieldErrorCode("required"))
-	anon, err := c.ListKeysWithResponse(ctx, nil)
+	anon, err := c.ListKeysWithResponse(ctx, nil, offContract("no token"))
 	must(t, err, anon.StatusCode(), 401, "listKeys without a token")
 	problem(t, anon.ApplicationproblemJSON401, client.ProblemCodeUnauthenticated, 401)
 	if anon.Headers401 == nil || !strings.HasPrefix(anon.Headers401.WWWAuthenticate, "Bearer") {
@@ -329,7 +324,7 @@ func TestClientLifecycle(t *testing.T) {
 
 	// A leaked token: GitHub's report must be signed; a self-report of
 	// the live token revokes the key, which a rotation makes active again.
-	unsigned, err := c.ReportGitHubLeaksWithResponse(ctx, &client.ReportGitHubLeaksParams{}, []client.GitHubMatch{{Token: newTok, Type: "dotenv_api_key"}})
+	unsigned, err := c.ReportGitHubLeaksWithResponse(ctx, &client.ReportGitHubLeaksParams{}, []client.GitHubMatch{{Token: newTok, Type: "dotenv_api_key"}}, offContract("unsigned"))
 	must(t, err, unsigned.StatusCode(), 401, "reportGitHubLeaks unsigned")
 	url, source := "https://pastebin.example/x", "paste"
 	reported, err := c.ReportLeakWithResponse(ctx, client.SelfLeakReport{Token: newTok, Url: &url, Source: &source})
@@ -466,7 +461,7 @@ func TestClientLifecycle(t *testing.T) {
 	if strings.Contains(string(trail.Body), url) {
 		t.Error("the audit trail holds the reported URL")
 	}
-	badSince, err := c.ListAuditEventsWithResponse(ctx, nil, asOwner, func(_ context.Context, r *http.Request) error {
+	badSince, err := c.ListAuditEventsWithResponse(ctx, nil, asOwner, offContract("since is not a time"), func(_ context.Context, r *http.Request) error {
 		r.URL.RawQuery = "since=yesterday"
 		return nil
 	})
@@ -541,222 +536,6 @@ func bootstrap(t *testing.T, bin, data string) string {
 func serve(t *testing.T, bin, data string) string {
 	t.Helper()
 	return proctest.StartServer(t, exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--webhooks-interval", "1s"), &proctest.Buffer{})
-}
-
-// routeMux matches a request to its route pattern ("GET /v1/teams/{team}").
-func routeMux() *http.ServeMux {
-	mux := http.NewServeMux()
-	for _, r := range authz.NewRoutes() {
-		mux.Handle(r.Method+" "+r.Pattern, http.NotFoundHandler())
-	}
-	return mux
-}
-
-type object = map[string]any
-
-// loadDocument reads docs/openapi.json.
-func loadDocument(t *testing.T) object {
-	t.Helper()
-	b, err := os.ReadFile("../../../docs/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc object
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
-
-// contract is an http.RoundTripper that holds every answer to the
-// document. Its failures name the operation, status and location, never a
-// value (an answer may hold a token).
-type contract struct {
-	t   *testing.T
-	doc object
-	mux *http.ServeMux
-	mu  sync.Mutex
-	n   int
-}
-
-func (c *contract) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
-
-// RoundTrip sends req and checks the answer.
-func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
-	for _, p := range c.check(req, res, body) {
-		c.t.Errorf("contract: %s", p)
-	}
-	return res, nil
-}
-
-// check returns how the answer departs from the document.
-func (c *contract) check(req *http.Request, res *http.Response, body []byte) []string {
-	_, pattern := c.mux.Handler(req)
-	method, path, ok := strings.Cut(pattern, " ")
-	if !ok {
-		return []string{fmt.Sprintf("%s %s matches no route", req.Method, req.URL.Path)}
-	}
-	at := fmt.Sprintf("%s %s %d", method, path, res.StatusCode)
-	op := obj(obj(obj(c.doc, "paths"), path), strings.ToLower(method))
-	resp := c.deref(obj(op, "responses")[fmt.Sprint(res.StatusCode)])
-	if resp == nil {
-		return []string{at + ": the document does not list this status"}
-	}
-	var out []string
-	for name, h := range obj(resp, "headers") {
-		if c.deref(h)["required"] == true && res.Header.Get(name) == "" {
-			out = append(out, fmt.Sprintf("%s: the required header %s is missing", at, name))
-		}
-	}
-	content := obj(resp, "content")
-	if len(content) == 0 {
-		if len(body) != 0 {
-			out = append(out, at+": a body where the document has none")
-		}
-		return out
-	}
-	mediaType, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
-	media := obj(content, mediaType)
-	if media == nil {
-		return append(out, fmt.Sprintf("%s: Content-Type %q is not documented", at, mediaType))
-	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return append(out, at+": the body is not JSON")
-	}
-	return append(out, c.validate(at+" body", media["schema"], v)...)
-}
-
-// deref follows $ref.
-func (c *contract) deref(v any) object {
-	m, _ := v.(object)
-	for i := 0; m != nil && i < 10; i++ {
-		ref, ok := m["$ref"].(string)
-		if !ok {
-			return m
-		}
-		cur := c.doc
-		for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-			cur = obj(cur, tok)
-		}
-		m = cur
-	}
-	return m
-}
-
-// obj returns v[key] as an object; key "" returns v itself.
-func obj(v any, key string) object {
-	m, _ := v.(object)
-	if key == "" {
-		return m
-	}
-	o, _ := m[key].(object)
-	return o
-}
-
-// validate checks v against schema s: the subset of JSON Schema the
-// document uses (type and type lists, enum, const, required, properties,
-// additionalProperties, items, oneOf, allOf).
-func (c *contract) validate(at string, s any, v any) []string {
-	m := c.deref(s)
-	if m == nil {
-		return nil
-	}
-	var out []string
-	if alts, ok := m["oneOf"].([]any); ok {
-		matched := 0
-		for _, a := range alts {
-			if len(c.validate(at, a, v)) == 0 {
-				matched++
-			}
-		}
-		if matched != 1 {
-			out = append(out, fmt.Sprintf("%s: matches %d of the oneOf alternatives, want 1", at, matched))
-		}
-	}
-	if all, ok := m["allOf"].([]any); ok {
-		for _, a := range all {
-			out = append(out, c.validate(at, a, v)...)
-		}
-	}
-	if e, ok := m["enum"].([]any); ok && !slices.Contains(e, v) {
-		out = append(out, at+": not one of the enum's values")
-	}
-	if cv, ok := m["const"]; ok && cv != v {
-		out = append(out, at+": not the const value")
-	}
-	var types []string
-	switch tt := m["type"].(type) {
-	case string:
-		types = []string{tt}
-	case []any:
-		for _, e := range tt {
-			s, _ := e.(string)
-			types = append(types, s)
-		}
-	}
-	if len(types) > 0 && !slices.Contains(types, jsonType(v)) && !(jsonType(v) == "integer" && slices.Contains(types, "number")) {
-		return append(out, fmt.Sprintf("%s: a %s, want %v", at, jsonType(v), types))
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		props := obj(m, "properties")
-		required, _ := m["required"].([]any)
-		for _, r := range required {
-			if _, ok := v[r.(string)]; !ok {
-				out = append(out, fmt.Sprintf("%s: the required field %s is missing", at, r))
-			}
-		}
-		for name, e := range v {
-			switch p, ok := props[name]; {
-			case ok:
-				out = append(out, c.validate(at+"."+name, p, e)...)
-			case m["additionalProperties"] == false:
-				out = append(out, fmt.Sprintf("%s: the field %s is not documented (additionalProperties: false)", at, name))
-			default:
-				out = append(out, c.validate(at+"."+name, m["additionalProperties"], e)...)
-			}
-		}
-	case []any:
-		for i, e := range v {
-			out = append(out, c.validate(fmt.Sprintf("%s[%d]", at, i), m["items"], e)...)
-		}
-	}
-	return out
-}
-
-// jsonType names the JSON Schema type of a decoded JSON value.
-func jsonType(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		if v == float64(int64(v)) {
-			return "integer"
-		}
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	default:
-		return "object"
-	}
 }
 
 // code returns an answer's status, or the call's error.
