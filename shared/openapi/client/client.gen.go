@@ -995,6 +995,8 @@ type AuditEvent struct {
 type AuditEventAction string
 
 // AuditEventPage A page of audit events, newest first.
+//
+// Example: {"items":[{"action":"key.updated","actor":{"id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy","type":"key"},"at":"2026-11-29T12:00:00.000Z","changes":{"expires_at":{"from":null,"to":"2027-01-01T00:00:00.000Z"},"name":{"from":"reader","to":"staging reader"}},"id":"evt_0193a8f2c1d07Hq2Lx9TbVn3Ka","organization_id":"org_1","source":{"ip":"203.0.113.7","request_id":"c0ffee00-1234-4a5b-8c9d-0123456789ab","user_agent":"curl/8.5.0"},"target":{"id":"key_QrStUvWxYz012345","name":"staging reader","type":"key"}}],"next_cursor":"AWsUb3JnXzEAACCAAAAAawzSOzrU"}
 type AuditEventPage struct {
 	Items []AuditEvent `json:"items"`
 
@@ -1024,6 +1026,8 @@ type AuditTarget struct {
 type AuditTargetType string
 
 // Catalog The permission catalog, presets, scope levels and the routes that need a token.
+//
+// Example: {"groups":[{"area":"Secrets","label":"Secrets","name":"secrets","permissions":[{"action":"read","description":"Read secret values.","label":"Read secrets","name":"secrets:read","scopable":true,"scope_levels":["team","project","target","environment"]},{"action":"write","description":"Create and change secrets.","label":"Write secrets","name":"secrets:write","scopable":true,"scope_levels":["team","project","target","environment"]}],"wildcard":{"name":"secrets:*","scopable":true,"scope_levels":["team","project","target","environment"]}}],"levels":["team","project","target","environment"],"presets":[{"label":"Read-only","name":"read-only","permissions":["secrets:read","projects:read","targets:read","environments:read","organizations:read"]}],"routes":[{"method":"GET","operation":"listPermissions","path":"/v1/permissions","permission":""},{"method":"POST","operation":"createKey","path":"/v1/api-keys","permission":"api_tokens:create"}]}
 type Catalog struct {
 	Groups  []CatalogGroup  `json:"groups"`
 	Levels  []CatalogLevels `json:"levels"`
@@ -1137,6 +1141,8 @@ type ExploreNetwork struct {
 }
 
 // ExploreRequest A request to send to this API with the token of the key explored.
+//
+// Example: {"method":"GET","path":"/v1/projects","token":"dotenv_AbCdEfGhIjKlMnOpEXAMPLEtokenEXAMPLEtokenEXAMPLEtokp9Qz"}
 type ExploreRequest struct {
 	// Body Any JSON value, or null for none.
 	Body interface{} `json:"body,omitempty"`
@@ -1157,7 +1163,7 @@ type ExploreRequest struct {
 // ExploreRequestMethod defines model for ExploreRequest.Method.
 type ExploreRequestMethod string
 
-// ExploreResult defines model for ExploreResult.
+// ExploreResult Example: {"access":[{"allowed":false,"node":{"id":"org_1","level":"organization","path":""},"permission":"secrets:read"},{"allowed":false,"node":{"id":"prj_B1ll1ngPr0ject01","level":"project","path":"billing"},"permission":"secrets:read"},{"allowed":true,"node":{"id":"org_1","level":"organization","path":""},"permission":"projects:read"},{"allowed":true,"node":{"id":"prj_B1ll1ngPr0ject01","level":"project","path":"billing"},"permission":"projects:read"}],"access_hidden":[{"count":1,"level":"team","list_permission":"teams:read","permissions":[{"allowed":0,"denied":1,"permission":"secrets:read"},{"allowed":0,"denied":1,"permission":"secrets:write"},{"allowed":0,"denied":1,"permission":"secrets:decrypt"},{"allowed":0,"denied":1,"permission":"secrets:history"},{"allowed":0,"denied":1,"permission":"secrets:restore"},{"allowed":0,"denied":1,"permission":"secrets:purge"},{"allowed":0,"denied":1,"permission":"encryption_keys:read"},{"allowed":0,"denied":1,"permission":"encryption_keys:rotate"},{"allowed":1,"denied":0,"permission":"projects:read"},{"allowed":0,"denied":1,"permission":"projects:update"},{"allowed":0,"denied":1,"permission":"projects:delete"},{"allowed":0,"denied":1,"permission":"targets:read"},{"allowed":0,"denied":1,"permission":"targets:update"},{"allowed":0,"denied":1,"permission":"targets:delete"},{"allowed":0,"denied":1,"permission":"environments:read"},{"allowed":0,"denied":1,"permission":"environments:update"},{"allowed":0,"denied":1,"permission":"environments:delete"},{"allowed":0,"denied":1,"permission":"teams:read"},{"allowed":0,"denied":1,"permission":"teams:update"},{"allowed":0,"denied":1,"permission":"teams:delete"},{"allowed":0,"denied":1,"permission":"members:read"},{"allowed":0,"denied":1,"permission":"members:update"},{"allowed":0,"denied":1,"permission":"members:delete"}]},{"count":1,"level":"target","list_permission":"targets:read","permissions":[{"allowed":0,"denied":1,"permission":"secrets:read"},{"allowed":0,"denied":1,"permission":"secrets:write"},{"allowed":0,"denied":1,"permission":"secrets:decrypt"},{"allowed":0,"denied":1,"permission":"secrets:history"},{"allowed":0,"denied":1,"permission":"secrets:restore"},{"allowed":0,"denied":1,"permission":"secrets:purge"},{"allowed":0,"denied":1,"permission":"encryption_keys:read"},{"allowed":0,"denied":1,"permission":"encryption_keys:rotate"},{"allowed":0,"denied":1,"permission":"targets:read"},{"allowed":0,"denied":1,"permission":"targets:update"},{"allowed":0,"denied":1,"permission":"targets:delete"},{"allowed":0,"denied":1,"permission":"environments:read"},{"allowed":0,"denied":1,"permission":"environments:update"},{"allowed":0,"denied":1,"permission":"environments:delete"}]},{"count":1,"level":"environment","list_permission":"environments:read","permissions":[{"allowed":1,"denied":0,"permission":"secrets:read"},{"allowed":0,"denied":1,"permission":"secrets:write"},{"allowed":0,"denied":1,"permission":"secrets:decrypt"},{"allowed":0,"denied":1,"permission":"secrets:history"},{"allowed":0,"denied":1,"permission":"secrets:restore"},{"allowed":0,"denied":1,"permission":"secrets:purge"},{"allowed":0,"denied":1,"permission":"encryption_keys:read"},{"allowed":0,"denied":1,"permission":"encryption_keys:rotate"},{"allowed":0,"denied":1,"permission":"environments:read"},{"allowed":0,"denied":1,"permission":"environments:update"},{"allowed":0,"denied":1,"permission":"environments:delete"}]}],"duration_ms":1.664,"network":{"allowed":true,"client_ip":"127.0.0.1"},"request":{"body":null,"headers":{"Authorization":"Bearer $DOTENV_API_KEY"},"method":"GET","path":"/v1/projects","url":"https://api.dotenv.example/v1/projects"},"response":{"body":{"items":[{"created_at":"2026-11-29T12:00:03.762Z","id":"prj_B1ll1ngPr0ject01","name":"billing","organization_id":"org_1","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.762Z"}],"next_cursor":null},"headers":{"Cache-Control":"no-store","Content-Type":"application/json"},"status":200,"truncated":false},"snippets":{"curl":"curl -X GET 'https://api.dotenv.example/v1/projects' \\\n  -H \"Authorization: Bearer $DOTENV_API_KEY\"","go":"package main\n\nimport (\n\t\"fmt\"\n\t\"io\"\n\t\"net/http\"\n\t\"os\"\n\t\"strings\"\n)\n\nfunc main() {\n\t_ = strings.NewReader\n\treq, err := http.NewRequest(\"GET\", \"https://api.dotenv.example/v1/projects\", nil)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n\treq.Header.Set(\"Authorization\", \"Bearer \"+os.Getenv(\"DOTENV_API_KEY\"))\n\tresp, err := http.DefaultClient.Do(req)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n\tdefer resp.Body.Close()\n\tout, _ := io.ReadAll(resp.Body)\n\tfmt.Println(resp.Status, string(out))\n}\n","javascript":"const res = await fetch(\"https://api.dotenv.example/v1/projects\", {\n  method: \"GET\",\n  headers: {\n    Authorization: `Bearer ${process.env.DOTENV_API_KEY}`,\n  },\n});\nconsole.log(res.status, await res.text());\n","python":"import os\nimport requests\n\nheaders = {\n    \"Authorization\": \"Bearer \" + os.environ[\"DOTENV_API_KEY\"],\n}\nres = requests.request(\"GET\", \"https://api.dotenv.example/v1/projects\", headers=headers)\nprint(res.status_code, res.text)\n"}}
 type ExploreResult struct {
 	// Access For each permission, on the organization and on each node the explored key may list (down to the levels the permission can be scoped to): may the key do it. A node is shown when the key reaches it with the permission of the route that lists its level (teams:read for teams, and so on), exactly as that list route would answer the key; an ancestor the key may not list is named by its id in `path`. At most 200 nodes are considered.
 	Access []AccessCell `json:"access"`
@@ -1247,7 +1253,7 @@ type GrantSpec struct {
 	Scope *Scope `json:"scope,omitempty"`
 }
 
-// Health defines model for Health.
+// Health Example: {"status":"ok"}
 type Health struct {
 	Status HealthStatus `json:"status"`
 }
@@ -1256,6 +1262,8 @@ type Health struct {
 type HealthStatus string
 
 // Key An API key. Never holds the token. previous_token_expires_at and previous_token_hint are present only while the token the last rotation replaced is still in its grace period.
+//
+// Example: {"allow_all":false,"allowed_cidrs":[],"created_at":"2026-11-29T12:00:03.881Z","created_by":"key_QrStUvWxYz012345","expires_at":"2026-12-29T12:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","last_used_at":null,"name":"CI deploy","organization_id":"org_1","permissions":[{"permission":"projects:read","scope":null},{"permission":"secrets:read","scope":{"id":"env_Pr0duct10nEnv01","level":"environment","path":"billing / web / prod"}}],"revocation":null,"rotated_at":null,"status":"active","token_hint":"dotenv_AbCd…wxyz","updated_at":"2026-11-29T12:00:03.881Z","version":1}
 type Key struct {
 	AllowAll bool `json:"allow_all"`
 
@@ -1368,6 +1376,8 @@ type KeyCreateSpecExpiration string
 type KeyCreateSpecPreset string
 
 // KeyPage A page of keys, newest first.
+//
+// Example: {"items":[{"allow_all":false,"allowed_cidrs":[],"created_at":"2026-11-29T12:00:03.987Z","created_by":"key_QrStUvWxYz012345","expires_at":"2026-12-29T12:00:00.000Z","id":"key_R3ad3rK3y0000001","last_used_at":null,"name":"reader 1","organization_id":"org_1","permissions":[{"permission":"environments:read","scope":null},{"permission":"organizations:read","scope":null},{"permission":"projects:read","scope":null},{"permission":"secrets:read","scope":null},{"permission":"targets:read","scope":null}],"revocation":null,"rotated_at":null,"status":"active","token_hint":"dotenv_R3ad…Qh7p","updated_at":"2026-11-29T12:00:03.987Z","version":1}],"next_cursor":"AWsUb3JnX3BIVjkzSWpIbTE0STd3dUEAACCAAAAAawzSOzrUbMBrZXlfQm45VGF6SnBtSkZkZFV2MNz5b88"}
 type KeyPage struct {
 	Items []Key `json:"items"`
 
@@ -1379,6 +1389,8 @@ type KeyPage struct {
 }
 
 // KeySpec The body of createKey and updateKey. Create: name, exactly one of permissions (non-empty), preset or allow_all: true, and exactly one of expiration or expires_at; optionally allowed_cidrs. Update: any of these fields, same rules; fields left out keep their value. Validation answers every offending field at once (errors), each with its field code.
+//
+// Example: {"allowed_cidrs":["203.0.113.0/24"],"expiration":"90d","name":"CI deploy (web)"}
 type KeySpec struct {
 	// AllowAll true: every permission, organization-wide, including ones added later. Only an allow-all key can make one.
 	AllowAll *bool `json:"allow_all,omitempty"`
@@ -1454,6 +1466,8 @@ type KeyUsage struct {
 }
 
 // KeyWithToken The key and its token, answered only by createKey and rotateKey. The token is shown this once and can never be read again. The fields of Key plus token.
+//
+// Example: {"allow_all":false,"allowed_cidrs":[],"created_at":"2026-11-29T12:00:03.881Z","created_by":"key_QrStUvWxYz012345","expires_at":"2026-12-29T12:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","last_used_at":null,"name":"CI deploy (web)","organization_id":"org_1","permissions":[{"permission":"projects:read","scope":null},{"permission":"secrets:read","scope":{"id":"env_Pr0duct10nEnv01","level":"environment","path":"billing / web / prod"}}],"previous_token_expires_at":"2026-11-29T13:00:03.928Z","previous_token_hint":"dotenv_AbCd…wxyz","revocation":null,"rotated_at":"2026-11-29T12:00:03.928Z","status":"active","token":"dotenv_AbCdEfGhIjKlMnOpEXAMPLEtokenEXAMPLEtokenEXAMPLEtokp9Qz","token_hint":"dotenv_AbCd…p9Qz","updated_at":"2026-11-29T12:00:03.928Z","version":3}
 type KeyWithToken struct {
 	AllowAll bool `json:"allow_all"`
 
@@ -1547,6 +1561,8 @@ type LeakReceived struct {
 type LeakReceivedStatus string
 
 // Node A team, project, target or environment with its parents' ids (a node's own id is not repeated as a parent id).
+//
+// Example: {"created_at":"2026-11-29T12:00:03.784Z","id":"env_Pr0duct10nEnv01","name":"prod","organization_id":"org_1","project_id":"prj_B1ll1ngPr0ject01","target_id":"tgt_W3bT4rget000001","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.817Z"}
 type Node struct {
 	CreatedAt time.Time `json:"created_at"`
 
@@ -1567,6 +1583,8 @@ type Node struct {
 }
 
 // NodePage A page of nodes the caller's grants cover.
+//
+// Example: {"items":[{"created_at":"2026-11-29T12:00:03.762Z","id":"prj_B1ll1ngPr0ject01","name":"billing","organization_id":"org_1","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.762Z"}],"next_cursor":null}
 type NodePage struct {
 	Items []Node `json:"items"`
 
@@ -1578,6 +1596,8 @@ type NodePage struct {
 }
 
 // NodeSpec Creates or renames a node. Names are unique among siblings.
+//
+// Example: {"name":"production"}
 type NodeSpec struct {
 	Name string `json:"name"`
 
@@ -1585,7 +1605,7 @@ type NodeSpec struct {
 	TeamId *string `json:"team_id,omitempty"`
 }
 
-// Organization defines model for Organization.
+// Organization Example: {"created_at":"2026-11-29T12:00:03.151Z","id":"org_1","name":"Client Org","updated_at":"2026-11-29T12:00:03.151Z"}
 type Organization struct {
 	CreatedAt time.Time `json:"created_at"`
 
@@ -1595,7 +1615,7 @@ type Organization struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// OrganizationSpec defines model for OrganizationSpec.
+// OrganizationSpec Example: {"name":"Acme"}
 type OrganizationSpec struct {
 	Name string `json:"name"`
 }
@@ -1760,7 +1780,7 @@ type VerifiedKey struct {
 	OrganizationId string     `json:"organization_id"`
 }
 
-// VerifyRequest defines model for VerifyRequest.
+// VerifyRequest Example: {"permission":"secrets:read","resource":{"environment":"env_Pr0duct10nEnv01"},"token":"dotenv_AbCdEfGhIjKlMnOpEXAMPLEtokenEXAMPLEtokenEXAMPLEtokp9Qz"}
 type VerifyRequest struct {
 	// ClientIp The address of the calling service's own client, checked against the key's network allowlist (an IPv4 or IPv6 address; anything else answers 400 on client_ip). Without it the address is unknown: a key with an allowlist answers ip_not_allowed (the calling service's own address says nothing about its client). Keys without allowlist ignore it.
 	//
@@ -1780,6 +1800,8 @@ type VerifyRequest struct {
 }
 
 // VerifyResponse The decision. An invalid token (valid false) reveals nothing about any key: key is null.
+//
+// Example: {"allowed":true,"code":"ok","key":{"expires_at":"2026-12-29T12:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy (web)","organization_id":"org_1"},"valid":true}
 type VerifyResponse struct {
 	Allowed bool `json:"allowed"`
 
@@ -1806,6 +1828,8 @@ type VerifyResponse struct {
 type VerifyResponseCode string
 
 // Webhook A webhook endpoint. Its signing secret is never shown after the create or rotate-secret answer.
+//
+// Example: {"created_at":"2026-11-29T12:00:04.018Z","description":"pager","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","previous_secret_expires_at":"2026-11-30T12:00:04.450Z","updated_at":"2026-11-29T12:00:04.450Z","url":"https://hooks.example.com/dotenv"}
 type Webhook struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	Description string          `json:"description"`
@@ -1826,6 +1850,8 @@ type Webhook struct {
 type WebhookEvents string
 
 // WebhookDelivery One event sent to one endpoint with every attempt. Its id is the webhook-id, the same on every attempt: receivers de-duplicate on it.
+//
+// Example: {"attempts":[{"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}],"created_at":"2026-11-29T12:00:04.338Z","event_type":"key.expiring","id":"msg_2f6yq4h0b1k9d3x7m5c8v2n4p6","next_attempt_at":"2026-11-29T12:00:04.444Z","payload":{"data":{"key":{"expires_at":"2026-12-02T12:00:04.021Z","id":"key_QrStUvWxYz012345","name":"expiring soon"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T12:00:04.338Z","type":"key.expiring"},"state":"pending","webhook_id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR"}
 type WebhookDelivery struct {
 	Attempts  []WebhookDeliveryAttempt `json:"attempts"`
 	CreatedAt time.Time                `json:"created_at"`
@@ -1853,7 +1879,7 @@ type WebhookDeliveryEventType string
 // WebhookDeliveryState pending: an attempt is due at next_attempt_at. delivered: answered with a 2xx. failed: every attempt of the 24-hour retry window failed (retry it by hand).
 type WebhookDeliveryState string
 
-// WebhookDeliveryAttempt defines model for WebhookDeliveryAttempt.
+// WebhookDeliveryAttempt Example: {"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}
 type WebhookDeliveryAttempt struct {
 	At         time.Time `json:"at"`
 	DurationMs int       `json:"duration_ms"`
@@ -1866,6 +1892,8 @@ type WebhookDeliveryAttempt struct {
 }
 
 // WebhookDeliveryList An endpoint's latest deliveries, newest first.
+//
+// Example: {"items":[{"attempts":[{"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}],"created_at":"2026-11-29T12:00:04.338Z","event_type":"key.expiring","id":"msg_2f6yq4h0b1k9d3x7m5c8v2n4p6","next_attempt_at":"2026-11-29T12:00:04.444Z","payload":{"data":{"key":{"expires_at":"2026-12-02T12:00:04.021Z","id":"key_QrStUvWxYz012345","name":"expiring soon"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T12:00:04.338Z","type":"key.expiring"},"state":"pending","webhook_id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR"}]}
 type WebhookDeliveryList struct {
 	Items []WebhookDelivery `json:"items"`
 }
@@ -1914,11 +1942,15 @@ type WebhookKeyRef struct {
 }
 
 // WebhookList The organization's webhook endpoints, oldest first (at most 20).
+//
+// Example: {"items":[{"created_at":"2026-11-29T12:00:04.018Z","description":"pager","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","previous_secret_expires_at":"2026-11-30T12:00:04.450Z","updated_at":"2026-11-29T12:00:04.450Z","url":"https://hooks.example.com/dotenv"}]}
 type WebhookList struct {
 	Items []Webhook `json:"items"`
 }
 
 // WebhookSpec The body of createWebhook and updateWebhook. Create: url and events are required. Update: any of these fields; fields left out keep their value. Every offending field is answered at once.
+//
+// Example: {"description":"pager","events":["key.expiring","key.expired","key.revoked"]}
 type WebhookSpec struct {
 	// Description Up to 200 characters for people.
 	//
@@ -1940,6 +1972,8 @@ type WebhookSpec struct {
 type WebhookSpecEvents string
 
 // WebhookWithSecret A webhook endpoint with its signing secret, shown this once (createWebhook, rotateWebhookSecret).
+//
+// Example: {"created_at":"2026-11-29T12:00:04.018Z","description":"","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","updated_at":"2026-11-29T12:00:04.018Z","url":"https://hooks.example.com/dotenv"}
 type WebhookWithSecret struct {
 	CreatedAt   time.Time                 `json:"created_at"`
 	Description string                    `json:"description"`
