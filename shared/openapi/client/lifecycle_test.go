@@ -3,9 +3,18 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -15,15 +24,18 @@ import (
 
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/openapi/client"
+	"github.com/dotenv/apikeys/shared/openapi/schematest"
 	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // TestClientLifecycle builds the real binary, bootstraps an organization,
-// serves on a free loopback port and walks a key's whole life through the
-// generated client. Every answer also goes through contract, which holds
-// it to docs/openapi.json: a documented status, the required headers, and
-// a body the status's schema accepts (closed objects, required fields,
-// types, enums).
+// serves on a free loopback port (with a GitHub secret-scanning key of the
+// test's own) and walks a key's whole life through the generated client,
+// the directory, leaks (self-reported and GitHub-signed), webhooks and the
+// audit trail with its exports. Every request and answer also goes
+// through contract, which validates them against docs/openapi.json, and
+// every operation of the document must have been called: a new operation
+// fails here until the lifecycle calls it.
 func TestClientLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -37,7 +49,8 @@ func TestClientLifecycle(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	owner := bootstrap(t, bin, data)
-	base := serve(t, bin, data)
+	gh := newGitHubSigner(t, dir)
+	base := serve(t, bin, data, "--github-keys", gh.keys)
 
 	check := newContract(t, base)
 	httpc := &http.Client{Transport: check, Timeout: 30 * time.Second}
@@ -135,6 +148,76 @@ func TestClientLifecycle(t *testing.T) {
 	} {
 		got, err := call.do()
 		must(t, err, got, call.want, call.what)
+	}
+
+	// Every level's show, rename and delete, on a branch of its own
+	// (deleted leaf first: a node with children cannot go), and the
+	// organization's rename.
+	orgName := "Client Org (renamed)"
+	org, err := c.UpdateOrganizationWithResponse(ctx, client.OrganizationSpec{Name: orgName}, asOwner)
+	must(t, err, org.StatusCode(), 200, "updateOrganization")
+	if org.JSON200.Name != orgName {
+		t.Errorf("updateOrganization: name %q, want %q", org.JSON200.Name, orgName)
+	}
+	team2, err := c.CreateTeamWithResponse(ctx, client.NodeSpec{Name: "data"}, asOwner)
+	must(t, err, team2.StatusCode(), 201, "createTeam data")
+	prj2, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "warehouse", TeamId: team2.JSON201.Id}, asOwner)
+	must(t, err, prj2.StatusCode(), 201, "createProject warehouse")
+	tgt2, err := c.CreateTargetWithResponse(ctx, prj2.JSON201.Id, client.NodeSpec{Name: "etl"}, asOwner)
+	must(t, err, tgt2.StatusCode(), 201, "createTarget etl")
+	t2, p2, g2 := team2.JSON201.Id, prj2.JSON201.Id, tgt2.JSON201.Id
+	for _, call := range []struct {
+		what string
+		do   func() (int, string, error)
+		want int
+		name string
+	}{
+		{"getProject", func() (int, string, error) {
+			r, err := c.GetProjectWithResponse(ctx, p2, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "warehouse"},
+		{"getTarget", func() (int, string, error) {
+			r, err := c.GetTargetWithResponse(ctx, p2, g2, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "etl"},
+		{"updateTeam", func() (int, string, error) {
+			r, err := c.UpdateTeamWithResponse(ctx, t2, client.NodeSpec{Name: "analytics"}, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "analytics"},
+		{"updateProject", func() (int, string, error) {
+			r, err := c.UpdateProjectWithResponse(ctx, p2, client.NodeSpec{Name: "lake"}, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "lake"},
+		{"updateTarget", func() (int, string, error) {
+			r, err := c.UpdateTargetWithResponse(ctx, p2, g2, client.NodeSpec{Name: "ingest"}, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "ingest"},
+		{"deleteTeam with a project", func() (int, string, error) {
+			r, err := c.DeleteTeamWithResponse(ctx, t2, asOwner)
+			return named(r, nil, err)
+		}, 409, ""},
+		{"deleteTarget", func() (int, string, error) {
+			r, err := c.DeleteTargetWithResponse(ctx, p2, g2, asOwner)
+			return named(r, nil, err)
+		}, 204, ""},
+		{"deleteProject", func() (int, string, error) {
+			r, err := c.DeleteProjectWithResponse(ctx, p2, asOwner)
+			return named(r, nil, err)
+		}, 204, ""},
+		{"deleteTeam", func() (int, string, error) {
+			r, err := c.DeleteTeamWithResponse(ctx, t2, asOwner)
+			return named(r, nil, err)
+		}, 204, ""},
+		{"getTeam after delete", func() (int, string, error) {
+			r, err := c.GetTeamWithResponse(ctx, t2, asOwner)
+			return named(r, nil, err)
+		}, 404, ""},
+	} {
+		got, name, err := call.do()
+		must(t, err, got, call.want, call.what)
+		if name != call.name {
+			t.Errorf("%s: name %q, want %q", call.what, name, call.name)
+		}
 	}
 
 	// A scoped key: one grant organization-wide (no scope), one scoped.
@@ -326,6 +409,30 @@ func TestClientLifecycle(t *testing.T) {
 	// the live token revokes the key, which a rotation makes active again.
 	unsigned, err := c.ReportGitHubLeaksWithResponse(ctx, &client.ReportGitHubLeaksParams{}, []client.GitHubMatch{{Token: newTok, Type: "dotenv_api_key"}}, offContract("unsigned"))
 	must(t, err, unsigned.StatusCode(), 401, "reportGitHubLeaks unsigned")
+	// A signed report of a live token: revoked, and GitHub is told it was
+	// a true positive; the same report with a signature of another body
+	// is refused.
+	exposed, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: "committed by mistake", Preset: &preset, Expiration: &expiration}, asOwner)
+	must(t, err, exposed.StatusCode(), 201, "createKey to be reported")
+	report, _ := json.Marshal([]client.GitHubMatch{{Token: exposed.JSON201.Token, Type: "dotenv_api_key",
+		Url: ptr("https://github.com/acme/app/blob/main/.env"), Source: ptr("content")}})
+	forged, err := c.ReportGitHubLeaksWithBodyWithResponse(ctx, &client.ReportGitHubLeaksParams{
+		GithubPublicKeyIdentifier: gh.id, GithubPublicKeySignature: gh.sign(t, []byte("[]"))}, "application/json", bytes.NewReader(report))
+	must(t, err, forged.StatusCode(), 401, "reportGitHubLeaks with the signature of another body")
+	signed, err := c.ReportGitHubLeaksWithBodyWithResponse(ctx, &client.ReportGitHubLeaksParams{
+		GithubPublicKeyIdentifier: gh.id, GithubPublicKeySignature: gh.sign(t, report)}, "application/json", bytes.NewReader(report))
+	must(t, err, signed.StatusCode(), 200, "reportGitHubLeaks")
+	if fb := *signed.JSON200; len(fb) != 1 || fb[0].Label != "true_positive" || fb[0].TokenType != "dotenv_api_key" {
+		t.Errorf("reportGitHubLeaks feedback = %+v, want one true_positive", fb)
+	}
+	if bytes.Contains(signed.Body, []byte(exposed.JSON201.Token)) {
+		t.Error("reportGitHubLeaks answered the token")
+	}
+	ghShown, err := c.GetKeyWithResponse(ctx, exposed.JSON201.Id, asOwner)
+	must(t, err, ghShown.StatusCode(), 200, "getKey of the key GitHub reported")
+	if r := ghShown.JSON200.Revocation; ghShown.JSON200.Status != "revoked" || r == nil || r.Reporter != "github" {
+		t.Errorf("getKey of the key GitHub reported: status %s, revocation %+v, want revoked by github", ghShown.JSON200.Status, r)
+	}
 	url, source := "https://pastebin.example/x", "paste"
 	reported, err := c.ReportLeakWithResponse(ctx, client.SelfLeakReport{Token: newTok, Url: &url, Source: &source})
 	must(t, err, reported.StatusCode(), 202, "reportLeak")
@@ -468,6 +575,66 @@ func TestClientLifecycle(t *testing.T) {
 	must(t, err, badSince.StatusCode(), 400, "listAuditEvents with a bad since")
 	fieldError(t, badSince.ApplicationproblemJSON400, "since", client.FieldErrorCodeInvalid)
 
+	// The trail exported whole: NDJSON (each line an AuditEvent of the
+	// document) and CSV (its header row, a row per event).
+	for _, export := range []struct{ accept, first string }{
+		{"application/x-ndjson", "{"},
+		{"text/csv", "id,at,action,"},
+	} {
+		// The plain client: oapi-codegen's parsing WithResponse decodes
+		// every Content-Type containing "json" as the JSON page, so
+		// application/x-ndjson fails there.
+		r, err := c.ListAuditEvents(ctx, &client.ListAuditEventsParams{KeyId: &keyID}, asOwner, accept(export.accept))
+		if err != nil {
+			t.Fatalf("listAuditEvents as %s: %v", export.accept, err)
+		}
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		must(t, err, r.StatusCode, 200, "listAuditEvents as "+export.accept)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, export.accept) {
+			t.Errorf("listAuditEvents as %s: Content-Type %q", export.accept, ct)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+		if !strings.HasPrefix(lines[0], export.first) {
+			t.Errorf("listAuditEvents as %s: first line %.40q, want it to start %q", export.accept, lines[0], export.first)
+		}
+		switch export.accept {
+		case "application/x-ndjson":
+			if len(lines) != len(actions) {
+				t.Errorf("the NDJSON export has %d lines, want the key's %d events", len(lines), len(actions))
+			}
+			for i, l := range lines {
+				v, err := schematest.Decode([]byte(l))
+				if err == nil {
+					err = check.schema.Validate("#/components/schemas/AuditEvent", v)
+				}
+				if err != nil {
+					t.Errorf("NDJSON line %d is not an AuditEvent: %v", i+1, err)
+				}
+			}
+		case "text/csv":
+			if len(lines) < len(actions)+1 {
+				t.Errorf("the CSV export has %d lines, want a header and the key's %d events", len(lines), len(actions))
+			}
+		}
+	}
+
+	// Every operation of the document went through the generated client:
+	// a new operation needs its call here.
+	if got, want := check.operations(), check.documented(); !slices.Equal(got, want) {
+		var missing, extra []string
+		for _, op := range want {
+			if !slices.Contains(got, op) {
+				missing = append(missing, op)
+			}
+		}
+		for _, op := range got {
+			if !slices.Contains(want, op) {
+				extra = append(extra, op)
+			}
+		}
+		t.Errorf("the lifecycle called %d of the document's %d operations: missing %v, undocumented %v", len(got), len(want), missing, extra)
+	}
 	if n := check.count(); n < 25 {
 		t.Errorf("the contract checked %d answers, want every call's", n)
 	}
@@ -533,10 +700,73 @@ func bootstrap(t *testing.T, bin, data string) string {
 
 // serve starts `edge serve` on a free loopback port and returns its base
 // URL; it is interrupted when the test ends.
-func serve(t *testing.T, bin, data string) string {
+func serve(t *testing.T, bin, data string, args ...string) string {
 	t.Helper()
-	return proctest.StartServer(t, exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--webhooks-interval", "1s"), &proctest.Buffer{})
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--webhooks-interval", "1s"}, args...)
+	return proctest.StartServer(t, exec.Command(bin, args...), &proctest.Buffer{})
 }
+
+// githubSigner stands for GitHub's secret scanning: a P-256 key whose
+// public half is in the key document the binary reads (--github-keys).
+type githubSigner struct {
+	id   string
+	priv *ecdsa.PrivateKey
+	keys string // the key document's path
+}
+
+func newGitHubSigner(t *testing.T, dir string) *githubSigner {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &githubSigner{id: "bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c", priv: priv, keys: filepath.Join(dir, "github-keys.json")}
+	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{{
+		"key_identifier": g.id, "is_current": true,
+		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+	}}})
+	if err := os.WriteFile(g.keys, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// sign returns the signature GitHub sends: base64 of the ASN.1 ECDSA
+// P-256 signature of the raw body's SHA-256.
+func (g *githubSigner) sign(t *testing.T, body []byte) string {
+	t.Helper()
+	d := sha256.Sum256(body)
+	sig, err := ecdsa.SignASN1(rand.Reader, g.priv, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// named returns an answer's status and, when node is not nil, its name.
+func named(r interface{ StatusCode() int }, node *client.Node, err error) (int, string, error) {
+	if err != nil {
+		return 0, "", err
+	}
+	if node == nil {
+		return r.StatusCode(), "", nil
+	}
+	return r.StatusCode(), node.Name, nil
+}
+
+// accept asks for a media type.
+func accept(mediaType string) client.RequestEditorFn {
+	return func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Accept", mediaType)
+		return nil
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // code returns an answer's status, or the call's error.
 func code(r interface{ StatusCode() int }, err error) (int, error) {
