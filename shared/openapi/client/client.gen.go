@@ -516,6 +516,30 @@ func (e LeakReceivedStatus) Valid() bool {
 	}
 }
 
+// Defines values for MissingGrantScopeLevel.
+const (
+	MissingGrantScopeLevelEnvironment MissingGrantScopeLevel = "environment"
+	MissingGrantScopeLevelProject     MissingGrantScopeLevel = "project"
+	MissingGrantScopeLevelTarget      MissingGrantScopeLevel = "target"
+	MissingGrantScopeLevelTeam        MissingGrantScopeLevel = "team"
+)
+
+// Valid indicates whether the value is a known member of the MissingGrantScopeLevel enum.
+func (e MissingGrantScopeLevel) Valid() bool {
+	switch e {
+	case MissingGrantScopeLevelEnvironment:
+		return true
+	case MissingGrantScopeLevelProject:
+		return true
+	case MissingGrantScopeLevelTarget:
+		return true
+	case MissingGrantScopeLevelTeam:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeConflict             ProblemCode = "conflict"
@@ -627,6 +651,30 @@ func (e ScopeLevel) Valid() bool {
 	case ScopeLevelTarget:
 		return true
 	case ScopeLevelTeam:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScopeSpecLevel.
+const (
+	ScopeSpecLevelEnvironment ScopeSpecLevel = "environment"
+	ScopeSpecLevelProject     ScopeSpecLevel = "project"
+	ScopeSpecLevelTarget      ScopeSpecLevel = "target"
+	ScopeSpecLevelTeam        ScopeSpecLevel = "team"
+)
+
+// Valid indicates whether the value is a known member of the ScopeSpecLevel enum.
+func (e ScopeSpecLevel) Valid() bool {
+	switch e {
+	case ScopeSpecLevelEnvironment:
+		return true
+	case ScopeSpecLevelProject:
+		return true
+	case ScopeSpecLevelTarget:
+		return true
+	case ScopeSpecLevelTeam:
 		return true
 	default:
 		return false
@@ -1238,7 +1286,7 @@ type Grant struct {
 	// Example: secrets:read
 	Permission string `json:"permission"`
 
-	// Scope Absent or null = organization-wide.
+	// Scope null = organization-wide; answers always carry the scope.
 	Scope *Scope `json:"scope"`
 }
 
@@ -1250,7 +1298,7 @@ type GrantSpec struct {
 	Permission string `json:"permission"`
 
 	// Scope Absent or null = organization-wide.
-	Scope *Scope `json:"scope,omitempty"`
+	Scope *ScopeSpec `json:"scope,omitempty"`
 }
 
 // Health Example: {"status":"ok"}
@@ -1560,6 +1608,24 @@ type LeakReceived struct {
 // LeakReceivedStatus defines model for LeakReceived.Status.
 type LeakReceivedStatus string
 
+// MissingGrant With code forbidden: the permission and the node it is missing on (scope null: organization-wide). The node is named by level and id only: verification reads no names.
+//
+// Example: {"permission":"secrets:write","scope":{"id":"env_Pr0duct10nEnv01","level":"environment"}}
+type MissingGrant struct {
+	// Permission Example: secrets:write
+	Permission string `json:"permission"`
+	Scope      *struct {
+		// Id The node's id (team_, prj_, tgt_ or env_ prefix).
+		//
+		// Example: env_2f9c
+		Id    string                 `json:"id"`
+		Level MissingGrantScopeLevel `json:"level"`
+	} `json:"scope"`
+}
+
+// MissingGrantScopeLevel defines model for MissingGrant.Scope.Level.
+type MissingGrantScopeLevel string
+
 // Node A team, project, target or environment with its parents' ids (a node's own id is not repeated as a parent id).
 //
 // Example: {"created_at":"2026-11-29T12:00:03.784Z","id":"env_Pr0duct10nEnv01","name":"prod","organization_id":"org_1","project_id":"prj_B1ll1ngPr0ject01","target_id":"tgt_W3bT4rget000001","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.817Z"}
@@ -1697,7 +1763,9 @@ type RotateSpec struct {
 	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
 }
 
-// Scope One node of the organization's hierarchy; a grant covers it and everything below it. In requests level and id are required and path is ignored.
+// Scope One node of the organization's hierarchy as answers name it; the grant covers it and everything below it.
+//
+// Example: {"id":"env_Pr0duct10nEnv01","level":"environment","path":"billing / web / production"}
 type Scope struct {
 	// Id The node's id (team_, prj_, tgt_ or env_ prefix).
 	//
@@ -1705,14 +1773,31 @@ type Scope struct {
 	Id    string     `json:"id"`
 	Level ScopeLevel `json:"level"`
 
-	// Path The node's human name, only in responses; "(deleted)" for a node that no longer exists.
+	// Path The node's human name; "(deleted)" for a node that no longer exists.
 	//
 	// Example: billing / web / production
-	Path *string `json:"path,omitempty"`
+	Path string `json:"path"`
 }
 
 // ScopeLevel defines model for Scope.Level.
 type ScopeLevel string
+
+// ScopeSpec One node of the organization's hierarchy as a request gives it (createKey, updateKey): level and id; the grant covers it and everything below it.
+//
+// Example: {"id":"env_Pr0duct10nEnv01","level":"environment"}
+type ScopeSpec struct {
+	// Id The node's id (team_, prj_, tgt_ or env_ prefix).
+	//
+	// Example: env_2f9c
+	Id    string         `json:"id"`
+	Level ScopeSpecLevel `json:"level"`
+
+	// Path Ignored: accepted so a grant read from an answer can be sent back as it is.
+	Path *string `json:"path,omitempty"`
+}
+
+// ScopeSpecLevel defines model for ScopeSpec.Level.
+type ScopeSpecLevel string
 
 // SelfLeakReport A report that a token was exposed. Possession of the token is the proof: no API key is needed.
 //
@@ -1809,8 +1894,10 @@ type VerifyResponse struct {
 	Code VerifyResponseCode `json:"code"`
 	Key  *VerifiedKey       `json:"key"`
 
-	// Missing One permission with its scope, as answers give it (scope null = organization-wide).
-	Missing *Grant `json:"missing,omitempty"`
+	// Missing With code forbidden: the permission and the node it is missing on (scope null: organization-wide). The node is named by level and id only: verification reads no names.
+	//
+	// Example: {"permission":"secrets:write","scope":{"id":"env_Pr0duct10nEnv01","level":"environment"}}
+	Missing *MissingGrant `json:"missing,omitempty"`
 
 	// PreviousToken Present, and true, only when the token is the key's previous token, still in the grace period of the last rotation: it acts with the key's access until previous_token_expires_at, then fails as not_found.
 	//

@@ -225,7 +225,7 @@ func TestClientLifecycle(t *testing.T) {
 	expiration := client.KeyCreateSpecExpiration("30d")
 	grants := []client.GrantSpec{
 		{Permission: "projects:read"},
-		{Permission: "secrets:read", Scope: &client.Scope{Level: client.ScopeLevelEnvironment, Id: prod}},
+		{Permission: "secrets:read", Scope: &client.ScopeSpec{Level: client.ScopeSpecLevelEnvironment, Id: prod}},
 	}
 	created, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: name, Permissions: &grants, Expiration: &expiration}, asOwner)
 	must(t, err, created.StatusCode(), 201, "createKey")
@@ -244,7 +244,7 @@ func TestClientLifecycle(t *testing.T) {
 		switch {
 		case g.Permission == "projects:read" && g.Scope == nil:
 			orgWide = true
-		case g.Permission == "secrets:read" && g.Scope != nil && g.Scope.Id == prod && g.Scope.Path != nil && *g.Scope.Path != "":
+		case g.Permission == "secrets:read" && g.Scope != nil && g.Scope.Id == prod && g.Scope.Path != "":
 			scoped = true
 		}
 	}
