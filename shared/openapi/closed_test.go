@@ -135,10 +135,8 @@ func requiredHeader(t *testing.T, doc object, resp any, name string) bool {
 // TestAlwaysSentHeadersRequired: the headers the server always sends are
 // required in the document: Location on every 201, ETag on the key
 // answers that carry one and WWW-Authenticate on every 401.
-// TestClientLifecycle checks the binary sends them. Retry-After is not in
-// the list: the single binary and API Gateway's throttle send it on every
-// 429, but AWS WAF's rate rule cannot (it prefixes custom header names), so
-// it is declared, not required (TestRateLimitedResponses).
+// TestClientLifecycle checks the binary sends them. Retry-After, required on
+// every 429, is held by TestRateLimitedResponses.
 func TestAlwaysSentHeadersRequired(t *testing.T) {
 	doc := load(t)
 	etag := map[string]string{"createKey": "201", "getKey": "200", "updateKey": "200", "rotateKey": "200", "revokePreviousToken": "204"}
