@@ -38,16 +38,22 @@ tools: system-tools dynalite ## install what the tests need: Debian's chromium (
 
 # The tests need these programs; a fresh machine lacks chromium. apt runs
 # only when one is missing and root or sudo is available; otherwise the
-# target says in one line what to install and fails.
+# target says in one line what to install and fails. Which Chromium the
+# browser tests accept is decided in one place, shared/chromium, which
+# findchromium asks; the Node.js version is web/package.json's engines.node.
 system-tools: ## check (and install once, with apt) the programs the tests start: chromium, moto_server, node, npm
-	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make test needs Node.js 20 with npm: install them (e.g. apt-get install nodejs npm)"; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make test needs Node.js >= $(NODE_MIN) with npm: install them (e.g. apt-get install nodejs npm)"; exit 1; }
+	@node -e 'const [w, h] = [process.argv[1], process.versions.node].map((v) => v.split(".").map(Number)); const d = w.map((x, i) => (h[i] ?? 0) - x).find((x) => x !== 0) ?? 0; process.exit(d < 0 ? 1 : 0)' $(NODE_MIN) || { echo "make test needs Node.js >= $(NODE_MIN) (web/package.json), this is $$(node --version): install a newer one"; exit 1; }
 	@command -v moto_server >/dev/null || { echo "make test needs moto 5's server: pip install 'moto[server]>=5'"; exit 1; }
-	@if command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || [ -n "$$CHROMIUM" ]; then exit 0; fi; \
+	@if $(GO) run ./shared/chromium/findchromium >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \
-	else echo "make test needs Debian's chromium for the browser tests: sudo apt-get install chromium"; exit 1; fi; \
+	else echo "make test needs Chromium for the browser tests (chromium, chromium-browser, google-chrome or \$$CHROMIUM): sudo apt-get install chromium"; exit 1; fi; \
 	echo "==> installing Debian's chromium for the browser tests (apt-get, once)"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null && echo "==> chromium installed: $$(chromium --version)"
+
+# NODE_MIN is the dashboard's Node.js floor (web/package.json engines.node).
+NODE_MIN := $(shell sed -n 's/.*"node": *">=\([0-9.]*\)".*/\1/p' web/package.json)
 
 DYNALITE := localstack/tools/node_modules/.bin/dynalite
 dynalite: $(DYNALITE) ## install the pinned dynalite (DynamoDB-compatible server for tests)
@@ -56,13 +62,18 @@ $(DYNALITE): localstack/tools/package-lock.json
 	cd localstack/tools && npm ci --no-audit --no-fund
 	@touch $@
 
-web-deps: ## install the dashboard's pinned npm packages (the browser tests inject web/node_modules/axe-core)
-	@echo "==> dashboard dependencies: npm ci in web/ (the browser tests read axe-core from web/node_modules)"
+# npm ci runs once per lockfile: the stamp is written into node_modules,
+# which npm ci recreates, after a successful install.
+WEB_DEPS := web/node_modules/.make-installed
+web-deps: $(WEB_DEPS) ## install the dashboard's pinned npm packages, when web/package-lock.json changed (the browser tests inject web/node_modules/axe-core)
+$(WEB_DEPS): web/package-lock.json
+	@echo "==> dashboard dependencies: npm ci in web/ (pinned by its lockfile; the browser tests read axe-core from web/node_modules)"
 	cd web && npm ci --no-audit --no-fund
+	@touch $@
 
-web-test: ## dashboard unit tests, type check, and the committed build matches the source
-	@echo "==> dashboard: npm ci, type check, unit tests, build (web/dist must match the committed one)"
-	cd web && npm ci --no-audit --no-fund && npm run check && npm test && npm run build
+web-test: web-deps ## dashboard unit tests, type check, and the committed build matches the source
+	@echo "==> dashboard: type check, unit tests, build (web/dist must match the committed one)"
+	cd web && npm run check && npm test && npm run build
 	@git diff --exit-code --stat -- web/dist || { echo "web/dist differs from a fresh build: run 'cd web && npm run build' and commit it"; exit 1; }
 
 bench: ## benchmarks: Go micro-benchmarks, edge serve's memory by store size, the HTTP load run (figures, not pass/fail; LOADGEN_FLAGS=-quick for a smoke run; ~5 min)

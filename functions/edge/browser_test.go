@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/dotenv/apikeys/shared/chromium"
 )
 
 // TestBrowserDashboard walks the dashboard of issue 6 in headless Chromium
@@ -363,20 +364,16 @@ func (b *browserTab) keyboardCreate(c client, owner string) {
 	b.noSecret("after the keyboard create", tok, owner)
 }
 
-// findChromium answers the path of Debian's chromium; its absence fails the
+// findChromium answers the path of the Chromium to drive (package
+// chromium decides, as for `make system-tools`); its absence fails the
 // test, which never skips.
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if name == "" {
-			continue
-		}
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	p, err := chromium.Find()
+	if err != nil {
+		t.Fatalf("%v: the browser tests need one (make test, or make tools, installs Debian's chromium; or set $CHROMIUM)", err)
 	}
-	t.Fatal("no Chromium found: the browser tests need Debian's chromium (apt-get install chromium; .ci/run installs it)")
-	return ""
+	return p
 }
 
 // browserTab is one headless Chromium tab on the dashboard.
@@ -428,10 +425,10 @@ func startBrowser(t *testing.T, chrome, base string) *browserTab {
 	select {
 	case err := <-startErr:
 		if err != nil {
-			t.Fatalf("cannot start Chromium (%s): %v; install Debian's chromium (apt-get install chromium)", chrome, err)
+			t.Fatalf("cannot start Chromium (%s): %v; make tools installs Debian's chromium", chrome, err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("Chromium (%s) did not start within 30s; install Debian's chromium (apt-get install chromium)", chrome)
+		t.Fatalf("Chromium (%s) did not start within 30s; make tools installs Debian's chromium", chrome)
 	}
 	b := &browserTab{t: t, ctx: ctx, base: base, shots: shots}
 	messages := chromedp.Console(ctx)

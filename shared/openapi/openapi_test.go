@@ -508,10 +508,12 @@ func TestSchemasMatchWire(t *testing.T) {
 		"NodeSpec":         reflect.TypeFor[wire.NodeSpec](),
 		"OrganizationSpec": reflect.TypeFor[wire.OrganizationSpec](),
 		"Resource":         reflect.TypeFor[wire.Resource](),
-		"Grant":            reflect.TypeFor[wire.Grant](),
-		"GrantSpec":        reflect.TypeFor[wire.Grant](),
-		"Scope":            reflect.TypeFor[wire.Scope](),
+		"GrantSpec":        reflect.TypeFor[wire.GrantSpec](),
+		"ScopeSpec":        reflect.TypeFor[wire.ScopeSpec](),
 		// Responses.
+		"Grant":               reflect.TypeFor[wire.Grant](),
+		"MissingGrant":        reflect.TypeFor[wire.Grant](),
+		"Scope":               reflect.TypeFor[wire.Scope](),
 		"KeyPage":             reflect.TypeFor[wire.Page[wire.Key]](),
 		"NodePage":            reflect.TypeFor[wire.Page[wire.Node]](),
 		"Node":                reflect.TypeFor[wire.Node](),
@@ -602,7 +604,9 @@ func TestProblemCodes(t *testing.T) {
 // TestRateLimitedResponses: every route may answer 429 rate_limited (API
 // Gateway's throttling and WAF on AWS; in the single binary every route
 // that authenticates, POST /v1/verify included, after too many failed
-// authentications), with the Retry-After header the single binary sends.
+// authentications), always with an integer Retry-After header: the single
+// binary, API Gateway's throttle and the WAF rule's custom response all
+// send it, so the document requires it.
 func TestRateLimitedResponses(t *testing.T) {
 	doc := load(t)
 	for _, r := range authz.NewRoutes() {
@@ -619,9 +623,12 @@ func TestRateLimitedResponses(t *testing.T) {
 		if d, _ := rm["description"].(string); !strings.HasPrefix(d, string(fault.CodeRateLimited)+":") {
 			t.Errorf("%s: 429 description %q does not name the rate_limited code", r.Operation, d)
 		}
-		ra := obj(obj(rm, "headers"), "Retry-After")
+		ra := deref(t, doc, obj(obj(rm, "headers"), "Retry-After"))
 		if typ, _ := obj(ra, "schema")["type"].(string); typ != "integer" {
 			t.Errorf("%s: 429 lacks an integer Retry-After header: %v", r.Operation, ra)
+		}
+		if ra["required"] != true {
+			t.Errorf("%s: the 429's Retry-After header must be required: true", r.Operation)
 		}
 	}
 	if httpapi.StatusOf(fault.CodeRateLimited) != http.StatusTooManyRequests {

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -56,11 +57,15 @@ func Backoff(n int, r func() float64) time.Duration {
 	return wait
 }
 
-// Payload is the JSON body of every delivery.
+// Payload is the JSON body of every delivery. Its times, like every time in
+// the API, are RFC 3339 UTC with exactly three fraction digits
+// (authz.FormatTime), written once when the delivery is stored: the stored
+// bytes are what is signed and sent, on every attempt.
 type Payload struct {
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      any       `json:"data"`
+	Type string `json:"type"`
+	// Timestamp is when the event happened (authz.FormatTime).
+	Timestamp string `json:"timestamp"`
+	Data      any    `json:"data"`
 }
 
 // KeyData is the data of the key.* events: ids, names and times, never a
@@ -75,9 +80,19 @@ type KeyData struct {
 
 // KeyRef names a key in an event.
 type KeyRef struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// ExpiresAt is the key's expiry (authz.FormatTime), absent when it
+	// never expires.
+	ExpiresAt string `json:"expires_at,omitempty"`
+}
+
+// expiry formats a key's expiry for a KeyRef (the zero time: none).
+func expiry(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return authz.FormatTime(t)
 }
 
 // Dispatcher enqueues events as deliveries and sends the due ones. Several
@@ -212,7 +227,7 @@ func changeID(endpoint, eventID string) string {
 // delivery with that id is kept as it is (created false).
 func (d *Dispatcher) enqueue(ctx context.Context, e *Endpoint, id, eventType string, data any, happened time.Time) (*Delivery, bool, error) {
 	now := d.now().UTC().Truncate(time.Millisecond)
-	body, err := json.Marshal(Payload{Type: eventType, Timestamp: happened.UTC(), Data: data})
+	body, err := json.Marshal(Payload{Type: eventType, Timestamp: authz.FormatTime(happened), Data: data})
 	if err != nil {
 		return nil, false, fmt.Errorf("webhook: encoding %s payload: %w", eventType, err)
 	}

@@ -50,11 +50,7 @@ func (p Publisher) Notice(ctx context.Context, ev audit.Event, k *keys.Key) (*au
 	} else if !slices.ContainsFunc(endpoints, func(e *Endpoint) bool { return e.Subscribed(event) }) {
 		return nil, nil
 	}
-	data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name}}
-	if !k.ExpiresAt.IsZero() {
-		exp := k.ExpiresAt
-		data.Key.ExpiresAt = &exp
-	}
+	data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name, ExpiresAt: expiry(k.ExpiresAt)}}
 	if ev.Actor.Type == audit.ActorKey {
 		data.Actor = &KeyRef{ID: ev.Actor.ID, Name: ev.Actor.Name}
 	}

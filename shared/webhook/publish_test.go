@@ -85,7 +85,7 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	if err := json.Unmarshal(got[0].body, &p); err != nil {
 		t.Fatal(err)
 	}
-	if !p.Timestamp.Equal(changedAt) {
+	if p.Timestamp != authz.FormatTime(changedAt) {
 		t.Errorf("payload timestamp %s, want the change's %s", p.Timestamp, changedAt)
 	}
 	if data, _ := p.Data.(map[string]any); data == nil || data["key"].(map[string]any)["id"] != c.Key.ID {

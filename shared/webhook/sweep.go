@@ -47,7 +47,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) (n int, err error) {
 				continue
 			}
 			exp := k.ExpiresAt.UTC()
-			data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name, ExpiresAt: &exp}, Window: window}
+			data := KeyData{OrganizationID: k.OrganizationID, Key: KeyRef{ID: k.ID, Name: k.Name, ExpiresAt: expiry(exp)}, Window: window}
 			_, created, err := d.enqueue(ctx, e, noticeID(e.ID, event, k.ID, window, exp), event, data, now)
 			if err != nil {
 				return err

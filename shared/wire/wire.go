@@ -16,31 +16,48 @@ import (
 	"github.com/dotenv/apikeys/shared/keys"
 )
 
-// Scope is a grant's scope on the wire. In requests level and id are
-// required (`required:"true"`, read by httpapi.UnmarshalStrict).
+// Scope is a grant's scope in answers: the node's level, id and path.
+// Key answers always carry the path; a verification's missing grant has
+// none (verification reads no names).
 type Scope struct {
-	Level string `json:"level" required:"true"`
-	ID    string `json:"id" required:"true"`
-	// Path is the scope's human name ("billing / web / production"),
-	// only in responses.
+	Level string `json:"level"`
+	ID    string `json:"id"`
+	// Path is the scope's human name ("billing / web / production").
 	Path string `json:"path,omitempty"`
 }
 
-// Grant is one permission with an optional scope (absent or null:
+// Grant is one permission with its scope in answers (null:
 // organization-wide).
 type Grant struct {
-	Permission string `json:"permission" required:"true"`
+	Permission string `json:"permission"`
 	Scope      *Scope `json:"scope"`
+}
+
+// ScopeSpec is a grant's scope in requests: level and id, both required
+// (`required:"true"`, read by httpapi.UnmarshalStrict).
+type ScopeSpec struct {
+	Level string `json:"level" required:"true"`
+	ID    string `json:"id" required:"true"`
+	// Path is accepted and ignored, so a grant read from an answer can be
+	// sent back as it is.
+	Path string `json:"path,omitempty"`
+}
+
+// GrantSpec is one permission with an optional scope in requests (absent
+// or null: organization-wide).
+type GrantSpec struct {
+	Permission string     `json:"permission" required:"true"`
+	Scope      *ScopeSpec `json:"scope"`
 }
 
 // KeySpec is the body of create and edit.
 type KeySpec struct {
-	Name        *string  `json:"name"`
-	Permissions *[]Grant `json:"permissions"`
-	Preset      *string  `json:"preset"`
-	AllowAll    *bool    `json:"allow_all"`
-	Expiration  *string  `json:"expiration"`
-	ExpiresAt   *string  `json:"expires_at"`
+	Name        *string      `json:"name"`
+	Permissions *[]GrantSpec `json:"permissions"`
+	Preset      *string      `json:"preset"`
+	AllowAll    *bool        `json:"allow_all"`
+	Expiration  *string      `json:"expiration"`
+	ExpiresAt   *string      `json:"expires_at"`
 	// AllowedCIDRs are the networks the key may be used from (absent:
 	// unchanged on edit, anywhere on create; [] anywhere).
 	AllowedCIDRs *[]string `json:"allowed_cidrs"`

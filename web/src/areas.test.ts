@@ -189,7 +189,7 @@ describe("area choices and the request body", () => {
 
 describe("what the signed-in key cannot give", () => {
   const narrow: Holder = holderFromKey(
-    key({ permissions: [{ permission: "secrets:read", scope: { level: "project", id: "prj_a" } }] }),
+    key({ permissions: [{ permission: "secrets:read", scope: { level: "project", id: "prj_a", path: "billing" } }] }),
     dir,
   );
   const cases: { name: string; holder: Holder | null; perm: string; where: Where; disabled: boolean }[] = [
@@ -230,7 +230,7 @@ describe("what the signed-in key cannot give", () => {
     for (const [h, covered] of Object.entries(rules.covers)) {
       const hs = split(h);
       const holder = holderFromKey(
-        key({ permissions: [{ permission: hs.permission, scope: hs.id ? { level: nodes.get(hs.id)!.level, id: hs.id } : null }] }),
+        key({ permissions: [{ permission: hs.permission, scope: hs.id ? { level: nodes.get(hs.id)!.level, id: hs.id, path: hs.id } : null }] }),
         golden,
       );
       for (const w of Object.keys(rules.covers)) {

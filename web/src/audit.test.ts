@@ -47,7 +47,7 @@ describe("mayReadAudit", () => {
     ["audit_log:read organization-wide", false, [{ permission: "audit_log:read", scope: null }], true],
     ["its group's wildcard", false, [{ permission: wildcard, scope: null }], true],
     ["only other permissions", false, [{ permission: "secrets:read", scope: null }, { permission: "api_tokens:read", scope: null }], false],
-    ["a scoped grant (never allows an organization permission)", false, [{ permission: "audit_log:read", scope: { level: "team", id: "team_1" } }], false],
+    ["a scoped grant (never allows an organization permission)", false, [{ permission: "audit_log:read", scope: { level: "team", id: "team_1", path: "platform" } }], false],
     ["nothing", false, [], false],
   ];
   it.each(cases)("%s", (_, allow_all, permissions, want) => expect(mayReadAudit(catalog, { allow_all, permissions })).toBe(want));

@@ -42,8 +42,8 @@ const key: ApiKey = {
   organization_id: "org_1",
   allow_all: false,
   permissions: [
-    { permission: "environments:read", scope: { level: "project", id: "prj_1" } },
-    { permission: "secrets:read", scope: { level: "environment", id: "env_1" } },
+    { permission: "environments:read", scope: { level: "project", id: "prj_1", path: "billing" } },
+    { permission: "secrets:read", scope: { level: "environment", id: "env_1", path: "billing / web / production" } },
   ],
   expires_at: null,
   status: "active",

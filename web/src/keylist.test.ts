@@ -22,9 +22,9 @@ describe("capabilityLine", () => {
     { name: "one grant on one node", allow: false, grants: [g("secrets:read", prod)], want: "Read secrets · billing / web / production" },
     { name: "organization-wide", allow: false, grants: [g("billing:read")], want: "Read billing · whole organization" },
     {
-      name: "a scope without a path shows its id",
+      name: "a scope with an empty path shows its id",
       allow: false,
-      grants: [g("secrets:read", { level: "environment", id: "env_x" })],
+      grants: [g("secrets:read", { level: "environment", id: "env_x", path: "" })],
       want: "Read secrets · env_x",
     },
     {

@@ -22,7 +22,7 @@ describe("scopeDeleted", () => {
     ["deleted project above", { level: "target", id: "tgt_1", path: "(deleted) / web" }, true],
     ["deleted team", { level: "team", id: "team_1", path: "(deleted)" }, true],
     ["a name that only contains the word", { level: "team", id: "team_1", path: "not (deleted) yet" }, false],
-    ["no path in the answer", { level: "team", id: "team_1" }, false],
+    ["an empty path", { level: "team", id: "team_1", path: "" }, false],
   ];
   it.each(cases)("%s", (_, scope, want) => expect(scopeDeleted(scope)).toBe(want));
 });

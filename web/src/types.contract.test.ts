@@ -86,7 +86,9 @@ function members(path: string): Members {
 // match both ways; "answer": also the same optionality; "subset": the type is
 // one of several shapes of a shared schema (Node).
 const cases: [string, string, "answer" | "names" | "subset"][] = [
-  ["Scope", "Scope", "names"],
+  ["Scope", "Scope", "answer"],
+  ["ScopeSpec", "ScopeSpec", "answer"],
+  ["GrantInput.scope", "ScopeSpec", "answer"],
   ["Grant", "Grant", "answer"],
   ["ApiKey", "Key", "answer"],
   ["ApiKeyWithToken", "KeyWithToken", "answer"],

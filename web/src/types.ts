@@ -4,16 +4,26 @@
 export type ScopeLevel = "team" | "project" | "target" | "environment";
 export type NodeLevel = "organization" | ScopeLevel;
 
+/** A grant's scope as answers give it. */
 export interface Scope {
   level: ScopeLevel;
   id: string;
-  /** Human readable path, e.g. "billing / web / production" (responses only). */
-  path?: string;
+  /** Human readable path, e.g. "billing / web / production"; "(deleted)" for a node that no longer exists. */
+  path: string;
 }
 
+/** A grant as answers give it (scope null: organization-wide). */
 export interface Grant {
   permission: string;
   scope: Scope | null;
+}
+
+/** A grant's scope as requests give it. */
+export interface ScopeSpec {
+  level: ScopeLevel;
+  id: string;
+  /** Ignored by the server (a grant read from an answer may be sent back as it is). */
+  path?: string;
 }
 
 /** revoked: the key's token was reported as leaked (rotate it to get a new token); an expired key says expired even if it was revoked. */
@@ -72,9 +82,10 @@ export interface ApiKeyWithToken extends ApiKey {
 
 export type Expiration = "never" | "30d" | "60d" | "90d" | "1y";
 
+/** A grant as requests give it (scope absent or null: organization-wide). */
 export interface GrantInput {
   permission: string;
-  scope?: { level: ScopeLevel; id: string } | null;
+  scope?: ScopeSpec | null;
 }
 
 /** Body of POST /v1/api-keys; PATCH takes any subset with the same rules. */

@@ -516,6 +516,30 @@ func (e LeakReceivedStatus) Valid() bool {
 	}
 }
 
+// Defines values for MissingGrantScopeLevel.
+const (
+	MissingGrantScopeLevelEnvironment MissingGrantScopeLevel = "environment"
+	MissingGrantScopeLevelProject     MissingGrantScopeLevel = "project"
+	MissingGrantScopeLevelTarget      MissingGrantScopeLevel = "target"
+	MissingGrantScopeLevelTeam        MissingGrantScopeLevel = "team"
+)
+
+// Valid indicates whether the value is a known member of the MissingGrantScopeLevel enum.
+func (e MissingGrantScopeLevel) Valid() bool {
+	switch e {
+	case MissingGrantScopeLevelEnvironment:
+		return true
+	case MissingGrantScopeLevelProject:
+		return true
+	case MissingGrantScopeLevelTarget:
+		return true
+	case MissingGrantScopeLevelTeam:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeConflict             ProblemCode = "conflict"
@@ -627,6 +651,30 @@ func (e ScopeLevel) Valid() bool {
 	case ScopeLevelTarget:
 		return true
 	case ScopeLevelTeam:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScopeSpecLevel.
+const (
+	ScopeSpecLevelEnvironment ScopeSpecLevel = "environment"
+	ScopeSpecLevelProject     ScopeSpecLevel = "project"
+	ScopeSpecLevelTarget      ScopeSpecLevel = "target"
+	ScopeSpecLevelTeam        ScopeSpecLevel = "team"
+)
+
+// Valid indicates whether the value is a known member of the ScopeSpecLevel enum.
+func (e ScopeSpecLevel) Valid() bool {
+	switch e {
+	case ScopeSpecLevelEnvironment:
+		return true
+	case ScopeSpecLevelProject:
+		return true
+	case ScopeSpecLevelTarget:
+		return true
+	case ScopeSpecLevelTeam:
 		return true
 	default:
 		return false
@@ -995,6 +1043,8 @@ type AuditEvent struct {
 type AuditEventAction string
 
 // AuditEventPage A page of audit events, newest first.
+//
+// Example: {"items":[{"action":"key.updated","actor":{"id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy","type":"key"},"at":"2026-11-29T12:00:00.000Z","changes":{"expires_at":{"from":null,"to":"2027-01-01T00:00:00.000Z"},"name":{"from":"reader","to":"staging reader"}},"id":"evt_0193a8f2c1d07Hq2Lx9TbVn3Ka","organization_id":"org_1","source":{"ip":"203.0.113.7","request_id":"c0ffee00-1234-4a5b-8c9d-0123456789ab","user_agent":"curl/8.5.0"},"target":{"id":"key_QrStUvWxYz012345","name":"staging reader","type":"key"}}],"next_cursor":"AWsUb3JnXzEAACCAAAAAawzSOzrU"}
 type AuditEventPage struct {
 	Items []AuditEvent `json:"items"`
 
@@ -1024,6 +1074,8 @@ type AuditTarget struct {
 type AuditTargetType string
 
 // Catalog The permission catalog, presets, scope levels and the routes that need a token.
+//
+// Example: {"groups":[{"area":"Secrets","label":"Secrets","name":"secrets","permissions":[{"action":"read","description":"Read secret values.","label":"Read secrets","name":"secrets:read","scopable":true,"scope_levels":["team","project","target","environment"]},{"action":"write","description":"Create and change secrets.","label":"Write secrets","name":"secrets:write","scopable":true,"scope_levels":["team","project","target","environment"]}],"wildcard":{"name":"secrets:*","scopable":true,"scope_levels":["team","project","target","environment"]}}],"levels":["team","project","target","environment"],"presets":[{"label":"Read-only","name":"read-only","permissions":["secrets:read","projects:read","targets:read","environments:read","organizations:read"]}],"routes":[{"method":"GET","operation":"listPermissions","path":"/v1/permissions","permission":""},{"method":"POST","operation":"createKey","path":"/v1/api-keys","permission":"api_tokens:create"}]}
 type Catalog struct {
 	Groups  []CatalogGroup  `json:"groups"`
 	Levels  []CatalogLevels `json:"levels"`
@@ -1137,6 +1189,8 @@ type ExploreNetwork struct {
 }
 
 // ExploreRequest A request to send to this API with the token of the key explored.
+//
+// Example: {"method":"GET","path":"/v1/projects","token":"dotenv_AbCdEfGhIjKlMnOpEXAMPLEtokenEXAMPLEtokenEXAMPLEtokp9Qz"}
 type ExploreRequest struct {
 	// Body Any JSON value, or null for none.
 	Body interface{} `json:"body,omitempty"`
@@ -1157,7 +1211,7 @@ type ExploreRequest struct {
 // ExploreRequestMethod defines model for ExploreRequest.Method.
 type ExploreRequestMethod string
 
-// ExploreResult defines model for ExploreResult.
+// ExploreResult Example: {"access":[{"allowed":false,"node":{"id":"org_1","level":"organization","path":""},"permission":"secrets:read"},{"allowed":false,"node":{"id":"prj_B1ll1ngPr0ject01","level":"project","path":"billing"},"permission":"secrets:read"},{"allowed":true,"node":{"id":"org_1","level":"organization","path":""},"permission":"projects:read"},{"allowed":true,"node":{"id":"prj_B1ll1ngPr0ject01","level":"project","path":"billing"},"permission":"projects:read"}],"access_hidden":[{"count":1,"level":"team","list_permission":"teams:read","permissions":[{"allowed":0,"denied":1,"permission":"secrets:read"},{"allowed":0,"denied":1,"permission":"secrets:write"},{"allowed":0,"denied":1,"permission":"secrets:decrypt"},{"allowed":0,"denied":1,"permission":"secrets:history"},{"allowed":0,"denied":1,"permission":"secrets:restore"},{"allowed":0,"denied":1,"permission":"secrets:purge"},{"allowed":0,"denied":1,"permission":"encryption_keys:read"},{"allowed":0,"denied":1,"permission":"encryption_keys:rotate"},{"allowed":1,"denied":0,"permission":"projects:read"},{"allowed":0,"denied":1,"permission":"projects:update"},{"allowed":0,"denied":1,"permission":"projects:delete"},{"allowed":0,"denied":1,"permission":"targets:read"},{"allowed":0,"denied":1,"permission":"targets:update"},{"allowed":0,"denied":1,"permission":"targets:delete"},{"allowed":0,"denied":1,"permission":"environments:read"},{"allowed":0,"denied":1,"permission":"environments:update"},{"allowed":0,"denied":1,"permission":"environments:delete"},{"allowed":0,"denied":1,"permission":"teams:read"},{"allowed":0,"denied":1,"permission":"teams:update"},{"allowed":0,"denied":1,"permission":"teams:delete"},{"allowed":0,"denied":1,"permission":"members:read"},{"allowed":0,"denied":1,"permission":"members:update"},{"allowed":0,"denied":1,"permission":"members:delete"}]},{"count":1,"level":"target","list_permission":"targets:read","permissions":[{"allowed":0,"denied":1,"permission":"secrets:read"},{"allowed":0,"denied":1,"permission":"secrets:write"},{"allowed":0,"denied":1,"permission":"secrets:decrypt"},{"allowed":0,"denied":1,"permission":"secrets:history"},{"allowed":0,"denied":1,"permission":"secrets:restore"},{"allowed":0,"denied":1,"permission":"secrets:purge"},{"allowed":0,"denied":1,"permission":"encryption_keys:read"},{"allowed":0,"denied":1,"permission":"encryption_keys:rotate"},{"allowed":0,"denied":1,"permission":"targets:read"},{"allowed":0,"denied":1,"permission":"targets:update"},{"allowed":0,"denied":1,"permission":"targets:delete"},{"allowed":0,"denied":1,"permission":"environments:read"},{"allowed":0,"denied":1,"permission":"environments:update"},{"allowed":0,"denied":1,"permission":"environments:delete"}]},{"count":1,"level":"environment","list_permission":"environments:read","permissions":[{"allowed":1,"denied":0,"permission":"secrets:read"},{"allowed":0,"denied":1,"permission":"secrets:write"},{"allowed":0,"denied":1,"permission":"secrets:decrypt"},{"allowed":0,"denied":1,"permission":"secrets:history"},{"allowed":0,"denied":1,"permission":"secrets:restore"},{"allowed":0,"denied":1,"permission":"secrets:purge"},{"allowed":0,"denied":1,"permission":"encryption_keys:read"},{"allowed":0,"denied":1,"permission":"encryption_keys:rotate"},{"allowed":0,"denied":1,"permission":"environments:read"},{"allowed":0,"denied":1,"permission":"environments:update"},{"allowed":0,"denied":1,"permission":"environments:delete"}]}],"duration_ms":1.664,"network":{"allowed":true,"client_ip":"127.0.0.1"},"request":{"body":null,"headers":{"Authorization":"Bearer $DOTENV_API_KEY"},"method":"GET","path":"/v1/projects","url":"https://api.dotenv.example/v1/projects"},"response":{"body":{"items":[{"created_at":"2026-11-29T12:00:03.762Z","id":"prj_B1ll1ngPr0ject01","name":"billing","organization_id":"org_1","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.762Z"}],"next_cursor":null},"headers":{"Cache-Control":"no-store","Content-Type":"application/json"},"status":200,"truncated":false},"snippets":{"curl":"curl -X GET 'https://api.dotenv.example/v1/projects' \\\n  -H \"Authorization: Bearer $DOTENV_API_KEY\"","go":"package main\n\nimport (\n\t\"fmt\"\n\t\"io\"\n\t\"net/http\"\n\t\"os\"\n\t\"strings\"\n)\n\nfunc main() {\n\t_ = strings.NewReader\n\treq, err := http.NewRequest(\"GET\", \"https://api.dotenv.example/v1/projects\", nil)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n\treq.Header.Set(\"Authorization\", \"Bearer \"+os.Getenv(\"DOTENV_API_KEY\"))\n\tresp, err := http.DefaultClient.Do(req)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n\tdefer resp.Body.Close()\n\tout, _ := io.ReadAll(resp.Body)\n\tfmt.Println(resp.Status, string(out))\n}\n","javascript":"const res = await fetch(\"https://api.dotenv.example/v1/projects\", {\n  method: \"GET\",\n  headers: {\n    Authorization: `Bearer ${process.env.DOTENV_API_KEY}`,\n  },\n});\nconsole.log(res.status, await res.text());\n","python":"import os\nimport requests\n\nheaders = {\n    \"Authorization\": \"Bearer \" + os.environ[\"DOTENV_API_KEY\"],\n}\nres = requests.request(\"GET\", \"https://api.dotenv.example/v1/projects\", headers=headers)\nprint(res.status_code, res.text)\n"}}
 type ExploreResult struct {
 	// Access For each permission, on the organization and on each node the explored key may list (down to the levels the permission can be scoped to): may the key do it. A node is shown when the key reaches it with the permission of the route that lists its level (teams:read for teams, and so on), exactly as that list route would answer the key; an ancestor the key may not list is named by its id in `path`. At most 200 nodes are considered.
 	Access []AccessCell `json:"access"`
@@ -1232,7 +1286,7 @@ type Grant struct {
 	// Example: secrets:read
 	Permission string `json:"permission"`
 
-	// Scope Absent or null = organization-wide.
+	// Scope null = organization-wide; answers always carry the scope.
 	Scope *Scope `json:"scope"`
 }
 
@@ -1244,10 +1298,10 @@ type GrantSpec struct {
 	Permission string `json:"permission"`
 
 	// Scope Absent or null = organization-wide.
-	Scope *Scope `json:"scope,omitempty"`
+	Scope *ScopeSpec `json:"scope,omitempty"`
 }
 
-// Health defines model for Health.
+// Health Example: {"status":"ok"}
 type Health struct {
 	Status HealthStatus `json:"status"`
 }
@@ -1256,6 +1310,8 @@ type Health struct {
 type HealthStatus string
 
 // Key An API key. Never holds the token. previous_token_expires_at and previous_token_hint are present only while the token the last rotation replaced is still in its grace period.
+//
+// Example: {"allow_all":false,"allowed_cidrs":[],"created_at":"2026-11-29T12:00:03.881Z","created_by":"key_QrStUvWxYz012345","expires_at":"2026-12-29T12:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","last_used_at":null,"name":"CI deploy","organization_id":"org_1","permissions":[{"permission":"projects:read","scope":null},{"permission":"secrets:read","scope":{"id":"env_Pr0duct10nEnv01","level":"environment","path":"billing / web / prod"}}],"revocation":null,"rotated_at":null,"status":"active","token_hint":"dotenv_AbCd…wxyz","updated_at":"2026-11-29T12:00:03.881Z","version":1}
 type Key struct {
 	AllowAll bool `json:"allow_all"`
 
@@ -1368,6 +1424,8 @@ type KeyCreateSpecExpiration string
 type KeyCreateSpecPreset string
 
 // KeyPage A page of keys, newest first.
+//
+// Example: {"items":[{"allow_all":false,"allowed_cidrs":[],"created_at":"2026-11-29T12:00:03.987Z","created_by":"key_QrStUvWxYz012345","expires_at":"2026-12-29T12:00:00.000Z","id":"key_R3ad3rK3y0000001","last_used_at":null,"name":"reader 1","organization_id":"org_1","permissions":[{"permission":"environments:read","scope":null},{"permission":"organizations:read","scope":null},{"permission":"projects:read","scope":null},{"permission":"secrets:read","scope":null},{"permission":"targets:read","scope":null}],"revocation":null,"rotated_at":null,"status":"active","token_hint":"dotenv_R3ad…Qh7p","updated_at":"2026-11-29T12:00:03.987Z","version":1}],"next_cursor":"AWsUb3JnX3BIVjkzSWpIbTE0STd3dUEAACCAAAAAawzSOzrUbMBrZXlfQm45VGF6SnBtSkZkZFV2MNz5b88"}
 type KeyPage struct {
 	Items []Key `json:"items"`
 
@@ -1379,6 +1437,8 @@ type KeyPage struct {
 }
 
 // KeySpec The body of createKey and updateKey. Create: name, exactly one of permissions (non-empty), preset or allow_all: true, and exactly one of expiration or expires_at; optionally allowed_cidrs. Update: any of these fields, same rules; fields left out keep their value. Validation answers every offending field at once (errors), each with its field code.
+//
+// Example: {"allowed_cidrs":["203.0.113.0/24"],"expiration":"90d","name":"CI deploy (web)"}
 type KeySpec struct {
 	// AllowAll true: every permission, organization-wide, including ones added later. Only an allow-all key can make one.
 	AllowAll *bool `json:"allow_all,omitempty"`
@@ -1454,6 +1514,8 @@ type KeyUsage struct {
 }
 
 // KeyWithToken The key and its token, answered only by createKey and rotateKey. The token is shown this once and can never be read again. The fields of Key plus token.
+//
+// Example: {"allow_all":false,"allowed_cidrs":[],"created_at":"2026-11-29T12:00:03.881Z","created_by":"key_QrStUvWxYz012345","expires_at":"2026-12-29T12:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","last_used_at":null,"name":"CI deploy (web)","organization_id":"org_1","permissions":[{"permission":"projects:read","scope":null},{"permission":"secrets:read","scope":{"id":"env_Pr0duct10nEnv01","level":"environment","path":"billing / web / prod"}}],"previous_token_expires_at":"2026-11-29T13:00:03.928Z","previous_token_hint":"dotenv_AbCd…wxyz","revocation":null,"rotated_at":"2026-11-29T12:00:03.928Z","status":"active","token":"dotenv_AbCdEfGhIjKlMnOpEXAMPLEtokenEXAMPLEtokenEXAMPLEtokp9Qz","token_hint":"dotenv_AbCd…p9Qz","updated_at":"2026-11-29T12:00:03.928Z","version":3}
 type KeyWithToken struct {
 	AllowAll bool `json:"allow_all"`
 
@@ -1546,7 +1608,27 @@ type LeakReceived struct {
 // LeakReceivedStatus defines model for LeakReceived.Status.
 type LeakReceivedStatus string
 
+// MissingGrant With code forbidden: the permission and the node it is missing on (scope null: organization-wide). The node is named by level and id only: verification reads no names.
+//
+// Example: {"permission":"secrets:write","scope":{"id":"env_Pr0duct10nEnv01","level":"environment"}}
+type MissingGrant struct {
+	// Permission Example: secrets:write
+	Permission string `json:"permission"`
+	Scope      *struct {
+		// Id The node's id (team_, prj_, tgt_ or env_ prefix).
+		//
+		// Example: env_2f9c
+		Id    string                 `json:"id"`
+		Level MissingGrantScopeLevel `json:"level"`
+	} `json:"scope"`
+}
+
+// MissingGrantScopeLevel defines model for MissingGrant.Scope.Level.
+type MissingGrantScopeLevel string
+
 // Node A team, project, target or environment with its parents' ids (a node's own id is not repeated as a parent id).
+//
+// Example: {"created_at":"2026-11-29T12:00:03.784Z","id":"env_Pr0duct10nEnv01","name":"prod","organization_id":"org_1","project_id":"prj_B1ll1ngPr0ject01","target_id":"tgt_W3bT4rget000001","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.817Z"}
 type Node struct {
 	CreatedAt time.Time `json:"created_at"`
 
@@ -1567,6 +1649,8 @@ type Node struct {
 }
 
 // NodePage A page of nodes the caller's grants cover.
+//
+// Example: {"items":[{"created_at":"2026-11-29T12:00:03.762Z","id":"prj_B1ll1ngPr0ject01","name":"billing","organization_id":"org_1","team_id":"team_Pl4tf0rmTe4m001","updated_at":"2026-11-29T12:00:03.762Z"}],"next_cursor":null}
 type NodePage struct {
 	Items []Node `json:"items"`
 
@@ -1578,6 +1662,8 @@ type NodePage struct {
 }
 
 // NodeSpec Creates or renames a node. Names are unique among siblings.
+//
+// Example: {"name":"production"}
 type NodeSpec struct {
 	Name string `json:"name"`
 
@@ -1585,7 +1671,7 @@ type NodeSpec struct {
 	TeamId *string `json:"team_id,omitempty"`
 }
 
-// Organization defines model for Organization.
+// Organization Example: {"created_at":"2026-11-29T12:00:03.151Z","id":"org_1","name":"Client Org","updated_at":"2026-11-29T12:00:03.151Z"}
 type Organization struct {
 	CreatedAt time.Time `json:"created_at"`
 
@@ -1595,7 +1681,7 @@ type Organization struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// OrganizationSpec defines model for OrganizationSpec.
+// OrganizationSpec Example: {"name":"Acme"}
 type OrganizationSpec struct {
 	Name string `json:"name"`
 }
@@ -1677,7 +1763,9 @@ type RotateSpec struct {
 	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
 }
 
-// Scope One node of the organization's hierarchy; a grant covers it and everything below it. In requests level and id are required and path is ignored.
+// Scope One node of the organization's hierarchy as answers name it; the grant covers it and everything below it.
+//
+// Example: {"id":"env_Pr0duct10nEnv01","level":"environment","path":"billing / web / production"}
 type Scope struct {
 	// Id The node's id (team_, prj_, tgt_ or env_ prefix).
 	//
@@ -1685,14 +1773,31 @@ type Scope struct {
 	Id    string     `json:"id"`
 	Level ScopeLevel `json:"level"`
 
-	// Path The node's human name, only in responses; "(deleted)" for a node that no longer exists.
+	// Path The node's human name; "(deleted)" for a node that no longer exists.
 	//
 	// Example: billing / web / production
-	Path *string `json:"path,omitempty"`
+	Path string `json:"path"`
 }
 
 // ScopeLevel defines model for Scope.Level.
 type ScopeLevel string
+
+// ScopeSpec One node of the organization's hierarchy as a request gives it (createKey, updateKey): level and id; the grant covers it and everything below it.
+//
+// Example: {"id":"env_Pr0duct10nEnv01","level":"environment"}
+type ScopeSpec struct {
+	// Id The node's id (team_, prj_, tgt_ or env_ prefix).
+	//
+	// Example: env_2f9c
+	Id    string         `json:"id"`
+	Level ScopeSpecLevel `json:"level"`
+
+	// Path Ignored: accepted so a grant read from an answer can be sent back as it is.
+	Path *string `json:"path,omitempty"`
+}
+
+// ScopeSpecLevel defines model for ScopeSpec.Level.
+type ScopeSpecLevel string
 
 // SelfLeakReport A report that a token was exposed. Possession of the token is the proof: no API key is needed.
 //
@@ -1760,7 +1865,7 @@ type VerifiedKey struct {
 	OrganizationId string     `json:"organization_id"`
 }
 
-// VerifyRequest defines model for VerifyRequest.
+// VerifyRequest Example: {"permission":"secrets:read","resource":{"environment":"env_Pr0duct10nEnv01"},"token":"dotenv_AbCdEfGhIjKlMnOpEXAMPLEtokenEXAMPLEtokenEXAMPLEtokp9Qz"}
 type VerifyRequest struct {
 	// ClientIp The address of the calling service's own client, checked against the key's network allowlist (an IPv4 or IPv6 address; anything else answers 400 on client_ip). Without it the address is unknown: a key with an allowlist answers ip_not_allowed (the calling service's own address says nothing about its client). Keys without allowlist ignore it.
 	//
@@ -1780,6 +1885,8 @@ type VerifyRequest struct {
 }
 
 // VerifyResponse The decision. An invalid token (valid false) reveals nothing about any key: key is null.
+//
+// Example: {"allowed":true,"code":"ok","key":{"expires_at":"2026-12-29T12:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy (web)","organization_id":"org_1"},"valid":true}
 type VerifyResponse struct {
 	Allowed bool `json:"allowed"`
 
@@ -1787,8 +1894,10 @@ type VerifyResponse struct {
 	Code VerifyResponseCode `json:"code"`
 	Key  *VerifiedKey       `json:"key"`
 
-	// Missing One permission with its scope, as answers give it (scope null = organization-wide).
-	Missing *Grant `json:"missing,omitempty"`
+	// Missing With code forbidden: the permission and the node it is missing on (scope null: organization-wide). The node is named by level and id only: verification reads no names.
+	//
+	// Example: {"permission":"secrets:write","scope":{"id":"env_Pr0duct10nEnv01","level":"environment"}}
+	Missing *MissingGrant `json:"missing,omitempty"`
 
 	// PreviousToken Present, and true, only when the token is the key's previous token, still in the grace period of the last rotation: it acts with the key's access until previous_token_expires_at, then fails as not_found.
 	//
@@ -1806,6 +1915,8 @@ type VerifyResponse struct {
 type VerifyResponseCode string
 
 // Webhook A webhook endpoint. Its signing secret is never shown after the create or rotate-secret answer.
+//
+// Example: {"created_at":"2026-11-29T12:00:04.018Z","description":"pager","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","previous_secret_expires_at":"2026-11-30T12:00:04.450Z","updated_at":"2026-11-29T12:00:04.450Z","url":"https://hooks.example.com/dotenv"}
 type Webhook struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	Description string          `json:"description"`
@@ -1826,6 +1937,8 @@ type Webhook struct {
 type WebhookEvents string
 
 // WebhookDelivery One event sent to one endpoint with every attempt. Its id is the webhook-id, the same on every attempt: receivers de-duplicate on it.
+//
+// Example: {"attempts":[{"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}],"created_at":"2026-11-29T12:00:04.338Z","event_type":"key.expiring","id":"msg_2f6yq4h0b1k9d3x7m5c8v2n4p6","next_attempt_at":"2026-11-29T12:00:04.444Z","payload":{"data":{"key":{"expires_at":"2026-12-02T12:00:04.021Z","id":"key_QrStUvWxYz012345","name":"expiring soon"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T12:00:04.338Z","type":"key.expiring"},"state":"pending","webhook_id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR"}
 type WebhookDelivery struct {
 	Attempts  []WebhookDeliveryAttempt `json:"attempts"`
 	CreatedAt time.Time                `json:"created_at"`
@@ -1839,7 +1952,7 @@ type WebhookDelivery struct {
 
 	// Payload The JSON body POSTed to the endpoint, signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>).
 	//
-	// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00Z","type":"key.expiring"}
+	// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00.000Z","type":"key.expiring"}
 	Payload WebhookEvent `json:"payload"`
 
 	// State pending: an attempt is due at next_attempt_at. delivered: answered with a 2xx. failed: every attempt of the 24-hour retry window failed (retry it by hand).
@@ -1853,7 +1966,7 @@ type WebhookDeliveryEventType string
 // WebhookDeliveryState pending: an attempt is due at next_attempt_at. delivered: answered with a 2xx. failed: every attempt of the 24-hour retry window failed (retry it by hand).
 type WebhookDeliveryState string
 
-// WebhookDeliveryAttempt defines model for WebhookDeliveryAttempt.
+// WebhookDeliveryAttempt Example: {"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}
 type WebhookDeliveryAttempt struct {
 	At         time.Time `json:"at"`
 	DurationMs int       `json:"duration_ms"`
@@ -1866,15 +1979,19 @@ type WebhookDeliveryAttempt struct {
 }
 
 // WebhookDeliveryList An endpoint's latest deliveries, newest first.
+//
+// Example: {"items":[{"attempts":[{"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}],"created_at":"2026-11-29T12:00:04.338Z","event_type":"key.expiring","id":"msg_2f6yq4h0b1k9d3x7m5c8v2n4p6","next_attempt_at":"2026-11-29T12:00:04.444Z","payload":{"data":{"key":{"expires_at":"2026-12-02T12:00:04.021Z","id":"key_QrStUvWxYz012345","name":"expiring soon"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T12:00:04.338Z","type":"key.expiring"},"state":"pending","webhook_id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR"}]}
 type WebhookDeliveryList struct {
 	Items []WebhookDelivery `json:"items"`
 }
 
 // WebhookEvent The JSON body POSTed to the endpoint, signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>).
 //
-// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00Z","type":"key.expiring"}
+// Example: {"data":{"key":{"expires_at":"2026-12-02T00:00:00.000Z","id":"key_AbCdEfGhIjKlMnOp","name":"CI deploy"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T20:00:00.000Z","type":"key.expiring"}
 type WebhookEvent struct {
-	Data      WebhookEventData `json:"data"`
+	Data WebhookEventData `json:"data"`
+
+	// Timestamp When the event happened: the change's time, or the sweep's for key.expiring and key.expired. RFC 3339 UTC with exactly three fraction digits, like every time in the API.
 	Timestamp time.Time        `json:"timestamp"`
 	Type      WebhookEventType `json:"type"`
 }
@@ -1905,17 +2022,22 @@ type WebhookEventDataWindow string
 
 // WebhookKeyRef A key named in an event: ids, names and times, never a token.
 type WebhookKeyRef struct {
+	// ExpiresAt The key's expiry (absent: it never expires), in the API's one time format.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Id        string     `json:"id"`
 	Name      *string    `json:"name,omitempty"`
 }
 
 // WebhookList The organization's webhook endpoints, oldest first (at most 20).
+//
+// Example: {"items":[{"created_at":"2026-11-29T12:00:04.018Z","description":"pager","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","previous_secret_expires_at":"2026-11-30T12:00:04.450Z","updated_at":"2026-11-29T12:00:04.450Z","url":"https://hooks.example.com/dotenv"}]}
 type WebhookList struct {
 	Items []Webhook `json:"items"`
 }
 
 // WebhookSpec The body of createWebhook and updateWebhook. Create: url and events are required. Update: any of these fields; fields left out keep their value. Every offending field is answered at once.
+//
+// Example: {"description":"pager","events":["key.expiring","key.expired","key.revoked"]}
 type WebhookSpec struct {
 	// Description Up to 200 characters for people.
 	//
@@ -1937,6 +2059,8 @@ type WebhookSpec struct {
 type WebhookSpecEvents string
 
 // WebhookWithSecret A webhook endpoint with its signing secret, shown this once (createWebhook, rotateWebhookSecret).
+//
+// Example: {"created_at":"2026-11-29T12:00:04.018Z","description":"","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","updated_at":"2026-11-29T12:00:04.018Z","url":"https://hooks.example.com/dotenv"}
 type WebhookWithSecret struct {
 	CreatedAt   time.Time                 `json:"created_at"`
 	Description string                    `json:"description"`
@@ -6574,7 +6698,7 @@ type ClientWithResponsesInterface interface {
 
 // HealthResponse429Headers the declared response headers of an HTTP 429 response for Health
 type HealthResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type HealthResponse struct {
@@ -6655,7 +6779,7 @@ type ListKeysResponse401Headers struct {
 
 // ListKeysResponse429Headers the declared response headers of an HTTP 429 response for ListKeys
 type ListKeysResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListKeysResponse struct {
@@ -6765,7 +6889,7 @@ type CreateKeyResponse401Headers struct {
 
 // CreateKeyResponse429Headers the declared response headers of an HTTP 429 response for CreateKey
 type CreateKeyResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type CreateKeyResponse struct {
@@ -6892,7 +7016,7 @@ type DeleteKeyResponse401Headers struct {
 
 // DeleteKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteKey
 type DeleteKeyResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type DeleteKeyResponse struct {
@@ -7001,7 +7125,7 @@ type GetKeyResponse401Headers struct {
 
 // GetKeyResponse429Headers the declared response headers of an HTTP 429 response for GetKey
 type GetKeyResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetKeyResponse struct {
@@ -7112,7 +7236,7 @@ type UpdateKeyResponse401Headers struct {
 
 // UpdateKeyResponse429Headers the declared response headers of an HTTP 429 response for UpdateKey
 type UpdateKeyResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateKeyResponse struct {
@@ -7246,7 +7370,7 @@ type ExploreKeyResponse401Headers struct {
 
 // ExploreKeyResponse429Headers the declared response headers of an HTTP 429 response for ExploreKey
 type ExploreKeyResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ExploreKeyResponse struct {
@@ -7376,7 +7500,7 @@ type RevokePreviousTokenResponse401Headers struct {
 
 // RevokePreviousTokenResponse429Headers the declared response headers of an HTTP 429 response for RevokePreviousToken
 type RevokePreviousTokenResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type RevokePreviousTokenResponse struct {
@@ -7494,7 +7618,7 @@ type RotateKeyResponse401Headers struct {
 
 // RotateKeyResponse429Headers the declared response headers of an HTTP 429 response for RotateKey
 type RotateKeyResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type RotateKeyResponse struct {
@@ -7628,7 +7752,7 @@ type GetKeyUsageResponse401Headers struct {
 
 // GetKeyUsageResponse429Headers the declared response headers of an HTTP 429 response for GetKeyUsage
 type GetKeyUsageResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetKeyUsageResponse struct {
@@ -7737,7 +7861,7 @@ type ListAuditEventsResponse401Headers struct {
 
 // ListAuditEventsResponse429Headers the declared response headers of an HTTP 429 response for ListAuditEvents
 type ListAuditEventsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListAuditEventsResponse struct {
@@ -7838,7 +7962,7 @@ func (r ListAuditEventsResponse) ContentType() string {
 
 // ReportLeakResponse429Headers the declared response headers of an HTTP 429 response for ReportLeak
 type ReportLeakResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ReportLeakResponse struct {
@@ -7940,7 +8064,7 @@ type ReportGitHubLeaksResponse401Headers struct {
 
 // ReportGitHubLeaksResponse429Headers the declared response headers of an HTTP 429 response for ReportGitHubLeaks
 type ReportGitHubLeaksResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ReportGitHubLeaksResponse struct {
@@ -8051,7 +8175,7 @@ type GetOrganizationResponse401Headers struct {
 
 // GetOrganizationResponse429Headers the declared response headers of an HTTP 429 response for GetOrganization
 type GetOrganizationResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetOrganizationResponse struct {
@@ -8155,7 +8279,7 @@ type UpdateOrganizationResponse401Headers struct {
 
 // UpdateOrganizationResponse429Headers the declared response headers of an HTTP 429 response for UpdateOrganization
 type UpdateOrganizationResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateOrganizationResponse struct {
@@ -8280,7 +8404,7 @@ type ListPermissionsResponse401Headers struct {
 
 // ListPermissionsResponse429Headers the declared response headers of an HTTP 429 response for ListPermissions
 type ListPermissionsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListPermissionsResponse struct {
@@ -8377,7 +8501,7 @@ type ListProjectsResponse401Headers struct {
 
 // ListProjectsResponse429Headers the declared response headers of an HTTP 429 response for ListProjects
 type ListProjectsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListProjectsResponse struct {
@@ -8486,7 +8610,7 @@ type CreateProjectResponse401Headers struct {
 
 // CreateProjectResponse429Headers the declared response headers of an HTTP 429 response for CreateProject
 type CreateProjectResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type CreateProjectResponse struct {
@@ -8613,7 +8737,7 @@ type DeleteProjectResponse401Headers struct {
 
 // DeleteProjectResponse429Headers the declared response headers of an HTTP 429 response for DeleteProject
 type DeleteProjectResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type DeleteProjectResponse struct {
@@ -8717,7 +8841,7 @@ type GetProjectResponse401Headers struct {
 
 // GetProjectResponse429Headers the declared response headers of an HTTP 429 response for GetProject
 type GetProjectResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetProjectResponse struct {
@@ -8821,7 +8945,7 @@ type UpdateProjectResponse401Headers struct {
 
 // UpdateProjectResponse429Headers the declared response headers of an HTTP 429 response for UpdateProject
 type UpdateProjectResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateProjectResponse struct {
@@ -8953,7 +9077,7 @@ type ListTargetsResponse401Headers struct {
 
 // ListTargetsResponse429Headers the declared response headers of an HTTP 429 response for ListTargets
 type ListTargetsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListTargetsResponse struct {
@@ -9069,7 +9193,7 @@ type CreateTargetResponse401Headers struct {
 
 // CreateTargetResponse429Headers the declared response headers of an HTTP 429 response for CreateTarget
 type CreateTargetResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type CreateTargetResponse struct {
@@ -9203,7 +9327,7 @@ type DeleteTargetResponse401Headers struct {
 
 // DeleteTargetResponse429Headers the declared response headers of an HTTP 429 response for DeleteTarget
 type DeleteTargetResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type DeleteTargetResponse struct {
@@ -9307,7 +9431,7 @@ type GetTargetResponse401Headers struct {
 
 // GetTargetResponse429Headers the declared response headers of an HTTP 429 response for GetTarget
 type GetTargetResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetTargetResponse struct {
@@ -9411,7 +9535,7 @@ type UpdateTargetResponse401Headers struct {
 
 // UpdateTargetResponse429Headers the declared response headers of an HTTP 429 response for UpdateTarget
 type UpdateTargetResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateTargetResponse struct {
@@ -9543,7 +9667,7 @@ type ListEnvironmentsResponse401Headers struct {
 
 // ListEnvironmentsResponse429Headers the declared response headers of an HTTP 429 response for ListEnvironments
 type ListEnvironmentsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListEnvironmentsResponse struct {
@@ -9659,7 +9783,7 @@ type CreateEnvironmentResponse401Headers struct {
 
 // CreateEnvironmentResponse429Headers the declared response headers of an HTTP 429 response for CreateEnvironment
 type CreateEnvironmentResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type CreateEnvironmentResponse struct {
@@ -9793,7 +9917,7 @@ type DeleteEnvironmentResponse401Headers struct {
 
 // DeleteEnvironmentResponse429Headers the declared response headers of an HTTP 429 response for DeleteEnvironment
 type DeleteEnvironmentResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type DeleteEnvironmentResponse struct {
@@ -9890,7 +10014,7 @@ type GetEnvironmentResponse401Headers struct {
 
 // GetEnvironmentResponse429Headers the declared response headers of an HTTP 429 response for GetEnvironment
 type GetEnvironmentResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetEnvironmentResponse struct {
@@ -9994,7 +10118,7 @@ type UpdateEnvironmentResponse401Headers struct {
 
 // UpdateEnvironmentResponse429Headers the declared response headers of an HTTP 429 response for UpdateEnvironment
 type UpdateEnvironmentResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateEnvironmentResponse struct {
@@ -10126,7 +10250,7 @@ type ListTeamsResponse401Headers struct {
 
 // ListTeamsResponse429Headers the declared response headers of an HTTP 429 response for ListTeams
 type ListTeamsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListTeamsResponse struct {
@@ -10235,7 +10359,7 @@ type CreateTeamResponse401Headers struct {
 
 // CreateTeamResponse429Headers the declared response headers of an HTTP 429 response for CreateTeam
 type CreateTeamResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type CreateTeamResponse struct {
@@ -10362,7 +10486,7 @@ type DeleteTeamResponse401Headers struct {
 
 // DeleteTeamResponse429Headers the declared response headers of an HTTP 429 response for DeleteTeam
 type DeleteTeamResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type DeleteTeamResponse struct {
@@ -10466,7 +10590,7 @@ type GetTeamResponse401Headers struct {
 
 // GetTeamResponse429Headers the declared response headers of an HTTP 429 response for GetTeam
 type GetTeamResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetTeamResponse struct {
@@ -10570,7 +10694,7 @@ type UpdateTeamResponse401Headers struct {
 
 // UpdateTeamResponse429Headers the declared response headers of an HTTP 429 response for UpdateTeam
 type UpdateTeamResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateTeamResponse struct {
@@ -10697,7 +10821,7 @@ func (r UpdateTeamResponse) ContentType() string {
 
 // VerifyTokenResponse429Headers the declared response headers of an HTTP 429 response for VerifyToken
 type VerifyTokenResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type VerifyTokenResponse struct {
@@ -10799,7 +10923,7 @@ type ListWebhooksResponse401Headers struct {
 
 // ListWebhooksResponse429Headers the declared response headers of an HTTP 429 response for ListWebhooks
 type ListWebhooksResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListWebhooksResponse struct {
@@ -10901,7 +11025,7 @@ type CreateWebhookResponse401Headers struct {
 
 // CreateWebhookResponse429Headers the declared response headers of an HTTP 429 response for CreateWebhook
 type CreateWebhookResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type CreateWebhookResponse struct {
@@ -11028,7 +11152,7 @@ type DeleteWebhookResponse401Headers struct {
 
 // DeleteWebhookResponse429Headers the declared response headers of an HTTP 429 response for DeleteWebhook
 type DeleteWebhookResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type DeleteWebhookResponse struct {
@@ -11132,7 +11256,7 @@ type GetWebhookResponse401Headers struct {
 
 // GetWebhookResponse429Headers the declared response headers of an HTTP 429 response for GetWebhook
 type GetWebhookResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type GetWebhookResponse struct {
@@ -11236,7 +11360,7 @@ type UpdateWebhookResponse401Headers struct {
 
 // UpdateWebhookResponse429Headers the declared response headers of an HTTP 429 response for UpdateWebhook
 type UpdateWebhookResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type UpdateWebhookResponse struct {
@@ -11368,7 +11492,7 @@ type ListWebhookDeliveriesResponse401Headers struct {
 
 // ListWebhookDeliveriesResponse429Headers the declared response headers of an HTTP 429 response for ListWebhookDeliveries
 type ListWebhookDeliveriesResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type ListWebhookDeliveriesResponse struct {
@@ -11479,7 +11603,7 @@ type RetryWebhookDeliveryResponse401Headers struct {
 
 // RetryWebhookDeliveryResponse429Headers the declared response headers of an HTTP 429 response for RetryWebhookDelivery
 type RetryWebhookDeliveryResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type RetryWebhookDeliveryResponse struct {
@@ -11590,7 +11714,7 @@ type RotateWebhookSecretResponse401Headers struct {
 
 // RotateWebhookSecretResponse429Headers the declared response headers of an HTTP 429 response for RotateWebhookSecret
 type RotateWebhookSecretResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter int
 }
 
 type RotateWebhookSecretResponse struct {
@@ -12667,10 +12791,10 @@ func ParseHealthResponse(rsp *http.Response) (*HealthResponse, error) {
 		var headers HealthResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -12765,10 +12889,10 @@ func ParseListKeysResponse(rsp *http.Response) (*ListKeysResponse, error) {
 		var headers ListKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -12901,10 +13025,10 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 		var headers CreateKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13002,10 +13126,10 @@ func ParseDeleteKeyResponse(rsp *http.Response) (*DeleteKeyResponse, error) {
 		var headers DeleteKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13110,10 +13234,10 @@ func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 		var headers GetKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13246,10 +13370,10 @@ func ParseUpdateKeyResponse(rsp *http.Response) (*UpdateKeyResponse, error) {
 		var headers UpdateKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13365,10 +13489,10 @@ func ParseExploreKeyResponse(rsp *http.Response) (*ExploreKeyResponse, error) {
 		var headers ExploreKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13483,10 +13607,10 @@ func ParseRevokePreviousTokenResponse(rsp *http.Response) (*RevokePreviousTokenR
 		var headers RevokePreviousTokenResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13619,10 +13743,10 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 		var headers RotateKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13717,10 +13841,10 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 		var headers GetKeyUsageResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13828,10 +13952,10 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 		var headers ListAuditEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -13916,10 +14040,10 @@ func ParseReportLeakResponse(rsp *http.Response) (*ReportLeakResponse, error) {
 		var headers ReportLeakResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14021,10 +14145,10 @@ func ParseReportGitHubLeaksResponse(rsp *http.Response) (*ReportGitHubLeaksRespo
 		var headers ReportGitHubLeaksResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14119,10 +14243,10 @@ func ParseGetOrganizationResponse(rsp *http.Response) (*GetOrganizationResponse,
 		var headers GetOrganizationResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14238,10 +14362,10 @@ func ParseUpdateOrganizationResponse(rsp *http.Response) (*UpdateOrganizationRes
 		var headers UpdateOrganizationResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14329,10 +14453,10 @@ func ParseListPermissionsResponse(rsp *http.Response) (*ListPermissionsResponse,
 		var headers ListPermissionsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14427,10 +14551,10 @@ func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error
 		var headers ListProjectsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14556,10 +14680,10 @@ func ParseCreateProjectResponse(rsp *http.Response) (*CreateProjectResponse, err
 		var headers CreateProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14657,10 +14781,10 @@ func ParseDeleteProjectResponse(rsp *http.Response) (*DeleteProjectResponse, err
 		var headers DeleteProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14755,10 +14879,10 @@ func ParseGetProjectResponse(rsp *http.Response) (*GetProjectResponse, error) {
 		var headers GetProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14881,10 +15005,10 @@ func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, err
 		var headers UpdateProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -14986,10 +15110,10 @@ func ParseListTargetsResponse(rsp *http.Response) (*ListTargetsResponse, error) 
 		var headers ListTargetsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15122,10 +15246,10 @@ func ParseCreateTargetResponse(rsp *http.Response) (*CreateTargetResponse, error
 		var headers CreateTargetResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15223,10 +15347,10 @@ func ParseDeleteTargetResponse(rsp *http.Response) (*DeleteTargetResponse, error
 		var headers DeleteTargetResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15321,10 +15445,10 @@ func ParseGetTargetResponse(rsp *http.Response) (*GetTargetResponse, error) {
 		var headers GetTargetResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15447,10 +15571,10 @@ func ParseUpdateTargetResponse(rsp *http.Response) (*UpdateTargetResponse, error
 		var headers UpdateTargetResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15552,10 +15676,10 @@ func ParseListEnvironmentsResponse(rsp *http.Response) (*ListEnvironmentsRespons
 		var headers ListEnvironmentsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15688,10 +15812,10 @@ func ParseCreateEnvironmentResponse(rsp *http.Response) (*CreateEnvironmentRespo
 		var headers CreateEnvironmentResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15782,10 +15906,10 @@ func ParseDeleteEnvironmentResponse(rsp *http.Response) (*DeleteEnvironmentRespo
 		var headers DeleteEnvironmentResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -15880,10 +16004,10 @@ func ParseGetEnvironmentResponse(rsp *http.Response) (*GetEnvironmentResponse, e
 		var headers GetEnvironmentResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16006,10 +16130,10 @@ func ParseUpdateEnvironmentResponse(rsp *http.Response) (*UpdateEnvironmentRespo
 		var headers UpdateEnvironmentResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16104,10 +16228,10 @@ func ParseListTeamsResponse(rsp *http.Response) (*ListTeamsResponse, error) {
 		var headers ListTeamsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16233,10 +16357,10 @@ func ParseCreateTeamResponse(rsp *http.Response) (*CreateTeamResponse, error) {
 		var headers CreateTeamResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16334,10 +16458,10 @@ func ParseDeleteTeamResponse(rsp *http.Response) (*DeleteTeamResponse, error) {
 		var headers DeleteTeamResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16432,10 +16556,10 @@ func ParseGetTeamResponse(rsp *http.Response) (*GetTeamResponse, error) {
 		var headers GetTeamResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16558,10 +16682,10 @@ func ParseUpdateTeamResponse(rsp *http.Response) (*UpdateTeamResponse, error) {
 		var headers UpdateTeamResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16646,10 +16770,10 @@ func ParseVerifyTokenResponse(rsp *http.Response) (*VerifyTokenResponse, error) 
 		var headers VerifyTokenResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16737,10 +16861,10 @@ func ParseListWebhooksResponse(rsp *http.Response) (*ListWebhooksResponse, error
 		var headers ListWebhooksResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16866,10 +16990,10 @@ func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, err
 		var headers CreateWebhookResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -16967,10 +17091,10 @@ func ParseDeleteWebhookResponse(rsp *http.Response) (*DeleteWebhookResponse, err
 		var headers DeleteWebhookResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -17065,10 +17189,10 @@ func ParseGetWebhookResponse(rsp *http.Response) (*GetWebhookResponse, error) {
 		var headers GetWebhookResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -17191,10 +17315,10 @@ func ParseUpdateWebhookResponse(rsp *http.Response) (*UpdateWebhookResponse, err
 		var headers UpdateWebhookResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -17296,10 +17420,10 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 		var headers ListWebhookDeliveriesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -17401,10 +17525,10 @@ func ParseRetryWebhookDeliveryResponse(rsp *http.Response) (*RetryWebhookDeliver
 		var headers RetryWebhookDeliveryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -17506,10 +17630,10 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 		var headers RotateWebhookSecretResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}

@@ -3,9 +3,15 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
-	"github.com/dotenv/apikeys/shared/keys"
 	"io"
 	"net/http"
 	"os"
@@ -13,22 +19,23 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/dotenv/apikeys/shared/proctest"
-
-	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/openapi/client"
+	"github.com/dotenv/apikeys/shared/openapi/schematest"
+	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // TestClientLifecycle builds the real binary, bootstraps an organization,
-// serves on a free loopback port and walks a key's whole life through the
-// generated client. Every answer also goes through contract, which holds
-// it to docs/openapi.json: a documented status, the required headers, and
-// a body the status's schema accepts (closed objects, required fields,
-// types, enums).
+// serves on a free loopback port (with a GitHub secret-scanning key of the
+// test's own) and walks a key's whole life through the generated client,
+// the directory, leaks (self-reported and GitHub-signed), webhooks and the
+// audit trail with its exports. Every request and answer also goes
+// through contract, which validates them against docs/openapi.json, and
+// every operation of the document must have been called: a new operation
+// fails here until the lifecycle calls it.
 func TestClientLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -42,9 +49,10 @@ func TestClientLifecycle(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	owner := bootstrap(t, bin, data)
-	base := serve(t, bin, data)
+	gh := newGitHubSigner(t, dir)
+	base := serve(t, bin, data, "--github-keys", gh.keys)
 
-	check := &contract{t: t, doc: loadDocument(t), mux: routeMux()}
+	check := newContract(t, base)
 	httpc := &http.Client{Transport: check, Timeout: 30 * time.Second}
 	c, err := client.NewClientWithResponses(base, client.WithHTTPClient(httpc))
 	if err != nil {
@@ -142,12 +150,82 @@ func TestClientLifecycle(t *testing.T) {
 		must(t, err, got, call.want, call.what)
 	}
 
+	// Every level's show, rename and delete, on a branch of its own
+	// (deleted leaf first: a node with children cannot go), and the
+	// organization's rename.
+	orgName := "Client Org (renamed)"
+	org, err := c.UpdateOrganizationWithResponse(ctx, client.OrganizationSpec{Name: orgName}, asOwner)
+	must(t, err, org.StatusCode(), 200, "updateOrganization")
+	if org.JSON200.Name != orgName {
+		t.Errorf("updateOrganization: name %q, want %q", org.JSON200.Name, orgName)
+	}
+	team2, err := c.CreateTeamWithResponse(ctx, client.NodeSpec{Name: "data"}, asOwner)
+	must(t, err, team2.StatusCode(), 201, "createTeam data")
+	prj2, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "warehouse", TeamId: team2.JSON201.Id}, asOwner)
+	must(t, err, prj2.StatusCode(), 201, "createProject warehouse")
+	tgt2, err := c.CreateTargetWithResponse(ctx, prj2.JSON201.Id, client.NodeSpec{Name: "etl"}, asOwner)
+	must(t, err, tgt2.StatusCode(), 201, "createTarget etl")
+	t2, p2, g2 := team2.JSON201.Id, prj2.JSON201.Id, tgt2.JSON201.Id
+	for _, call := range []struct {
+		what string
+		do   func() (int, string, error)
+		want int
+		name string
+	}{
+		{"getProject", func() (int, string, error) {
+			r, err := c.GetProjectWithResponse(ctx, p2, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "warehouse"},
+		{"getTarget", func() (int, string, error) {
+			r, err := c.GetTargetWithResponse(ctx, p2, g2, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "etl"},
+		{"updateTeam", func() (int, string, error) {
+			r, err := c.UpdateTeamWithResponse(ctx, t2, client.NodeSpec{Name: "analytics"}, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "analytics"},
+		{"updateProject", func() (int, string, error) {
+			r, err := c.UpdateProjectWithResponse(ctx, p2, client.NodeSpec{Name: "lake"}, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "lake"},
+		{"updateTarget", func() (int, string, error) {
+			r, err := c.UpdateTargetWithResponse(ctx, p2, g2, client.NodeSpec{Name: "ingest"}, asOwner)
+			return named(r, r.JSON200, err)
+		}, 200, "ingest"},
+		{"deleteTeam with a project", func() (int, string, error) {
+			r, err := c.DeleteTeamWithResponse(ctx, t2, asOwner)
+			return named(r, nil, err)
+		}, 409, ""},
+		{"deleteTarget", func() (int, string, error) {
+			r, err := c.DeleteTargetWithResponse(ctx, p2, g2, asOwner)
+			return named(r, nil, err)
+		}, 204, ""},
+		{"deleteProject", func() (int, string, error) {
+			r, err := c.DeleteProjectWithResponse(ctx, p2, asOwner)
+			return named(r, nil, err)
+		}, 204, ""},
+		{"deleteTeam", func() (int, string, error) {
+			r, err := c.DeleteTeamWithResponse(ctx, t2, asOwner)
+			return named(r, nil, err)
+		}, 204, ""},
+		{"getTeam after delete", func() (int, string, error) {
+			r, err := c.GetTeamWithResponse(ctx, t2, asOwner)
+			return named(r, nil, err)
+		}, 404, ""},
+	} {
+		got, name, err := call.do()
+		must(t, err, got, call.want, call.what)
+		if name != call.name {
+			t.Errorf("%s: name %q, want %q", call.what, name, call.name)
+		}
+	}
+
 	// A scoped key: one grant organization-wide (no scope), one scoped.
 	name := "CI deploy"
 	expiration := client.KeyCreateSpecExpiration("30d")
 	grants := []client.GrantSpec{
 		{Permission: "projects:read"},
-		{Permission: "secrets:read", Scope: &client.Scope{Level: client.ScopeLevelEnvironment, Id: prod}},
+		{Permission: "secrets:read", Scope: &client.ScopeSpec{Level: client.ScopeSpecLevelEnvironment, Id: prod}},
 	}
 	created, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: name, Permissions: &grants, Expiration: &expiration}, asOwner)
 	must(t, err, created.StatusCode(), 201, "createKey")
@@ -166,7 +244,7 @@ func TestClientLifecycle(t *testing.T) {
 		switch {
 		case g.Permission == "projects:read" && g.Scope == nil:
 			orgWide = true
-		case g.Permission == "secrets:read" && g.Scope != nil && g.Scope.Id == prod && g.Scope.Path != nil && *g.Scope.Path != "":
+		case g.Permission == "secrets:read" && g.Scope != nil && g.Scope.Id == prod && g.Scope.Path != "":
 			scoped = true
 		}
 	}
@@ -307,17 +385,17 @@ func TestClientLifecycle(t *testing.T) {
 	// Error answers, decoded as Problem.
 	// The fields the create schemas require beyond the shared ones: an
 	// empty value is what a generated client sends when they are left out.
-	empty, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{}, asOwner)
+	empty, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{}, asOwner, offContract("an empty name"))
 	must(t, err, empty.StatusCode(), 400, "createKey without a name")
 	problem(t, empty.ApplicationproblemJSON400, client.ProblemCodeValidationFailed, 400)
 	fieldError(t, empty.ApplicationproblemJSON400, "name", client.FieldErrorCode("invalid"))
-	raw, err := c.CreateKeyWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{}`), asOwner)
+	raw, err := c.CreateKeyWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{}`), asOwner, offContract("no name"))
 	must(t, err, raw.StatusCode(), 400, "createKey {}")
 	fieldError(t, raw.ApplicationproblemJSON400, "name", client.FieldErrorCode("required"))
-	noTeam, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "orphan"}, asOwner)
+	noTeam, err := c.CreateProjectWithResponse(ctx, client.ProjectSpec{Name: "orphan"}, asOwner, offContract("an empty team_id"))
 	must(t, err, noTeam.StatusCode(), 400, "createProject without a team")
 	fieldError(t, noTeam.ApplicationproblemJSON400, "team_id", client.FieldErrorCode("required"))
-	anon, err := c.ListKeysWithResponse(ctx, nil)
+	anon, err := c.ListKeysWithResponse(ctx, nil, offContract("no token"))
 	must(t, err, anon.StatusCode(), 401, "listKeys without a token")
 	problem(t, anon.ApplicationproblemJSON401, client.ProblemCodeUnauthenticated, 401)
 	if anon.Headers401 == nil || !strings.HasPrefix(anon.Headers401.WWWAuthenticate, "Bearer") {
@@ -329,8 +407,32 @@ func TestClientLifecycle(t *testing.T) {
 
 	// A leaked token: GitHub's report must be signed; a self-report of
 	// the live token revokes the key, which a rotation makes active again.
-	unsigned, err := c.ReportGitHubLeaksWithResponse(ctx, &client.ReportGitHubLeaksParams{}, []client.GitHubMatch{{Token: newTok, Type: "dotenv_api_key"}})
+	unsigned, err := c.ReportGitHubLeaksWithResponse(ctx, &client.ReportGitHubLeaksParams{}, []client.GitHubMatch{{Token: newTok, Type: "dotenv_api_key"}}, offContract("unsigned"))
 	must(t, err, unsigned.StatusCode(), 401, "reportGitHubLeaks unsigned")
+	// A signed report of a live token: revoked, and GitHub is told it was
+	// a true positive; the same report with a signature of another body
+	// is refused.
+	exposed, err := c.CreateKeyWithResponse(ctx, client.KeyCreateSpec{Name: "committed by mistake", Preset: &preset, Expiration: &expiration}, asOwner)
+	must(t, err, exposed.StatusCode(), 201, "createKey to be reported")
+	report, _ := json.Marshal([]client.GitHubMatch{{Token: exposed.JSON201.Token, Type: "dotenv_api_key",
+		Url: ptr("https://github.com/acme/app/blob/main/.env"), Source: ptr("content")}})
+	forged, err := c.ReportGitHubLeaksWithBodyWithResponse(ctx, &client.ReportGitHubLeaksParams{
+		GithubPublicKeyIdentifier: gh.id, GithubPublicKeySignature: gh.sign(t, []byte("[]"))}, "application/json", bytes.NewReader(report))
+	must(t, err, forged.StatusCode(), 401, "reportGitHubLeaks with the signature of another body")
+	signed, err := c.ReportGitHubLeaksWithBodyWithResponse(ctx, &client.ReportGitHubLeaksParams{
+		GithubPublicKeyIdentifier: gh.id, GithubPublicKeySignature: gh.sign(t, report)}, "application/json", bytes.NewReader(report))
+	must(t, err, signed.StatusCode(), 200, "reportGitHubLeaks")
+	if fb := *signed.JSON200; len(fb) != 1 || fb[0].Label != "true_positive" || fb[0].TokenType != "dotenv_api_key" {
+		t.Errorf("reportGitHubLeaks feedback = %+v, want one true_positive", fb)
+	}
+	if bytes.Contains(signed.Body, []byte(exposed.JSON201.Token)) {
+		t.Error("reportGitHubLeaks answered the token")
+	}
+	ghShown, err := c.GetKeyWithResponse(ctx, exposed.JSON201.Id, asOwner)
+	must(t, err, ghShown.StatusCode(), 200, "getKey of the key GitHub reported")
+	if r := ghShown.JSON200.Revocation; ghShown.JSON200.Status != "revoked" || r == nil || r.Reporter != "github" {
+		t.Errorf("getKey of the key GitHub reported: status %s, revocation %+v, want revoked by github", ghShown.JSON200.Status, r)
+	}
 	url, source := "https://pastebin.example/x", "paste"
 	reported, err := c.ReportLeakWithResponse(ctx, client.SelfLeakReport{Token: newTok, Url: &url, Source: &source})
 	must(t, err, reported.StatusCode(), 202, "reportLeak")
@@ -466,13 +568,73 @@ func TestClientLifecycle(t *testing.T) {
 	if strings.Contains(string(trail.Body), url) {
 		t.Error("the audit trail holds the reported URL")
 	}
-	badSince, err := c.ListAuditEventsWithResponse(ctx, nil, asOwner, func(_ context.Context, r *http.Request) error {
+	badSince, err := c.ListAuditEventsWithResponse(ctx, nil, asOwner, offContract("since is not a time"), func(_ context.Context, r *http.Request) error {
 		r.URL.RawQuery = "since=yesterday"
 		return nil
 	})
 	must(t, err, badSince.StatusCode(), 400, "listAuditEvents with a bad since")
 	fieldError(t, badSince.ApplicationproblemJSON400, "since", client.FieldErrorCodeInvalid)
 
+	// The trail exported whole: NDJSON (each line an AuditEvent of the
+	// document) and CSV (its header row, a row per event).
+	for _, export := range []struct{ accept, first string }{
+		{"application/x-ndjson", "{"},
+		{"text/csv", "id,at,action,"},
+	} {
+		// The plain client: oapi-codegen's parsing WithResponse decodes
+		// every Content-Type containing "json" as the JSON page, so
+		// application/x-ndjson fails there.
+		r, err := c.ListAuditEvents(ctx, &client.ListAuditEventsParams{KeyId: &keyID}, asOwner, accept(export.accept))
+		if err != nil {
+			t.Fatalf("listAuditEvents as %s: %v", export.accept, err)
+		}
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		must(t, err, r.StatusCode, 200, "listAuditEvents as "+export.accept)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, export.accept) {
+			t.Errorf("listAuditEvents as %s: Content-Type %q", export.accept, ct)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+		if !strings.HasPrefix(lines[0], export.first) {
+			t.Errorf("listAuditEvents as %s: first line %.40q, want it to start %q", export.accept, lines[0], export.first)
+		}
+		switch export.accept {
+		case "application/x-ndjson":
+			if len(lines) != len(actions) {
+				t.Errorf("the NDJSON export has %d lines, want the key's %d events", len(lines), len(actions))
+			}
+			for i, l := range lines {
+				v, err := schematest.Decode([]byte(l))
+				if err == nil {
+					err = check.schema.Validate("#/components/schemas/AuditEvent", v)
+				}
+				if err != nil {
+					t.Errorf("NDJSON line %d is not an AuditEvent: %v", i+1, err)
+				}
+			}
+		case "text/csv":
+			if len(lines) < len(actions)+1 {
+				t.Errorf("the CSV export has %d lines, want a header and the key's %d events", len(lines), len(actions))
+			}
+		}
+	}
+
+	// Every operation of the document went through the generated client:
+	// a new operation needs its call here.
+	if got, want := check.operations(), check.documented(); !slices.Equal(got, want) {
+		var missing, extra []string
+		for _, op := range want {
+			if !slices.Contains(got, op) {
+				missing = append(missing, op)
+			}
+		}
+		for _, op := range got {
+			if !slices.Contains(want, op) {
+				extra = append(extra, op)
+			}
+		}
+		t.Errorf("the lifecycle called %d of the document's %d operations: missing %v, undocumented %v", len(got), len(want), missing, extra)
+	}
 	if n := check.count(); n < 25 {
 		t.Errorf("the contract checked %d answers, want every call's", n)
 	}
@@ -538,226 +700,73 @@ func bootstrap(t *testing.T, bin, data string) string {
 
 // serve starts `edge serve` on a free loopback port and returns its base
 // URL; it is interrupted when the test ends.
-func serve(t *testing.T, bin, data string) string {
+func serve(t *testing.T, bin, data string, args ...string) string {
 	t.Helper()
-	return proctest.StartServer(t, exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--webhooks-interval", "1s"), &proctest.Buffer{})
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--webhooks-interval", "1s"}, args...)
+	return proctest.StartServer(t, exec.Command(bin, args...), &proctest.Buffer{})
 }
 
-// routeMux matches a request to its route pattern ("GET /v1/teams/{team}").
-func routeMux() *http.ServeMux {
-	mux := http.NewServeMux()
-	for _, r := range authz.NewRoutes() {
-		mux.Handle(r.Method+" "+r.Pattern, http.NotFoundHandler())
-	}
-	return mux
+// githubSigner stands for GitHub's secret scanning: a P-256 key whose
+// public half is in the key document the binary reads (--github-keys).
+type githubSigner struct {
+	id   string
+	priv *ecdsa.PrivateKey
+	keys string // the key document's path
 }
 
-type object = map[string]any
-
-// loadDocument reads docs/openapi.json.
-func loadDocument(t *testing.T) object {
+func newGitHubSigner(t *testing.T, dir string) *githubSigner {
 	t.Helper()
-	b, err := os.ReadFile("../../../docs/openapi.json")
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc object
-	if err := json.Unmarshal(b, &doc); err != nil {
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return doc
+	g := &githubSigner{id: "bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c", priv: priv, keys: filepath.Join(dir, "github-keys.json")}
+	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{{
+		"key_identifier": g.id, "is_current": true,
+		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+	}}})
+	if err := os.WriteFile(g.keys, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
-// contract is an http.RoundTripper that holds every answer to the
-// document. Its failures name the operation, status and location, never a
-// value (an answer may hold a token).
-type contract struct {
-	t   *testing.T
-	doc object
-	mux *http.ServeMux
-	mu  sync.Mutex
-	n   int
-}
-
-func (c *contract) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
-
-// RoundTrip sends req and checks the answer.
-func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
+// sign returns the signature GitHub sends: base64 of the ASN.1 ECDSA
+// P-256 signature of the raw body's SHA-256.
+func (g *githubSigner) sign(t *testing.T, body []byte) string {
+	t.Helper()
+	d := sha256.Sum256(body)
+	sig, err := ecdsa.SignASN1(rand.Reader, g.priv, d[:])
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// named returns an answer's status and, when node is not nil, its name.
+func named(r interface{ StatusCode() int }, node *client.Node, err error) (int, string, error) {
 	if err != nil {
-		return nil, err
+		return 0, "", err
 	}
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
-	for _, p := range c.check(req, res, body) {
-		c.t.Errorf("contract: %s", p)
+	if node == nil {
+		return r.StatusCode(), "", nil
 	}
-	return res, nil
+	return r.StatusCode(), node.Name, nil
 }
 
-// check returns how the answer departs from the document.
-func (c *contract) check(req *http.Request, res *http.Response, body []byte) []string {
-	_, pattern := c.mux.Handler(req)
-	method, path, ok := strings.Cut(pattern, " ")
-	if !ok {
-		return []string{fmt.Sprintf("%s %s matches no route", req.Method, req.URL.Path)}
-	}
-	at := fmt.Sprintf("%s %s %d", method, path, res.StatusCode)
-	op := obj(obj(obj(c.doc, "paths"), path), strings.ToLower(method))
-	resp := c.deref(obj(op, "responses")[fmt.Sprint(res.StatusCode)])
-	if resp == nil {
-		return []string{at + ": the document does not list this status"}
-	}
-	var out []string
-	for name, h := range obj(resp, "headers") {
-		if c.deref(h)["required"] == true && res.Header.Get(name) == "" {
-			out = append(out, fmt.Sprintf("%s: the required header %s is missing", at, name))
-		}
-	}
-	content := obj(resp, "content")
-	if len(content) == 0 {
-		if len(body) != 0 {
-			out = append(out, at+": a body where the document has none")
-		}
-		return out
-	}
-	mediaType, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
-	media := obj(content, mediaType)
-	if media == nil {
-		return append(out, fmt.Sprintf("%s: Content-Type %q is not documented", at, mediaType))
-	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return append(out, at+": the body is not JSON")
-	}
-	return append(out, c.validate(at+" body", media["schema"], v)...)
-}
-
-// deref follows $ref.
-func (c *contract) deref(v any) object {
-	m, _ := v.(object)
-	for i := 0; m != nil && i < 10; i++ {
-		ref, ok := m["$ref"].(string)
-		if !ok {
-			return m
-		}
-		cur := c.doc
-		for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-			cur = obj(cur, tok)
-		}
-		m = cur
-	}
-	return m
-}
-
-// obj returns v[key] as an object; key "" returns v itself.
-func obj(v any, key string) object {
-	m, _ := v.(object)
-	if key == "" {
-		return m
-	}
-	o, _ := m[key].(object)
-	return o
-}
-
-// validate checks v against schema s: the subset of JSON Schema the
-// document uses (type and type lists, enum, const, required, properties,
-// additionalProperties, items, oneOf, allOf).
-func (c *contract) validate(at string, s any, v any) []string {
-	m := c.deref(s)
-	if m == nil {
+// accept asks for a media type.
+func accept(mediaType string) client.RequestEditorFn {
+	return func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Accept", mediaType)
 		return nil
 	}
-	var out []string
-	if alts, ok := m["oneOf"].([]any); ok {
-		matched := 0
-		for _, a := range alts {
-			if len(c.validate(at, a, v)) == 0 {
-				matched++
-			}
-		}
-		if matched != 1 {
-			out = append(out, fmt.Sprintf("%s: matches %d of the oneOf alternatives, want 1", at, matched))
-		}
-	}
-	if all, ok := m["allOf"].([]any); ok {
-		for _, a := range all {
-			out = append(out, c.validate(at, a, v)...)
-		}
-	}
-	if e, ok := m["enum"].([]any); ok && !slices.Contains(e, v) {
-		out = append(out, at+": not one of the enum's values")
-	}
-	if cv, ok := m["const"]; ok && cv != v {
-		out = append(out, at+": not the const value")
-	}
-	var types []string
-	switch tt := m["type"].(type) {
-	case string:
-		types = []string{tt}
-	case []any:
-		for _, e := range tt {
-			s, _ := e.(string)
-			types = append(types, s)
-		}
-	}
-	if len(types) > 0 && !slices.Contains(types, jsonType(v)) && !(jsonType(v) == "integer" && slices.Contains(types, "number")) {
-		return append(out, fmt.Sprintf("%s: a %s, want %v", at, jsonType(v), types))
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		props := obj(m, "properties")
-		required, _ := m["required"].([]any)
-		for _, r := range required {
-			if _, ok := v[r.(string)]; !ok {
-				out = append(out, fmt.Sprintf("%s: the required field %s is missing", at, r))
-			}
-		}
-		for name, e := range v {
-			switch p, ok := props[name]; {
-			case ok:
-				out = append(out, c.validate(at+"."+name, p, e)...)
-			case m["additionalProperties"] == false:
-				out = append(out, fmt.Sprintf("%s: the field %s is not documented (additionalProperties: false)", at, name))
-			default:
-				out = append(out, c.validate(at+"."+name, m["additionalProperties"], e)...)
-			}
-		}
-	case []any:
-		for i, e := range v {
-			out = append(out, c.validate(fmt.Sprintf("%s[%d]", at, i), m["items"], e)...)
-		}
-	}
-	return out
 }
 
-// jsonType names the JSON Schema type of a decoded JSON value.
-func jsonType(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		if v == float64(int64(v)) {
-			return "integer"
-		}
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	default:
-		return "object"
-	}
-}
+func ptr[T any](v T) *T { return &v }
 
 // code returns an answer's status, or the call's error.
 func code(r interface{ StatusCode() int }, err error) (int, error) {
