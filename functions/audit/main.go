@@ -10,4 +10,6 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionAudit, lambdamain.Plain(handler.Handlers)) }
+func main() {
+	lambdamain.Main(authz.FunctionAudit, lambdamain.Plain(handler.Handlers), handler.Services()...)
+}

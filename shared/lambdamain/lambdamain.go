@@ -21,15 +21,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/awsenv"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/safehttp"
-	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/usage"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -110,7 +109,7 @@ type Config struct {
 	// CORSOrigin is the dashboard's origin ("" when it shares the API's).
 	CORSOrigin string
 	// GitHubKeys is where GitHub's secret-scanning keys are read (leaks
-	// only).
+	// only; "" is GitHub's own URL, which the leaks function knows).
 	GitHubKeys string
 	// UsageInterval is how often, at most, usage is written (verify).
 	UsageInterval time.Duration
@@ -144,9 +143,6 @@ func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
 	}
 	if f == authz.FunctionLeaks {
 		c.GitHubKeys = strings.TrimSpace(getenv(EnvGitHubKeys))
-		if c.GitHubKeys == "" {
-			c.GitHubKeys = secretscan.GitHubKeysURL
-		}
 	}
 	c.AuditRetention = audit.DefaultRetention
 	if v := strings.TrimSpace(getenv(EnvAuditRetentionDays)); v != "" {
@@ -215,17 +211,24 @@ func (h *Handler) Flush(ctx context.Context) {
 }
 
 // New builds f's Lambda handler from cfg: the AWS configuration from the
-// SDK's standard sources (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB),
-// one DynamoDB client, the DynamoDB store, the shared dependencies with
-// usage counted in memory and flushed every UsageInterval (Handler.Invoke)
-// and the function's routes with the handlers build returns. It makes no
-// request to AWS.
-func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Handler, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+// environment Lambda sets (shared/awsenv: AWS_REGION, the role's
+// credentials, AWS_ENDPOINT_URL_DYNAMODB for local runs), one DynamoDB
+// client, the DynamoDB store, the base dependencies and only the services
+// the function's handler package names (services), with usage counted in
+// memory and flushed every UsageInterval (Handler.Invoke), and the
+// function's routes with the handlers build returns. It makes no request
+// to AWS.
+func New(_ context.Context, cfg Config, build Build, logger *slog.Logger, services ...wiring.Service) (*Handler, error) {
+	awsCfg, err := awsenv.Load(os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("lambdamain: %w", err)
 	}
-	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(cfg.AuditRetention))
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if ep := awsenv.Endpoint(os.Getenv, "DYNAMODB"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	})
+	st := dynamo.New(db, cfg.Table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(cfg.AuditRetention))
 	// Only the verify function counts usage: behind the authorizer every
 	// other function's guard gets the authorizer's principal (counted
 	// there), so they need no write permission for it.
@@ -235,7 +238,7 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 		rec = usage.NewRecorder(st, logger, cfg.UsageInterval, nil)
 		opt.Usage = rec
 	}
-	deps := wiring.NewDeps(st, opt)
+	deps := wiring.New(st, opt, services...)
 	router, err := wiring.Router(deps, build(deps, cfg), cfg.Function)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: %s function: %w", cfg.Function, err)
@@ -248,10 +251,12 @@ func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Ha
 }
 
 // Main is the whole main of function f: it loads the configuration, builds
-// the handler with f's own handlers (build), logs InitMessage and starts the Lambda runtime loop. A configuration error is
-// printed to stderr with what to set, and the process exits with status 1
-// (Lambda reports it as an init failure).
-func Main(f authz.Function, build Build) {
+// the handler with f's own handlers (build) on the services they call
+// (services, from the handler package's Services), logs InitMessage and
+// starts the Lambda runtime loop. A configuration error is printed to
+// stderr with what to set, and the process exits with status 1 (Lambda
+// reports it as an init failure).
+func Main(f authz.Function, build Build, services ...wiring.Service) {
 	start := time.Now()
 	cfg, err := LoadConfig(f, os.Getenv)
 	if err != nil {
@@ -261,7 +266,7 @@ func Main(f authz.Function, build Build) {
 	// Lambda sends stderr to CloudWatch Logs; JSON lines are searchable.
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", string(f))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	h, err := New(ctx, cfg, build, logger)
+	h, err := New(ctx, cfg, build, logger, services...)
 	cancel()
 	if err != nil {
 		logger.Error("init failed", "error", err)
