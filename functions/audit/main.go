@@ -11,5 +11,5 @@ import (
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionAudit, lambdamain.Plain(handler.Handlers), handler.Services()...)
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionAudit, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services()})
 }

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionDirectory, lambdamain.Plain(handler.Handlers), handler.Services()...)
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionDirectory, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services()})
 }

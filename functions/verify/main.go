@@ -11,5 +11,5 @@ import (
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionVerify, lambdamain.Plain(handler.Handlers), handler.Services()...)
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionVerify, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services(), Door: lambdamain.VerifyDoor()})
 }
