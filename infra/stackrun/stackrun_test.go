@@ -22,6 +22,7 @@ import (
 	"github.com/dotenv/apikeys/infra/stackrun"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/lambdatest"
+	"github.com/dotenv/apikeys/shared/proctest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -139,7 +140,7 @@ func deploy(t *testing.T, tpl stackrun.Template) *stackrun.Deployment {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for id, em := range d.Functions {
-				t.Logf("--- output of %s ---\n%s", id, redact(tail(em.Logs(), 1500)))
+				t.Logf("--- output of %s ---\n%s", id, redact(proctest.TailOf(em.Logs(), 1500)))
 			}
 		}
 		d.Close()
@@ -151,13 +152,6 @@ func deploy(t *testing.T, tpl stackrun.Template) *stackrun.Deployment {
 var tokenPattern = regexp.MustCompile(`dotenv_[0-9A-Za-z]{54}`)
 
 func redact(s string) string { return tokenPattern.ReplaceAllString(s, "dotenv_<redacted>") }
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
 
 // client is one caller of a deployment.
 type client struct {
@@ -242,7 +236,7 @@ func (c client) expect(ctx context.Context, name string, status int, method, pat
 		return a, err
 	}
 	if a.status != status {
-		return a, step(name, "%s %s answered %d (gateway response %q, function %q), want %d: %s", method, path, a.status, a.ex.GatewayResponse, a.ex.Function, status, tail(string(a.body), 600))
+		return a, step(name, "%s %s answered %d (gateway response %q, function %q), want %d: %s", method, path, a.status, a.ex.GatewayResponse, a.ex.Function, status, proctest.TailOf(string(a.body), 600))
 	}
 	return a, nil
 }
@@ -340,7 +334,7 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 		return err
 	}
 	if resp, _ := a.json()["response"].(map[string]any); resp["status"] != float64(200) {
-		return step("explore", "the explored call answered %v (API_BASE_URL), want 200: %s", resp["status"], tail(string(a.body), 600))
+		return step("explore", "the explored call answered %v (API_BASE_URL), want 200: %s", resp["status"], proctest.TailOf(string(a.body), 600))
 	}
 
 	a, err = owner.expect(ctx, "rotate", 200, "POST", "/v1/api-keys/"+keyID+"/rotate", nil)
