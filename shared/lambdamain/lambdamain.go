@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dotenv/apikeys/shared/audit"
@@ -258,6 +259,10 @@ type Function struct {
 	Services []wiring.Service
 	// Door is set on the verify function only (VerifyDoor).
 	Door *Door
+	// AWSConfig loads the AWS configuration (nil: awsenv.Load, what
+	// Lambda sets in the environment). Only the old-layout baseline that
+	// make lambda-perf measures sets it, to the SDK's loader.
+	AWSConfig func(ctx context.Context) (aws.Config, error)
 }
 
 // New builds fn's Lambda handler from cfg: the AWS configuration from the
@@ -268,8 +273,14 @@ type Function struct {
 // every UsageInterval (Handler.Invoke) and the authorizer, and the
 // function's routes with the handlers fn.Build returns. It makes no
 // request to AWS.
-func New(_ context.Context, cfg Config, fn Function, logger *slog.Logger) (*Handler, error) {
-	awsCfg, err := awsenv.Load(os.Getenv)
+func New(ctx context.Context, cfg Config, fn Function, logger *slog.Logger) (*Handler, error) {
+	var awsCfg aws.Config
+	var err error
+	if fn.AWSConfig != nil {
+		awsCfg, err = fn.AWSConfig(ctx)
+	} else {
+		awsCfg, err = awsenv.Load(os.Getenv)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: %w", err)
 	}
