@@ -6,8 +6,10 @@
 #                        build/lambda-host/<function>/bootstrap (local runs)
 #   make rie             the AWS Lambda Runtime Interface Emulator, pinned,
 #                        in build/tools/aws-lambda-rie
-#   make lambda-perf     sizes, cold-start Init Duration under the emulator
-#                        and warm verify durations into docs/lambda-performance.md
+#   make lambda-perf     sizes, cold starts under the emulator and warm verify
+#                        durations, each function against a baseline of the
+#                        old layout (every handler linked) that the tool
+#                        builds in the same run, into docs/lambda-performance.md
 
 GO ?= go
 # Every functions/<name>/main.go but the single binary's is a Lambda

@@ -14,7 +14,11 @@ import (
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionAudit, func(d wiring.Deps, _ lambdamain.Config) authz.Handlers {
-		return handler.Handlers(d, handler.WithExportCap(handler.LambdaExportCap))
+	lambdamain.Main(lambdamain.Function{
+		ID: authz.FunctionAudit,
+		Build: func(d wiring.Deps, _ lambdamain.Config) authz.Handlers {
+			return handler.Handlers(d, handler.WithExportCap(handler.LambdaExportCap))
+		},
+		Services: handler.Services(),
 	})
 }

@@ -9,4 +9,6 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionDelete, lambdamain.Plain(handler.Handlers)) }
+func main() {
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionDelete, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services()})
+}

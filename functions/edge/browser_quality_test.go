@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // The quality bar of issue 13 (docs: web/README.md), as helpers any browser
@@ -47,20 +49,11 @@ func axeSource(t *testing.T) string {
 // the screenshots directory), without touching its files.
 func screenshotRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(".")
+	root, err := proctest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testoutput")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, "testoutput")
 }
 
 // axeViolation is one failed axe-core rule on the page.

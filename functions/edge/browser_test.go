@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/dotenv/apikeys/shared/chromium"
+	"github.com/dotenv/apikeys/shared/proctest"
 )
 
 // TestBrowserDashboard walks the dashboard of issue 6 in headless Chromium
@@ -464,19 +465,9 @@ func startBrowser(t *testing.T, chrome, base string) *browserTab {
 // the previous run's files.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(".")
+	root, err := proctest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		root = parent
 	}
 	dir := filepath.Join(root, "testoutput", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

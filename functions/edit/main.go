@@ -9,4 +9,6 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionEdit, lambdamain.Plain(handler.Handlers)) }
+func main() {
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionEdit, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services()})
+}

@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionExplore, func(d wiring.Deps, cfg lambdamain.Config) authz.Handlers {
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionExplore, Services: handler.Services(), Build: func(d wiring.Deps, cfg lambdamain.Config) authz.Handlers {
 		return handler.Handlers(d, handler.Config{BaseURL: cfg.APIBaseURL, Client: &http.Client{Timeout: lambdamain.ExploreTimeout}})
-	})
+	}})
 }

@@ -17,8 +17,12 @@ import (
 )
 
 func main() {
-	lambdamain.Main(authz.FunctionLeaks, func(d wiring.Deps, cfg lambdamain.Config) authz.Handlers {
-		src := secretscan.SourceFor(cfg.GitHubKeys, &http.Client{Timeout: 5 * time.Second})
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionLeaks, Services: handler.Services(), Build: func(d wiring.Deps, cfg lambdamain.Config) authz.Handlers {
+		keysURL := cfg.GitHubKeys
+		if keysURL == "" {
+			keysURL = secretscan.GitHubKeysURL
+		}
+		src := secretscan.SourceFor(keysURL, &http.Client{Timeout: 5 * time.Second})
 		return handler.Handlers(d, handler.Config{GitHubKeys: secretscan.NewKeySet(src, time.Hour, d.Now, d.Logger)})
-	})
+	}})
 }

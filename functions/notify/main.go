@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/dotenv/apikeys/functions/notify/handler"
+	"github.com/dotenv/apikeys/shared/awsenv"
 	"github.com/dotenv/apikeys/shared/lambdaevent"
 	"github.com/dotenv/apikeys/shared/webhook"
 )
@@ -26,9 +27,13 @@ func main() {
 	}
 	h := &handler.Handler{
 		Dispatcher: webhook.NewDispatcher(st, webhook.DispatcherOptions{Safe: cfg.Safe, Logger: logger}),
-		Queue:      sqs.NewFromConfig(awsCfg),
-		QueueURL:   cfg.QueueURL,
-		Logger:     logger,
+		Queue: sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+			if ep := awsenv.Endpoint(os.Getenv, "SQS"); ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		QueueURL: cfg.QueueURL,
+		Logger:   logger,
 	}
 	lambda.Start(h.Handle)
 }

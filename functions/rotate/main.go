@@ -9,4 +9,6 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionRotate, lambdamain.Plain(handler.Handlers)) }
+func main() {
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionRotate, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services()})
+}

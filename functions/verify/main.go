@@ -10,4 +10,6 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdamain"
 )
 
-func main() { lambdamain.Main(authz.FunctionVerify, lambdamain.Plain(handler.Handlers)) }
+func main() {
+	lambdamain.Main(lambdamain.Function{ID: authz.FunctionVerify, Build: lambdamain.Plain(handler.Handlers), Services: handler.Services(), Door: lambdamain.VerifyDoor()})
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/dotenv/apikeys/infra/stackrun"
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/lambdatest"
+	"github.com/dotenv/apikeys/shared/proctest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -156,7 +157,7 @@ func deploy(t *testing.T, tpl stackrun.Template) *stackrun.Deployment {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for id, em := range d.Functions {
-				t.Logf("--- output of %s ---\n%s", id, redact(tail(em.Logs(), 1500)))
+				t.Logf("--- output of %s ---\n%s", id, redact(proctest.TailOf(em.Logs(), 1500)))
 			}
 		}
 		d.Close()
@@ -168,13 +169,6 @@ func deploy(t *testing.T, tpl stackrun.Template) *stackrun.Deployment {
 var tokenPattern = regexp.MustCompile(`dotenv_[0-9A-Za-z]{54}`)
 
 func redact(s string) string { return tokenPattern.ReplaceAllString(s, "dotenv_<redacted>") }
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
 
 // fileSum is the hex SHA-256 of a file.
 func fileSum(path string) (string, error) {
@@ -327,7 +321,7 @@ func (c client) expect(ctx context.Context, name string, status int, method, pat
 		return a, err
 	}
 	if a.status != status {
-		return a, step(name, "%s %s answered %d (gateway response %q, function %q), want %d: %s", method, path, a.status, a.ex.GatewayResponse, a.ex.Function, status, tail(string(a.body), 600))
+		return a, step(name, "%s %s answered %d (gateway response %q, function %q), want %d: %s", method, path, a.status, a.ex.GatewayResponse, a.ex.Function, status, proctest.TailOf(string(a.body), 600))
 	}
 	return a, nil
 }
@@ -439,7 +433,7 @@ func lifecycle(ctx context.Context, d *stackrun.Deployment, tpl stackrun.Templat
 		return err
 	}
 	if resp, _ := a.json()["response"].(map[string]any); resp["status"] != float64(200) {
-		return step("explore", "the explored call answered %v (API_BASE_URL), want 200: %s", resp["status"], tail(string(a.body), 600))
+		return step("explore", "the explored call answered %v (API_BASE_URL), want 200: %s", resp["status"], proctest.TailOf(string(a.body), 600))
 	}
 
 	a, err = owner.expect(ctx, "rotate", 200, "POST", "/v1/api-keys/"+keyID+"/rotate", nil)

@@ -13,9 +13,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/dotenv/apikeys/shared/awsenv"
 	"github.com/dotenv/apikeys/shared/safehttp"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 )
@@ -63,17 +63,24 @@ func LoadConfig(getenv func(string) string, needQueue bool) (Config, error) {
 	return c, nil
 }
 
-// Setup loads the configuration and the AWS configuration and opens the
-// DynamoDB store; it makes no request.
-func Setup(ctx context.Context, needQueue bool, logger *slog.Logger) (Config, aws.Config, *dynamo.Store, error) {
+// Setup loads the configuration and the AWS configuration (shared/awsenv:
+// what Lambda sets in the environment) and opens the DynamoDB store; it
+// makes no request. Other clients of the returned configuration take
+// their endpoint override from awsenv.Endpoint.
+func Setup(_ context.Context, needQueue bool, logger *slog.Logger) (Config, aws.Config, *dynamo.Store, error) {
 	c, err := LoadConfig(os.Getenv, needQueue)
 	if err != nil {
 		return Config{}, aws.Config{}, nil, err
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load(os.Getenv)
 	if err != nil {
-		return Config{}, aws.Config{}, nil, fmt.Errorf("lambdaevent: loading the AWS configuration: %w", err)
+		return Config{}, aws.Config{}, nil, fmt.Errorf("lambdaevent: %w", err)
 	}
-	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), c.Table, dynamo.WithLogger(logger))
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if ep := awsenv.Endpoint(os.Getenv, "DYNAMODB"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	})
+	st := dynamo.New(db, c.Table, dynamo.WithLogger(logger))
 	return c, awsCfg, st, nil
 }

@@ -21,17 +21,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/awsenv"
+	"github.com/dotenv/apikeys/shared/gate"
 	"github.com/dotenv/apikeys/shared/httpapi"
 	"github.com/dotenv/apikeys/shared/lambdahttp"
 	"github.com/dotenv/apikeys/shared/safehttp"
-	"github.com/dotenv/apikeys/shared/secretscan"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/usage"
+	"github.com/dotenv/apikeys/shared/verify"
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
@@ -114,7 +116,7 @@ type Config struct {
 	// CORSOrigin is the dashboard's origin ("" when it shares the API's).
 	CORSOrigin string
 	// GitHubKeys is where GitHub's secret-scanning keys are read (leaks
-	// only).
+	// only; "" is GitHub's own URL, which the leaks function knows).
 	GitHubKeys string
 	// UsageInterval is how often, at most, usage is written (verify).
 	UsageInterval time.Duration
@@ -150,9 +152,6 @@ func LoadConfig(f authz.Function, getenv func(string) string) (Config, error) {
 	}
 	if f == authz.FunctionLeaks {
 		c.GitHubKeys = strings.TrimSpace(getenv(EnvGitHubKeys))
-		if c.GitHubKeys == "" {
-			c.GitHubKeys = secretscan.GitHubKeysURL
-		}
 	}
 	c.AuditRetention = audit.DefaultRetention
 	if v := strings.TrimSpace(getenv(EnvAuditRetentionDays)); v != "" {
@@ -207,7 +206,16 @@ func checkBaseURL(raw string) error {
 type Handler struct {
 	*lambdahttp.Handler
 	// Usage counts verifications per key (nil but in the verify function).
-	Usage *usage.Recorder
+	Usage Counter
+}
+
+// Counter is the usage counted in memory (usage.Recorder): written when
+// due and at shutdown.
+type Counter interface {
+	// FlushIfDue writes the counts when the interval has passed.
+	FlushIfDue(ctx context.Context)
+	// Flush writes the counts now.
+	Flush(ctx context.Context) error
 }
 
 // Invoke answers one event, then writes the counted usage when
@@ -228,44 +236,97 @@ func (h *Handler) Flush(ctx context.Context) {
 	}
 }
 
-// New builds f's Lambda handler from cfg: the AWS configuration from the
-// SDK's standard sources (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB),
-// one DynamoDB client, the DynamoDB store, the shared dependencies with
-// usage counted in memory and flushed every UsageInterval (Handler.Invoke)
-// and the function's routes with the handlers build returns. It makes no
+// Door is what the verify function adds to the others, the door where
+// tokens are authenticated: it counts the usage of the keys it verifies
+// and answers the REST API's REQUEST authorizer events. Only the verify
+// function's main hands one in (VerifyDoor), so no other bootstrap links
+// usage counting or the authorizer. Behind the authorizer every other
+// function's guard gets the authorizer's principal (counted there), so
+// they need no write permission for usage.
+type Door struct {
+	// Usage returns the counter of verifications on st.
+	Usage func(st usage.Store, logger *slog.Logger, interval time.Duration) (verify.UsageRecorder, Counter)
+	// Authorizer answers authorizer events with the gate.
+	Authorizer func(g *gate.Gate, logger *slog.Logger) lambdahttp.AuthorizeFunc
+}
+
+// VerifyDoor is the verify function's Door: usage.Recorder and
+// lambdahttp.Authorizer.
+func VerifyDoor() *Door {
+	return &Door{
+		Usage: func(st usage.Store, logger *slog.Logger, interval time.Duration) (verify.UsageRecorder, Counter) {
+			rec := usage.NewRecorder(st, logger, interval, nil)
+			return rec, rec
+		},
+		Authorizer: lambdahttp.Authorizer,
+	}
+}
+
+// Function is what a function's main hands to Main.
+type Function struct {
+	// ID is the function.
+	ID authz.Function
+	// Build returns its handlers, keyed by operation.
+	Build Build
+	// Services are the services the handlers call (the handler package's
+	// Services): only these are constructed.
+	Services []wiring.Service
+	// Door is set on the verify function only (VerifyDoor).
+	Door *Door
+	// AWSConfig loads the AWS configuration (nil: awsenv.Load, what
+	// Lambda sets in the environment). Only the old-layout baseline that
+	// make lambda-perf measures sets it, to the SDK's loader.
+	AWSConfig func(ctx context.Context) (aws.Config, error)
+}
+
+// New builds fn's Lambda handler from cfg: the AWS configuration from the
+// environment Lambda sets (shared/awsenv: AWS_REGION, the role's
+// credentials, AWS_ENDPOINT_URL_DYNAMODB for local runs), one DynamoDB
+// client, the DynamoDB store, the base dependencies and only the services
+// fn's handlers call, with (fn.Door) usage counted in memory and flushed
+// every UsageInterval (Handler.Invoke) and the authorizer, and the
+// function's routes with the handlers fn.Build returns. It makes no
 // request to AWS.
-func New(ctx context.Context, cfg Config, build Build, logger *slog.Logger) (*Handler, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+func New(ctx context.Context, cfg Config, fn Function, logger *slog.Logger) (*Handler, error) {
+	var awsCfg aws.Config
+	var err error
+	if fn.AWSConfig != nil {
+		awsCfg, err = fn.AWSConfig(ctx)
+	} else {
+		awsCfg, err = awsenv.Load(os.Getenv)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("lambdamain: loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("lambdamain: %w", err)
 	}
-	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(cfg.AuditRetention))
-	// Only the verify function counts usage: behind the authorizer every
-	// other function's guard gets the authorizer's principal (counted
-	// there), so they need no write permission for it.
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if ep := awsenv.Endpoint(os.Getenv, "DYNAMODB"); ep != nil {
+			o.BaseEndpoint = ep
+		}
+	})
+	st := dynamo.New(db, cfg.Table, dynamo.WithLogger(logger), dynamo.WithAuditRetention(cfg.AuditRetention))
 	opt := wiring.Options{Logger: logger, Webhooks: safehttp.Options{AllowLoopback: cfg.WebhooksAllowLoopback}, MaxKeysPerOrganization: cfg.MaxKeysPerOrganization}
-	var rec *usage.Recorder
-	if cfg.Function == authz.FunctionVerify {
-		rec = usage.NewRecorder(st, logger, cfg.UsageInterval, nil)
-		opt.Usage = rec
+	var counter Counter
+	if fn.Door != nil && fn.Door.Usage != nil {
+		opt.Usage, counter = fn.Door.Usage(st, logger, cfg.UsageInterval)
 	}
-	deps := wiring.NewDeps(st, opt)
-	router, err := wiring.Router(deps, build(deps, cfg), cfg.Function)
+	deps := wiring.New(st, opt, fn.Services...)
+	router, err := wiring.Router(deps, fn.Build(deps, cfg), cfg.Function)
 	if err != nil {
 		return nil, fmt.Errorf("lambdamain: %s function: %w", cfg.Function, err)
 	}
 	opts := []lambdahttp.Option{lambdahttp.WithLogger(logger)}
-	if cfg.Function == authz.FunctionVerify {
-		opts = append(opts, lambdahttp.WithAuthorizer(lambdahttp.Authorizer(deps.Gate, logger)))
+	if fn.Door != nil && fn.Door.Authorizer != nil {
+		opts = append(opts, lambdahttp.WithAuthorizer(fn.Door.Authorizer(deps.Gate, logger)))
 	}
-	return &Handler{Handler: lambdahttp.NewHandler(httpapi.CORS(cfg.CORSOrigin, router), opts...), Usage: rec}, nil
+	return &Handler{Handler: lambdahttp.NewHandler(httpapi.CORS(cfg.CORSOrigin, router), opts...), Usage: counter}, nil
 }
 
-// Main is the whole main of function f: it loads the configuration, builds
-// the handler with f's own handlers (build), logs InitMessage and starts the Lambda runtime loop. A configuration error is
-// printed to stderr with what to set, and the process exits with status 1
-// (Lambda reports it as an init failure).
-func Main(f authz.Function, build Build) {
+// Main is the whole main of function fn: it loads the configuration,
+// builds the handler (New), logs InitMessage and starts the Lambda runtime
+// loop. A configuration error is printed to stderr with what to set, and
+// the process exits with status 1 (Lambda reports it as an init failure).
+func Main(fn Function) {
+	f := fn.ID
 	start := time.Now()
 	cfg, err := LoadConfig(f, os.Getenv)
 	if err != nil {
@@ -275,7 +336,7 @@ func Main(f authz.Function, build Build) {
 	// Lambda sends stderr to CloudWatch Logs; JSON lines are searchable.
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", string(f))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	h, err := New(ctx, cfg, build, logger)
+	h, err := New(ctx, cfg, fn, logger)
 	cancel()
 	if err != nil {
 		logger.Error("init failed", "error", err)

@@ -105,7 +105,7 @@ func TestNewMakesNoRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := lambdamain.New(context.Background(), c, stubHandlers(f), slog.New(slog.DiscardHandler)); err != nil {
+		if _, err := lambdamain.New(context.Background(), c, lambdamain.Function{ID: f, Build: stubHandlers(f)}, slog.New(slog.DiscardHandler)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}

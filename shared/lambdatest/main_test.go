@@ -34,6 +34,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/lambdamain"
 	"github.com/dotenv/apikeys/shared/lambdatest"
+	"github.com/dotenv/apikeys/shared/proctest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -103,7 +104,7 @@ func run(m *testing.M) int {
 	}
 	if code != 0 {
 		for f, em := range e.fn {
-			fmt.Fprintf(os.Stderr, "--- emulator output of %s ---\n%s\n", f, tail(em.Logs(), 4000))
+			fmt.Fprintf(os.Stderr, "--- emulator output of %s ---\n%s\n", f, proctest.TailOf(em.Logs(), 4000))
 		}
 	}
 	return code
@@ -111,13 +112,6 @@ func run(m *testing.M) int {
 
 // tokenPattern matches a whole token (prefix, 16+32+6 base62 characters).
 var tokenPattern = regexp.MustCompile(`dotenv_[0-9A-Za-z]{54}`)
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
 
 // setUp builds the bootstraps and the emulator and starts the DynamoDB
 // server at the same time, bootstraps an organization, and starts every

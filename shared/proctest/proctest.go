@@ -100,6 +100,15 @@ func ExitedAfterReady(done <-chan struct{}) bool {
 	}
 }
 
+// TailOf returns the last n bytes of s (a process's output in an error
+// message), marked with "…" when cut.
+func TailOf(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
 // Tail keeps the last bytes a process printed, safe for concurrent use.
 type Tail struct {
 	mu  sync.Mutex

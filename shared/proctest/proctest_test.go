@@ -74,3 +74,21 @@ func TestExitedAfterReady(t *testing.T) {
 		t.Error("a running process counts as exited")
 	}
 }
+
+// TestTailOf: short output whole, long output's last bytes marked as cut.
+func TestTailOf(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abc", 3, "abc"},
+		{"abcdef", 2, "…ef"},
+		{"", 2, ""},
+	} {
+		if got := proctest.TailOf(tc.s, tc.n); got != tc.want {
+			t.Errorf("TailOf(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}

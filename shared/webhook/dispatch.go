@@ -99,18 +99,25 @@ func expiry(t time.Time) string {
 // dispatchers may share a store: each attempt is claimed with a
 // conditional write first.
 type Dispatcher struct {
-	store  Store
-	client *http.Client
-	now    func() time.Time
-	jitter func() float64
-	log    *slog.Logger
-	page   int
+	store Store
+	// client sends the deliveries: the one given, or one made from safe
+	// at the first send (clientOnce), so a dispatcher that only queues
+	// (the key services' publisher) builds no HTTP client and its
+	// function links none.
+	client     *http.Client
+	safe       safehttp.Options
+	clientOnce sync.Once
+	now        func() time.Time
+	jitter     func() float64
+	log        *slog.Logger
+	page       int
 }
 
 // DispatcherOptions configure NewDispatcher.
 type DispatcherOptions struct {
-	// Client sends the deliveries (safehttp.NewClient when nil: https to
-	// public addresses only, no redirects, 10 s timeout).
+	// Client sends the deliveries (safehttp.NewClient when nil, made at
+	// the first send: https to public addresses only, no redirects, 10 s
+	// timeout).
 	Client *http.Client
 	// Safe configures the default client.
 	Safe safehttp.Options
@@ -131,9 +138,6 @@ const DefaultPageSize = 500
 
 // NewDispatcher returns a Dispatcher on st.
 func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
-	if o.Client == nil {
-		o.Client = safehttp.NewClient(o.Safe)
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -146,7 +150,17 @@ func NewDispatcher(st Store, o DispatcherOptions) *Dispatcher {
 	if o.PageSize <= 0 {
 		o.PageSize = DefaultPageSize
 	}
-	return &Dispatcher{store: st, client: o.Client, now: o.Now, jitter: o.Jitter, log: o.Logger, page: o.PageSize}
+	return &Dispatcher{store: st, client: o.Client, safe: o.Safe, now: o.Now, jitter: o.Jitter, log: o.Logger, page: o.PageSize}
+}
+
+// httpClient returns the client deliveries are sent with.
+func (d *Dispatcher) httpClient() *http.Client {
+	d.clientOnce.Do(func() {
+		if d.client == nil {
+			d.client = safehttp.NewClient(d.safe)
+		}
+	})
+	return d.client
 }
 
 // noticeGrace is how long a change's pending notice is left to the
@@ -431,7 +445,7 @@ func (d *Dispatcher) send(ctx context.Context, e *Endpoint, dl *Delivery, now ti
 	if err := stdwebhook.SetHeaders(req.Header, dl.ID, now, dl.Payload, e.Secrets(now)...); err != nil {
 		return 0, fmt.Errorf("signing: %w", err)
 	}
-	resp, err := d.client.Do(req)
+	resp, err := d.httpClient().Do(req)
 	if err != nil {
 		return 0, describe(err)
 	}

@@ -19,13 +19,18 @@ import (
 )
 
 // Deps is what the operation handlers are built from. Every runtime (the
-// single binary, each Lambda function, the tests) fills it the same way.
+// single binary, each Lambda function, the tests) fills it the same way
+// (New): the base always, each service only when asked for (Service; nil
+// otherwise): a Lambda function builds the services its operation calls.
 type Deps struct {
-	Keys      *keys.Service
+	// Keys manages keys (service Keys).
+	Keys *keys.Service
+	// Directory manages teams and projects (service Directory).
 	Directory *directory.Service
-	// Audit reads the audit trail (the store's events).
+	// Audit reads the audit trail, the store's events (service Audit).
 	Audit audit.Reader
-	// Webhooks manages the organization's webhook endpoints.
+	// Webhooks manages the organization's webhook endpoints (service
+	// Webhooks).
 	Webhooks *webhook.Service
 	Verifier *verify.Verifier
 	Catalog  *authz.Catalog
@@ -41,7 +46,8 @@ type Deps struct {
 	// client address (the guard's 401s, POST /v1/verify's failed
 	// decisions); nil limits none.
 	AuthFailures *ratelimit.Limiter
-	// Usage reads the usage counted per key (GET /v1/api-keys/{id}/usage).
+	// Usage reads the usage counted per key (GET /v1/api-keys/{id}/usage;
+	// service Usage).
 	Usage usage.Store
 }
 

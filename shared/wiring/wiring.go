@@ -54,8 +54,49 @@ type Options struct {
 	Webhooks safehttp.Options
 }
 
-// NewDeps builds the handlers' dependencies on one store.
-func NewDeps(st store.Store, opt Options) Deps {
+// Service adds one service to Deps, built on st with opt. Each handler
+// package names the services its operation uses (its Services function):
+// a Lambda function hands them to lambdamain, which constructs only those,
+// so a function links no service its operation does not call. The base
+// every route needs (catalog, routes, verifier, gate, clock, logger) is
+// always built.
+type Service func(d *Deps, st store.Store, opt Options)
+
+// Keys builds Deps.Keys: the key service, each stored key change announced
+// to the webhooks subscribed to it (a pending notice written with the
+// change).
+func Keys(d *Deps, st store.Store, opt Options) {
+	d.Keys = keys.NewService(st, st, d.Catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization},
+		keys.WithPublisher(webhook.NewPublisher(webhook.NewDispatcher(st, webhook.DispatcherOptions{Now: opt.Now}), opt.Logger)))
+}
+
+// Directory builds Deps.Directory: the organization's teams and projects.
+func Directory(d *Deps, st store.Store, opt Options) {
+	d.Directory = directory.NewService(st, d.Catalog, opt.Tokens, keys.ValidateName, opt.Now)
+}
+
+// Audit builds Deps.Audit: the audit trail's reader.
+func Audit(d *Deps, st store.Store, _ Options) { d.Audit = st }
+
+// Webhooks builds Deps.Webhooks: the webhook endpoints, whose URLs
+// opt.Webhooks checks.
+func Webhooks(d *Deps, st store.Store, opt Options) {
+	d.Webhooks = webhook.NewService(st, opt.Webhooks.CheckURL, opt.Tokens, rand.Reader, opt.Now)
+}
+
+// Usage builds Deps.Usage: the usage counted per key, read.
+func Usage(d *Deps, st store.Store, _ Options) { d.Usage = st }
+
+// All is every service: what the single binary and the tests build.
+func All() []Service { return []Service{Keys, Directory, Audit, Webhooks, Usage} }
+
+// NewDeps builds the handlers' dependencies on one store, every service
+// included (New with All).
+func NewDeps(st store.Store, opt Options) Deps { return New(st, opt, All()...) }
+
+// New builds the base every route needs and the services given, on one
+// store; the other services stay nil.
+func New(st store.Store, opt Options, services ...Service) Deps {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -70,14 +111,7 @@ func NewDeps(st store.Store, opt Options) Deps {
 	routes := authz.NewRoutes()
 	// The limiter lives as long as these Deps: one per process.
 	limiter := ratelimit.New(opt.AuthFailures, opt.Now)
-	webhooks := webhook.NewService(st, opt.Webhooks.CheckURL, opt.Tokens, rand.Reader, opt.Now)
-	return Deps{
-		// Every stored key change is announced to the webhooks subscribed to it.
-		Keys: keys.NewService(st, st, catalog, opt.Tokens, opt.Now, keys.Limits{MaxKeysPerOrganization: opt.MaxKeysPerOrganization},
-			keys.WithPublisher(webhook.NewPublisher(webhook.NewDispatcher(st, webhook.DispatcherOptions{Now: opt.Now}), opt.Logger))),
-		Directory:    directory.NewService(st, catalog, opt.Tokens, keys.ValidateName, opt.Now),
-		Audit:        st,
-		Webhooks:     webhooks,
+	d := Deps{
 		Verifier:     verifier,
 		Catalog:      catalog,
 		Routes:       routes,
@@ -86,8 +120,11 @@ func NewDeps(st store.Store, opt Options) Deps {
 		Ping:         st.Ping,
 		Gate:         gate.New(verifier, routes, limiter).WithTrustedProxies(opt.TrustedProxies),
 		AuthFailures: limiter,
-		Usage:        st,
 	}
+	for _, add := range services {
+		add(&d, st, opt)
+	}
+	return d
 }
 
 // Router mounts the routes of the given functions with their handlers

@@ -31,6 +31,10 @@ const (
 // maxFilterBytes bounds key_id and action.
 const maxFilterBytes = 128
 
+// Services are the services of Deps the audit function's handlers call: a
+// Lambda function constructs only these (see wiring.Service).
+func Services() []wiring.Service { return []wiring.Service{wiring.Audit} }
+
 // Handlers returns the audit function's handlers by operation. Without
 // options an export streams the whole selection in one answer (the single
 // binary).

@@ -15,6 +15,10 @@ import (
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
+// Services are the services of Deps the directory function's handlers call: a
+// Lambda function constructs only these (see wiring.Service).
+func Services() []wiring.Service { return []wiring.Service{wiring.Directory} }
+
 // Handlers returns the directory function's handlers by operation.
 func Handlers(d wiring.Deps) authz.Handlers {
 	h := authz.Handlers{

@@ -12,6 +12,10 @@ import (
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
+// Services are the services of Deps the edit function's handlers call: a
+// Lambda function constructs only these (see wiring.Service).
+func Services() []wiring.Service { return []wiring.Service{wiring.Keys} }
+
 // Handlers returns the edit function's handlers by operation.
 func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"updateKey": d.Serve(Update(d))}

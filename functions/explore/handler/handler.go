@@ -43,6 +43,10 @@ const scrubSlack = 4 << 10
 // callTimeout bounds one explored call when the client sets none.
 const callTimeout = 10 * time.Second
 
+// Services are the services of Deps the explore function's handlers call: a
+// Lambda function constructs only these (see wiring.Service).
+func Services() []wiring.Service { return []wiring.Service{wiring.Keys, wiring.Directory} }
+
 // Handlers returns the explore function's handlers by operation.
 func Handlers(d wiring.Deps, cfg Config) authz.Handlers {
 	if cfg.Client == nil {

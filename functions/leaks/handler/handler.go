@@ -44,6 +44,10 @@ type Config struct {
 	GitHubKeys *secretscan.KeySet
 }
 
+// Services are the services of Deps the leaks function's handlers call: a
+// Lambda function constructs only these (see wiring.Service).
+func Services() []wiring.Service { return []wiring.Service{wiring.Keys} }
+
 // Handlers returns the leaks function's handlers by operation.
 func Handlers(d wiring.Deps, cfg Config) authz.Handlers {
 	return authz.Handlers{OpReportLeak: SelfReport(d), OpReportGitHubLeak: GitHub(d, cfg)}

@@ -18,6 +18,10 @@ import (
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
+// Services are the services of Deps the rotate function's handlers call: a
+// Lambda function constructs only these (see wiring.Service).
+func Services() []wiring.Service { return []wiring.Service{wiring.Keys} }
+
 // Handlers returns the rotate function's handlers by operation.
 func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{

@@ -19,6 +19,10 @@ import (
 	"github.com/dotenv/apikeys/shared/wiring"
 )
 
+// Services are the services of Deps the verify function's handlers call
+// beyond the base every route has (gate, catalog, routes): none.
+func Services() []wiring.Service { return nil }
+
 // Handlers returns the verify function's proxy-event handlers by operation.
 func Handlers(d wiring.Deps) authz.Handlers {
 	return authz.Handlers{"verifyToken": Verify(d), "health": Health(d)}
