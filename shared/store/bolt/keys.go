@@ -243,6 +243,18 @@ func (s *Store) readKey(id string) (*keys.Key, error) {
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing). The
 // organization, LastUsedAt, CreatedAt and CreatedBy stay as stored.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event) error {
+	return s.updateKey(ctx, k, expectedVersion, ev, nil)
+}
+
+// UpdateKeyWitnessed is UpdateKey, applied only when the witness key is
+// still stored at w.Version, checked inside the same transaction
+// (keys.ErrWitnessChanged otherwise).
+func (s *Store) UpdateKeyWitnessed(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event, w keys.Witness) error {
+	return s.updateKey(ctx, k, expectedVersion, ev, &w)
+}
+
+// updateKey is UpdateKey, on the witness w when not nil.
+func (s *Store) updateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event, w *keys.Witness) error {
 	if err := checkEvent(&ev); err != nil {
 		return err
 	}
@@ -256,6 +268,9 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 			return refuse(fmt.Errorf("bolt: update key %s: %w", in.ID, fault.ErrNotFound))
 		case cur.Version != expectedVersion:
 			return refuse(fmt.Errorf("bolt: update key %s: stored version %d, expected %d: %w", in.ID, cur.Version, expectedVersion, fault.ErrConflict))
+		}
+		if err := checkWitness(tx, w); err != nil {
+			return refuse(fmt.Errorf("bolt: update key %s: %w", in.ID, err))
 		}
 		next := *in
 		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
@@ -280,6 +295,18 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 // DeleteKey removes the key when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
 func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error {
+	return s.deleteKey(ctx, id, expectedVersion, ev, nil)
+}
+
+// DeleteKeyWitnessed is DeleteKey, applied only when the witness key is
+// still stored at w.Version, checked inside the same transaction
+// (keys.ErrWitnessChanged otherwise).
+func (s *Store) DeleteKeyWitnessed(ctx context.Context, id string, expectedVersion int64, ev audit.Event, w keys.Witness) error {
+	return s.deleteKey(ctx, id, expectedVersion, ev, &w)
+}
+
+// deleteKey is DeleteKey, on the witness w when not nil.
+func (s *Store) deleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event, w *keys.Witness) error {
 	if err := checkEvent(&ev); err != nil {
 		return err
 	}
@@ -295,6 +322,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64,
 		case cur.Version != expectedVersion:
 			return refuse(fmt.Errorf("bolt: delete key %s: stored version %d, expected %d: %w", id, cur.Version, expectedVersion, fault.ErrConflict))
 		}
+		if err := checkWitness(tx, w); err != nil {
+			return refuse(fmt.Errorf("bolt: delete key %s: %w", id, err))
+		}
 		if err := tx.Bucket(bucketKeys).Delete([]byte(id)); err != nil {
 			return opResult{}, err
 		}
@@ -308,6 +338,23 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64,
 		}
 		return withEvent(tx, &ev, opResult{}, deleteUsage(tx, id))
 	})
+}
+
+// checkWitness answers keys.ErrWitnessChanged unless w is nil or its key
+// is stored in tx at w.Version (a witness that no longer decodes fails
+// too).
+func checkWitness(tx *bbolt.Tx, w *keys.Witness) error {
+	if w == nil {
+		return nil
+	}
+	r, err := loadKey(tx, w.ID)
+	switch {
+	case err != nil || r == nil:
+		return fmt.Errorf("witness %s is gone or unreadable: %w", w.ID, keys.ErrWitnessChanged)
+	case r.Version != w.Version:
+		return fmt.Errorf("witness %s at version %d, expected %d: %w", w.ID, r.Version, w.Version, keys.ErrWitnessChanged)
+	}
+	return nil
 }
 
 // deleteBrokenKey deletes a key whose document does not decode, on the

@@ -65,6 +65,14 @@
 //     token's last use is stored only while the key's previous token has
 //     the digest it names; an edit keeps it, a new previous token (a
 //     rotation's) starts without one.
+//   - UpdateKeyWitnessed and DeleteKeyWitnessed apply only while the
+//     witness key is stored at the named version (keys.ErrWitnessChanged,
+//     nothing written, otherwise); two keys deleting each other, each the
+//     other's witness, never both go, however they interleave.
+//   - CreateOrganizationWithOwner stores the organization, its owner key
+//     and their events all or none: a taken organization or key id is
+//     fault.ErrConflict with nothing of the write stored (on DynamoDB one
+//     TransactWriteItems; skipped on a server without them).
 //   - One item that does not decode never takes down a listing: it is
 //     skipped, reported in Page.Unreadable by id and does not count toward
 //     the page size. GetKey answers it with a *keys.UnreadableError
@@ -108,6 +116,8 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Keys/Previous", testKeyPrevious},
 		{"Keys/RotateConcurrent", testKeyRotateConcurrent},
 		{"Keys/Delete", testKeyDelete},
+		{"Keys/Witnessed", testKeyWitnessed},
+		{"Keys/WitnessedConcurrent", testKeyWitnessedConcurrent},
 		{"Keys/Touch", testKeyTouch},
 		{"Keys/TouchConcurrent", testKeyTouchConcurrent},
 		{"Keys/ListOrder", testKeyListOrder},
@@ -122,6 +132,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Usage/PreviousTokenLastUse", testUsagePreviousLastUse},
 		{"Keys/Networks", testKeyNetworks},
 		{"Organizations", testOrganizations},
+		{"Organizations/CreateWithOwner", testCreateOrganizationWithOwner},
 		{"Nodes/CreateGet", testNodeCreateGet},
 		{"Nodes/ParentNotFound", testNodeParentNotFound},
 		{"Nodes/Conflicts", testNodeConflicts},
