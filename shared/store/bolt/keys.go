@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -439,6 +440,11 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 				break
 			}
 			key, err := s.listedKey(tx, k[tsLen:], epoch)
+			if errors.Is(err, errMissingRecord) {
+				// An index entry without its record: reported, not fatal.
+				page.Unreadable = append(page.Unreadable, directory.Unreadable{ID: string(k[tsLen:]), Message: directory.MissingMessage})
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -458,6 +464,11 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 	return page, nil
 }
 
+// errMissingRecord is what a listing meets when an index entry names an
+// item that is not stored: the listing reports it as unreadable
+// (directory.MissingMessage) and goes on.
+var errMissingRecord = errors.New("the index names a missing record")
+
 // listedKey returns the key with id for a listing: from the cache, or, when
 // it is not cached, decoded from the snapshot and offered to the cache,
 // which takes it only if no key was written since epoch was taken (before
@@ -469,7 +480,8 @@ func (s *Store) listedKey(tx *bbolt.Tx, id []byte, epoch uint64) (*keys.Key, err
 	}
 	v := tx.Bucket(bucketKeys).Get(id)
 	if v == nil {
-		return nil, fmt.Errorf("key index names the missing key %s", id)
+		s.log.Error("bolt: key index names the missing key", "id", string(id))
+		return nil, fmt.Errorf("key index names the missing key %s: %w", id, errMissingRecord)
 	}
 	k, err := decodeKey(v)
 	if err != nil {
