@@ -1868,6 +1868,9 @@ type WebhookDeliveryAttempt struct {
 // WebhookDeliveryList An endpoint's latest deliveries, newest first.
 type WebhookDeliveryList struct {
 	Items []WebhookDelivery `json:"items"`
+
+	// Unreadable Present only when stored deliveries could not be read: each is reported by id (and logged by the service with its id), never hidden; they count toward limit with the listed ones.
+	Unreadable *[]Unreadable `json:"unreadable,omitempty"`
 }
 
 // WebhookEvent The JSON body POSTed to the endpoint, signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>).
@@ -1913,6 +1916,9 @@ type WebhookKeyRef struct {
 // WebhookList The organization's webhook endpoints, oldest first (at most 20).
 type WebhookList struct {
 	Items []Webhook `json:"items"`
+
+	// Unreadable Present only when stored endpoints could not be read: each is reported by id (and logged by the service with its id), never hidden; it still counts toward the limit of 20 endpoints.
+	Unreadable *[]Unreadable `json:"unreadable,omitempty"`
 }
 
 // WebhookSpec The body of createWebhook and updateWebhook. Create: url and events are required. Update: any of these fields; fields left out keep their value. Every offending field is answered at once.

@@ -73,8 +73,10 @@
 //     and their events all or none: a taken organization or key id is
 //     fault.ErrConflict with nothing of the write stored (on DynamoDB one
 //     TransactWriteItems; skipped on a server without them).
-//   - One item that does not decode never takes down a listing: it is
-//     skipped, reported in Page.Unreadable by id and does not count toward
+//   - One item that does not decode never takes down a listing (keys,
+//     nodes, webhook endpoints, deliveries): it is
+//     skipped, reported in Page.Unreadable (or ListWebhooks' and
+//     ListDeliveries' unreadable) by id and does not count toward
 //     the page size. GetKey answers it with a *keys.UnreadableError
 //     carrying its id, organization and version, so that it can still be
 //     deleted; verifying its token answers not found.
@@ -146,6 +148,8 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Integrity/NodeNameProperty", testNodeNameProperty},
 		{"Integrity/UnreadableKey", func(t *testing.T, s store.Store) { testKeyUnreadable(t, s, h) }},
 		{"Integrity/UnreadableNode", func(t *testing.T, s store.Store) { testNodeUnreadable(t, s, h) }},
+		{"Integrity/UnreadableWebhook", func(t *testing.T, s store.Store) { testWebhookUnreadable(t, s, h) }},
+		{"Integrity/UnreadableDelivery", func(t *testing.T, s store.Store) { testDeliveryUnreadable(t, s, h) }},
 		{"Audit/KeyEvents", testAuditKeyEvents},
 		{"Audit/DirectoryEvents", testAuditDirectoryEvents},
 		{"Audit/WebhookEvents", testAuditWebhookEvents},
