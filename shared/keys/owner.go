@@ -51,7 +51,8 @@ func errLastOwner() error {
 // or giving an expiry to an active owner key (isOwner) is refused unless
 // another active owner key exists at now, which it returns as the write's
 // witness (nil when the change takes no owner away). The others are found
-// by listing the organization's keys (bounded by the key quota).
+// by listing the organization's keys (bounded by the key quota); the one
+// named is read again by id, so the witness is its current version.
 func (s *Service) checkOwner(ctx context.Context, cur, next *Key, now time.Time) (*Witness, error) {
 	if !removesOwner(cur, next, now) {
 		return nil, nil
@@ -63,8 +64,21 @@ func (s *Service) checkOwner(ctx context.Context, cur, next *Key, now time.Time)
 			return nil, fmt.Errorf("keys: listing owner keys: %w", err)
 		}
 		for _, k := range p.Items {
-			if k.ID != cur.ID && isOwner(k, now) {
-				return &Witness{ID: k.ID, Version: k.Version}, nil
+			if k.ID == cur.ID || !isOwner(k, now) {
+				continue
+			}
+			// A listing may lag (DynamoDB's GSI1): the witness is read
+			// again, strongly consistent, so the write names its current
+			// version.
+			w, err := s.keys.GetKey(ctx, k.ID)
+			if errors.Is(err, fault.ErrNotFound) || unreadableOf(err) != nil {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("keys: reading owner key %s: %w", k.ID, err)
+			}
+			if isOwner(w, now) {
+				return &Witness{ID: w.ID, Version: w.Version}, nil
 			}
 		}
 		if p.Next == "" {
