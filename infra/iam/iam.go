@@ -133,6 +133,8 @@ const (
 	updateItem = "dynamodb:UpdateItem"
 	deleteItem = DeleteItem
 	query      = "dynamodb:Query"
+	// conditionCheck is a ConditionCheck inside a TransactWriteItems.
+	conditionCheck = "dynamodb:ConditionCheckItem"
 )
 
 // Permissions is the least-privilege map: exactly the DynamoDB actions each
@@ -168,10 +170,14 @@ func Permissions() map[authz.Function]Access {
 		authz.FunctionCreate: {Actions: []string{putItem, getItem, query}, Indexes: gsi1, DeletesNotices: true},
 		// show: GetItem of one key, Query of the listing index (GSI1) and
 		// of a key's partition for its usage days (on the table).
-		authz.FunctionShow:   {Actions: []string{getItem, query}, Indexes: gsi1},
-		authz.FunctionEdit:   {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
+		authz.FunctionShow: {Actions: []string{getItem, query}, Indexes: gsi1},
+		// edit and delete: a change that takes an owner key away lists
+		// the organization's keys (Query of GSI1) for another owner and
+		// names it as the write's witness (ConditionCheckItem in the
+		// change's transaction). rotate never takes an owner away.
+		authz.FunctionEdit:   {Actions: []string{conditionCheck, getItem, updateItem, putItem, query}, Indexes: gsi1, DeletesNotices: true},
 		authz.FunctionRotate: {Actions: []string{getItem, updateItem, putItem, query}, DeletesNotices: true},
-		authz.FunctionDelete: {Actions: []string{getItem, deleteItem, putItem, query}, DeletesNotices: true},
+		authz.FunctionDelete: {Actions: []string{conditionCheck, getItem, deleteItem, putItem, query}, Indexes: gsi1, DeletesNotices: true},
 		// explore calls the API over HTTP and reads directory nodes (by
 		// level: GSI1).
 		authz.FunctionExplore: {Actions: []string{getItem, query}, Indexes: gsi1},

@@ -60,10 +60,19 @@ type Page[T any] struct {
 }
 
 // Unreadable is a stored item a listing skipped because it could not be
-// decoded. Only its id is kept: the cause is logged by the store.
+// decoded (or an index entry names an item that is not stored). Only its
+// id is kept, and a public sentence when the listing's default does not
+// fit: the cause is logged by the store.
 type Unreadable struct {
 	ID string
+	// Message replaces the listing's default message in the answer when
+	// not empty.
+	Message string
 }
+
+// MissingMessage is the message of an index entry that names an item the
+// store does not hold.
+const MissingMessage = "the listing's index names this item but it is not stored; contact support"
 
 // ListOptions select a page.
 type ListOptions struct {

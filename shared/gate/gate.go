@@ -312,7 +312,7 @@ func (d Decision) Err() error {
 		}
 		return fault.New(fault.CodeUnauthenticated, "a valid API key is required: send Authorization: Bearer <token>")
 	case Forbidden:
-		return fault.New(fault.CodeForbidden, "this API key lacks the permission %s", d.Missing)
+		return d.forbidden()
 	case IPNotAllowed:
 		if !d.From.IsValid() {
 			return fault.New(fault.CodeIPNotAllowed, "this API key may only be used from its allowed networks, and the client's address is unknown")
@@ -324,6 +324,23 @@ func (d Decision) Err() error {
 		return fault.New(fault.CodeRateLimited, "too many failed authentications from this address")
 	}
 	return fault.NotFound("route")
+}
+
+// forbidden is the refusal of a Forbidden decision. A key that holds the
+// permission, but only on other or narrower scopes than the one the route
+// needs, is told so ("holds X only on project P; this route needs it on
+// the whole organization"), not that it lacks X.
+func (d Decision) forbidden() error {
+	perm, need := d.Missing.Permission, d.Missing.Scope
+	held := d.Principal.HeldElsewhere(perm, need)
+	if len(held) == 0 {
+		return fault.New(fault.CodeForbidden, "this API key lacks the permission %s", d.Missing)
+	}
+	where := make([]string, len(held))
+	for i, n := range held {
+		where[i] = authz.ScopeString(n)
+	}
+	return fault.New(fault.CodeForbidden, "this API key holds %s only on %s; this route needs it on %s", perm, strings.Join(where, ", "), authz.ScopeString(need))
 }
 
 func nodeWord(n authz.Node) string {

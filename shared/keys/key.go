@@ -131,6 +131,11 @@ type Store interface {
 	// CreateKey stores a new key with Version 1 (fault.ErrConflict if the
 	// id exists), and ev in the same atomic write.
 	CreateKey(ctx context.Context, k *Key, ev audit.Event) error
+	// CreateOrganizationWithOwner stores a new organization, its owner
+	// key (with Version 1) and events in one atomic write: after a crash
+	// or a refusal both are there or neither is (fault.ErrConflict,
+	// nothing written, when the organization or the key exists).
+	CreateOrganizationWithOwner(ctx context.Context, org *directory.Organization, owner *Key, events []audit.Event) error
 	// GetKey returns a key by id, strongly consistent, or
 	// fault.ErrNotFound. The result may be shared with other callers:
 	// treat it as read-only and Clone it before changing it.
@@ -155,6 +160,12 @@ type Store interface {
 	// expectedVersion (fault.ErrConflict otherwise, fault.ErrNotFound when
 	// missing), writing ev in the same atomic write.
 	DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error
+	// UpdateKeyWitnessed is UpdateKey, applied only when the witness key
+	// is still stored at w.Version, checked in the same atomic write
+	// (ErrWitnessChanged, nothing written, otherwise).
+	UpdateKeyWitnessed(ctx context.Context, k *Key, expectedVersion int64, ev audit.Event, w Witness) error
+	// DeleteKeyWitnessed is DeleteKey on the same condition.
+	DeleteKeyWitnessed(ctx context.Context, id string, expectedVersion int64, ev audit.Event, w Witness) error
 	// TouchKey sets LastUsedAt to now when the stored LastUsedAt still
 	// equals prev (zero for never), and reports whether it wrote. A lost
 	// race is not an error: another verification recorded the use.

@@ -422,21 +422,23 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 				return err
 			}
 		}
-		if err := s.checkOwner(ctx, k, nil, s.now()); err != nil {
+		now := s.now().UTC().Truncate(time.Millisecond)
+		w, err := s.checkOwner(ctx, k, nil, now)
+		if err != nil {
 			return err
 		}
-		ev, err := s.event(ctx, caller, s.now(), audit.KeyDeleted, keyTarget(k))
+		ev, err := s.event(ctx, caller, now, audit.KeyDeleted, keyTarget(k))
 		if err != nil {
 			return err
 		}
 		if err := s.announce(ctx, &ev, k); err != nil {
 			return err
 		}
-		err = s.keys.DeleteKey(ctx, id, k.Version, ev)
-		if errors.Is(err, fault.ErrConflict) && attempt < maxAttempts {
-			continue // changed meanwhile: delete the newer version
+		err = s.deleteKey(ctx, k, ev, w)
+		if (errors.Is(err, fault.ErrConflict) || errors.Is(err, ErrWitnessChanged)) && attempt < maxAttempts {
+			continue // changed meanwhile: delete the newer version, check the owners again
 		}
-		if errors.Is(err, fault.ErrConflict) {
+		if errors.Is(err, fault.ErrConflict) || errors.Is(err, ErrWitnessChanged) {
 			return fault.New(fault.CodeConflict, "the key keeps changing: try again")
 		}
 		if errors.Is(err, fault.ErrNotFound) {
@@ -485,7 +487,8 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 		if sameKey(cur, k, s.catalog) {
 			return cur.Clone(), nil
 		}
-		if err := s.checkOwner(ctx, cur, k, now); err != nil {
+		w, err := s.checkOwner(ctx, cur, k, now)
+		if err != nil {
 			return nil, err
 		}
 		k.UpdatedAt, k.Version = now, cur.Version+1
@@ -497,8 +500,11 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id string,
 		if err := s.announce(ctx, &ev, k); err != nil {
 			return nil, err
 		}
-		err = s.keys.UpdateKey(ctx, k, cur.Version, ev)
-		if errors.Is(err, fault.ErrConflict) {
+		err = s.updateKey(ctx, cur, k, ev, w)
+		if errors.Is(err, ErrWitnessChanged) && attempt < maxAttempts {
+			continue // another owner key changed meanwhile: check the owners again
+		}
+		if errors.Is(err, fault.ErrConflict) || errors.Is(err, ErrWitnessChanged) {
 			if retry && attempt < maxAttempts {
 				continue
 			}
@@ -545,41 +551,6 @@ func (s *Service) checkManage(caller authz.Principal, k *Key) error {
 		return fault.New(fault.CodeForbidden, "you can only manage keys whose access, expiry and networks your own key covers: %s", esc.Reason)
 	}
 	return err
-}
-
-// isOwner reports whether k is an owner key: allow-all and never expiring.
-func isOwner(k *Key) bool { return k.AllowAll && k.ExpiresAt.IsZero() }
-
-// checkOwner keeps an organization's owner: deleting (next nil), narrowing
-// or giving an expiry to an active allow-all key is refused unless another
-// owner key (allow-all, never expiring) exists. The others are found by
-// listing the organization's keys (bounded by the key quota). On DynamoDB
-// two owners deleting each other at the same instant can both pass; `edge
-// recover` is the way back (docs/design.md).
-func (s *Service) checkOwner(ctx context.Context, cur, next *Key, now time.Time) error {
-	if !cur.AllowAll || cur.Expired(now) {
-		return nil
-	}
-	if next != nil && next.AllowAll && (next.ExpiresAt.IsZero() || !cur.ExpiresAt.IsZero()) {
-		return nil
-	}
-	opt := directory.ListOptions{Limit: directory.MaxLimit}
-	for {
-		p, err := s.keys.ListKeys(ctx, cur.OrganizationID, opt)
-		if err != nil {
-			return fmt.Errorf("keys: listing owner keys: %w", err)
-		}
-		for _, k := range p.Items {
-			if k.ID != cur.ID && isOwner(k) {
-				return nil
-			}
-		}
-		if p.Next == "" {
-			break
-		}
-		opt.Cursor = p.Next
-	}
-	return fault.New(fault.CodeLastOwnerKey, "this is the organization's last owner key (allow-all, never expiring): it cannot be deleted, narrowed or given an expiry; create another allow-all key that never expires first, or use `edge recover`")
 }
 
 // access turns a spec's permissions, preset or allow-all into Access,
@@ -664,25 +635,32 @@ func checkEscalation(c *authz.Catalog, caller authz.Principal, wanted authz.Acce
 }
 
 // Bootstrap creates a new organization with an allow-all owner key that
-// never expires, and returns both with the owner token.
+// never expires, and returns both with the owner token. The organization,
+// its key and their audit events are one atomic write (a process killed
+// in between leaves neither, never an organization without a key whose id
+// was never shown). A brand new organization has no webhook endpoint, so
+// nothing is announced.
 func (s *Service) Bootstrap(ctx context.Context, orgName string) (*directory.Organization, Created, error) {
-	org, now, err := s.newOrganization(orgName)
-	if err != nil {
-		return nil, Created{}, err
+	for attempt := 0; ; attempt++ {
+		org, now, err := s.newOrganization(orgName)
+		if err != nil {
+			return nil, Created{}, err
+		}
+		c, err := s.mint(org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
+		if err != nil {
+			return nil, Created{}, err
+		}
+		evs, err := s.bootstrapEvents(ctx, org, c.Key)
+		if err != nil {
+			return nil, Created{}, err
+		}
+		err = s.keys.CreateOrganizationWithOwner(ctx, org, c.Key, evs)
+		if errors.Is(err, fault.ErrConflict) && attempt == 0 {
+			continue // an id taken (astronomically unlikely): new ids
+		}
+		if err != nil {
+			return nil, Created{}, fmt.Errorf("keys: creating organization: %w", err)
+		}
+		return org, c, nil
 	}
-	orgEv, err := audit.New(ctx, s.tokens, now, org.ID, audit.OrganizationCreated, audit.System(audit.SystemBootstrap), orgTarget(org))
-	if err != nil {
-		return nil, Created{}, fmt.Errorf("keys: %w", err)
-	}
-	orgEv.Set("name", nil, org.Name)
-	if err := s.dir.CreateOrganization(ctx, org, orgEv); err != nil {
-		return nil, Created{}, fmt.Errorf("keys: creating organization: %w", err)
-	}
-	c, err := s.insert(ctx, org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now, func(k *Key) (audit.Event, error) {
-		return s.createdEvent(ctx, audit.System(audit.SystemBootstrap), k)
-	})
-	if err != nil {
-		return nil, Created{}, err
-	}
-	return org, c, nil
 }

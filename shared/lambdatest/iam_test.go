@@ -201,6 +201,9 @@ func TestIAMCheck(t *testing.T) {
 		{authz.FunctionCreate, "DeleteItem", `{"Key":{"PK":{"S":"NOTICE#evt_1"}}}`, true},
 		{authz.FunctionCreate, "DeleteItem", `{"Key":{"PK":{"S":"KEY#key_1"}}}`, false},
 		{authz.FunctionCreate, "TransactWriteItems", `{"TransactItems":[{"Delete":{"Key":{"PK":{"S":"KEY#key_1"}}}}]}`, false},
+		{authz.FunctionDelete, "TransactWriteItems", `{"TransactItems":[{"Delete":{"Key":{"PK":{"S":"KEY#key_1"}}}},{"ConditionCheck":{"Key":{"PK":{"S":"KEY#key_2"}}}}]}`, true},
+		{authz.FunctionEdit, "Query", `{"IndexName":"GSI1"}`, true},
+		{authz.FunctionRotate, "TransactWriteItems", `{"TransactItems":[{"ConditionCheck":{"Key":{"PK":{"S":"KEY#key_2"}}}}]}`, false},
 		{authz.FunctionVerify, "Query", `{}`, false},
 		// verify reaches the token's key, its usage days, the nodes the
 		// authorizer resolves and the health check's item; no audit

@@ -148,7 +148,7 @@ func TestNotifyAndDeliverUnderTheEmulator(t *testing.T) {
 	if res := deliver(recs); len(res["batchItemFailures"]) != 0 {
 		t.Fatalf("deliver reported failures %v for a 500 (an HTTP failure is retried from the store)", res)
 	}
-	ds, err := svc.Deliveries(ctx, owner, hook.ID, 10)
+	ds, _, err := svc.Deliveries(ctx, owner, hook.ID, 10)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries: %d, %v", len(ds), err)
 	}
@@ -224,7 +224,7 @@ func TestNotifyQueuesALostChangeNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(ds) != 0 {
+	if ds, _, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(ds) != 0 {
 		t.Fatalf("the crashed request queued %d deliveries", len(ds))
 	}
 	notify := func() map[string]int {
@@ -242,12 +242,12 @@ func TestNotifyQueuesALostChangeNotice(t *testing.T) {
 	if res := notify(); res["notices"] < 1 {
 		t.Fatalf("notify = %v, want the lost notice queued", res)
 	}
-	ds, err := env.store.ListDeliveries(ctx, hook.ID, 10)
+	ds, _, err := env.store.ListDeliveries(ctx, hook.ID, 10)
 	if err != nil || len(ds) != 1 || ds[0].EventType != webhook.EventKeyCreated || !strings.Contains(string(ds[0].Payload), k.Key.ID) {
 		t.Fatalf("deliveries %+v (%v), want the key.created of %s", ds, err, k.Key.ID)
 	}
 	notify()
-	if again, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(again) != 1 {
+	if again, _, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(again) != 1 {
 		t.Fatalf("a second run left %d deliveries, want the one", len(again))
 	}
 	if pending, _ := env.store.PendingNotices(ctx, time.Now(), webhook.Position{}, 100); len(pending.Items) != 0 {

@@ -176,7 +176,7 @@ const noticeGrace = 30 * time.Second
 // a notice again (after a crash, or by the request and the sweep at once)
 // stores each delivery once. It reports how many deliveries it stored.
 func (d *Dispatcher) Publish(ctx context.Context, n PendingNotice) (int, error) {
-	endpoints, err := d.store.ListWebhooks(ctx, n.OrganizationID)
+	endpoints, _, err := d.store.ListWebhooks(ctx, n.OrganizationID)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: listing endpoints of %s: %w", n.OrganizationID, err)
 	}

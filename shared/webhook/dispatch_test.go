@@ -151,11 +151,11 @@ func (f *fixture) notify(t *testing.T) *webhook.Delivery {
 	if err != nil || stored != 1 {
 		t.Fatalf("Publish = %d deliveries, %v; want 1", stored, err)
 	}
-	es, err := f.store.ListWebhooks(t.Context(), f.org.OrganizationID)
+	es, _, err := f.store.ListWebhooks(t.Context(), f.org.OrganizationID)
 	if err != nil || len(es) != 1 {
 		t.Fatalf("ListWebhooks = %d, %v; want the one endpoint", len(es), err)
 	}
-	ds, err := f.store.ListDeliveries(t.Context(), es[0].ID, 1)
+	ds, _, err := f.store.ListDeliveries(t.Context(), es[0].ID, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("ListDeliveries = %d, %v; want the new delivery", len(ds), err)
 	}

@@ -58,7 +58,7 @@ func TestSweepAnnouncesEveryKeySharingAnExpiryOnce(t *testing.T) {
 	if n, err := disp.Sweep(t.Context()); err != nil || n != 0 {
 		t.Fatalf("second sweep stored %d notices (%v), want 0", n, err)
 	}
-	ds, err := f.store.ListDeliveries(t.Context(), e.ID, 100)
+	ds, _, err := f.store.ListDeliveries(t.Context(), e.ID, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestAPageOfFailingNoticesHoldsUpNoOther(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("PublishPending stored %d deliveries, want the good notice's", n)
 	}
-	if ds, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 1 || !strings.Contains(string(ds[0].Payload), "key_good") {
+	if ds, _, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 1 || !strings.Contains(string(ds[0].Payload), "key_good") {
 		t.Fatalf("deliveries %d, want key_good's", len(ds))
 	}
 	pending, err := f.store.PendingNotices(ctx, now, webhook.Position{}, 100)
@@ -154,7 +154,7 @@ func TestRunDueSendsPastPagesOfSkippedDeliveries(t *testing.T) {
 	if len(gone.requests()) != 0 {
 		t.Fatal("the deleted endpoint got a request")
 	}
-	ds, err := f.store.ListDeliveries(t.Context(), old.ID, 100)
+	ds, _, err := f.store.ListDeliveries(t.Context(), old.ID, 100)
 	if err != nil || len(ds) != 2*pageSize {
 		t.Fatalf("deleted endpoint's deliveries %d (%v), want %d", len(ds), err, 2*pageSize)
 	}

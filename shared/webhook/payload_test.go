@@ -51,7 +51,7 @@ func TestPayloadTimesAreTheAPIsFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ds, err := f.store.ListDeliveries(t.Context(), e.ID, 10)
+	ds, _, err := f.store.ListDeliveries(t.Context(), e.ID, 10)
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("ListDeliveries = %d, %v; want the change's and the sweep's", len(ds), err)
 	}

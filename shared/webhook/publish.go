@@ -44,7 +44,7 @@ func (p Publisher) Notice(ctx context.Context, ev audit.Event, k *keys.Key) (*au
 	if !ok {
 		return nil, nil
 	}
-	endpoints, err := p.queue.store.ListWebhooks(ctx, k.OrganizationID)
+	endpoints, _, err := p.queue.store.ListWebhooks(ctx, k.OrganizationID)
 	if err != nil {
 		p.log.WarnContext(ctx, "webhook endpoints not read before a change: its notice is stored for the sweep", "event", event, "error", err)
 	} else if !slices.ContainsFunc(endpoints, func(e *Endpoint) bool { return e.Subscribed(event) }) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/storetest"
 	"github.com/dotenv/apikeys/shared/token"
@@ -53,7 +54,7 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 0 {
+	if ds, _, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 0 {
 		t.Fatalf("the crashed request queued %d deliveries", len(ds))
 	}
 	sweep := func() int {
@@ -103,7 +104,7 @@ func TestAChangeNoticeSurvivesACrashAfterTheCommit(t *testing.T) {
 	if n := sweep(); n != 0 {
 		t.Fatalf("the sweep queued %d notices the request had queued", n)
 	}
-	if ds, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 2 {
+	if ds, _, _ := f.store.ListDeliveries(ctx, e.ID, 10); len(ds) != 2 {
 		t.Fatalf("%d deliveries, want one per change", len(ds))
 	}
 	if pending, _ := f.store.PendingNotices(ctx, f.clock.Now(), webhook.Position{}, 10); len(pending.Items) != 0 {
@@ -117,9 +118,9 @@ type failingOrg struct {
 	org string
 }
 
-func (s failingOrg) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, error) {
+func (s failingOrg) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, []directory.Unreadable, error) {
 	if org == s.org {
-		return nil, errors.New("listing failed")
+		return nil, nil, errors.New("listing failed")
 	}
 	return s.Store.ListWebhooks(ctx, org)
 }
@@ -155,7 +156,7 @@ func TestAFailingNoticeHoldsUpNoOther(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("Sweep stored %d deliveries, want the second notice's and the expiry notice", n)
 	}
-	ds, _ := f.store.ListDeliveries(ctx, e.ID, 10)
+	ds, _, _ := f.store.ListDeliveries(ctx, e.ID, 10)
 	types := map[string]bool{}
 	for _, d := range ds {
 		types[d.EventType] = true

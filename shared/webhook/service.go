@@ -12,6 +12,7 @@ import (
 
 	"github.com/dotenv/apikeys/shared/audit"
 	"github.com/dotenv/apikeys/shared/authz"
+	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
 	"github.com/dotenv/apikeys/shared/token"
@@ -124,11 +125,11 @@ func (s *Service) Create(ctx context.Context, caller authz.Principal, spec Spec)
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	existing, err := s.store.ListWebhooks(ctx, caller.OrganizationID)
+	existing, broken, err := s.store.ListWebhooks(ctx, caller.OrganizationID)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: listing endpoints: %w", err)
 	}
-	if len(existing) >= MaxEndpoints {
+	if len(existing)+len(broken) >= MaxEndpoints {
 		return nil, fault.New(fault.CodeConflict, "the organization already has %d webhook endpoints", MaxEndpoints)
 	}
 	id, err := s.ids.RandomID(EndpointIDPrefix, 24)
@@ -197,9 +198,15 @@ func (s *Service) Get(ctx context.Context, caller authz.Principal, id string) (*
 	return e, err
 }
 
-// List returns the caller's organization's endpoints, oldest first.
-func (s *Service) List(ctx context.Context, caller authz.Principal) ([]*Endpoint, error) {
-	return s.store.ListWebhooks(ctx, caller.OrganizationID)
+// List returns the caller's organization's endpoints, oldest first, and
+// the ones the store could not read (reported, not hidden: they can still
+// be deleted by id).
+func (s *Service) List(ctx context.Context, caller authz.Principal) ([]*Endpoint, []directory.Unreadable, error) {
+	es, broken, err := s.store.ListWebhooks(ctx, caller.OrganizationID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook: listing endpoints: %w", err)
+	}
+	return es, broken, nil
 }
 
 // Update changes the given fields of an endpoint.
@@ -293,15 +300,20 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 	return nil
 }
 
-// Deliveries returns an endpoint's latest deliveries, newest first.
-func (s *Service) Deliveries(ctx context.Context, caller authz.Principal, id string, limit int) ([]*Delivery, error) {
+// Deliveries returns an endpoint's latest deliveries, newest first, and
+// the ones the store could not read (reported, not hidden).
+func (s *Service) Deliveries(ctx context.Context, caller authz.Principal, id string, limit int) ([]*Delivery, []directory.Unreadable, error) {
 	if _, err := s.Get(ctx, caller, id); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if limit <= 0 || limit > MaxDeliveriesListed {
 		limit = MaxDeliveriesListed
 	}
-	return s.store.ListDeliveries(ctx, id, limit)
+	ds, broken, err := s.store.ListDeliveries(ctx, id, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook: listing deliveries of %s: %w", id, err)
+	}
+	return ds, broken, nil
 }
 
 // Retry re-queues a delivery at once with the same webhook-id and a new

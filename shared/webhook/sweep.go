@@ -37,7 +37,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) (n int, err error) {
 		es, ok := endpoints[k.OrganizationID]
 		if !ok {
 			var err error
-			if es, err = d.store.ListWebhooks(ctx, k.OrganizationID); err != nil {
+			if es, _, err = d.store.ListWebhooks(ctx, k.OrganizationID); err != nil {
 				return fmt.Errorf("webhook: listing endpoints of %s: %w", k.OrganizationID, err)
 			}
 			endpoints[k.OrganizationID] = es

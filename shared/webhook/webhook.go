@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dotenv/apikeys/shared/audit"
+	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
 )
@@ -181,8 +182,11 @@ type Store interface {
 	// GetWebhook returns the organization's endpoint id, or
 	// fault.ErrNotFound (also for another organization's endpoint).
 	GetWebhook(ctx context.Context, org, id string) (*Endpoint, error)
-	// ListWebhooks returns the organization's endpoints, oldest first.
-	ListWebhooks(ctx context.Context, org string) ([]*Endpoint, error)
+	// ListWebhooks returns the organization's endpoints, oldest first,
+	// and the stored endpoints it skipped because they could not be
+	// decoded (logged by the store with their id): one broken endpoint
+	// never takes down the listing.
+	ListWebhooks(ctx context.Context, org string) ([]*Endpoint, []directory.Unreadable, error)
 	// UpdateWebhook replaces the endpoint when the stored Version equals
 	// expectedVersion, and stores ev.
 	UpdateWebhook(ctx context.Context, e *Endpoint, expectedVersion int64, ev audit.Event) error
@@ -197,8 +201,10 @@ type Store interface {
 	// GetDelivery returns delivery id of endpoint, or fault.ErrNotFound.
 	GetDelivery(ctx context.Context, endpoint, id string) (*Delivery, error)
 	// ListDeliveries returns an endpoint's latest deliveries, newest first,
-	// at most limit.
-	ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*Delivery, error)
+	// and the stored deliveries it skipped because they could not be
+	// decoded (logged by the store with their id): at most limit of both
+	// together.
+	ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*Delivery, []directory.Unreadable, error)
 	// UpdateDelivery replaces the delivery's attempts, state, next attempt
 	// and retry window when the stored Version equals expectedVersion.
 	UpdateDelivery(ctx context.Context, d *Delivery, expectedVersion int64) error

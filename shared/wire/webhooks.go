@@ -52,6 +52,9 @@ func WebhookOf(e *webhook.Endpoint, now time.Time) Webhook {
 // WebhookList is the answer of GET /v1/webhooks.
 type WebhookList struct {
 	Items []Webhook `json:"items"`
+	// Unreadable lists the stored endpoints the list skipped because they
+	// could not be read; absent when there is none.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
 }
 
 // DeliveryAttempt is one attempt of a delivery.
@@ -92,4 +95,7 @@ func DeliveryOf(d *webhook.Delivery) Delivery {
 // DeliveryList is the answer of GET /v1/webhooks/{id}/deliveries.
 type DeliveryList struct {
 	Items []Delivery `json:"items"`
+	// Unreadable lists the stored deliveries the list skipped because
+	// they could not be read; absent when there is none.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
 }

@@ -167,7 +167,7 @@ type Unreadable struct {
 const UnreadableMessage = "this stored item could not be read; contact support"
 
 // NewUnreadable converts a store page's unreadable items (nil when none),
-// each with message.
+// each with message unless the store gave one of its own.
 func NewUnreadable(us []directory.Unreadable, message string) []Unreadable {
 	if len(us) == 0 {
 		return nil
@@ -175,6 +175,9 @@ func NewUnreadable(us []directory.Unreadable, message string) []Unreadable {
 	out := make([]Unreadable, len(us))
 	for i, u := range us {
 		out[i] = Unreadable{ID: u.ID, Message: message}
+		if u.Message != "" {
+			out[i].Message = u.Message
+		}
 	}
 	return out
 }

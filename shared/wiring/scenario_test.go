@@ -610,6 +610,7 @@ func TestCanonicalKeys(t *testing.T) {
 		etag := r.header.Get("ETag")
 		e.clock.Advance(time.Minute)
 		noops := []struct{ name, body string }{
+			{"empty body", `{}`},
 			{"same name", `{"name":"k"}`},
 			{"same grants in another order, with duplicates", `{"permissions":[{"permission":"teams:read"},` + prodRead + `,{"permission":"secrets:read","scope":{"level":"project","id":"` + e.project + `"}}]}`},
 			{"same expiry", `{"expires_at":"2027-01-31T01:00:00.123+01:00"}`},
@@ -623,6 +624,10 @@ func TestCanonicalKeys(t *testing.T) {
 					t.Fatalf("no-op edit = %d ETag %s: %s", r.status, r.header.Get("ETag"), r.raw)
 				}
 			})
+		}
+		e.t = t
+		if got := actionsOf(e.events("&key_id="+id, e.owner)); !slices.Equal(got, []string{"key.created"}) {
+			t.Fatalf("the no-op edits wrote audit events: %v, want only key.created", got)
 		}
 		if r := e.do("PATCH", "/v1/api-keys/"+id, e.owner, `{"name":"k2"}`, nil); r.header.Get("ETag") != `"2"` || r.str("updated_at") != "2026-11-25T12:01:01.234Z" {
 			t.Fatalf("a real edit: %s %v", r.raw, r.header)

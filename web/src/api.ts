@@ -270,7 +270,12 @@ export class ApiClient {
 
   /** The organization's webhook endpoints, oldest first (at most 20: one answer, no pages). */
   async listWebhooks(): Promise<Webhook[]> {
-    return (await this.request<WebhookList>("GET", "/v1/webhooks")).data.items ?? [];
+    return (await this.listWebhooksPage()).items ?? [];
+  }
+
+  /** The whole answer of GET /v1/webhooks, with the endpoints the server could not read. */
+  async listWebhooksPage(): Promise<WebhookList> {
+    return (await this.request<WebhookList>("GET", "/v1/webhooks")).data;
   }
 
   async getWebhook(id: string): Promise<Webhook> {

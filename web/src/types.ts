@@ -100,11 +100,17 @@ export interface KeyRequest {
   allowed_cidrs?: string[];
 }
 
+/** A stored item a list skipped because it could not be read: its id and what to do. */
+export interface Unreadable {
+  id: string;
+  message: string;
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
   /** Present only when the page skipped stored items that could not be read. */
-  unreadable?: { id: string; message: string }[];
+  unreadable?: Unreadable[];
 }
 
 export interface CatalogPermission {
@@ -364,6 +370,8 @@ export interface WebhookRequest {
 /** GET /v1/webhooks: the organization's endpoints, oldest first (at most 20). */
 export interface WebhookList {
   items: Webhook[];
+  /** Present only when stored endpoints could not be read (they still count toward the 20). */
+  unreadable?: Unreadable[];
 }
 
 /** One attempt of a delivery: status 0 when no answer came (or while it runs). */
@@ -413,4 +421,6 @@ export interface WebhookDelivery {
 /** GET /v1/webhooks/{id}/deliveries: the latest deliveries, newest first. */
 export interface WebhookDeliveryList {
   items: WebhookDelivery[];
+  /** Present only when stored deliveries could not be read. */
+  unreadable?: Unreadable[];
 }

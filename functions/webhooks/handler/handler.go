@@ -59,11 +59,11 @@ func Create(d wiring.Deps) httpapi.Endpoint {
 // List answers the organization's endpoints, oldest first.
 func List(d wiring.Deps) httpapi.Endpoint {
 	return func(w http.ResponseWriter, r *http.Request, caller authz.Principal) (int, any, error) {
-		es, err := d.Webhooks.List(r.Context(), caller)
+		es, broken, err := d.Webhooks.List(r.Context(), caller)
 		if err != nil {
 			return 0, nil, err
 		}
-		out := wire.WebhookList{Items: make([]wire.Webhook, 0, len(es))}
+		out := wire.WebhookList{Items: make([]wire.Webhook, 0, len(es)), Unreadable: wire.NewUnreadable(broken, wire.UnreadableMessage)}
 		now := d.Now()
 		for _, e := range es {
 			out.Items = append(out.Items, wire.WebhookOf(e, now))
@@ -125,11 +125,11 @@ func Deliveries(d wiring.Deps) httpapi.Endpoint {
 		if err != nil {
 			return 0, nil, err
 		}
-		ds, err := d.Webhooks.Deliveries(r.Context(), caller, r.PathValue("id"), limit)
+		ds, broken, err := d.Webhooks.Deliveries(r.Context(), caller, r.PathValue("id"), limit)
 		if err != nil {
 			return 0, nil, err
 		}
-		out := wire.DeliveryList{Items: make([]wire.Delivery, 0, len(ds))}
+		out := wire.DeliveryList{Items: make([]wire.Delivery, 0, len(ds)), Unreadable: wire.NewUnreadable(broken, wire.UnreadableMessage)}
 		for _, dl := range ds {
 			out.Items = append(out.Items, wire.DeliveryOf(dl))
 		}

@@ -1983,6 +1983,9 @@ type WebhookDeliveryAttempt struct {
 // Example: {"items":[{"attempts":[{"at":"2026-11-29T12:00:04.341Z","duration_ms":4,"error":"dial tcp: lookup hooks.example.com: no such host","status":0}],"created_at":"2026-11-29T12:00:04.338Z","event_type":"key.expiring","id":"msg_2f6yq4h0b1k9d3x7m5c8v2n4p6","next_attempt_at":"2026-11-29T12:00:04.444Z","payload":{"data":{"key":{"expires_at":"2026-12-02T12:00:04.021Z","id":"key_QrStUvWxYz012345","name":"expiring soon"},"organization_id":"org_1","window":"7d"},"timestamp":"2026-11-29T12:00:04.338Z","type":"key.expiring"},"state":"pending","webhook_id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR"}]}
 type WebhookDeliveryList struct {
 	Items []WebhookDelivery `json:"items"`
+
+	// Unreadable Present only when stored deliveries could not be read: each is reported by id (and logged by the service with its id), never hidden; they count toward limit with the listed ones.
+	Unreadable *[]Unreadable `json:"unreadable,omitempty"`
 }
 
 // WebhookEvent The JSON body POSTed to the endpoint, signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256>).
@@ -2033,6 +2036,9 @@ type WebhookKeyRef struct {
 // Example: {"items":[{"created_at":"2026-11-29T12:00:04.018Z","description":"pager","events":["key.expired","key.expiring"],"id":"wh_3kTMd9ZsQp2XbV7hLcNw1YeR","previous_secret_expires_at":"2026-11-30T12:00:04.450Z","updated_at":"2026-11-29T12:00:04.450Z","url":"https://hooks.example.com/dotenv"}]}
 type WebhookList struct {
 	Items []Webhook `json:"items"`
+
+	// Unreadable Present only when stored endpoints could not be read: each is reported by id (and logged by the service with its id), never hidden; it still counts toward the limit of 20 endpoints.
+	Unreadable *[]Unreadable `json:"unreadable,omitempty"`
 }
 
 // WebhookSpec The body of createWebhook and updateWebhook. Create: url and events are required. Update: any of these fields; fields left out keep their value. Every offending field is answered at once.

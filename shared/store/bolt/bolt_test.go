@@ -22,6 +22,7 @@ import (
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/store/storetest"
+	"github.com/dotenv/apikeys/shared/webhook"
 )
 
 // openTemp opens a store in a new temporary directory, closed at cleanup.
@@ -98,6 +99,33 @@ func harness(s *Store) storetest.Harness {
 				t.Fatal(err)
 			}
 		},
+		PutBrokenWebhook: func(t *testing.T, e *webhook.Endpoint) {
+			r := webhookRecordOf(e)
+			putBroken(t, s, bucketWebhookIndex, r.Org, tsKey(r.CreatedAt, r.ID), bucketWebhooks, r.ID, brokenDoc(t, r, "updated_at", "not a time"))
+		},
+		PutBrokenDelivery: func(t *testing.T, d *webhook.Delivery) {
+			r := deliveryRecordOf(d)
+			putBroken(t, s, bucketDeliveryIndex, r.Endpoint, tsKey(r.CreatedAt, r.ID), bucketDeliveries, r.ID, brokenDoc(t, r, "created_at", "not a time"))
+		},
+	}
+}
+
+// putBroken stores the document v of id in bucket and its entry pos in
+// the index bucket's sub-bucket parent, with raw bbolt writes.
+func putBroken(t *testing.T, s *Store, index []byte, parent string, pos []byte, bucket []byte, id string, v []byte) {
+	t.Helper()
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		idx, err := tx.Bucket(index).CreateBucketIfNotExists([]byte(parent))
+		if err != nil {
+			return err
+		}
+		if err := idx.Put(pos, nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucket).Put([]byte(id), v)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

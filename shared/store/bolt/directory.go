@@ -351,7 +351,10 @@ func (s *Store) ListNodes(ctx context.Context, org string, level authz.Level, pa
 				continue
 			}
 			if r == nil {
-				return fmt.Errorf("node index names the missing node %s", id)
+				// An index entry without its node: reported, not fatal.
+				s.log.ErrorContext(ctx, "bolt: node index names the missing node", "id", id)
+				page.Unreadable = append(page.Unreadable, directory.Unreadable{ID: id, Message: directory.MissingMessage})
+				continue
 			}
 			page.Items = append(page.Items, r.node())
 			last = k

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -243,6 +244,18 @@ func (s *Store) readKey(id string) (*keys.Key, error) {
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing). The
 // organization, LastUsedAt, CreatedAt and CreatedBy stay as stored.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event) error {
+	return s.updateKey(ctx, k, expectedVersion, ev, nil)
+}
+
+// UpdateKeyWitnessed is UpdateKey, applied only when the witness key is
+// still stored at w.Version, checked inside the same transaction
+// (keys.ErrWitnessChanged otherwise).
+func (s *Store) UpdateKeyWitnessed(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event, w keys.Witness) error {
+	return s.updateKey(ctx, k, expectedVersion, ev, &w)
+}
+
+// updateKey is UpdateKey, on the witness w when not nil.
+func (s *Store) updateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event, w *keys.Witness) error {
 	if err := checkEvent(&ev); err != nil {
 		return err
 	}
@@ -256,6 +269,9 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 			return refuse(fmt.Errorf("bolt: update key %s: %w", in.ID, fault.ErrNotFound))
 		case cur.Version != expectedVersion:
 			return refuse(fmt.Errorf("bolt: update key %s: stored version %d, expected %d: %w", in.ID, cur.Version, expectedVersion, fault.ErrConflict))
+		}
+		if err := checkWitness(tx, w); err != nil {
+			return refuse(fmt.Errorf("bolt: update key %s: %w", in.ID, err))
 		}
 		next := *in
 		next.Org, next.CreatedAt, next.CreatedBy, next.LastUsedAt = cur.Org, cur.CreatedAt, cur.CreatedBy, cur.LastUsedAt
@@ -280,6 +296,18 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 // DeleteKey removes the key when the stored Version equals expectedVersion
 // (fault.ErrConflict otherwise, fault.ErrNotFound when missing).
 func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error {
+	return s.deleteKey(ctx, id, expectedVersion, ev, nil)
+}
+
+// DeleteKeyWitnessed is DeleteKey, applied only when the witness key is
+// still stored at w.Version, checked inside the same transaction
+// (keys.ErrWitnessChanged otherwise).
+func (s *Store) DeleteKeyWitnessed(ctx context.Context, id string, expectedVersion int64, ev audit.Event, w keys.Witness) error {
+	return s.deleteKey(ctx, id, expectedVersion, ev, &w)
+}
+
+// deleteKey is DeleteKey, on the witness w when not nil.
+func (s *Store) deleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event, w *keys.Witness) error {
 	if err := checkEvent(&ev); err != nil {
 		return err
 	}
@@ -295,6 +323,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64,
 		case cur.Version != expectedVersion:
 			return refuse(fmt.Errorf("bolt: delete key %s: stored version %d, expected %d: %w", id, cur.Version, expectedVersion, fault.ErrConflict))
 		}
+		if err := checkWitness(tx, w); err != nil {
+			return refuse(fmt.Errorf("bolt: delete key %s: %w", id, err))
+		}
 		if err := tx.Bucket(bucketKeys).Delete([]byte(id)); err != nil {
 			return opResult{}, err
 		}
@@ -308,6 +339,23 @@ func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64,
 		}
 		return withEvent(tx, &ev, opResult{}, deleteUsage(tx, id))
 	})
+}
+
+// checkWitness answers keys.ErrWitnessChanged unless w is nil or its key
+// is stored in tx at w.Version (a witness that no longer decodes fails
+// too).
+func checkWitness(tx *bbolt.Tx, w *keys.Witness) error {
+	if w == nil {
+		return nil
+	}
+	r, err := loadKey(tx, w.ID)
+	switch {
+	case err != nil || r == nil:
+		return fmt.Errorf("witness %s is gone or unreadable: %w", w.ID, keys.ErrWitnessChanged)
+	case r.Version != w.Version:
+		return fmt.Errorf("witness %s at version %d, expected %d: %w", w.ID, r.Version, w.Version, keys.ErrWitnessChanged)
+	}
+	return nil
 }
 
 // deleteBrokenKey deletes a key whose document does not decode, on the
@@ -392,6 +440,11 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 				break
 			}
 			key, err := s.listedKey(tx, k[tsLen:], epoch)
+			if errors.Is(err, errMissingRecord) {
+				// An index entry without its record: reported, not fatal.
+				page.Unreadable = append(page.Unreadable, directory.Unreadable{ID: string(k[tsLen:]), Message: directory.MissingMessage})
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -411,6 +464,11 @@ func (s *Store) ListKeys(ctx context.Context, org string, opt directory.ListOpti
 	return page, nil
 }
 
+// errMissingRecord is what a listing meets when an index entry names an
+// item that is not stored: the listing reports it as unreadable
+// (directory.MissingMessage) and goes on.
+var errMissingRecord = errors.New("the index names a missing record")
+
 // listedKey returns the key with id for a listing: from the cache, or, when
 // it is not cached, decoded from the snapshot and offered to the cache,
 // which takes it only if no key was written since epoch was taken (before
@@ -422,7 +480,8 @@ func (s *Store) listedKey(tx *bbolt.Tx, id []byte, epoch uint64) (*keys.Key, err
 	}
 	v := tx.Bucket(bucketKeys).Get(id)
 	if v == nil {
-		return nil, fmt.Errorf("key index names the missing key %s", id)
+		s.log.Error("bolt: key index names the missing key", "id", string(id))
+		return nil, fmt.Errorf("key index names the missing key %s: %w", id, errMissingRecord)
 	}
 	k, err := decodeKey(v)
 	if err != nil {

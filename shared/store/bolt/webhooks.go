@@ -11,6 +11,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dotenv/apikeys/shared/audit"
+	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -293,26 +294,37 @@ func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoi
 }
 
 // ListWebhooks returns the organization's endpoints, oldest first.
-func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, error) {
-	var out []*webhook.Endpoint
+func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, []directory.Unreadable, error) {
+	var (
+		out    []*webhook.Endpoint
+		broken []directory.Unreadable
+	)
 	err := s.view(ctx, "list webhooks of "+org, func(tx *bbolt.Tx) error {
+		out, broken = nil, nil
 		idx := tx.Bucket(bucketWebhookIndex).Bucket([]byte(org))
 		if idx == nil {
 			return nil
 		}
 		return idx.ForEach(func(k, _ []byte) error {
-			r, err := loadWebhook(tx, string(k[tsLen:]))
-			if err != nil {
-				s.log.Error("bolt: unreadable webhook skipped", "id", string(k[tsLen:]), "error", err)
-				return nil
-			}
-			if r != nil {
+			id := string(k[tsLen:])
+			r, err := loadWebhook(tx, id)
+			switch {
+			case err != nil:
+				s.log.ErrorContext(ctx, "bolt: stored webhook endpoint cannot be decoded", "id", id, "error", err)
+				broken = append(broken, unreadable(id))
+			case r == nil:
+				s.log.ErrorContext(ctx, "bolt: webhook index names the missing endpoint", "id", id)
+				broken = append(broken, directory.Unreadable{ID: id, Message: directory.MissingMessage})
+			default:
 				out = append(out, r.endpoint())
 			}
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, broken, nil
 }
 
 // UpdateWebhook replaces the endpoint when the stored Version equals
@@ -449,26 +461,39 @@ func (s *Store) GetDelivery(ctx context.Context, endpoint, id string) (*webhook.
 }
 
 // ListDeliveries returns an endpoint's latest deliveries, newest first.
-func (s *Store) ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*webhook.Delivery, error) {
-	var out []*webhook.Delivery
+func (s *Store) ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*webhook.Delivery, []directory.Unreadable, error) {
+	var (
+		out    []*webhook.Delivery
+		broken []directory.Unreadable
+	)
 	err := s.view(ctx, "list deliveries of "+endpoint, func(tx *bbolt.Tx) error {
+		out, broken = nil, nil
 		idx := tx.Bucket(bucketDeliveryIndex).Bucket([]byte(endpoint))
 		if idx == nil {
 			return nil
 		}
 		c := idx.Cursor()
-		for k, _ := c.Last(); k != nil && len(out) < limit; k, _ = c.Prev() {
-			r, err := loadDelivery(tx, string(k[tsLen:]))
-			if err != nil {
-				return err
-			}
-			if r != nil {
+		for k, _ := c.Last(); k != nil && len(out)+len(broken) < limit; k, _ = c.Prev() {
+			id := string(k[tsLen:])
+			r, err := loadDelivery(tx, id)
+			switch {
+			case err != nil:
+				// Does not decode: skipped, logged and reported.
+				s.log.ErrorContext(ctx, "bolt: stored webhook delivery cannot be decoded", "id", id, "error", err)
+				broken = append(broken, unreadable(id))
+			case r == nil:
+				s.log.ErrorContext(ctx, "bolt: delivery index names the missing delivery", "id", id)
+				broken = append(broken, directory.Unreadable{ID: id, Message: directory.MissingMessage})
+			default:
 				out = append(out, r.delivery())
 			}
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, broken, nil
 }
 
 // UpdateDelivery replaces the delivery's attempts, state, next attempt and

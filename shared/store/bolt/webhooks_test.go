@@ -51,7 +51,7 @@ func TestPruneDeliveries(t *testing.T) {
 			t.Errorf("GetDelivery(%s) after pruning: %v, want not found", id, err)
 		}
 	}
-	listed, err := s.ListDeliveries(ctx, "wh_a", 100)
+	listed, _, err := s.ListDeliveries(ctx, "wh_a", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestPruneDeliveries(t *testing.T) {
 	if n, err := s.PruneDeliveries(ctx, now.Add(48*time.Hour)); n != 2 || err != nil {
 		t.Fatalf("pruning the rest = %d, %v; want 2", n, err)
 	}
-	if listed, err := s.ListDeliveries(ctx, "wh_a", 100); err != nil || len(listed) != 0 {
+	if listed, _, err := s.ListDeliveries(ctx, "wh_a", 100); err != nil || len(listed) != 0 {
 		t.Errorf("listed %d deliveries (%v) after pruning them all", len(listed), err)
 	}
 }

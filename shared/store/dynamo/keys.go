@@ -208,6 +208,18 @@ var previousAttrs = append([]string{attrPrevDigest, attrPrevHint, attrPrevExpire
 // TransactWriteItems; last_used_at, created_at and created_by are not
 // touched.
 func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event) error {
+	return s.updateKey(ctx, k, expectedVersion, ev, nil)
+}
+
+// UpdateKeyWitnessed is UpdateKey with a ConditionCheck on the witness
+// key's version in the same TransactWriteItems (keys.ErrWitnessChanged
+// when it fails).
+func (s *Store) UpdateKeyWitnessed(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event, w keys.Witness) error {
+	return s.updateKey(ctx, k, expectedVersion, ev, &w)
+}
+
+// updateKey is UpdateKey, on the witness wit when not nil.
+func (s *Store) updateKey(ctx context.Context, k *keys.Key, expectedVersion int64, ev audit.Event, wit *keys.Witness) error {
 	rec, _, err := checkedKeyItem(k)
 	if err != nil {
 		return err
@@ -259,8 +271,7 @@ func (s *Store) UpdateKey(ctx context.Context, k *keys.Key, expectedVersion int6
 	if err != nil {
 		return err
 	}
-	c, err := s.transact(ctx, "update key "+k.ID, &ev, []types.TransactWriteItem{w})
-	return s.versionedTx(ctx, "update key", k.ID, c, err)
+	return s.witnessedTx(ctx, "update key", k.ID, &ev, w, wit)
 }
 
 // versionIs is the condition of a write on an item's stored version: it
@@ -305,12 +316,51 @@ func (s *Store) refusedVersion(ctx context.Context, what string, key map[string]
 // DeleteKey deletes the key on condition that the stored version is
 // expectedVersion, and writes ev: one TransactWriteItems.
 func (s *Store) DeleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event) error {
+	return s.deleteKey(ctx, id, expectedVersion, ev, nil)
+}
+
+// DeleteKeyWitnessed is DeleteKey with a ConditionCheck on the witness
+// key's version in the same TransactWriteItems (keys.ErrWitnessChanged
+// when it fails).
+func (s *Store) DeleteKeyWitnessed(ctx context.Context, id string, expectedVersion int64, ev audit.Event, w keys.Witness) error {
+	return s.deleteKey(ctx, id, expectedVersion, ev, &w)
+}
+
+// deleteKey is DeleteKey, on the witness wit when not nil.
+func (s *Store) deleteKey(ctx context.Context, id string, expectedVersion int64, ev audit.Event, wit *keys.Witness) error {
 	w, err := s.txDelete(primaryKey(keyPK(id), keySK), versionIs(expectedVersion))
 	if err != nil {
 		return err
 	}
-	c, err := s.transact(ctx, "delete key "+id, &ev, []types.TransactWriteItem{w})
-	return s.versionedTx(ctx, "delete key", id, c, err)
+	return s.witnessedTx(ctx, "delete key", id, &ev, w, wit)
+}
+
+// witnessedTx writes w, a write of key id conditional on its version, and
+// ev in one TransactWriteItems, with a ConditionCheck that the witness key
+// wit is still at its version when wit is not nil. DynamoDB transactions
+// are serializable, so of two such writes naming each other's key as
+// witness (two owner keys deleting each other) at most one applies.
+func (s *Store) witnessedTx(ctx context.Context, op, id string, ev *audit.Event, w types.TransactWriteItem, wit *keys.Witness) error {
+	items := []types.TransactWriteItem{w}
+	if wit != nil {
+		expr, err := expression.NewBuilder().WithCondition(versionIs(wit.Version)).Build()
+		if err != nil {
+			return fmt.Errorf("dynamo: build witness condition: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: s.table, Key: primaryKey(keyPK(wit.ID), keySK),
+			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}})
+	}
+	c, err := s.transact(ctx, op+" "+id, ev, items)
+	if err == nil && c != nil && wit != nil && !c.conflicting() {
+		if own, _ := c.failed(0); !own {
+			if failed, _ := c.failed(1); failed {
+				return fmt.Errorf("dynamo: %s %s: witness %s is not at version %d: %w", op, id, wit.ID, wit.Version, keys.ErrWitnessChanged)
+			}
+		}
+	}
+	return s.versionedTx(ctx, op, id, c, err)
 }
 
 // TouchKey sets last_used_at to now on condition that it still holds prev

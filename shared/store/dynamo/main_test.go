@@ -14,6 +14,7 @@ import (
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 	"github.com/dotenv/apikeys/shared/store/storetest"
+	"github.com/dotenv/apikeys/shared/webhook"
 )
 
 // env holds the servers of this test package: moto, dynalite and the
@@ -85,6 +86,22 @@ func harness(b *dynamotest.Backend) storetest.Harness {
 				t.Fatal(err)
 			}
 			item["updated_at"] = &types.AttributeValueMemberS{Value: "not a time"}
+			put(t, item)
+		},
+		PutBrokenWebhook: func(t *testing.T, e *webhook.Endpoint) {
+			item, err := dynamo.WebhookItem(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			item["updated_at"] = &types.AttributeValueMemberS{Value: "not a time"}
+			put(t, item)
+		},
+		PutBrokenDelivery: func(t *testing.T, d *webhook.Delivery) {
+			item, err := dynamo.DeliveryItem(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			item["created_at"] = &types.AttributeValueMemberS{Value: "not a time"}
 			put(t, item)
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dotenv/apikeys/shared/audit"
+	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/stdwebhook"
@@ -229,17 +230,20 @@ func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoi
 
 // ListWebhooks is one Query of the organization's partition on the
 // WEBHOOK# sort key prefix (at most webhook.MaxEndpoints items, one page).
-func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, error) {
+func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoint, []directory.Unreadable, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(orgPK(org))).And(expression.Key(AttrSK).BeginsWith("WEBHOOK#"))
 	items, err := s.queryAll(ctx, "", kc, true, true, 0)
 	if err != nil {
-		return nil, s.fail("list webhooks of "+org, err)
+		return nil, nil, s.fail("list webhooks of "+org, err)
 	}
 	out := make([]*webhook.Endpoint, 0, len(items))
+	var broken []directory.Unreadable
 	for _, item := range items {
 		e, err := decodeWebhook(item)
 		if err != nil {
-			s.logUnreadable(ctx, "webhook", stringAttr(item, "id"), err)
+			id := stringAttr(item, "id")
+			s.logUnreadable(ctx, "webhook", id, err)
+			broken = append(broken, directory.Unreadable{ID: id})
 			continue
 		}
 		out = append(out, e)
@@ -250,7 +254,7 @@ func (s *Store) ListWebhooks(ctx context.Context, org string) ([]*webhook.Endpoi
 		}
 		return compareStrings(a.ID, b.ID)
 	})
-	return out, nil
+	return out, broken, nil
 }
 
 func compareStrings(a, b string) int {
@@ -420,26 +424,32 @@ func (s *Store) GetDelivery(ctx context.Context, endpoint, id string) (*webhook.
 	return decodeDelivery(item)
 }
 
-// ListDeliveries is one Query of GSI1, newest first.
-func (s *Store) ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*webhook.Delivery, error) {
+// ListDeliveries is one Query of GSI1, newest first; an item that does
+// not decode is logged and reported.
+func (s *Store) ListDeliveries(ctx context.Context, endpoint string, limit int) ([]*webhook.Delivery, []directory.Unreadable, error) {
 	items, err := s.queryAll(ctx, IndexGSI1, expression.Key(AttrGSI1PK).Equal(expression.Value(deliveriesGSI1PK(endpoint))), false, false, limit)
 	if err != nil {
-		return nil, s.fail("list deliveries of "+endpoint, err)
+		return nil, nil, s.fail("list deliveries of "+endpoint, err)
 	}
-	return s.decodeDeliveries(ctx, items), nil
+	out, broken := s.decodeDeliveries(ctx, items)
+	return out, broken, nil
 }
 
-func (s *Store) decodeDeliveries(ctx context.Context, items []map[string]types.AttributeValue) []*webhook.Delivery {
-	out := make([]*webhook.Delivery, 0, len(items))
+// decodeDeliveries decodes delivery items; one that does not decode is
+// logged and returned in broken.
+func (s *Store) decodeDeliveries(ctx context.Context, items []map[string]types.AttributeValue) (out []*webhook.Delivery, broken []directory.Unreadable) {
+	out = make([]*webhook.Delivery, 0, len(items))
 	for _, item := range items {
 		d, err := decodeDelivery(item)
 		if err != nil {
-			s.logUnreadable(ctx, "delivery", stringAttr(item, "id"), err)
+			id := stringAttr(item, "id")
+			s.logUnreadable(ctx, "delivery", id, err)
+			broken = append(broken, directory.Unreadable{ID: id})
 			continue
 		}
 		out = append(out, d)
 	}
-	return out
+	return out, broken
 }
 
 // UpdateDelivery rewrites the delivery item (its due queue place with it)
@@ -484,7 +494,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, after webhook.
 	if err != nil {
 		return page, s.fail("due deliveries", err)
 	}
-	page.Items = s.decodeDeliveries(ctx, items)
+	page.Items, _ = s.decodeDeliveries(ctx, items) // the broken ones are logged
 	return page, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/dotenv/apikeys/shared/store"
 	"github.com/dotenv/apikeys/shared/token"
 	"github.com/dotenv/apikeys/shared/verify"
+	"github.com/dotenv/apikeys/shared/webhook"
 )
 
 // Harness gives the suite what only an engine's own tests can do: store an
@@ -34,6 +35,12 @@ type Harness struct {
 	// PutBrokenNode stores the team n so that it is listed in its place
 	// but does not decode.
 	PutBrokenNode func(t *testing.T, n *directory.Node)
+	// PutBrokenWebhook stores the endpoint e (Version 1) so that it is
+	// listed in its place but does not decode.
+	PutBrokenWebhook func(t *testing.T, e *webhook.Endpoint)
+	// PutBrokenDelivery stores d (Version 1) so that it is listed in its
+	// place but does not decode.
+	PutBrokenDelivery func(t *testing.T, d *webhook.Delivery)
 	// NoTransactions, when not empty, names the feature the engine's server
 	// lacks to write a change with its audit event ("dynalite has no
 	// TransactWriteItems"): every subtest that writes is skipped with it.

@@ -70,8 +70,18 @@
 //     audit.DefaultRetention, is assumed) to Now plus audit.ClockSkew,
 //     newest first across month boundaries, each event exactly once with
 //     any page size and filters; a zero Now is an internal error.
-//   - One item that does not decode never takes down a listing: it is
-//     skipped, reported in Page.Unreadable by id and does not count toward
+//   - UpdateKeyWitnessed and DeleteKeyWitnessed apply only while the
+//     witness key is stored at the named version (keys.ErrWitnessChanged,
+//     nothing written, otherwise); two keys deleting each other, each the
+//     other's witness, never both go, however they interleave.
+//   - CreateOrganizationWithOwner stores the organization, its owner key
+//     and their events all or none: a taken organization or key id is
+//     fault.ErrConflict with nothing of the write stored (on DynamoDB one
+//     TransactWriteItems; skipped on a server without them).
+//   - One item that does not decode never takes down a listing (keys,
+//     nodes, webhook endpoints, deliveries): it is
+//     skipped, reported in Page.Unreadable (or ListWebhooks' and
+//     ListDeliveries' unreadable) by id and does not count toward
 //     the page size. GetKey answers it with a *keys.UnreadableError
 //     carrying its id, organization and version, so that it can still be
 //     deleted; verifying its token answers not found.
@@ -113,6 +123,8 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Keys/Previous", testKeyPrevious},
 		{"Keys/RotateConcurrent", testKeyRotateConcurrent},
 		{"Keys/Delete", testKeyDelete},
+		{"Keys/Witnessed", testKeyWitnessed},
+		{"Keys/WitnessedConcurrent", testKeyWitnessedConcurrent},
 		{"Keys/Touch", testKeyTouch},
 		{"Keys/TouchConcurrent", testKeyTouchConcurrent},
 		{"Keys/ListOrder", testKeyListOrder},
@@ -127,6 +139,7 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Usage/PreviousTokenLastUse", testUsagePreviousLastUse},
 		{"Keys/Networks", testKeyNetworks},
 		{"Organizations", testOrganizations},
+		{"Organizations/CreateWithOwner", testCreateOrganizationWithOwner},
 		{"Nodes/CreateGet", testNodeCreateGet},
 		{"Nodes/ParentNotFound", testNodeParentNotFound},
 		{"Nodes/Conflicts", testNodeConflicts},
@@ -140,6 +153,8 @@ func Run(t *testing.T, s store.Store, h Harness) {
 		{"Integrity/NodeNameProperty", testNodeNameProperty},
 		{"Integrity/UnreadableKey", func(t *testing.T, s store.Store) { testKeyUnreadable(t, s, h) }},
 		{"Integrity/UnreadableNode", func(t *testing.T, s store.Store) { testNodeUnreadable(t, s, h) }},
+		{"Integrity/UnreadableWebhook", func(t *testing.T, s store.Store) { testWebhookUnreadable(t, s, h) }},
+		{"Integrity/UnreadableDelivery", func(t *testing.T, s store.Store) { testDeliveryUnreadable(t, s, h) }},
 		{"Audit/KeyEvents", testAuditKeyEvents},
 		{"Audit/DirectoryEvents", testAuditDirectoryEvents},
 		{"Audit/WebhookEvents", testAuditWebhookEvents},

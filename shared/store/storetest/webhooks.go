@@ -89,9 +89,12 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	if _, err := s.GetWebhook(ctx, other, a.ID); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("GetWebhook from another organization: %v, want not found", err)
 	}
-	list, err := s.ListWebhooks(ctx, org)
+	list, broken, err := s.ListWebhooks(ctx, org)
 	if err != nil {
 		t.Fatalf("ListWebhooks: %v", err)
+	}
+	if len(broken) != 0 {
+		t.Fatalf("ListWebhooks reports unreadable endpoints %v, want none", broken)
 	}
 	if len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
 		t.Fatalf("ListWebhooks = %v, want [%s %s]", ids(list), a.ID, b.ID)
@@ -133,7 +136,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	if err := s.DeleteWebhook(ctx, org, a.ID, 2, ev()); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("DeleteWebhook twice: %v, want not found", err)
 	}
-	list, _ = s.ListWebhooks(ctx, org)
+	list, _, _ = s.ListWebhooks(ctx, org)
 	if len(list) != 1 || list[0].ID != b.ID {
 		t.Fatalf("ListWebhooks after delete = %v, want [%s]", ids(list), b.ID)
 	}
@@ -326,9 +329,12 @@ func testWebhookDeliveries(t *testing.T, s store.Store) {
 	if _, err := s.GetDelivery(ctx, newID("wh_"), made[0].ID); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("GetDelivery of another endpoint: %v, want not found", err)
 	}
-	list, err := s.ListDeliveries(ctx, e.ID, 2)
+	list, broken, err := s.ListDeliveries(ctx, e.ID, 2)
 	if err != nil {
 		t.Fatalf("ListDeliveries: %v", err)
+	}
+	if len(broken) != 0 {
+		t.Fatalf("ListDeliveries reports unreadable deliveries %v, want none", broken)
 	}
 	if want := []string{made[2].ID, made[1].ID}; !slices.Equal(ids(list), want) {
 		t.Fatalf("ListDeliveries(2) = %v, want newest first %v", ids(list), want)

@@ -12,6 +12,7 @@ import { takeFlash } from "../carry";
 import { ErrorBanner, Loading } from "../components/Errors";
 import { StatusBadge } from "../components/StatusBadge";
 import { TokenDialog } from "../components/TokenDialog";
+import { UnreadableBanner } from "../components/UnreadableBanner";
 import { formatDate, relative } from "../format";
 import {
   FILTERS,
@@ -28,7 +29,8 @@ import {
 import { keyActions } from "../keypage";
 import { Link, paths, setQuery, useSearch } from "../router";
 import { useTitle } from "../title";
-import type { ApiKey, ApiKeyWithToken, Catalog } from "../types";
+import type { ApiKey, ApiKeyWithToken, Catalog, Unreadable } from "../types";
+import { mergeUnreadable } from "../unreadable";
 import { DeleteDialog, RotateDialog } from "./KeyDetail";
 import "./KeyList.css";
 
@@ -52,6 +54,8 @@ interface Loaded {
   truncated: boolean;
   /** What was loaded: every key ("all") or the page of this cursor ("" for the first). */
   source: string;
+  /** Stored keys the server could not read on the pages loaded (not in keys). */
+  unreadable: Unreadable[];
 }
 
 export function KeyList() {
@@ -80,17 +84,19 @@ export function KeyList() {
     const load = async (): Promise<Loaded> => {
       if (!narrowed) {
         const p = await client.listKeys({ limit: PAGE_SIZE, cursor });
-        return { keys: p.items ?? [], next: p.next_cursor, truncated: false, source: cursor ?? "" };
+        return { keys: p.items ?? [], next: p.next_cursor, truncated: false, source: cursor ?? "", unreadable: mergeUnreadable(p.unreadable) };
       }
       const keys: ApiKey[] = [];
+      let unreadable: Unreadable[] = [];
       let next: string | null = null;
       for (let i = 0; i < MAX_FILTER_PAGES; i++) {
         const p = await client.listKeys({ limit: 100, cursor: next });
         keys.push(...(p.items ?? []));
+        unreadable = mergeUnreadable(unreadable, p.unreadable);
         next = p.next_cursor;
         if (!next) break;
       }
-      return { keys, next: null, truncated: next !== null, source: "all" };
+      return { keys, next: null, truncated: next !== null, source: "all", unreadable };
     };
     load()
       .then((l) => live && setLoaded(l))
@@ -136,6 +142,7 @@ export function KeyList() {
         </p>
       )}
       <ErrorBanner error={error} />
+      {current && <UnreadableBanner items={current.unreadable} kind="key" />}
       {firstPageEmpty && (
         <div class="empty" data-testid="empty-state">
           <h2>No API keys yet</h2>

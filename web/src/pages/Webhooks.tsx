@@ -6,7 +6,8 @@ import { takeFlash } from "../carry";
 import { ErrorBanner, Loading } from "../components/Errors";
 import { Link, paths } from "../router";
 import { useTitle } from "../title";
-import type { Webhook } from "../types";
+import { UnreadableBanner } from "../components/UnreadableBanner";
+import type { Unreadable, Webhook } from "../types";
 import { cannotCall, eventsSummary } from "../webhooks";
 import { When } from "./KeyList";
 import "./Webhooks.css";
@@ -19,15 +20,20 @@ export function WebhooksPage() {
   const access = useAccess();
   const [flash] = useState(() => takeFlash());
   const [hooks, setHooks] = useState<Webhook[] | null>(null);
+  const [unreadable, setUnreadable] = useState<Unreadable[]>([]);
   const [error, setError] = useState<unknown>(null);
   useTitle("Webhooks");
 
   useEffect(() => {
-    session.client.listWebhooks().then(setHooks, setError);
+    session.client.listWebhooksPage().then((l) => {
+      setHooks(l.items ?? []);
+      setUnreadable(l.unreadable ?? []);
+    }, setError);
   }, []);
 
   const why = access ? cannotCall(access.catalog, access.key, "createWebhook") : null;
-  const full = (hooks?.length ?? 0) >= MAX_ENDPOINTS;
+  // An endpoint the server cannot read still counts toward the limit.
+  const full = (hooks?.length ?? 0) + unreadable.length >= MAX_ENDPOINTS;
 
   return (
     <section>
@@ -59,6 +65,7 @@ export function WebhooksPage() {
         </p>
       )}
       <ErrorBanner error={error} />
+      <UnreadableBanner items={unreadable} kind="endpoint" />
       {!hooks && !error && <Loading what="the webhook endpoints" />}
       {hooks && hooks.length === 0 && (
         <div class="empty" data-testid="webhooks-empty">
