@@ -67,12 +67,19 @@ func LoadConfig(getenv func(string) string, needQueue bool) (Config, error) {
 // what Lambda sets in the environment) and opens the DynamoDB store; it
 // makes no request. Other clients of the returned configuration take
 // their endpoint override from awsenv.Endpoint.
-func Setup(_ context.Context, needQueue bool, logger *slog.Logger) (Config, aws.Config, *dynamo.Store, error) {
+func Setup(ctx context.Context, needQueue bool, logger *slog.Logger) (Config, aws.Config, *dynamo.Store, error) {
+	return SetupWith(ctx, needQueue, logger, func(context.Context) (aws.Config, error) { return awsenv.Load(os.Getenv) })
+}
+
+// SetupWith is Setup with the AWS configuration from load (make
+// lambda-perf's baseline passes the SDK's default loader, as these
+// functions used before shared/awsenv).
+func SetupWith(ctx context.Context, needQueue bool, logger *slog.Logger, load func(context.Context) (aws.Config, error)) (Config, aws.Config, *dynamo.Store, error) {
 	c, err := LoadConfig(os.Getenv, needQueue)
 	if err != nil {
 		return Config{}, aws.Config{}, nil, err
 	}
-	awsCfg, err := awsenv.Load(os.Getenv)
+	awsCfg, err := load(ctx)
 	if err != nil {
 		return Config{}, aws.Config{}, nil, fmt.Errorf("lambdaevent: %w", err)
 	}

@@ -196,7 +196,8 @@ func (m *measurer) start(ctx context.Context, f authz.Function) (*lambdatest.Emu
 	})
 }
 
-// startBaseline starts the old layout serving f's routes.
+// startBaseline starts the old layout standing for f (serving its routes,
+// or its events).
 func (m *measurer) startBaseline(ctx context.Context, f authz.Function) (*lambdatest.Emulator, error) {
 	return lambdatest.StartEmulator(ctx, lambdatest.EmulatorConfig{
 		RIE: m.o.rie, Bootstrap: m.baseline, Env: append(slices.Clone(m.env), baselineEnv+"="+string(f)),
@@ -233,22 +234,19 @@ type cold struct {
 	// mainInit is what the function logged as its own init (main until
 	// the runtime loop).
 	mainInit []time.Duration
-	// baseExtra and baseMainInit are the baseline's, serving f's routes
-	// (none for the event functions).
+	// baseExtra and baseMainInit are the baseline's, standing for f.
 	baseExtra, baseMainInit []time.Duration
 }
 
-// coldStarts starts f afresh o.cold times, and for a function serving
-// routes the baseline serving f's routes as often, alternately (so that
-// a change of the machine's load weighs on both alike), and invokes each
-// with coldEvent.
+// coldStarts starts f afresh o.cold times, and the baseline standing for
+// f as often, alternately (so that a change of the machine's load weighs
+// on both alike), and invokes each with coldEvent.
 func (m *measurer) coldStarts(ctx context.Context, f authz.Function) (cold, error) {
 	c := cold{fn: f}
 	ev, err := m.coldEvent(f)
 	if err != nil {
 		return c, err
 	}
-	event := slices.Contains(authz.EventFunctions(), f)
 	for range m.o.cold {
 		s, err := m.once(ctx, func() (*lambdatest.Emulator, error) { return m.start(ctx, f) }, ev)
 		if err != nil {
@@ -259,9 +257,6 @@ func (m *measurer) coldStarts(ctx context.Context, f authz.Function) (cold, erro
 		c.firstRTT = append(c.firstRTT, s.first)
 		c.warmRTT = append(c.warmRTT, s.warm)
 		c.extra = append(c.extra, s.first-s.warm)
-		if event {
-			continue
-		}
 		b, err := m.once(ctx, func() (*lambdatest.Emulator, error) { return m.startBaseline(ctx, f) }, ev)
 		if err != nil {
 			return c, fmt.Errorf("baseline: %w", err)
@@ -388,26 +383,9 @@ type report struct {
 	warms    []warm
 }
 
-// baseCold is the baseline's cold start cost the event functions are set
-// against: the median of its medians over the functions serving routes
-// (the baseline serves no events).
-func (r *report) baseCold() time.Duration {
-	var ms []time.Duration
-	for _, c := range r.colds {
-		if len(c.baseExtra) > 0 {
-			ms = append(ms, median(c.baseExtra))
-		}
-	}
-	return median(ms)
-}
-
-// baseOf is the baseline cold start cost c is held to.
-func (r *report) baseOf(c cold) time.Duration {
-	if len(c.baseExtra) > 0 {
-		return median(c.baseExtra)
-	}
-	return r.baseCold()
-}
+// baseOf is the baseline cold start cost c is held to: the median of the
+// baseline's, standing for the same function with the same event.
+func (r *report) baseOf(c cold) time.Duration { return median(c.baseExtra) }
 
 // sizeOK and coldOK are the goals.
 func (r *report) sizeOK(i int) bool { return float64(r.sizes[i]) < maxSize }
@@ -443,17 +421,17 @@ func (r *report) markdown() string {
 	p("Each function links only its own operation: its handler package, the services that handler calls (its `Services`), and no other operation's code (`shared/lambdamain/links_test.go` holds every function to it, on the packages and on the symbols the linker kept). The goals of that split:\n\n")
 	p("- **size**: each deployable bootstrap smaller than %s;\n", maxSizeText)
 	p("- **cold start**: not worse than the old layout's, measured in the same run: the median cold start cost at most the baseline's median + %.0f %% (the run-to-run noise of this measurement).\n\n", r.noise*100)
-	p("The *baseline* is the old layout, built by this run from `shared/lambdatest/lambdaperf/baseline` with the same flags: one program linking every operation's handler, every service and the AWS SDK's default configuration loader, serving the routes of the function it stands for, as every function did before the split. Its linux/arm64 bootstrap is **%s** (%d bytes).\n\n", mb(r.baseSize), r.baseSize)
+	p("The *baseline* is the old layout, built by this run from `shared/lambdatest/lambdaperf/baseline` with the same flags: one program linking every operation's handler, every service and the AWS SDK's default configuration loader, serving the routes of the function it stands for, as every function did before the split. The event functions (notify, deliver) never linked the HTTP operations: their baseline is their own handler with the SDK's default configuration loader, as they were built before `shared/awsenv`, run by the same program with the same event. Its linux/arm64 bootstrap is **%s** (%d bytes).\n\n", mb(r.baseSize), r.baseSize)
 
 	p("## Size and cold start\n\n")
 	p("Size is the deployable `build/lambda/<function>/bootstrap` (linux/arm64, `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'`). ")
-	p("Cold starts run the host build of the same code under the emulator, %d times per function, each in a new emulator, alternately with the baseline serving the same function's routes and the same event; ", r.cold)
+	p("Cold starts run the host build of the same code under the emulator, %d times per function, each in a new emulator, alternately with the baseline standing for the same function, with the same event; ", r.cold)
 	p("a function serving routes gets an event that needs no I/O (an unknown path, answered 404 by the router), notify an EventBridge scheduled event (its sweep reads the table; nothing is due) and deliver an SQS event naming a delivery that does not exist (one read). ")
 	p("They run in Lambda's environment: no shared AWS config files and no `AWS_CA_BUNDLE` (a CA bundle named there is parsed by the SDK's loader at init, about 10 ms on this machine).\n\n")
 	p("- *Cold start cost* is the first invocation's round trip minus the median warm round trip of the same event in the same emulator: process start, Go runtime start, `main` (configuration, AWS configuration, DynamoDB client, router) and the first Runtime API call. The cold-start goal is checked against its median.\n")
 	p("- *main init* is what the function itself logs (`init done`, `init_ms`): `main` from its first line until the runtime loop starts (the event functions log none: —).\n")
 	p("- *RIE Init Duration* is what the emulator prints in its REPORT line. This emulator starts the runtime asynchronously and stops its clock before the bootstrap has even run, so the figure is not the function's init; it is recorded because it is what the emulator reports.\n")
-	p("- The event functions serve no route: their cold start is set against the baseline's median over the functions serving routes (%s).\n\n", ms(r.baseCold()))
+	p("\n")
 	p("| function | arm64 bootstrap | bytes | size / baseline | size goal | main init (median) | baseline main init | RIE Init Duration (median) | cold start cost (median / max) | baseline cold start cost (median) | cold / baseline | cold-start goal |\n")
 	p("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
 	smallest := 0
@@ -463,7 +441,7 @@ func (r *report) markdown() string {
 		}
 		base := r.baseOf(c)
 		baseInit := "—"
-		if len(c.baseMainInit) > 0 {
+		if median(c.baseMainInit) > 0 {
 			baseInit = ms(median(c.baseMainInit))
 		}
 		mainInit := "—"
