@@ -45,6 +45,24 @@ func (s *Store) Initialized(ctx context.Context) (bool, error) {
 // An initialized store, an existing organization id or an existing key id
 // is refused with fault.ErrConflict and nothing is written.
 func (s *Store) Initialize(ctx context.Context, org *directory.Organization, owner *keys.Key, events []audit.Event) error {
+	what := "initialize with organization " + org.ID
+	return s.createWithOwner(ctx, what, org, owner, events, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketMeta).Get(metaInitialized) != nil {
+			return fmt.Errorf("bolt: %s: already initialized: %w", what, fault.ErrConflict)
+		}
+		if k, _ := tx.Bucket(bucketKeys).Cursor().First(); k != nil {
+			return fmt.Errorf("bolt: %s: the store already holds keys: %w", what, fault.ErrConflict)
+		}
+		return nil
+	}, func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaInitialized, []byte(org.ID)) })
+}
+
+// createWithOwner is Initialize and CreateOrganizationWithOwner: it checks
+// the input, then in one transaction lets refusal refuse the write (its
+// error, a conflict, and nothing written), refuses an existing
+// organization id, stores the organization, its owner key (Version 1) and
+// events, and runs also (when not nil) in the same transaction.
+func (s *Store) createWithOwner(ctx context.Context, what string, org *directory.Organization, owner *keys.Key, events []audit.Event, refusal, also func(tx *bbolt.Tx) error) error {
 	for i := range events {
 		if err := checkEvent(&events[i]); err != nil {
 			return err
@@ -65,14 +83,10 @@ func (s *Store) Initialize(ctx context.Context, org *directory.Organization, own
 	if err != nil {
 		return err
 	}
-	what := "initialize with organization " + org.ID
 	return s.writeKey(ctx, owner.ID, what, func(tx *bbolt.Tx) (opResult, error) {
-		meta := tx.Bucket(bucketMeta)
-		if meta.Get(metaInitialized) != nil {
-			return refuse(fmt.Errorf("bolt: %s: already initialized: %w", what, fault.ErrConflict))
-		}
-		if k, _ := tx.Bucket(bucketKeys).Cursor().First(); k != nil {
-			return refuse(fmt.Errorf("bolt: %s: the store already holds keys: %w", what, fault.ErrConflict))
+		// Every refusal comes before any write.
+		if err := refusal(tx); err != nil {
+			return refuse(err)
 		}
 		if tx.Bucket(bucketOrgs).Get([]byte(or.ID)) != nil {
 			return refuse(fmt.Errorf("bolt: %s: organization exists: %w", what, fault.ErrConflict))
@@ -80,14 +94,16 @@ func (s *Store) Initialize(ctx context.Context, org *directory.Organization, own
 		if err := createOrg(tx, or); err != nil {
 			return opResult{}, err
 		}
-		// The keys bucket is empty, so createKey cannot refuse; if it did
+		// The refusals above leave createKey nothing to refuse; if it did
 		// anyway, the error rolls back the organization written above.
 		res, err := createKey(tx, kr, v)
 		if err != nil || res.refusal != nil {
 			return opResult{}, errors.Join(err, res.refusal)
 		}
-		if err := meta.Put(metaInitialized, []byte(or.ID)); err != nil {
-			return opResult{}, err
+		if also != nil {
+			if err := also(tx); err != nil {
+				return opResult{}, err
+			}
 		}
 		for i := range events {
 			if err := writeEvent(tx, &events[i]); err != nil {
