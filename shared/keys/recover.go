@@ -45,15 +45,7 @@ type Initializer interface {
 // token that was never shown is never stored, and the next start simply
 // initializes again.
 func (s *Service) Initialize(ctx context.Context, st Initializer, orgName string, announce func(*directory.Organization, Created) error) (*directory.Organization, Created, error) {
-	org, now, err := s.newOrganization(orgName)
-	if err != nil {
-		return nil, Created{}, err
-	}
-	c, err := s.mint(org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
-	if err != nil {
-		return nil, Created{}, err
-	}
-	evs, err := s.bootstrapEvents(ctx, org, c.Key)
+	org, c, evs, err := s.newOwnedOrganization(ctx, orgName)
 	if err != nil {
 		return nil, Created{}, err
 	}
@@ -89,4 +81,24 @@ func (s *Service) Recover(ctx context.Context, orgID string) (Created, error) {
 		ev.Set("recovery_key_id", nil, k.ID)
 		return ev, err
 	})
+}
+
+// newOwnedOrganization makes (without storing anything) a new organization
+// named orgName, its allow-all owner key that never expires with the
+// key's token, and the audit events of both: what Initialize and
+// Bootstrap store in one write.
+func (s *Service) newOwnedOrganization(ctx context.Context, orgName string) (*directory.Organization, Created, []audit.Event, error) {
+	org, now, err := s.newOrganization(orgName)
+	if err != nil {
+		return nil, Created{}, nil, err
+	}
+	c, err := s.mint(org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
+	if err != nil {
+		return nil, Created{}, nil, err
+	}
+	evs, err := s.bootstrapEvents(ctx, org, c.Key)
+	if err != nil {
+		return nil, Created{}, nil, err
+	}
+	return org, c, evs, nil
 }

@@ -642,15 +642,7 @@ func checkEscalation(c *authz.Catalog, caller authz.Principal, wanted authz.Acce
 // nothing is announced.
 func (s *Service) Bootstrap(ctx context.Context, orgName string) (*directory.Organization, Created, error) {
 	for attempt := 0; ; attempt++ {
-		org, now, err := s.newOrganization(orgName)
-		if err != nil {
-			return nil, Created{}, err
-		}
-		c, err := s.mint(org.ID, "", OwnerKeyName, authz.Access{AllowAll: true}, now)
-		if err != nil {
-			return nil, Created{}, err
-		}
-		evs, err := s.bootstrapEvents(ctx, org, c.Key)
+		org, c, evs, err := s.newOwnedOrganization(ctx, orgName)
 		if err != nil {
 			return nil, Created{}, err
 		}
