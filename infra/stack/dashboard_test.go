@@ -1,18 +1,17 @@
 package stack_test
 
 import (
-	"bytes"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dotenv/apikeys/infra/stack"
+	"github.com/dotenv/apikeys/infra/stackrun"
 	"github.com/dotenv/apikeys/web"
 )
 
@@ -60,65 +59,30 @@ type routed struct {
 	Location string `json:"location,omitempty"`
 }
 
-// runRouter runs the router's code under node on a viewer request for each
-// path (with its query) and returns where each ends up.
+// runRouter runs the router's code under node (as infra/stackrun does for
+// the locally served stack) on a viewer request for each path (with its
+// query) and returns where each ends up.
 func runRouter(t *testing.T, code string, paths []string) []routed {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
+	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is needed to run the CloudFront function (CDK needs it too): %v", err)
 	}
-	type qv struct {
-		Value      string `json:"value"`
-		MultiValue []qv   `json:"multiValue,omitempty"`
-	}
-	var events []any
-	for _, p := range paths {
-		uri, raw, _ := strings.Cut(p, "?")
-		qs := map[string]*qv{}
-		if raw != "" {
-			for _, pair := range strings.Split(raw, "&") {
-				k, v, _ := strings.Cut(pair, "=")
-				if q, ok := qs[k]; ok {
-					if q.MultiValue == nil {
-						q.MultiValue = []qv{{Value: q.Value}}
-					}
-					q.MultiValue = append(q.MultiValue, qv{Value: v})
-				} else {
-					qs[k] = &qv{Value: v}
-				}
-			}
-		}
-		events = append(events, map[string]any{
-			"version": "1.0", "context": map[string]any{"eventType": "viewer-request"},
-			"viewer":  map[string]any{"ip": "192.0.2.1"},
-			"request": map[string]any{"method": "GET", "uri": uri, "querystring": qs, "headers": map[string]any{}, "cookies": map[string]any{}},
-		})
-	}
-	in, err := json.Marshal(map[string]any{"code": code, "events": events})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const driver = `let s = ''; process.stdin.on('data', d => s += d).on('end', () => {
-  const {code, events} = JSON.parse(s);
-  const handler = new Function(code + '\nreturn handler;')();
-  process.stdout.write(JSON.stringify(events.map(e => {
-    const r = handler(e);
-    if (r.statusCode) return {outcome: 'status ' + r.statusCode, location: r.headers.location.value};
-    return {outcome: r.uri === '/index.html' ? 'index' : 'pass'};
-  })));
-});`
-	cmd := exec.Command(node, "-e", driver)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v: %s", err, stderr.String())
-	}
+	fn := stackrun.NewViewerFunction("DashboardRouter", code)
 	var got []routed
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(paths) {
-		t.Fatalf("node answered %s (%v)", out, err)
+	for _, p := range paths {
+		r := httptest.NewRequest(http.MethodGet, p, nil)
+		res, err := fn.Run(r)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		switch {
+		case res.Status != 0:
+			got = append(got, routed{Outcome: fmt.Sprintf("status %d", res.Status), Location: res.Header["location"]})
+		case res.URI == "/index.html":
+			got = append(got, routed{Outcome: "index"})
+		default:
+			got = append(got, routed{Outcome: "pass"})
+		}
 	}
 	return got
 }

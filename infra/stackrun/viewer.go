@@ -12,18 +12,22 @@ import (
 	"time"
 )
 
-// viewerFunction is a CloudFront Function the distribution runs on viewer
+// ViewerFunction is a CloudFront Function the distribution runs on viewer
 // requests, run here under node (which CDK needs anyway) once per request.
 // Node is not CloudFront's runtime (cloudfront-js-2.0 is a subset of
 // ECMAScript): code node runs may still be refused by CloudFront, which
 // only a deploy shows.
-type viewerFunction struct {
+type ViewerFunction struct {
 	id, code string
 }
 
+// NewViewerFunction is the CloudFront Function named id with code (its
+// FunctionCode), to Run.
+func NewViewerFunction(id, code string) *ViewerFunction { return &ViewerFunction{id: id, code: code} }
+
 // viewerRequestFunction returns the function the template's distribution
 // associates with viewer requests of its default behavior (nil when none).
-func viewerRequestFunction(t Template) (*viewerFunction, error) {
+func viewerRequestFunction(t Template) (*ViewerFunction, error) {
 	fns := t.OfType("AWS::CloudFront::Function")
 	for id, p := range t.OfType("AWS::CloudFront::Distribution") {
 		dc, _ := p["DistributionConfig"].(map[string]any)
@@ -44,15 +48,15 @@ func viewerRequestFunction(t Template) (*viewerFunction, error) {
 				return nil, fmt.Errorf("stackrun: distribution %s: no CloudFront function %s", id, fid)
 			}
 			code, _ := f["FunctionCode"].(string)
-			return &viewerFunction{id: fid, code: code}, nil
+			return &ViewerFunction{id: fid, code: code}, nil
 		}
 	}
 	return nil, nil
 }
 
-// viewerResult is what the function returned: a response (Status set) or
+// ViewerResult is what the function returned: a response (Status set) or
 // the request to go on with.
-type viewerResult struct {
+type ViewerResult struct {
 	Status int               `json:"statusCode"`
 	URI    string            `json:"uri"`
 	Query  string            `json:"query"`
@@ -75,8 +79,8 @@ const nodeDriver = `let s = ''; process.stdin.on('data', d => s += d).on('end', 
   process.stdout.write(JSON.stringify(out));
 });`
 
-// run runs the function on a viewer request for r.
-func (f *viewerFunction) run(r *http.Request) (*viewerResult, error) {
+// Run runs the function under node on a viewer request for r.
+func (f *ViewerFunction) Run(r *http.Request) (*ViewerResult, error) {
 	type qv struct {
 		Value      string `json:"value"`
 		MultiValue []qv   `json:"multiValue,omitempty"`
@@ -117,7 +121,7 @@ func (f *viewerFunction) run(r *http.Request) (*viewerResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stackrun: CloudFront function %s under node: %w: %s", f.id, err, stderr.String())
 	}
-	var res viewerResult
+	var res ViewerResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		return nil, fmt.Errorf("stackrun: CloudFront function %s answered %q: %w", f.id, out, err)
 	}
@@ -127,8 +131,8 @@ func (f *viewerFunction) run(r *http.Request) (*viewerResult, error) {
 // apply runs the function for r: it answers w itself (true) when the
 // function returned a response, else rewrites r's path and query to the
 // request the function returned.
-func (f *viewerFunction) apply(w http.ResponseWriter, r *http.Request) bool {
-	res, err := f.run(r)
+func (f *ViewerFunction) apply(w http.ResponseWriter, r *http.Request) bool {
+	res, err := f.Run(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable) // CloudFront's answer to a failing function is a 503
 		return true
