@@ -2,9 +2,6 @@ package lambdatest_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +17,7 @@ import (
 	"github.com/dotenv/apikeys/shared/directory"
 	"github.com/dotenv/apikeys/shared/keys"
 	"github.com/dotenv/apikeys/shared/lambdatest"
+	"github.com/dotenv/apikeys/shared/secretscan/secretscantest"
 	"github.com/dotenv/apikeys/shared/token"
 )
 
@@ -220,12 +218,12 @@ func TestFunctions(t *testing.T) {
 		}
 		// Signed by a key GitHub does not hold under the identifier: 401,
 		// nothing revoked.
-		impostor, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		impostor, err := secretscantest.NewSigner(env.github.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a = report("/v1/leaks/github", string(body), map[string]string{
-			"Github-Public-Key-Identifier": env.githubKeyID,
+			"Github-Public-Key-Identifier": env.github.ID,
 			"Github-Public-Key-Signature":  signGitHub(t, impostor, body),
 		})
 		want(t, a, http.StatusUnauthorized)
@@ -237,13 +235,13 @@ func TestFunctions(t *testing.T) {
 		}
 		// A body altered after signing is wrongly signed too.
 		a = report("/v1/leaks/github", string(body)+" ", map[string]string{
-			"Github-Public-Key-Identifier": env.githubKeyID,
+			"Github-Public-Key-Identifier": env.github.ID,
 			"Github-Public-Key-Signature":  signGitHub(t, env.github, body),
 		})
 		want(t, a, http.StatusUnauthorized)
 
 		a = report("/v1/leaks/github", string(body), map[string]string{
-			"Github-Public-Key-Identifier": env.githubKeyID,
+			"Github-Public-Key-Identifier": env.github.ID,
 			"Github-Public-Key-Signature":  signGitHub(t, env.github, body),
 		})
 		want(t, a, http.StatusOK)

@@ -2,14 +2,8 @@ package lambdatest_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,6 +29,7 @@ import (
 	"github.com/dotenv/apikeys/shared/lambdamain"
 	"github.com/dotenv/apikeys/shared/lambdatest"
 	"github.com/dotenv/apikeys/shared/proctest"
+	"github.com/dotenv/apikeys/shared/secretscan/secretscantest"
 	"github.com/dotenv/apikeys/shared/store/dynamo"
 	"github.com/dotenv/apikeys/shared/store/dynamo/dynamotest"
 	"github.com/dotenv/apikeys/shared/wiring"
@@ -63,11 +58,10 @@ type lambdaEnv struct {
 	ownerToken string
 	// calls records what each function asked of DynamoDB (iam_test.go).
 	calls callLog
-	// github signs secret scanning reports as GitHub would, under the
-	// identifier githubKeyID; the leaks function reads its public key from
-	// a key document served on loopback (GITHUB_KEYS_URL).
-	github      *ecdsa.PrivateKey
-	githubKeyID string
+	// github signs secret scanning reports as GitHub would; the leaks
+	// function reads its public key from a key document served on
+	// loopback (GITHUB_KEYS_URL).
+	github *secretscantest.Signer
 }
 
 func TestMain(m *testing.M) {
@@ -259,34 +253,15 @@ func setUp(dir string) (_ *lambdaEnv, cleanup func(), err error) {
 // the URL.
 func (e *lambdaEnv) serveGitHubKeys(closers *[]func()) (string, error) {
 	var err error
-	if e.github, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+	if e.github, err = secretscantest.NewSigner("lambdatest-" + rand.Text()[:16]); err != nil {
 		return "", err
 	}
-	old, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	old, err := secretscantest.NewSigner("lambdatest-previous")
 	if err != nil {
 		return "", err
 	}
-	e.githubKeyID = "lambdatest-" + rand.Text()[:16]
-	type key struct {
-		ID      string `json:"key_identifier"`
-		Key     string `json:"key"`
-		Current bool   `json:"is_current"`
-	}
-	var doc struct {
-		PublicKeys []key `json:"public_keys"`
-	}
-	for _, k := range []struct {
-		id      string
-		pub     *ecdsa.PublicKey
-		current bool
-	}{{"lambdatest-previous", &old.PublicKey, false}, {e.githubKeyID, &e.github.PublicKey, true}} {
-		der, err := x509.MarshalPKIXPublicKey(k.pub)
-		if err != nil {
-			return "", err
-		}
-		doc.PublicKeys = append(doc.PublicKeys, key{ID: k.id, Key: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), Current: k.current})
-	}
-	body, err := json.Marshal(doc)
+	old.Current = false
+	body, err := secretscantest.Document(old, e.github)
 	if err != nil {
 		return "", err
 	}
@@ -298,16 +273,14 @@ func (e *lambdaEnv) serveGitHubKeys(closers *[]func()) (string, error) {
 	return srv.URL + "/meta/public_keys/secret_scanning", nil
 }
 
-// signGitHub signs body as GitHub signs a secret scanning report: ECDSA
-// P-256 over the SHA-256 of the raw body, ASN.1, base64.
-func signGitHub(t *testing.T, key *ecdsa.PrivateKey, body []byte) string {
+// signGitHub signs body as GitHub signs a secret scanning report.
+func signGitHub(t *testing.T, key *secretscantest.Signer, body []byte) string {
 	t.Helper()
-	digest := sha256.Sum256(body)
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	sig, err := key.Sign(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base64.StdEncoding.EncodeToString(sig)
+	return sig
 }
 
 // ---- events ----

@@ -2,15 +2,9 @@ package wiring_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,24 +15,24 @@ import (
 	"time"
 
 	"github.com/dotenv/apikeys/shared/secretscan"
+	"github.com/dotenv/apikeys/shared/secretscan/secretscantest"
 )
 
 // githubSigner is the test's GitHub: a P-256 key published in a key
 // document the API reads, signing reports as GitHub does.
 type githubSigner struct {
-	id   string
-	priv *ecdsa.PrivateKey
+	*secretscantest.Signer
 	// path is the key document's file, once keySet wrote it.
 	path string
 }
 
 func newGitHubSigner(t testing.TB) *githubSigner {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, err := secretscantest.NewSigner("test-github-key")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &githubSigner{id: "test-github-key", priv: priv}
+	return &githubSigner{Signer: s}
 }
 
 // keySet writes the signer's key document to a file and reads it as the
@@ -53,14 +47,10 @@ func (g *githubSigner) keySet(t testing.TB, now func() time.Time) *secretscan.Ke
 // publish writes the key document holding the signer's current key only.
 func (g *githubSigner) publish(t testing.TB) {
 	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(&g.priv.PublicKey)
+	doc, err := secretscantest.Document(g.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{{
-		"key_identifier": g.id, "is_current": true,
-		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-	}}})
 	if err := os.WriteFile(g.path, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -71,21 +61,23 @@ func (g *githubSigner) publish(t testing.TB) {
 // signs.
 func (g *githubSigner) withdraw(t testing.TB) *githubSigner {
 	t.Helper()
-	old := &githubSigner{id: g.id, priv: g.priv}
-	next := newGitHubSigner(t)
-	g.id, g.priv = g.id+"-next", next.priv
+	old := &githubSigner{Signer: g.Signer}
+	next, err := secretscantest.NewSigner(g.ID + "-next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Signer = next
 	g.publish(t)
 	return old
 }
 
 func (g *githubSigner) sign(t testing.TB, body []byte) string {
 	t.Helper()
-	d := sha256.Sum256(body)
-	sig, err := ecdsa.SignASN1(rand.Reader, g.priv, d[:])
+	sig, err := g.Sign(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base64.StdEncoding.EncodeToString(sig)
+	return sig
 }
 
 // postGitHub sends a report with the given signature headers and returns
@@ -132,7 +124,7 @@ func TestLeakedTokenIsRevokedAtOnce(t *testing.T) {
 		for name, h := range map[string][2]string{
 			"unsigned":                  {"", ""},
 			"unknown identifier":        {"someone-else", e.github.sign(t, body)},
-			"signature of another body": {e.github.id, e.github.sign(t, []byte("[]"))},
+			"signature of another body": {e.github.ID, e.github.sign(t, []byte("[]"))},
 		} {
 			if status, b := e.postGitHub(body, h[0], h[1]); status != 401 || !strings.Contains(string(b), `"code":"unauthenticated"`) {
 				t.Fatalf("%s report: %d %s", name, status, b)
@@ -149,7 +141,7 @@ func TestLeakedTokenIsRevokedAtOnce(t *testing.T) {
 			{"token": tok, "type": "dotenv_api_key", "url": "https://github.com/o/r/blob/main/.env", "source": "content"},
 			{"token": junk, "type": "dotenv_api_key", "url": "", "source": "commit"},
 		})
-		status, b := e.postGitHub(body, e.github.id, e.github.sign(t, body))
+		status, b := e.postGitHub(body, e.github.ID, e.github.sign(t, body))
 		if status != 200 {
 			t.Fatalf("signed report: %d %s", status, b)
 		}
@@ -232,12 +224,12 @@ func TestAWithdrawnGitHubKeyIsRefused(t *testing.T) {
 		body, _ := json.Marshal([]map[string]string{{"token": tok, "type": "dotenv_api_key", "url": "https://github.com/o/r/blob/main/.env", "source": "content"}})
 		// The API reads the document while the key is current.
 		empty := []byte("[]")
-		if status, b := e.postGitHub(empty, e.github.id, e.github.sign(t, empty)); status != 200 {
+		if status, b := e.postGitHub(empty, e.github.ID, e.github.sign(t, empty)); status != 200 {
 			t.Fatalf("a report signed with GitHub's current key: %d %s", status, b)
 		}
 		stale := e.github.withdraw(t)
 		e.clock.Advance(time.Hour + time.Second)
-		status, b := e.postGitHub(body, stale.id, stale.sign(t, body))
+		status, b := e.postGitHub(body, stale.ID, stale.sign(t, body))
 		if status != 401 || !strings.Contains(string(b), `"code":"unauthenticated"`) || strings.Contains(string(b), tok) {
 			t.Fatalf("a report signed with a withdrawn key: %d %s", status, b)
 		}
@@ -248,7 +240,7 @@ func TestAWithdrawnGitHubKeyIsRefused(t *testing.T) {
 			t.Fatalf("verify after the stale report: %s", c)
 		}
 		// The same report signed with GitHub's new key is processed.
-		if status, b := e.postGitHub(body, e.github.id, e.github.sign(t, body)); status != 200 || !strings.Contains(string(b), "true_positive") {
+		if status, b := e.postGitHub(body, e.github.ID, e.github.sign(t, body)); status != 200 || !strings.Contains(string(b), "true_positive") {
 			t.Fatalf("the report signed with GitHub's new key: %d %s", status, b)
 		}
 		if c := e.verifyCode(tok); c != "revoked" {

@@ -3,14 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,6 +19,7 @@ import (
 	"github.com/dotenv/apikeys/shared/openapi/client"
 	"github.com/dotenv/apikeys/shared/openapi/schematest"
 	"github.com/dotenv/apikeys/shared/proctest"
+	"github.com/dotenv/apikeys/shared/secretscan/secretscantest"
 )
 
 // TestClientLifecycle builds the real binary, bootstraps an organization,
@@ -417,10 +411,10 @@ func TestClientLifecycle(t *testing.T) {
 	report, _ := json.Marshal([]client.GitHubMatch{{Token: exposed.JSON201.Token, Type: "dotenv_api_key",
 		Url: ptr("https://github.com/acme/app/blob/main/.env"), Source: ptr("content")}})
 	forged, err := c.ReportGitHubLeaksWithBodyWithResponse(ctx, &client.ReportGitHubLeaksParams{
-		GithubPublicKeyIdentifier: gh.id, GithubPublicKeySignature: gh.sign(t, []byte("[]"))}, "application/json", bytes.NewReader(report))
+		GithubPublicKeyIdentifier: gh.ID, GithubPublicKeySignature: gh.sign(t, []byte("[]"))}, "application/json", bytes.NewReader(report))
 	must(t, err, forged.StatusCode(), 401, "reportGitHubLeaks with the signature of another body")
 	signed, err := c.ReportGitHubLeaksWithBodyWithResponse(ctx, &client.ReportGitHubLeaksParams{
-		GithubPublicKeyIdentifier: gh.id, GithubPublicKeySignature: gh.sign(t, report)}, "application/json", bytes.NewReader(report))
+		GithubPublicKeyIdentifier: gh.ID, GithubPublicKeySignature: gh.sign(t, report)}, "application/json", bytes.NewReader(report))
 	must(t, err, signed.StatusCode(), 200, "reportGitHubLeaks")
 	if fb := *signed.JSON200; len(fb) != 1 || fb[0].Label != "true_positive" || fb[0].TokenType != "dotenv_api_key" {
 		t.Errorf("reportGitHubLeaks feedback = %+v, want one true_positive", fb)
@@ -709,42 +703,35 @@ func serve(t *testing.T, bin, data string, args ...string) string {
 // githubSigner stands for GitHub's secret scanning: a P-256 key whose
 // public half is in the key document the binary reads (--github-keys).
 type githubSigner struct {
-	id   string
-	priv *ecdsa.PrivateKey
+	*secretscantest.Signer
 	keys string // the key document's path
 }
 
 func newGitHubSigner(t *testing.T, dir string) *githubSigner {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, err := secretscantest.NewSigner("bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	g := &githubSigner{Signer: s, keys: filepath.Join(dir, "github-keys.json")}
+	doc, err := secretscantest.Document(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &githubSigner{id: "bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c", priv: priv, keys: filepath.Join(dir, "github-keys.json")}
-	doc, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{{
-		"key_identifier": g.id, "is_current": true,
-		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-	}}})
 	if err := os.WriteFile(g.keys, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return g
 }
 
-// sign returns the signature GitHub sends: base64 of the ASN.1 ECDSA
-// P-256 signature of the raw body's SHA-256.
+// sign returns the signature GitHub sends for a report's raw body.
 func (g *githubSigner) sign(t *testing.T, body []byte) string {
 	t.Helper()
-	d := sha256.Sum256(body)
-	sig, err := ecdsa.SignASN1(rand.Reader, g.priv, d[:])
+	sig, err := g.Sign(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base64.StdEncoding.EncodeToString(sig)
+	return sig
 }
 
 // named returns an answer's status and, when node is not nil, its name.
