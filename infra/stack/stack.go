@@ -154,7 +154,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, o Opti
 	api := newAPI(s, o, dashboardURL)
 	newWebhooks(s, o)
 	if o.WAF {
-		newWAF(s, o)
+		newWAF(s, o, dashboardURL)
 	}
 
 	// What the API's URL is, for the outputs and the dashboard's config.

@@ -452,8 +452,13 @@ func checkAbuseLimits(t tmpl, o stack.Options) []string {
 				m, _ := h.(map[string]any)
 				sent[fmt.Sprint(m["Name"])] = fmt.Sprint(m["Value"])
 			}
+			origin, cors := sent["Access-Control-Allow-Origin"]
+			delete(sent, "Access-Control-Allow-Origin")
 			if ra, err := strconv.Atoi(sent["Retry-After"]); err != nil || ra != stack.WAFWindowSeconds || !maps.Equal(sent, stack.WAFResponseHeaders()) {
 				errs = append(errs, fmt.Sprintf("rule %s: 429 headers %v, want Retry-After: %d (one window) and Cache-Control: no-store", name, sent, stack.WAFWindowSeconds))
+			}
+			if !cors || !strings.Contains(origin, "https://") || !strings.Contains(origin, "DomainName") {
+				errs = append(errs, fmt.Sprintf("rule %s: 429 Access-Control-Allow-Origin %q, want the dashboard's origin (the distribution's domain)", name, origin))
 			}
 		}
 		if rateRules != 1 {

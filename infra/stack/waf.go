@@ -25,9 +25,12 @@ const WAFRuleName = "RateLimitPerIp"
 // longer, and is told so again.
 const WAFRetryAfterSeconds = WAFWindowSeconds
 
-// WAFResponseHeaders are the headers of the rule's 429, as the gateway's
-// own 429 sends them (WAF refuses to set Content-Type: the body goes out
-// as application/json, see WAFResponse).
+// WAFResponseHeaders are the fixed headers of the rule's 429, as the
+// gateway's own 429 sends them (WAF refuses to set Content-Type: the body
+// goes out as application/json, see WAFResponse). The rule also sends
+// Access-Control-Allow-Origin with the dashboard's origin, like the
+// gateway's responses, so that the dashboard can read the 429 and its
+// Retry-After.
 func WAFResponseHeaders() map[string]string {
 	return map[string]string{
 		"Retry-After":   strconv.Itoa(WAFRetryAfterSeconds),
@@ -54,7 +57,7 @@ func WAFResponse() GatewayResponse {
 // throttling budget (a request WAF blocks never reaches API Gateway's
 // throttle, the authorizer or a function). Everything else is allowed.
 // Neither resource needs an IAM role.
-func newWAF(s *Stack, o Options) {
+func newWAF(s *Stack, o Options, dashboardOrigin *string) {
 	visibility := func(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
 		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
 			CloudWatchMetricsEnabled: jsii.Bool(true),
@@ -68,6 +71,9 @@ func newWAF(s *Stack, o Options) {
 			Name: jsii.String(name), Value: jsii.String(WAFResponseHeaders()[name]),
 		})
 	}
+	headers = append(headers, &awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
+		Name: jsii.String("Access-Control-Allow-Origin"), Value: dashboardOrigin,
+	})
 	s.WebACL = awswafv2.NewCfnWebACL(s.Stack, jsii.String("ApiWebAcl"), &awswafv2.CfnWebACLProps{
 		Description:      jsii.String("apikeys REST API: per-address request rate limit"),
 		Scope:            jsii.String("REGIONAL"),
