@@ -358,6 +358,7 @@ func newAPI(s *Stack, o Options, dashboardOrigin *string) awsapigateway.RestApi 
 		if g.Code == fault.CodeRateLimited {
 			// The stage's throttle refills every second.
 			headers["Retry-After"] = jsii.String("'1'")
+			headers["Access-Control-Expose-Headers"] = jsii.String("'Retry-After'")
 		}
 		s.Api.AddGatewayResponse(jsii.String("Gw"+camel(g.Type)), &awsapigateway.GatewayResponseOptions{
 			Type:            awsapigateway.ResponseType_Of(jsii.String(g.Type)),

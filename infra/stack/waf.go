@@ -33,8 +33,9 @@ const WAFRetryAfterSeconds = WAFWindowSeconds
 // Retry-After.
 func WAFResponseHeaders() map[string]string {
 	return map[string]string{
-		"Retry-After":   strconv.Itoa(WAFRetryAfterSeconds),
-		"Cache-Control": "no-store",
+		"Retry-After":                   strconv.Itoa(WAFRetryAfterSeconds),
+		"Cache-Control":                 "no-store",
+		"Access-Control-Expose-Headers": "Retry-After",
 	}
 }
 

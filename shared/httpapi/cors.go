@@ -17,7 +17,7 @@ func CORS(origin string, next http.Handler) http.Handler {
 		h.Add("Vary", "Origin")
 		if r.Header.Get("Origin") == origin {
 			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Expose-Headers", "ETag, Location, Link, X-Request-Id")
+			h.Set("Access-Control-Expose-Headers", "ETag, Location, Link, Retry-After, X-Request-Id")
 		}
 		next.ServeHTTP(w, r)
 	})

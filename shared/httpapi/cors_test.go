@@ -27,7 +27,7 @@ func TestCORS(t *testing.T) {
 		}
 		// The dashboard reads ETag, Location, an export's Link and the
 		// request id: exposed to its origin only.
-		if got, want := w.Header().Get("Access-Control-Expose-Headers"), map[bool]string{true: "ETag, Location, Link, X-Request-Id"}[tt.want != ""]; got != want {
+		if got, want := w.Header().Get("Access-Control-Expose-Headers"), map[bool]string{true: "ETag, Location, Link, Retry-After, X-Request-Id"}[tt.want != ""]; got != want {
 			t.Errorf("Origin %q: expose-headers %q, want %q", tt.origin, got, want)
 		}
 		if w.Header().Get("Vary") != "Origin" {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,12 +49,36 @@ type Handler struct {
 	MaxDue int
 }
 
+// DueReserve is the part of a run the sweep leaves to queueing the due
+// deliveries (half the run when the run is shorter than twice this).
+const DueReserve = 15 * time.Second
+
+// sweepContext is ctx ending DueReserve before ctx's deadline (ctx itself
+// when it has none).
+func sweepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := DueReserve
+	if left := time.Until(deadline); left < 2*reserve {
+		reserve = left / 2
+	}
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}
+
 // Handle serves one scheduled event.
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
 	var res Result
 	// A failing sweep (a notice that cannot be queued now) is reported
-	// after the due deliveries are queued: it must not stop them.
-	n, sweepErr := h.Dispatcher.Sweep(ctx)
+	// after the due deliveries are queued: it must not stop them. Nor may
+	// a long one (a backlog of notices, many keys expiring): it stops
+	// DueReserve before the run's deadline, leaving the rest of the run to
+	// queue what is due; what it did not reach, the next run sweeps (every
+	// notice it stores is stored once, whichever run stores it).
+	sweepCtx, cancel := sweepContext(ctx)
+	n, sweepErr := h.Dispatcher.Sweep(sweepCtx)
+	cancel()
 	res.Notices = n
 	if sweepErr != nil {
 		h.Logger.Error("notify: sweep failed", "error", sweepErr)
