@@ -189,18 +189,23 @@ func (s *Service) event(ctx context.Context, caller authz.Principal, at time.Tim
 	return ev, nil
 }
 
-// Get returns the caller's organization's endpoint id.
+// Get returns the caller's organization's endpoint id. A stored endpoint
+// that cannot be decoded answers an internal fault (an UnreadableError);
+// another organization's answers not found.
 func (s *Service) Get(ctx context.Context, caller authz.Principal, id string) (*Endpoint, error) {
 	e, err := s.store.GetWebhook(ctx, caller.OrganizationID, id)
 	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.NotFound("webhook")
+	}
+	if u := unreadableOf(err); u != nil && u.OrganizationID != caller.OrganizationID {
 		return nil, fault.NotFound("webhook")
 	}
 	return e, err
 }
 
 // List returns the caller's organization's endpoints, oldest first, and
-// the ones the store could not read (reported, not hidden: they can still
-// be deleted by id).
+// the ones the store could not read (reported, not hidden: each can be
+// deleted by id, which frees its place among the MaxEndpoints).
 func (s *Service) List(ctx context.Context, caller authz.Principal) ([]*Endpoint, []directory.Unreadable, error) {
 	es, broken, err := s.store.ListWebhooks(ctx, caller.OrganizationID)
 	if err != nil {
@@ -284,9 +289,18 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id, action
 }
 
 // Delete removes an endpoint; its pending deliveries are dropped when the
-// dispatcher finds it gone.
+// dispatcher finds it gone. An endpoint the store cannot decode is deleted
+// at the version it could still read (deleteUnreadable); an id the
+// listing reports although its endpoint is missing (a dangling index
+// entry of an engine with a separate index) is cleared from the listing.
 func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
-	e, err := s.Get(ctx, caller, id)
+	e, err := s.store.GetWebhook(ctx, caller.OrganizationID, id)
+	if u := unreadableOf(err); u != nil {
+		return s.deleteUnreadable(ctx, caller, u)
+	}
+	if errors.Is(err, fault.ErrNotFound) {
+		return s.deleteDangling(ctx, caller, id)
+	}
 	if err != nil {
 		return err
 	}
@@ -295,6 +309,9 @@ func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string)
 		return err
 	}
 	if err := s.store.DeleteWebhook(ctx, caller.OrganizationID, id, e.Version, ev); err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
+			return fault.NotFound("webhook")
+		}
 		return fmt.Errorf("webhook: deleting endpoint %s: %w", id, err)
 	}
 	return nil

@@ -180,7 +180,10 @@ type Store interface {
 	// (fault.ErrConflict if the id exists), and ev.
 	CreateWebhook(ctx context.Context, e *Endpoint, ev audit.Event) error
 	// GetWebhook returns the organization's endpoint id, or
-	// fault.ErrNotFound (also for another organization's endpoint).
+	// fault.ErrNotFound (also for another organization's endpoint). A
+	// stored endpoint that cannot be decoded answers an *UnreadableError
+	// with the id, organization and version still read from the item
+	// (logged by the store).
 	GetWebhook(ctx context.Context, org, id string) (*Endpoint, error)
 	// ListWebhooks returns the organization's endpoints, oldest first,
 	// and the stored endpoints it skipped because they could not be
@@ -192,6 +195,11 @@ type Store interface {
 	UpdateWebhook(ctx context.Context, e *Endpoint, expectedVersion int64, ev audit.Event) error
 	// DeleteWebhook removes the endpoint when the stored Version equals
 	// expectedVersion, and stores ev. Its deliveries stay until they expire.
+	// An endpoint that cannot be decoded is removed too, at the version
+	// still read from the item (fault.ErrConflict when none could be
+	// read). On an engine with a separate listing index, a missing
+	// endpoint that entries of the organization's index still name has
+	// them removed: whatever ListWebhooks reports can be deleted.
 	DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64, ev audit.Event) error
 
 	// CreateDelivery stores d with Version 1 unless a delivery with its id

@@ -275,14 +275,21 @@ func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint, ev audit
 	})
 }
 
-// GetWebhook returns the organization's endpoint id.
+// GetWebhook returns the organization's endpoint id. An endpoint that does
+// not decode answers a webhook.UnreadableError with what can still be read
+// of it (brokenWebhook).
 func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoint, error) {
 	var out *webhook.Endpoint
 	what := "get webhook " + id
 	err := s.view(ctx, what, func(tx *bbolt.Tx) error {
 		r, err := loadWebhook(tx, id)
 		if err != nil {
-			return err
+			h, ok := brokenWebhook(tx, org, id)
+			if !ok {
+				return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+			}
+			s.log.ErrorContext(ctx, "bolt: stored webhook endpoint cannot be decoded", "id", id, "error", err)
+			return fmt.Errorf("bolt: %s: %w", what, webhook.Unreadable(id, h.Org, h.Version, err))
 		}
 		if r == nil || r.Org != org {
 			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
@@ -354,7 +361,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, e *webhook.Endpoint, expected
 }
 
 // DeleteWebhook removes the endpoint when the stored Version equals
-// expectedVersion.
+// expectedVersion, with its index entries. An endpoint that does not
+// decode is deleted at the version still read from its document, its
+// index entries found by a scan of the organization's index (its creation
+// time may be unreadable); a missing endpoint that index entries of the
+// organization still name has them removed (whatever expectedVersion), so
+// that whatever ListWebhooks reports can be cleared.
 func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersion int64, ev audit.Event) error {
 	if err := checkEvent(&ev); err != nil {
 		return err
@@ -364,22 +376,85 @@ func (s *Store) DeleteWebhook(ctx context.Context, org, id string, expectedVersi
 		cur, err := loadWebhook(tx, id)
 		switch {
 		case err != nil:
-			return err
-		case cur == nil || cur.Org != org:
+			h, ok := brokenWebhook(tx, org, id)
+			if !ok {
+				return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+			}
+			if h.Version < 1 || h.Version != expectedVersion {
+				return fmt.Errorf("bolt: delete unreadable webhook %s: stored version %d, expected %d: %w", id, h.Version, expectedVersion, fault.ErrConflict)
+			}
+		case cur == nil:
+			n, err := deleteWebhookIndexOf(tx, org, id)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
+			}
+			return writeEvent(tx, &ev)
+		case cur.Org != org:
 			return fmt.Errorf("bolt: %s: %w", what, fault.ErrNotFound)
 		case cur.Version != expectedVersion:
 			return fmt.Errorf("bolt: %s: stored version %d, expected %d: %w", what, cur.Version, expectedVersion, fault.ErrConflict)
 		}
-		if idx := tx.Bucket(bucketWebhookIndex).Bucket([]byte(org)); idx != nil {
-			if err := idx.Delete(tsKey(cur.CreatedAt, id)); err != nil {
-				return err
-			}
+		if _, err := deleteWebhookIndexOf(tx, org, id); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketWebhooks).Delete([]byte(id)); err != nil {
 			return err
 		}
 		return writeEvent(tx, &ev)
 	})
+}
+
+// webhookHeader is what can still be read of an endpoint document that
+// does not decode: enough to delete it (never its secret).
+type webhookHeader struct {
+	Org     string `json:"organization_id"`
+	Version int64  `json:"version"`
+}
+
+// brokenWebhook reads what it can of the stored endpoint id, which does
+// not decode, and reports whether it is org's: its organization as
+// written in it, or, when that cannot be read, the organization whose
+// index names it.
+func brokenWebhook(tx *bbolt.Tx, org, id string) (webhookHeader, bool) {
+	var h webhookHeader
+	_ = json.Unmarshal(tx.Bucket(bucketWebhooks).Get([]byte(id)), &h) // best effort: a field that does not parse stays empty
+	if h.Org == "" && len(webhookIndexOf(tx, org, id)) > 0 {
+		h.Org = org
+	}
+	return h, h.Org == org
+}
+
+// webhookIndexOf returns the entries of org's webhook index that name id,
+// found by a scan (the index is small: MaxEndpoints entries and the
+// unreadable ones).
+func webhookIndexOf(tx *bbolt.Tx, org, id string) [][]byte {
+	idx := tx.Bucket(bucketWebhookIndex).Bucket([]byte(org))
+	if idx == nil {
+		return nil
+	}
+	var out [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) >= tsLen && string(k[tsLen:]) == id {
+			out = append(out, bytes.Clone(k))
+		}
+	}
+	return out
+}
+
+// deleteWebhookIndexOf removes the entries of org's webhook index that
+// name id and returns how many it removed.
+func deleteWebhookIndexOf(tx *bbolt.Tx, org, id string) (int, error) {
+	entries := webhookIndexOf(tx, org, id)
+	for _, k := range entries {
+		if err := tx.Bucket(bucketWebhookIndex).Bucket([]byte(org)).Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(entries), nil
 }
 
 // loadDelivery reads delivery id (nil when missing).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -216,7 +217,9 @@ func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint, ev audit
 }
 
 // GetWebhook is one strongly consistent GetItem in the organization's
-// partition (so another organization's id is simply not found).
+// partition (so another organization's id is simply not found). An item
+// that does not decode answers a webhook.UnreadableError with its version
+// and organization as still read from it, so that it can be deleted.
 func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoint, error) {
 	item, err := s.getItem(ctx, primaryKey(orgPK(org), webhookSK(id)), "get webhook "+id)
 	if err != nil {
@@ -225,7 +228,22 @@ func (s *Store) GetWebhook(ctx context.Context, org, id string) (*webhook.Endpoi
 	if item == nil {
 		return nil, fmt.Errorf("dynamo: webhook %s: %w", id, fault.ErrNotFound)
 	}
-	return decodeWebhook(item)
+	e, err := decodeWebhook(item)
+	if err != nil {
+		s.logUnreadable(ctx, "webhook", id, err)
+		return nil, fmt.Errorf("dynamo: get webhook %s: %w", id, webhook.Unreadable(id, webhookOrg(item), numberAttr(item, attrVersion), err))
+	}
+	return e, nil
+}
+
+// webhookOrg is the organization of an endpoint item that does not
+// decode: the one its partition key names (where it lives, and where
+// DeleteWebhook looks for it), else its org attribute.
+func webhookOrg(item map[string]types.AttributeValue) string {
+	if org, ok := strings.CutPrefix(stringAttr(item, AttrPK), orgPK("")); ok && org != "" {
+		return org
+	}
+	return stringAttr(item, "org")
 }
 
 // ListWebhooks is one Query of the organization's partition on the
