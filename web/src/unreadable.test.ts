@@ -19,10 +19,11 @@ describe("unreadableNotice", () => {
     expect(unreadableNotice([broken], "key")?.title).toBe("1 API key could not be read and is not listed");
   });
 
-  it("tells that an unreadable endpoint still counts toward the limit", () => {
+  it("tells that an unreadable endpoint counts toward the limit until it is deleted, and how", () => {
     const n = unreadableNotice([{ id: "wh_1", message: "this stored item could not be read; contact support" }], "endpoint");
     expect(n?.title).toBe("1 webhook endpoint could not be read and is not listed");
     expect(n?.advice).toContain("20 endpoints");
+    expect(n?.advice).toContain("DELETE /v1/webhooks/{id}");
   });
 });
 

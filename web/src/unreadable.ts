@@ -49,7 +49,7 @@ export function unreadableNotice(items: Unreadable[] | undefined, kind: Unreadab
       : `${list.length} webhook endpoints could not be read and are not listed`,
     items: list,
     advice:
-      "Nothing is delivered to it, and it still counts toward the organization's 20 endpoints. Follow the message next " +
-      "to its id, and give that id to support.",
+      "Nothing is delivered to it, and it counts toward the organization's 20 endpoints until it is deleted. Delete it " +
+      "through the API, DELETE /v1/webhooks/{id} with a key allowed to delete endpoints, or follow the message next to its id.",
   };
 }
