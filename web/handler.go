@@ -14,6 +14,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/dotenv/apikeys/web/headers"
 )
 
 // Config is the runtime configuration of the dashboard.
@@ -143,15 +145,11 @@ func Handler(dist fs.FS, cfg Config) http.Handler {
 	if err != nil {
 		origin, base = "", ""
 	}
-	connect := "'self'"
+	var apiOrigins []string
 	if origin != "" {
-		connect += " " + origin
+		apiOrigins = append(apiOrigins, origin)
 	}
-	h := &handler{
-		files: map[string]file{},
-		csp: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; " +
-			"connect-src " + connect + "; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-	}
+	h := &handler{files: map[string]file{}, csp: headers.ContentSecurityPolicy(apiOrigins...)}
 	h.config, _ = json.Marshal(struct {
 		APIBaseURL string `json:"apiBaseUrl"`
 	}{base})
@@ -182,11 +180,11 @@ func Handler(dist fs.FS, cfg Config) http.Handler {
 func (h *handler) setSecurityHeaders(w http.ResponseWriter) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", h.csp)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	hd.Set("X-Content-Type-Options", headers.ContentTypeOptions)
+	hd.Set("Referrer-Policy", headers.ReferrerPolicy)
+	hd.Set("X-Frame-Options", headers.FrameOptions)
+	hd.Set("Cross-Origin-Opener-Policy", headers.OpenerPolicy)
+	hd.Set("Permissions-Policy", headers.PermissionsPolicy)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

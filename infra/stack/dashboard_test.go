@@ -1,10 +1,12 @@
 package stack_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -157,4 +159,71 @@ func TestDashboardRouterRoutesAsTheBinary(t *testing.T) {
 			t.Errorf("single binary %s: %+v (status %d), want %+v", tc.path, bin, rec.Code, tc.want)
 		}
 	}
+}
+
+// TestDashboardSecurityHeaders: CloudFront answers the dashboard with the
+// security headers the single binary sends (the same values, from
+// web/headers, held here to what web.Handler really answers), plus HSTS;
+// connect-src admits the region's API Gateway hosts.
+func TestDashboardSecurityHeaders(t *testing.T) {
+	policies := prodJSON.ofType("AWS::CloudFront::ResponseHeadersPolicy")
+	if len(policies) != 1 {
+		t.Fatalf("%d response headers policies, want the dashboard's", len(policies))
+	}
+	var pid string
+	var cfg map[string]any
+	for id, p := range policies {
+		pid = id
+		cfg, _ = p["ResponseHeadersPolicyConfig"].(map[string]any)
+	}
+	for id, p := range prodJSON.ofType("AWS::CloudFront::Distribution") {
+		dc, _ := p["DistributionConfig"].(map[string]any)
+		beh, _ := dc["DefaultCacheBehavior"].(map[string]any)
+		if ref(beh["ResponseHeadersPolicyId"]) != pid {
+			t.Errorf("%s: default behavior's response headers policy %v, want %s", id, beh["ResponseHeadersPolicyId"], pid)
+		}
+	}
+	rec := httptest.NewRecorder()
+	web.Handler(fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, web.Config{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	binary := rec.Header()
+
+	sec, _ := cfg["SecurityHeadersConfig"].(map[string]any)
+	field := func(name, key string) any { m, _ := sec[name].(map[string]any); return m[key] }
+	csp, _ := json.Marshal(field("ContentSecurityPolicy", "ContentSecurityPolicy"))
+	for _, want := range []string{"frame-ancestors 'none'", "script-src 'self'", "connect-src 'self' https://*.execute-api.", "AWS::Region", ".amazonaws.com"} {
+		if !strings.Contains(string(csp), want) {
+			t.Errorf("CloudFront CSP %s lacks %q", csp, want)
+		}
+	}
+	if !strings.Contains(binary.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("the binary's CSP %q is not the same policy", binary.Get("Content-Security-Policy"))
+	}
+	for _, c := range []struct {
+		name string
+		got  any
+		want string
+	}{
+		{"X-Frame-Options", field("FrameOptions", "FrameOption"), binary.Get("X-Frame-Options")},
+		{"Referrer-Policy", strings.ReplaceAll(strings.ToLower(fmt.Sprint(field("ReferrerPolicy", "ReferrerPolicy"))), "_", "-"), binary.Get("Referrer-Policy")},
+		{"X-Content-Type-Options (override)", field("ContentTypeOptions", "Override"), "true"},
+		{"HSTS max age", fmt.Sprintf("%.0f", field("StrictTransportSecurity", "AccessControlMaxAgeSec")), "31536000"},
+	} {
+		if fmt.Sprint(c.got) != c.want {
+			t.Errorf("%s: CloudFront sends %v, want %q", c.name, c.got, c.want)
+		}
+	}
+	custom := map[string]string{}
+	ch, _ := cfg["CustomHeadersConfig"].(map[string]any)
+	for _, h := range list(ch["Items"]) {
+		m, _ := h.(map[string]any)
+		custom[fmt.Sprint(m["Header"])] = fmt.Sprint(m["Value"])
+	}
+	for _, name := range []string{"Cross-Origin-Opener-Policy", "Permissions-Policy"} {
+		if custom[name] == "" || custom[name] != binary.Get(name) {
+			t.Errorf("%s: CloudFront sends %q, the binary %q", name, custom[name], binary.Get(name))
+		}
+	}
+	must(t, "local", func() {
+		local.ResourceCountIs(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), jsii.Number(0))
+	})
 }

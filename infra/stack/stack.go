@@ -31,6 +31,7 @@ import (
 	"github.com/dotenv/apikeys/shared/authz"
 	"github.com/dotenv/apikeys/shared/fault"
 	"github.com/dotenv/apikeys/shared/secretscan"
+	"github.com/dotenv/apikeys/web/headers"
 )
 
 // DashboardRouterCode is the dashboard distribution's viewer-request
@@ -137,8 +138,9 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, o Opti
 		s.Distribution = awscloudfront.NewDistribution(s.Stack, jsii.String("DashboardCdn"), &awscloudfront.DistributionProps{
 			Comment: jsii.String("API keys dashboard"),
 			DefaultBehavior: &awscloudfront.BehaviorOptions{
-				Origin:               awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(s.Bucket, nil),
-				ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+				Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(s.Bucket, nil),
+				ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+				ResponseHeadersPolicy: dashboardHeaders(s),
 				FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
 					Function:  router,
 					EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
@@ -538,4 +540,32 @@ func camel(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// dashboardHeaders is the response headers policy of the dashboard's
+// distribution: the security headers the single binary's dashboard sends
+// (web/headers), plus HSTS. The API's origin, https://<id>.execute-api.
+// <region>.amazonaws.com, cannot be named in connect-src without a cycle
+// (the API's CORS names the distribution), so connect-src admits the
+// region's execute-api hosts.
+func dashboardHeaders(s *Stack) awscloudfront.ResponseHeadersPolicy {
+	apiHosts := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://*.execute-api."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")})
+	return awscloudfront.NewResponseHeadersPolicy(s.Stack, jsii.String("DashboardHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("apikeys dashboard: the security headers of web/headers"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String(headers.ContentSecurityPolicy(*apiHosts)), Override: jsii.Bool(true),
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions:       &awscloudfront.ResponseHeadersFrameOptions{FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true)},
+			ReferrerPolicy:     &awscloudfront.ResponseHeadersReferrerPolicy{ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_NO_REFERRER, Override: jsii.Bool(true)},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(365)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+		},
+		CustomHeadersBehavior: &awscloudfront.ResponseCustomHeadersBehavior{CustomHeaders: &[]*awscloudfront.ResponseCustomHeader{
+			{Header: jsii.String("Cross-Origin-Opener-Policy"), Value: jsii.String(headers.OpenerPolicy), Override: jsii.Bool(true)},
+			{Header: jsii.String("Permissions-Policy"), Value: jsii.String(headers.PermissionsPolicy), Override: jsii.Bool(true)},
+		}},
+	})
 }
