@@ -173,3 +173,44 @@ func CodeOf(err error) Code {
 	}
 	return CodeInternal
 }
+
+// UnreadableError is what a store answers for a stored item (a key, a
+// webhook endpoint) it cannot decode: the fields it could still read (any
+// may be empty or zero) and the decoding error. It is an internal fault
+// (500, with the item kind's public message) to every caller but the
+// item's delete, which uses ID, OrganizationID and Version to remove it
+// when the caller's organization matches. It never holds a secret: Cause
+// is a decoding error.
+type UnreadableError struct {
+	// Kind names the item ("key", "webhook endpoint").
+	Kind           string
+	ID             string
+	OrganizationID string
+	Version        int64
+	Cause          error
+	internal       *Error
+}
+
+// Unreadable returns the error of a stored item of kind that could not be
+// decoded; message is the public sentence of its 500.
+func Unreadable(kind, message, id, org string, version int64, cause error) *UnreadableError {
+	return &UnreadableError{Kind: kind, ID: id, OrganizationID: org, Version: version, Cause: cause,
+		internal: Wrap(cause, CodeInternal, message)}
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("stored %s %s (organization %s, version %d) cannot be read: %v", e.Kind, e.ID, e.OrganizationID, e.Version, e.Cause)
+}
+
+// Unwrap returns an internal fault wrapping the decoding error, so that
+// CodeOf answers internal.
+func (e *UnreadableError) Unwrap() error { return e.internal }
+
+// UnreadableOf returns the UnreadableError in err's chain, or nil.
+func UnreadableOf(err error) *UnreadableError {
+	var u *UnreadableError
+	if errors.As(err, &u) {
+		return u
+	}
+	return nil
+}

@@ -15,41 +15,17 @@ import (
 const UnreadableMessage = "this stored key could not be read; delete it or contact support"
 
 // UnreadableError is what a store's GetKey answers for a stored key it
-// cannot decode: the fields it could still read (any may be empty or zero)
-// and the decoding error. It is an internal fault (500) to every caller but
-// Delete, which uses ID, OrganizationID and Version to remove the item when
-// the caller's organization matches.
-type UnreadableError struct {
-	ID             string
-	OrganizationID string
-	Version        int64
-	// Cause is the decoding error; it never holds a digest or a token.
-	Cause    error
-	internal *fault.Error
-}
+// cannot decode (fault.UnreadableError): an internal fault to every caller
+// but Delete, which removes the item at the version the store could read.
+type UnreadableError = fault.UnreadableError
 
 // Unreadable returns the error of a stored key that could not be decoded.
 func Unreadable(id, org string, version int64, cause error) *UnreadableError {
-	return &UnreadableError{ID: id, OrganizationID: org, Version: version, Cause: cause,
-		internal: fault.Wrap(cause, fault.CodeInternal, UnreadableMessage)}
+	return fault.Unreadable("key", UnreadableMessage, id, org, version, cause)
 }
-
-func (e *UnreadableError) Error() string {
-	return fmt.Sprintf("stored key %s (organization %s, version %d) cannot be read: %v", e.ID, e.OrganizationID, e.Version, e.Cause)
-}
-
-// Unwrap returns an internal fault wrapping the decoding error, so that
-// fault.CodeOf answers internal.
-func (e *UnreadableError) Unwrap() error { return e.internal }
 
 // unreadableOf returns the UnreadableError in err's chain, or nil.
-func unreadableOf(err error) *UnreadableError {
-	var u *UnreadableError
-	if errors.As(err, &u) {
-		return u
-	}
-	return nil
-}
+func unreadableOf(err error) *UnreadableError { return fault.UnreadableOf(err) }
 
 // foreignUnreadable reports whether err is an unreadable key that does not
 // belong to org: it answers not found, like any other organization's key.

@@ -197,7 +197,7 @@ func (s *Service) Get(ctx context.Context, caller authz.Principal, id string) (*
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil, fault.NotFound("webhook")
 	}
-	if u := unreadableOf(err); u != nil && u.OrganizationID != caller.OrganizationID {
+	if u := fault.UnreadableOf(err); u != nil && u.OrganizationID != caller.OrganizationID {
 		return nil, fault.NotFound("webhook")
 	}
 	return e, err
@@ -295,8 +295,8 @@ func (s *Service) change(ctx context.Context, caller authz.Principal, id, action
 // entry of an engine with a separate index) is cleared from the listing.
 func (s *Service) Delete(ctx context.Context, caller authz.Principal, id string) error {
 	e, err := s.store.GetWebhook(ctx, caller.OrganizationID, id)
-	if u := unreadableOf(err); u != nil {
-		return s.deleteUnreadable(ctx, caller, u)
+	if u := fault.UnreadableOf(err); u != nil {
+		return s.deleteUnreadable(ctx, caller, u, false)
 	}
 	if errors.Is(err, fault.ErrNotFound) {
 		return s.deleteDangling(ctx, caller, id)

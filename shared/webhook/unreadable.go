@@ -18,56 +18,28 @@ import (
 const UnreadableMessage = "this stored webhook endpoint could not be read; delete it or contact support"
 
 // UnreadableError is what a store's GetWebhook answers for a stored
-// endpoint it cannot decode: the fields it could still read (any may be
-// empty or zero) and the decoding error. It is an internal fault (500) to
-// every caller but Delete, which uses ID, OrganizationID and Version to
-// remove the item when the caller's organization matches. It never holds
-// the endpoint's secret.
-type UnreadableError struct {
-	ID             string
-	OrganizationID string
-	Version        int64
-	// Cause is the decoding error; it never holds a secret.
-	Cause    error
-	internal *fault.Error
-	// missing: the endpoint is gone and only a listing entry names it.
-	missing bool
-}
+// endpoint it cannot decode (fault.UnreadableError): an internal fault to
+// every caller but Delete, which removes the item at the version the store
+// could read. It never holds the endpoint's secret.
+type UnreadableError = fault.UnreadableError
 
 // Unreadable returns the error of a stored endpoint that could not be
 // decoded.
 func Unreadable(id, org string, version int64, cause error) *UnreadableError {
-	return &UnreadableError{ID: id, OrganizationID: org, Version: version, Cause: cause,
-		internal: fault.Wrap(cause, fault.CodeInternal, UnreadableMessage)}
-}
-
-func (e *UnreadableError) Error() string {
-	return fmt.Sprintf("stored webhook endpoint %s (organization %s, version %d) cannot be read: %v", e.ID, e.OrganizationID, e.Version, e.Cause)
-}
-
-// Unwrap returns an internal fault wrapping the decoding error, so that
-// fault.CodeOf answers internal.
-func (e *UnreadableError) Unwrap() error { return e.internal }
-
-// unreadableOf returns the UnreadableError in err's chain, or nil.
-func unreadableOf(err error) *UnreadableError {
-	var u *UnreadableError
-	if errors.As(err, &u) {
-		return u
-	}
-	return nil
+	return fault.Unreadable("webhook endpoint", UnreadableMessage, id, org, version, cause)
 }
 
 // deleteUnreadable deletes a stored endpoint that cannot be decoded, using
 // the version the store could still read; its audit event names the id
 // alone (the URL is not readable). Another organization's endpoint is not
 // found; one whose version could not be read (versions start at 1) is
-// refused with a conflict and must be removed by hand.
-func (s *Service) deleteUnreadable(ctx context.Context, caller authz.Principal, u *UnreadableError) error {
+// refused with a conflict and must be removed by hand, unless dangling
+// (the endpoint is gone and only a listing entry names it).
+func (s *Service) deleteUnreadable(ctx context.Context, caller authz.Principal, u *UnreadableError, dangling bool) error {
 	if u.OrganizationID != caller.OrganizationID {
 		return fault.NotFound("webhook")
 	}
-	if u.Version < 1 && !u.missing {
+	if u.Version < 1 && !dangling {
 		return fault.New(fault.CodeConflict, "the stored webhook endpoint cannot be read, nor its version: it cannot be deleted through the API; contact support")
 	}
 	ev, err := audit.New(ctx, s.ids, s.now().UTC().Truncate(time.Millisecond), caller.OrganizationID, audit.WebhookDeleted,
@@ -100,5 +72,5 @@ func (s *Service) deleteDangling(ctx context.Context, caller authz.Principal, id
 	if !slices.ContainsFunc(broken, func(u directory.Unreadable) bool { return u.ID == id }) {
 		return fault.NotFound("webhook")
 	}
-	return s.deleteUnreadable(ctx, caller, &UnreadableError{ID: id, OrganizationID: caller.OrganizationID, missing: true})
+	return s.deleteUnreadable(ctx, caller, &UnreadableError{ID: id, OrganizationID: caller.OrganizationID}, true)
 }
