@@ -2,8 +2,6 @@ package dynamo_test
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,11 +85,7 @@ func TestReadCallsOnEveryServer(t *testing.T) {
 		}
 		verifier := verify.New(s, s, authz.NewCatalog(), func() time.Time { return at }, nil)
 		day := usage.Date(at)
-		steps := []struct {
-			name string
-			want []string
-			run  func() error
-		}{
+		steps := []callStep{
 			{"Ping", []string{"GetItem"}, func() error { return s.Ping(ctx) }},
 			{"verify (current token)", []string{"GetItem"}, func() error {
 				res, err := verifier.Authenticate(ctx, current)
@@ -170,18 +164,6 @@ func TestReadCallsOnEveryServer(t *testing.T) {
 				return err
 			}},
 		}
-		var table strings.Builder
-		for _, st := range steps {
-			rec.take()
-			if err := st.run(); err != nil {
-				t.Fatalf("%s: %v", st.name, err)
-			}
-			got, _ := rec.take()
-			if !slices.Equal(got, st.want) {
-				t.Errorf("%s: SDK calls %v, want %v", st.name, got, st.want)
-			}
-			fmt.Fprintf(&table, "| %s | %s |\n", st.name, strings.Join(got, " + "))
-		}
-		t.Logf("read calls on %s:\n%s", b.Name, table.String())
+		runCallSteps(t, rec, "read calls on "+b.Name, steps)
 	})
 }
