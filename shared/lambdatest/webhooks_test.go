@@ -101,18 +101,7 @@ func TestNotifyAndDeliverUnderTheEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	notify := func() map[string]int {
-		t.Helper()
-		out, err := env.fn[authz.FunctionNotify].Invoke(ctx, fmt.Appendf(nil, scheduledEvent, time.Now().UTC().Format(time.RFC3339)))
-		if err != nil {
-			t.Fatalf("notify: %v\n%s", err, env.fn[authz.FunctionNotify].Logs())
-		}
-		var res map[string]int
-		if err := json.Unmarshal(out, &res); err != nil {
-			t.Fatalf("notify answered %s", out)
-		}
-		return res
-	}
+	notify := func() map[string]int { return runNotify(t, ctx) }
 	receive := func() []string {
 		t.Helper()
 		out, err := env.queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(env.queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
@@ -227,18 +216,7 @@ func TestNotifyQueuesALostChangeNotice(t *testing.T) {
 	if ds, _, _ := env.store.ListDeliveries(ctx, hook.ID, 10); len(ds) != 0 {
 		t.Fatalf("the crashed request queued %d deliveries", len(ds))
 	}
-	notify := func() map[string]int {
-		t.Helper()
-		out, err := env.fn[authz.FunctionNotify].Invoke(ctx, fmt.Appendf(nil, scheduledEvent, time.Now().UTC().Format(time.RFC3339)))
-		if err != nil {
-			t.Fatalf("notify: %v\n%s", err, env.fn[authz.FunctionNotify].Logs())
-		}
-		var res map[string]int
-		if err := json.Unmarshal(out, &res); err != nil {
-			t.Fatalf("notify answered %s", out)
-		}
-		return res
-	}
+	notify := func() map[string]int { return runNotify(t, ctx) }
 	if res := notify(); res["notices"] < 1 {
 		t.Fatalf("notify = %v, want the lost notice queued", res)
 	}
@@ -253,4 +231,19 @@ func TestNotifyQueuesALostChangeNotice(t *testing.T) {
 	if pending, _ := env.store.PendingNotices(ctx, time.Now(), webhook.Position{}, 100); len(pending.Items) != 0 {
 		t.Fatalf("%d notices left pending", len(pending.Items))
 	}
+}
+
+// runNotify invokes the notify function under the emulator with a real
+// EventBridge scheduled event and returns its result counts.
+func runNotify(t *testing.T, ctx context.Context) map[string]int {
+	t.Helper()
+	out, err := env.fn[authz.FunctionNotify].Invoke(ctx, fmt.Appendf(nil, scheduledEvent, time.Now().UTC().Format(time.RFC3339)))
+	if err != nil {
+		t.Fatalf("notify: %v\n%s", err, env.fn[authz.FunctionNotify].Logs())
+	}
+	var res map[string]int
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("notify answered %s", out)
+	}
+	return res
 }
