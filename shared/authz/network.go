@@ -137,10 +137,14 @@ func checkNetworks(caller, wanted Access) error {
 }
 
 // FormatNetworks lists networks for people: "203.0.113.0/24, 2001:db8::/32".
-func FormatNetworks(ps []netip.Prefix) string {
+func FormatNetworks(ps []netip.Prefix) string { return strings.Join(NetworkStrings(ps), ", ") }
+
+// NetworkStrings is each network in CIDR notation, in order (an empty,
+// non-nil slice for none): the form the API answers, stores and records.
+func NetworkStrings(ps []netip.Prefix) []string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = p.String()
 	}
-	return strings.Join(s, ", ")
+	return s
 }

@@ -113,11 +113,7 @@ func networksOrNil(ps []netip.Prefix) any {
 	if len(ps) == 0 {
 		return nil
 	}
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
+	return authz.NetworkStrings(ps)
 }
 
 // revokedChange is what a change records of a revocation: its reason and

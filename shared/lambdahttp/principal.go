@@ -136,13 +136,7 @@ func DecodePrincipal(m map[string]any) (authz.Principal, error) {
 }
 
 // joinNetworks is the context form of an allowlist.
-func joinNetworks(ps []netip.Prefix) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ",")
-}
+func joinNetworks(ps []netip.Prefix) string { return strings.Join(authz.NetworkStrings(ps), ",") }
 
 // splitNetworks reads the context form of an allowlist, which must be in
 // normal form (as EncodePrincipal writes it) and within the bound.

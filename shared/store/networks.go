@@ -37,11 +37,7 @@ func EncodeNetworks(ps []netip.Prefix) []string {
 	if len(ps) == 0 {
 		return nil
 	}
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
+	return authz.NetworkStrings(ps)
 }
 
 // DecodeNetworks reads a stored allowlist (nil when empty), refusing what

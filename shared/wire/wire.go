@@ -230,10 +230,7 @@ func KeyOf(k *keys.Key, names keys.Names, now time.Time) Key {
 		out.PreviousTokenLastUsedAt = OptTime(p.LastUsedAt)
 		out.PreviousTokenLastUsedIP, out.PreviousTokenLastUsedUserAgent = p.LastUsedIP, p.LastUsedUserAgent
 	}
-	out.AllowedCIDRs = make([]string, len(k.AllowedNetworks))
-	for i, p := range k.AllowedNetworks {
-		out.AllowedCIDRs[i] = p.String()
-	}
+	out.AllowedCIDRs = authz.NetworkStrings(k.AllowedNetworks)
 	for _, g := range k.Grants {
 		wg := Grant{Permission: g.Permission}
 		if l := g.Scope.Level(); l != authz.LevelOrganization {
