@@ -44,8 +44,6 @@ func (s *Store) CreateOrganization(ctx context.Context, org *directory.Organizat
 		return err
 	case c == nil:
 		return nil
-	case c.conflicting():
-		return errBusy("create organization " + org.ID)
 	}
 	return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))
 }
@@ -95,8 +93,6 @@ func (s *Store) RenameOrganization(ctx context.Context, id, name string, at time
 	switch {
 	case err != nil:
 		return nil, err
-	case c != nil && c.conflicting():
-		return nil, errBusy("rename organization " + id)
 	case c != nil:
 		return nil, errOrgNotFound(id)
 	}
@@ -178,8 +174,6 @@ func (s *Store) CreateNode(ctx context.Context, n *directory.Node, ev audit.Even
 		return err
 	case c == nil:
 		return nil
-	case c.conflicting():
-		return errBusy("create node " + n.ID)
 	}
 	if failed, _ := c.failed(0); failed {
 		if n.Level() == authz.LevelTeam {
@@ -295,8 +289,6 @@ func (s *Store) RenameNode(ctx context.Context, org, id, name string, at time.Ti
 	case c == nil:
 		cur.Name, cur.UpdatedAt = name, at.UTC()
 		return cur, nil
-	case c.conflicting():
-		return nil, errBusy("rename node " + id)
 	}
 	if failed, old := c.failed(nodeAt); failed {
 		found, err := s.existed(ctx, key, old)
@@ -366,8 +358,6 @@ func (s *Store) DeleteNode(ctx context.Context, org, id string, ev audit.Event) 
 		return err
 	case c == nil:
 		return nil
-	case c.conflicting():
-		return errBusy("delete node " + id)
 	}
 	if failed, old := c.failed(0); failed {
 		found, err := s.existed(ctx, key, old)

@@ -45,8 +45,6 @@ func (s *Store) CreateKey(ctx context.Context, k *keys.Key, ev audit.Event) erro
 		return err
 	case c == nil:
 		return nil
-	case c.conflicting():
-		return errBusy("create key " + k.ID)
 	}
 	return fmt.Errorf("dynamo: key %s: %w", k.ID, fault.New(fault.CodeConflict, "an api key with this id exists"))
 }
@@ -298,14 +296,11 @@ func (s *Store) versionedTx(ctx context.Context, op, id string, c *canceled, err
 }
 
 // refusedVersion explains a cancelled transaction whose first write was
-// conditional on the version of the item at key: errBusy when a concurrent
-// transaction was in the way, else whether the item exists (from the stored
+// conditional on the version of the item at key (transact already answered
+// errBusy for a concurrent transaction): whether the item exists (from the stored
 // item the cancellation returned, or one strongly consistent read when the
 // server returned none): missing, or at another version.
 func (s *Store) refusedVersion(ctx context.Context, what string, key map[string]types.AttributeValue, c *canceled) (bool, error) {
-	if c.conflicting() {
-		return false, errBusy(what)
-	}
 	failed, old := c.failed(0)
 	if !failed {
 		return false, s.fail(what, fmt.Errorf("transaction cancelled: %v", c.reasons))
@@ -353,7 +348,7 @@ func (s *Store) witnessedTx(ctx context.Context, op, id string, ev *audit.Event,
 		}})
 	}
 	c, err := s.transact(ctx, op+" "+id, ev, items)
-	if err == nil && c != nil && wit != nil && !c.conflicting() {
+	if err == nil && c != nil && wit != nil {
 		if own, _ := c.failed(0); !own {
 			if failed, _ := c.failed(1); failed {
 				return fmt.Errorf("dynamo: %s %s: witness %s is not at version %d: %w", op, id, wit.ID, wit.Version, keys.ErrWitnessChanged)

@@ -60,8 +60,6 @@ func (s *Store) CreateOrganizationWithOwner(ctx context.Context, org *directory.
 		return err
 	case c == nil:
 		return nil
-	case c.conflicting():
-		return errBusy(what)
 	}
 	if failed, _ := c.failed(0); failed {
 		return fmt.Errorf("dynamo: organization %s: %w", org.ID, fault.New(fault.CodeConflict, "an organization with this id exists"))

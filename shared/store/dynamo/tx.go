@@ -104,9 +104,10 @@ func (c *canceled) conflicting() bool {
 }
 
 // transact writes items and ev in one TransactWriteItems. It answers nil
-// when the change was applied, a *canceled when DynamoDB refused it (a lost
-// condition, or a concurrent transaction), or an error wrapped for the
-// caller.
+// when the change was applied, a *canceled when DynamoDB refused it for a
+// lost condition, errBusy (a conflict the caller may retry) when a
+// concurrent transaction was changing one of its items, or another error
+// wrapped for the caller.
 //
 // The event's id is the ClientRequestToken, so DynamoDB applies a retried
 // call (the SDK's retryer resends it when the answer is lost) only once and
@@ -167,7 +168,11 @@ func (s *Store) transact(ctx context.Context, what string, ev *audit.Event, item
 		}
 		reasons = reasons[:len(reasons)-extra]
 	}
-	return &canceled{reasons: reasons}, nil
+	c := &canceled{reasons: reasons}
+	if c.conflicting() {
+		return nil, errBusy(what)
+	}
+	return c, nil
 }
 
 // errBusy is what a change refused because of a concurrent transaction on

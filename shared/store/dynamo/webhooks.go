@@ -210,8 +210,6 @@ func (s *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint, ev audit
 		return err
 	case c == nil:
 		return nil
-	case c.conflicting():
-		return errBusy(what)
 	}
 	return fmt.Errorf("dynamo: webhook %s: %w", e.ID, fault.New(fault.CodeConflict, "a webhook with this id exists"))
 }
