@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -59,5 +60,26 @@ func TestSourceOf(t *testing.T) {
 	}
 	if got := SourceOf(r, "apigw-1").RequestID; got != "apigw-1" {
 		t.Errorf("the runtime's request id: %q", got)
+	}
+}
+
+// TestSourceQuotesNoToken: a token in the User-Agent is redacted in the
+// recorded source, and an X-Request-Id quoting one is replaced by a
+// generated id (the trail is read with another permission, the id is
+// answered back).
+func TestSourceQuotesNoToken(t *testing.T) {
+	sec, err := token.NewGenerator().New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/v1/api-keys", nil)
+	r.Header.Set("User-Agent", "sdk/2 ("+sec.Token+")")
+	r.Header.Set(RequestIDHeader, sec.Token)
+	src := SourceOf(r, "")
+	if strings.Contains(src.UserAgent, sec.Parsed.Verifier) || src.UserAgent != "sdk/2 ("+token.Redacted+")" {
+		t.Errorf("user agent recorded as %q", src.UserAgent)
+	}
+	if strings.Contains(src.RequestID, token.Prefix) || src.RequestID == "" {
+		t.Errorf("request id recorded as %q", src.RequestID)
 	}
 }

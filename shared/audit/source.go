@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dotenv/apikeys/shared/token"
 )
 
 // Bounds of the source fields kept with an event (longer values are cut).
@@ -29,7 +31,8 @@ const RequestIDHeader = "X-Request-Id"
 // API Gateway's requestContext.identity.sourceIp), its User-Agent and
 // requestID (the runtime's: API Gateway's on Lambda; "" for RequestIDOf(r)).
 // Values are made valid UTF-8 and bounded, so that any request can be
-// recorded.
+// recorded, and a token quoted in the User-Agent is redacted
+// (token.Redact): the trail is read with another permission.
 func SourceOf(r *http.Request, requestID string) Source {
 	ip := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(ip); err == nil {
@@ -38,7 +41,7 @@ func SourceOf(r *http.Request, requestID string) Source {
 	if requestID == "" {
 		requestID = RequestIDOf(r)
 	}
-	return Source{IP: clean(ip, 64), UserAgent: clean(r.UserAgent(), maxUserAgent), RequestID: clean(requestID, maxRequestID)}
+	return Source{IP: clean(ip, 64), UserAgent: clean(token.Redact(r.UserAgent()), maxUserAgent), RequestID: clean(requestID, maxRequestID)}
 }
 
 // RequestIDOf returns the request id of r when the runtime has none of its
@@ -54,9 +57,10 @@ func RequestIDOf(r *http.Request) string {
 }
 
 // ClientRequestID reports whether a request id a client sent may be kept:
-// 1 to MaxClientRequestID visible ASCII characters.
+// 1 to MaxClientRequestID visible ASCII characters, quoting no token (it is
+// recorded in the trail and answered back).
 func ClientRequestID(s string) (string, bool) {
-	if s == "" || len(s) > MaxClientRequestID {
+	if s == "" || len(s) > MaxClientRequestID || strings.Contains(s, token.Prefix) {
 		return "", false
 	}
 	for i := 0; i < len(s); i++ {

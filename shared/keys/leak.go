@@ -146,7 +146,8 @@ func reportedTokenOf(d token.Digest, k *Key, now time.Time) bool {
 	return prev != nil && d.Equal(prev.Digest)
 }
 
-// cleanReported keeps what a reporter said displayable: valid UTF-8, no
+// cleanReported keeps what a reporter said displayable, and quotes no token
+// (token.Redact: a self-report's URL may hold the reported token): valid UTF-8, no
 // control or format characters (a bidirectional override could disguise
 // the url), at most max bytes (cut at a rune boundary).
 func cleanReported(s string, max int) string {
@@ -155,7 +156,7 @@ func cleanReported(s string, max int) string {
 			return -1
 		}
 		return r
-	}, strings.ToValidUTF8(s, ""))
+	}, strings.ToValidUTF8(token.Redact(s), ""))
 	for len(s) > max {
 		_, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]

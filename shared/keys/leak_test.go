@@ -79,17 +79,20 @@ func TestReportLeak(t *testing.T) {
 	}
 
 	// A live token is revoked at once, with what the report said, cleaned.
-	url := "https://github.com/o/r/blob/main/.env\x00\u202e" + strings.Repeat("a", 3000)
-	out, k, err := f.svc.ReportLeak(ctx, keys.LeakReport{Token: f.key.Token, Reporter: keys.ReporterGitHub, URL: url, Source: "commit\n"})
+	url := "https://github.com/o/r/blob/main/.env\x00\u202e?t=" + f.key.Token + strings.Repeat("a", 3000)
+	out, k, err := f.svc.ReportLeak(ctx, keys.LeakReport{Token: f.key.Token, Reporter: keys.ReporterGitHub, URL: url, Source: "commit\n" + f.key.Token})
 	if err != nil || out != keys.LeakRevoked {
 		t.Fatalf("live token: %v %v", out, err)
 	}
 	r := k.Revoked
-	if r == nil || r.Reason != keys.ReasonLeaked || r.Reporter != keys.ReporterGitHub || r.Source != "commit" || !r.At.Equal(*f.now) {
+	if r == nil || r.Reason != keys.ReasonLeaked || r.Reporter != keys.ReporterGitHub || r.Source != "commit"+token.Redacted || !r.At.Equal(*f.now) {
 		t.Fatalf("revocation = %+v", r)
 	}
 	if len(r.URL) > 2048 || strings.ContainsAny(r.URL, "\x00\u202e") || !strings.HasPrefix(r.URL, "https://github.com/o/r/blob/main/.env") {
 		t.Fatalf("the reported url was stored as given (%d bytes): %.60q", len(r.URL), r.URL)
+	}
+	if strings.Contains(r.URL, f.key.Token) || !strings.Contains(r.URL, "?t="+token.Redacted) {
+		t.Fatalf("the reported url keeps the token it quotes: %.80q", r.URL)
 	}
 	if k.Status(*f.now) != "revoked" || k.Version != 2 {
 		t.Fatalf("status %s version %d", k.Status(*f.now), k.Version)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 )
 
 const (
@@ -214,5 +215,36 @@ func encodeChecksum(dst *[ChecksumLen]byte, v uint32) {
 	for i := ChecksumLen - 1; i >= 0; i-- {
 		dst[i] = alphabet[v%62]
 		v /= 62
+	}
+}
+
+// Redacted stands in for a token found in text kept from a request.
+const Redacted = Prefix + "[redacted]"
+
+// Redact replaces every token-shaped run in s (Prefix followed by base62
+// characters and underscores, whatever their number: tokens written back
+// to back are one run) with Redacted. Text a client sends
+// besides its token (a User-Agent, a request id, a leak report's URL) may
+// quote a token, by mistake or to have it reflected: what the service keeps
+// of such text and shows to others goes through Redact. Text without the
+// prefix is returned as is, without copying.
+func Redact(s string) string {
+	if !strings.Contains(s, Prefix) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, Prefix)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(Redacted)
+		j := i + len(Prefix)
+		for j < len(s) && (isBase62[s[j]] || s[j] == '_') {
+			j++
+		}
+		s = s[j:]
 	}
 }

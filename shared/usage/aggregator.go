@@ -155,12 +155,20 @@ func (a *Aggregator) Drain() Batch {
 		}
 		for id, p := range last {
 			if !p.cur.At.IsZero() {
-				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, LastUse: p.cur})
+				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, LastUse: p.cur.redacted()})
 			}
 			if !p.prev.At.IsZero() {
-				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, Previous: true, PreviousDigest: p.prevDigest, LastUse: p.prev})
+				b.LastUses = append(b.LastUses, LastUseDelta{KeyID: id, Previous: true, PreviousDigest: p.prevDigest, LastUse: p.prev.redacted()})
 			}
 		}
 	}
 	return b
+}
+
+// redacted is u with any token its User-Agent quotes redacted
+// (token.Redact): a last use is shown to whoever may read the key. It runs
+// when a batch is drained (in the background), never on verification.
+func (u LastUse) redacted() LastUse {
+	u.UserAgent = token.Redact(u.UserAgent)
+	return u
 }
